@@ -1,0 +1,83 @@
+"""Departments, staff and the user accounts that sign in."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Float, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import BigId, Base, UTCDateTime, utcnow
+
+
+class Department(Base):
+    """A city-level or town-level department that handles dispatched cases."""
+
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20))  # catalogue key: sanitation, municipal, …
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id"), index=True)
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("town.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    phone: Mapped[str | None] = mapped_column(String(30))
+
+
+class Staff(Base):
+    """A person in the field or the control room."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # 工号
+    name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(20))  # 公务员 / 事业编 / 协管员 …
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("town.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    department: Mapped[Department | None] = relationship()
+
+
+class UserAccount(Base):
+    """A sign-in account. One role per account; the role decides every allowed workflow step."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(24))  # db.roles.Role value
+    password_hash: Mapped[str] = mapped_column(String(200))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffPosition(Base):
+    """Last known position of a person (one row each, overwritten)."""
+
+    __tablename__ = "staff_position"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    on_duty: Mapped[bool] = mapped_column(default=True)
+
+
+class StaffTrack(Base):
+    """Position history (the track), append-only."""
+
+    __tablename__ = "staff_track"
+    __table_args__ = (Index("ix_staff_track_staff_at", "staff_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)

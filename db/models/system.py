@@ -1,0 +1,49 @@
+"""The working calendar, settings and the change log behind the change feed."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import BigId, Base, UTCDateTime, utcnow
+
+
+class CalendarDay(Base):
+    """One day of the official calendar. Days absent from the table are estimated (Mon-Fri)."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(10))  # workday / weekend / holiday / makeup
+    name: Mapped[str] = mapped_column(String(40), default="")  # e.g. Spring Festival
+    source: Mapped[str] = mapped_column(String(30), default="chinese-calendar")
+
+
+class AppSetting(Base):
+    """Shared settings every workstation reads (office hours, …), as JSON text."""
+
+    __tablename__ = "app_setting"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value_json: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ChangeLog(Base):
+    """What changed, in commit order: ``seq`` is the cursor every client follows.
+
+    Rows carry ids only; clients read the rows they care about afterwards.
+    """
+
+    __tablename__ = "change_log"
+    # AUTOINCREMENT on SQLite: a seq is never reused after pruning, or a follower would skip.
+    __table_args__ = (Index("ix_change_log_at", "at"), {"sqlite_autoincrement": True})
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entity: Mapped[str] = mapped_column(String(30))  # case / alert / staff_position / … / *
+    entity_id: Mapped[int | None] = mapped_column(BigId)
+    op: Mapped[str] = mapped_column(String(10))  # insert / update / delete / reload

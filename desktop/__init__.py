@@ -1,0 +1,1 @@
+"""CityOps desktop application (PySide6). The only package that imports Qt."""

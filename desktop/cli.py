@@ -1,0 +1,103 @@
+"""The ``cityops`` command.
+
+``cityops`` opens the command-center window; ``cityops demo`` builds demo data; ``cityops
+migrate`` upgrades a database; ``cityops bench`` measures. Qt is imported only for the window, so
+the data commands run on machines without a display or without PySide6.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from db.config import ENV_VAR, resolve_url
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="URL",
+                        help=f"SQLAlchemy database URL (default: ${ENV_VAR}, else a SQLite file "
+                             "in the user data directory)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cityops", description="CityOps 智慧城管指挥中心")
+    _add_db(parser)
+    parser.add_argument("--screenshot", metavar="FILE", help="render the window offscreen to a PNG and exit")
+    parser.add_argument("--after", type=float, default=2.0, metavar="SECONDS",
+                        help="settling time before the screenshot (default 2)")
+    parser.add_argument("--size", default="1920x1080", metavar="WxH", help="window size for --screenshot")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command")
+
+    demo = sub.add_parser("demo", help="build deterministic Dongguan demo data")
+    _add_db(demo)
+    demo.add_argument("--cases", type=int, default=100_000)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--days", type=int, default=90)
+    demo.add_argument("--force", action="store_true", help="overwrite a database that holds real work")
+    demo.add_argument("--if-missing", action="store_true", help="do nothing when the database already has cases")
+
+    mig = sub.add_parser("migrate", help="upgrade the database schema to the newest version")
+    _add_db(mig)
+
+    bench = sub.add_parser("bench", help="measure workflow speed (prints figures and ratios)")
+    _add_db(bench)
+    bench.add_argument("--quick", action="store_true")
+    bench.add_argument("--json", metavar="FILE")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    url = resolve_url(args.db)
+    if args.command == "demo":
+        return _demo(url, args)
+    if args.command == "migrate":
+        from db.engine import open_database
+
+        open_database(url).dispose()
+        print(f"schema up to date: {url}")
+        return 0
+    if args.command == "bench":
+        from db.bench import run_bench
+
+        return run_bench(url, quick=args.quick, json_path=args.json)
+    from .app import run_app
+
+    return run_app(url, screenshot=args.screenshot, after=args.after, size=args.size)
+
+
+def _demo(url: str, args) -> int:
+    from sqlalchemy import func, select
+
+    from db.demo import DemoRefused, build_demo
+    from db.engine import open_database
+    from db.models import Case
+
+    database = open_database(url)
+    try:
+        if args.if_missing:
+            with database.read() as session:
+                if session.scalar(select(func.count()).select_from(Case)):
+                    print(f"demo data already present: {url}")
+                    return 0
+        start = time.perf_counter()
+        try:
+            stats = build_demo(database, cases=args.cases, seed=args.seed, days=args.days,
+                               force=args.force, progress=lambda msg: print(msg, flush=True))
+        except DemoRefused as exc:
+            print(f"cityops demo: {exc}", file=sys.stderr)
+            return 2
+        print(f"demo built in {time.perf_counter() - start:.1f} s: {stats.cases} cases, "
+              f"{stats.history_rows} history rows, {stats.staff} staff, {stats.grids} grids, "
+              f"{stats.cameras} cameras, {stats.sensors} sensors → {url}")
+        return 0
+    finally:
+        database.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

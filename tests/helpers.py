@@ -1,0 +1,72 @@
+"""Shared test helpers: create cases and drive them to any state through the real steps."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from db import workflow as wf
+from db.models import CaseClass, Department
+from db.roles import Role
+from db.workflow import State, Step
+
+CENTRE = (23.02, 113.75)  # 东莞 city centre, inside the outline
+
+# How to reach each state from 待受理, and who takes each step on the way.
+PATHS: dict[State, list[Step]] = {
+    State.PENDING_ACCEPT: [],
+    State.PENDING_OPEN: [Step.ACCEPT],
+    State.PENDING_DISPATCH: [Step.ACCEPT, Step.OPEN],
+    State.HANDLING: [Step.ACCEPT, Step.OPEN, Step.DISPATCH],
+    State.EXTENSION_PENDING: [Step.ACCEPT, Step.OPEN, Step.DISPATCH, Step.REQUEST_EXTENSION],
+    State.PARKED: [Step.ACCEPT, Step.OPEN, Step.DISPATCH, Step.PARK],
+    State.PENDING_CHECK: [Step.ACCEPT, Step.OPEN, Step.DISPATCH, Step.FEEDBACK],
+    State.PENDING_CLOSE: [Step.ACCEPT, Step.OPEN, Step.DISPATCH, Step.FEEDBACK, Step.VERIFY],
+    State.CLOSED: [Step.ACCEPT, Step.OPEN, Step.DISPATCH, Step.FEEDBACK, Step.VERIFY, Step.CLOSE],
+    State.VOID: [Step.VOID],
+}
+
+
+def any_class_id(env, unit: str = "work_hours") -> int:
+    with env.database.read() as s:
+        return s.scalar(select(CaseClass.id).where(CaseClass.limit_unit == unit)
+                        .order_by(CaseClass.id).limit(1))
+
+
+def any_department_id(env) -> int:
+    with env.database.read() as s:
+        return s.scalar(select(func.min(Department.id)))
+
+
+def report(env, role: Role = Role.DUTY_OFFICER, **kw) -> wf.StepResult:
+    args = dict(source=wf.Source.HOTLINE_12345, lat=CENTRE[0], lon=CENTRE[1],
+                description="东城街道某路段垃圾暴露", city_id=env.city_id)
+    args.update(kw)
+    return wf.report_case(env.database, env.users[role], **args)
+
+
+def step_args(env, step: Step) -> dict:
+    """Valid data for each step."""
+    return {
+        Step.ACCEPT: {"class_id": any_class_id(env)},
+        Step.DISPATCH: {"department_id": any_department_id(env)},
+        Step.REQUEST_EXTENSION: {"amount": 2, "unit": "work_hours", "opinion": "需协调供电部门"},
+    }.get(step, {"opinion": "按规定办理"})
+
+
+def first_role(step: Step, state: State) -> Role:
+    return sorted(wf.find_transition(step, state).roles)[0]
+
+
+def take(env, result: wf.StepResult, step: Step, role: Role | None = None, **extra) -> wf.StepResult:
+    role = role or first_role(step, result.state)
+    args = step_args(env, step)
+    args.update(extra)
+    return wf.STEP_FUNCTIONS[step](env.database, env.users[role], result.case_id, result.version,
+                                   **args)
+
+
+def case_in_state(env, state: State) -> wf.StepResult:
+    result = report(env)
+    for step in PATHS[state]:
+        result = take(env, result, step)
+    assert result.state == state
+    return result

@@ -1,0 +1,62 @@
+"""Alembic: one linear chain, empty → head → base → head on both engines, schema == models."""
+from __future__ import annotations
+
+import uuid
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from db.migrate import alembic_config, script_directory
+from db.models import Base
+
+from .conftest import PG_ADMIN_URL, drop_pg
+
+
+def test_revision_chain_is_linear():
+    script = script_directory()
+    revisions = list(script.walk_revisions())
+    assert len(script.get_heads()) == 1 and len(script.get_bases()) == 1
+    for rev in revisions:
+        down = rev.down_revision
+        assert down is None or isinstance(down, str), f"{rev.revision} is a merge point"
+    children = [r.down_revision for r in revisions if r.down_revision]
+    assert len(children) == len(set(children)), "two revisions share a parent (a branch)"
+
+
+def _roundtrip(engine):
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "head")
+    tables = set(inspect(engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], f"models and migrations disagree: {diff}"
+    command.downgrade(cfg, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        head = script_directory().get_current_head()
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+
+
+def test_sqlite_empty_to_head_and_back(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    _roundtrip(engine)
+    engine.dispose()
+
+
+def test_postgresql_empty_to_head_and_back(pg_template):
+    name = f"cityops_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = create_engine(make_url(PG_ADMIN_URL).set(database=name))
+    try:
+        _roundtrip(engine)
+    finally:
+        engine.dispose()
+        drop_pg(name)
