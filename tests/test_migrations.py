@@ -60,3 +60,30 @@ def test_postgresql_empty_to_head_and_back(pg_template):
     finally:
         engine.dispose()
         drop_pg(name)
+
+
+def test_workstations_starting_together_on_a_fresh_database(tmp_path, pg_template):
+    """Several processes upgrade the same empty database at once: all succeed, one schema."""
+    import subprocess
+    import sys
+
+    name = f"cityops_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    urls = [f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+            make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)]
+    try:
+        for url in urls:
+            code = f"from db.engine import open_database; open_database({url!r}).dispose()"
+            procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE,
+                                      text=True) for _ in range(3)]
+            errors = [p.communicate(timeout=120)[1] for p in procs]
+            assert [p.returncode for p in procs] == [0, 0, 0], errors
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+            engine.dispose()
+    finally:
+        drop_pg(name)

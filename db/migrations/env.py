@@ -22,6 +22,10 @@ def _run(connection) -> None:
 
 
 def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:  # db.migrate holds the lock on this connection
+        _run(connection)
+        return
     engine = config.attributes.get("engine")
     if engine is None:
         engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
