@@ -1,0 +1,39 @@
+"""The ``cityops`` data commands, run as a user would run them (a separate process)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sqlalchemy import func, select
+
+from db.models import Case
+
+from .helpers import report
+
+
+def cityops(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CITYOPS_DB": ""}
+    return subprocess.run([sys.executable, "-m", "desktop", *args], capture_output=True,
+                          text=True, timeout=300, env=env)
+
+
+def test_demo_refuses_a_database_with_real_work_and_keeps_it(sqlite_env):
+    real = report(sqlite_env, description="真实工作：不可覆盖")
+    out = cityops("demo", "--db", sqlite_env.database.url, "--cases", "50")
+    assert out.returncode == 2
+    assert "--force" in out.stderr
+    with sqlite_env.database.read() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 1
+        assert s.get(Case, real.case_id).description == "真实工作：不可覆盖"
+    skip = cityops("demo", "--db", sqlite_env.database.url, "--if-missing")
+    assert skip.returncode == 0 and "already" in skip.stdout
+
+
+def test_demo_builds_and_migrate_is_idempotent(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    built = cityops("demo", "--db", url, "--cases", "300", "--seed", "7")
+    assert built.returncode == 0, built.stderr
+    assert "300 cases" in built.stdout
+    again = cityops("migrate", "--db", url)
+    assert again.returncode == 0 and "schema up to date" in again.stdout
