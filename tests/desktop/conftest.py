@@ -1,12 +1,49 @@
-"""Every test under tests/desktop needs Qt: mark them so the data-layer phase skips them."""
+"""Every test under tests/desktop needs Qt: mark them so the data-layer phase skips them.
+
+``make_ctx`` builds the :class:`~desktop.context.AppContext` a signed-in window shares, on any
+test database, for any role.
+"""
+from __future__ import annotations
+
 import os
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Root in a container: Chromium's sandbox cannot start; there is no GPU either.
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
+
+from db.calendar_data import load_calendar  # noqa: E402
+from db.roles import Role  # noqa: E402
+from desktop.context import AppContext, SignedInUser  # noqa: E402
+from desktop.tasks import TaskRunner  # noqa: E402
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/desktop/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.qt)
+
+
+def make_ctx(env, role: Role = Role.DUTY_OFFICER) -> AppContext:
+    with env.database.read() as s:
+        calendar = load_calendar(s)
+    user = SignedInUser(env.users[role], f"t_{role.value}", f"测试{role.label}", role)
+    return AppContext(database=env.database, user=user, calendar=calendar, city_id=env.city_id,
+                      reads=TaskRunner("reads"), writes=TaskRunner("writes"),
+                      settings_scope=f"test-{os.getpid()}")
+
+
+@pytest.fixture
+def ctx_factory(qapp):
+    made: list[AppContext] = []
+
+    def factory(env, role: Role = Role.DUTY_OFFICER) -> AppContext:
+        ctx = make_ctx(env, role)
+        made.append(ctx)
+        return ctx
+
+    yield factory
+    for ctx in made:
+        ctx.reads.shutdown()
+        ctx.writes.shutdown()
