@@ -1,19 +1,20 @@
 """The official calendar as data: seeded from ``chinese-calendar``, extended by hand.
 
 ``chinese-calendar`` covers 2004 up to the last year the State Council has announced (2026 in
-the version pinned here). A later year is added by :func:`set_day` rows (source ``manual``) when
-the announcement comes out; until then :mod:`db.clock` counts Monday-Friday and marks
-deadlines as estimated.
+the version pinned here). A later year is added with :func:`set_year` (or day by day with
+:func:`set_day`, source ``manual``) when the announcement comes out; until then
+:mod:`db.clock` counts the missing days Monday-Friday and marks deadlines as estimated.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .clock import DEFAULT_OFFICE_HOURS, OFFICE_HOURS_SETTING, WorkCalendar, parse_office_hours
+from . import feed
 from .models import AppSetting, CalendarDay
 
 FIRST_SEEDED_YEAR = 2020
@@ -47,9 +48,8 @@ def official_days(year: int) -> list[dict]:
 
 
 def seed_calendar(session: Session, first_year: int = FIRST_SEEDED_YEAR) -> list[int]:
-    """Insert every year ``chinese-calendar`` knows from ``first_year`` on; return the years."""
-    have = set(session.scalars(select(func.distinct(func.extract("year", CalendarDay.day)))))
-    have = {int(y) for y in have}
+    """Insert every day ``chinese-calendar`` knows from ``first_year`` on that the table lacks
+    (days entered by hand are kept); return the years the package covers."""
     years = []
     year = first_year
     while True:
@@ -57,20 +57,43 @@ def seed_calendar(session: Session, first_year: int = FIRST_SEEDED_YEAR) -> list
             rows = official_days(year)
         except NotImplementedError:
             break
-        if year not in have:
-            session.execute(CalendarDay.__table__.insert(), rows)
+        have = set(session.scalars(select(CalendarDay.day).where(
+            CalendarDay.day >= dt.date(year, 1, 1), CalendarDay.day <= dt.date(year, 12, 31))))
+        missing = [r for r in rows if r["day"] not in have]
+        if missing:
+            session.execute(CalendarDay.__table__.insert(), missing)
         years.append(year)
         year += 1
     return years
 
 
-def set_day(session: Session, day: dt.date, is_workday: bool, kind: str, name: str = "") -> None:
-    """Add or correct one day by hand (e.g. the 2027 holidays once announced)."""
+def set_day(session: Session, day: dt.date, is_workday: bool, kind: str, name: str = "",
+            *, publish: bool = True) -> None:
+    """Add or correct one day by hand. Every workstation reloads its calendar (change feed)."""
     row = session.get(CalendarDay, day)
     if row is None:
         session.add(CalendarDay(day=day, is_workday=is_workday, kind=kind, name=name, source="manual"))
     else:
         row.is_workday, row.kind, row.name, row.source = is_workday, kind, name, "manual"
+    if publish:
+        feed.publish(session, "calendar", [None])
+
+
+def set_year(session: Session, year: int, holidays: dict[dt.date, str],
+             makeup_days: list[dt.date]) -> None:
+    """Write a whole announced year (e.g. the State Council's 2027 notice): the holidays with
+    their names, the make-up working days, every other day Monday-Friday."""
+    day = dt.date(year, 1, 1)
+    while day.year == year:
+        if day in holidays:
+            set_day(session, day, False, "holiday", holidays[day], publish=False)
+        elif day in makeup_days:
+            set_day(session, day, True, "makeup", publish=False)
+        else:
+            weekday = day.weekday() < 5
+            set_day(session, day, weekday, "workday" if weekday else "weekend", publish=False)
+        day += dt.timedelta(days=1)
+    feed.publish(session, "calendar", [None])
 
 
 def load_calendar(session: Session) -> WorkCalendar:

@@ -7,8 +7,8 @@ Rules (see README, "The deadline clock"):
 * ``work_days`` count as that many full office days of working time, so 2 working days from
   Tuesday 10:00 end on Thursday 10:00; dispatch outside office hours starts at the next opening.
 * ``minutes`` (emergencies) are calendar minutes: a 30-minute on-site clock runs through nights.
-* Days of a year the calendar table does not cover count Monday-Friday, and any deadline whose
-  count touched such a day is marked *estimated*.
+* Days the calendar table does not hold count Monday-Friday, and any deadline whose count
+  touched such a day is marked *estimated*.
 
 All inputs and outputs are aware UTC datetimes; office hours are Asia/Shanghai wall time.
 """
@@ -67,7 +67,7 @@ class WorkCalendar:
     days
         Official status of each known day: ``True`` working day, ``False`` day off.
     covered_years
-        Years the calendar data is complete for; other years fall back to Monday-Friday.
+        Years the calendar data is complete for (informational: lookups go by day).
     office_hours
         Office periods of a working day, local Shanghai time.
     """
@@ -85,9 +85,11 @@ class WorkCalendar:
 
     # -- days --------------------------------------------------------------------------
     def is_workday(self, day: dt.date) -> tuple[bool, bool]:
-        """Return ``(is_workday, estimated)``."""
-        if day.year in self.covered_years and day in self._days:
-            return self._days[day], False
+        """Return ``(is_workday, estimated)``: a day in the table is official, any other day is
+        guessed Monday-Friday (and makes a deadline that counts it estimated)."""
+        official = self._days.get(day)
+        if official is not None:
+            return official, False
         return day.weekday() < 5, True
 
     def limit_seconds(self, amount: int, unit: str) -> float:

@@ -601,7 +601,7 @@ def build_demo(database: Database, *, cases: int = 100_000, seed: int = 1, days:
 
     with database.read() as session:  # refuse before touching anything
         _check_refusal(session, force)
-    ensure_reference_data(database)
+    ensure_reference_data(database, admin_password=DEMO_PASSWORD)  # demo: admin/demo
 
     with database.write() as session:
         _check_refusal(session, force)  # again, under the write lock
@@ -630,9 +630,16 @@ def build_demo(database: Database, *, cases: int = 100_000, seed: int = 1, days:
 
 
 def _check_refusal(session: Session, force: bool) -> None:
-    """Real work = any case and no demo marker."""
-    has_cases = session.scalar(select(Case.id).limit(1)) is not None
-    if has_cases and session.get(AppSetting, DEMO_SETTING) is None and not force:
+    """Real work = cases in a database that is not a demo, or, in a demo database, case work
+    done by any account that is not a demo account (the simulator and demo sign-ins use demo
+    accounts; a real officer who signed in to a demo database has done real work)."""
+    if force or session.scalar(select(Case.id).limit(1)) is None:
+        return
+    real = session.get(AppSetting, DEMO_SETTING) is None or session.scalar(
+        select(AuditLog.id).join(UserAccount, UserAccount.id == AuditLog.actor_id)
+        .where(AuditLog.action.like("case.%"), UserAccount.username.not_in(list(DEMO_ACCOUNTS)))
+        .limit(1)) is not None
+    if real:
         raise DemoRefused(
             "数据库中已有真实案件数据，生成演示数据会删除全部业务数据；如确需覆盖，请加 --force 参数。"
             " / This database holds real cases; building demo data would delete all operational "

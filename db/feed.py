@@ -78,8 +78,15 @@ def latest_seq(session: Session) -> int:
 
 
 def prune(session: Session, older_than: dt.datetime) -> int:
-    """Drop change-log rows older than ``older_than``; followers further behind reload."""
-    result = session.execute(ChangeLog.__table__.delete().where(ChangeLog.at < older_than))
+    """Drop the change log's oldest rows, up to the last one written before ``older_than``.
+
+    Always a contiguous prefix of ``seq`` (never holes in the middle, whatever the writers'
+    clocks said), so a follower can tell it fell behind; it then reloads.
+    """
+    cut = session.scalar(select(func.max(ChangeLog.seq)).where(ChangeLog.at < older_than))
+    if cut is None:
+        return 0
+    result = session.execute(ChangeLog.__table__.delete().where(ChangeLog.seq <= cut))
     return result.rowcount or 0
 
 
@@ -106,8 +113,13 @@ class ChangeFollower:
         """Everything after :attr:`last_seq`, now, without waiting."""
         out: list[Change] = []
         with self.database.read() as session:
-            oldest = session.scalar(select(func.min(ChangeLog.seq)))
-            if oldest is not None and self.last_seq and oldest > self.last_seq + 1:
+            oldest, newest = session.execute(
+                select(func.min(ChangeLog.seq), func.max(ChangeLog.seq))).one()
+            if newest is not None and newest < self.last_seq:
+                # The log is behind us: the database was restored or replaced. Start over.
+                out.append(Change(newest, utcnow(), "*", None, RELOAD))
+                self.last_seq = newest
+            elif oldest is not None and oldest > self.last_seq + 1:
                 # Rows we have not seen were pruned: tell the reader to reload everything.
                 out.append(Change(oldest - 1, utcnow(), "*", None, RELOAD))
             while True:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
@@ -17,9 +18,10 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 MIGRATION_LOCK_KEY = 0x43_49_54_5A  # any constant; distinct from the change-feed lock
 
 
-def alembic_config(engine: Engine | None = None, connection: Connection | None = None) -> Config:
+def alembic_config(engine: Engine | None = None, connection: Connection | None = None,
+                   script_location: Path | None = None) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(script_location or MIGRATIONS_DIR))
     if engine is not None:
         url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
         cfg.set_main_option("sqlalchemy.url", url)
@@ -29,24 +31,49 @@ def alembic_config(engine: Engine | None = None, connection: Connection | None =
     return cfg
 
 
-def upgrade_to_head(engine: Engine) -> None:
+def is_at_head(engine: Engine, script_location: Path | None = None) -> bool:
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    return set(current) == set(script_directory(script_location).get_heads())
+
+
+def upgrade_to_head(engine: Engine, script_location: Path | None = None) -> None:
+    """Upgrade to head; ``script_location`` is for tests that bring extra revisions."""
+    # Checked without any lock first: a workstation starting while another one writes (a
+    # demo build, a busy shift) must not queue for the write lock just to learn nothing is due.
+    if is_at_head(engine, script_location):
+        return
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
             conn.commit()
             try:
-                command.upgrade(alembic_config(engine, conn), "head")
+                command.upgrade(alembic_config(engine, conn, script_location), "head")
                 conn.commit()
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
                 conn.commit()
-    elif engine.dialect.name == "sqlite":
-        with engine.execution_options(cityops_write=True).connect() as conn:
-            command.upgrade(alembic_config(engine, conn), "head")
-            conn.commit()
     else:
-        command.upgrade(alembic_config(engine), "head")
+        _upgrade_sqlite(engine, script_location)
 
 
-def script_directory() -> ScriptDirectory:
-    return ScriptDirectory.from_config(alembic_config())
+def _upgrade_sqlite(engine: Engine, script_location: Path | None) -> None:
+    """Batch mode rebuilds a table and drops the old one, which foreign keys would refuse on a
+    database holding rows. The pragma cannot change inside a transaction, so it goes off before
+    BEGIN, and the keys are checked by hand before commit."""
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection  # outside any transaction: the pragma applies
+        raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            conn.execution_options(cityops_write=True)
+            with conn.begin():
+                command.upgrade(alembic_config(engine, conn, script_location), "head")
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")
+
+
+def script_directory(script_location: Path | None = None) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(script_location=script_location))

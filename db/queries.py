@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, aliased
 
 from .models import (
@@ -27,9 +28,10 @@ from .models import (
     Village,
 )
 from .security import mask_name, mask_phone
-from .workflow import DISPATCHED_STATES, FINAL_STATES, State
+from .workflow import FINAL_STATES, State, effective_limit
 
 OPEN_STATES = frozenset(State) - FINAL_STATES
+OVERDUE_STATES = (State.HANDLING.value, State.EXTENSION_PENDING.value)
 SORT_COLUMNS = {
     "number": Case.id,
     "reported_at": Case.reported_at,
@@ -40,6 +42,13 @@ SORT_COLUMNS = {
     "class": Case.class_id,
     "source": Case.source,
     "updated_at": Case.updated_at,
+    # Added for the queue's header: rank urgency and state by meaning, not by their code's
+    # spelling ("emergency" < "normal" < "urgent" alphabetically is no order at all).
+    "urgency_rank": sql_case({"emergency": 0, "urgent": 1, "normal": 2}, value=Case.urgency,
+                             else_=3),
+    "state_rank": sql_case({s.value: i for i, s in enumerate(State)}, value=Case.state,
+                           else_=len(State)),
+    "assignee": Case.assignee_department_id,
 }
 ROW_FETCH_LIMIT = 1000  # rows per round trip; IN lists beyond this get slow on SQLite
 
@@ -128,8 +137,9 @@ def _filtered(stmt: Select, flt: QueueFilter, now: dt.datetime) -> Select:
     if flt.city_id is not None:
         stmt = stmt.where(Case.city_id == flt.city_id)
     if flt.overdue_only:
-        stmt = stmt.where(Case.deadline_at < now,
-                          Case.state.in_([s.value for s in DISPATCHED_STATES - {State.PARKED}]))
+        # Past the deadline and still in the department's hands; a case reported handled
+        # (awaiting check/closing) is no longer the department's delay.
+        stmt = stmt.where(Case.deadline_at < now, Case.state.in_(OVERDUE_STATES))
     if flt.assignee_user_id is not None:
         stmt = stmt.where(Case.assignee_user_id == flt.assignee_user_id)
     text = flt.text.strip()
@@ -187,6 +197,8 @@ def _to_row(r) -> CaseRow:
     (cid, number, version, state, urgency, source, class_id, class_name, limit_amount, limit_unit,
      town, staff_name, dept_name, lat, lon, title, reported, dispatched, deadline, estimated) = r
     assignee = " / ".join(x for x in (dept_name, staff_name) if x)
+    if limit_amount is not None:  # an emergency runs on the 30-minute clock whatever its class
+        limit_amount, limit_unit = effective_limit(limit_amount, limit_unit, urgency)
     return CaseRow(cid, number, version, state, urgency, source, class_id, class_name or "",
                    limit_amount, limit_unit, town or "", assignee, lat, lon, title or "", reported,
                    dispatched, deadline, bool(estimated))
@@ -265,12 +277,34 @@ def dispatch_choices(session: Session, case_id: int) -> tuple[list[Choice], list
     return departments, people
 
 
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the queue's filter combos (and the accept dialog's class picker) offer."""
+
+    towns: list[Choice]  # hint: the town's kind (街道 / 镇 / 园区)
+    classes: list[Choice]  # hint: the major class's name
+
+
+def filter_choices(session: Session, city_id: int | None = None) -> FilterChoices:
+    """Towns of ``city_id`` (all towns when None) in code order and the active minor classes,
+    grouped by their major class."""
+    stmt = select(Town.id, Town.name, Town.kind).order_by(Town.code, Town.id)
+    if city_id is not None:
+        stmt = stmt.where(Town.city_id == city_id)
+    towns = [Choice(i, n, k) for i, n, k in session.execute(stmt)]
+    classes = [Choice(i, n, m) for i, n, m in session.execute(
+        select(CaseClass.id, CaseClass.minor_name, CaseClass.major_name)
+        .where(CaseClass.active.is_(True))
+        .order_by(CaseClass.kind, CaseClass.major_code, CaseClass.minor_code, CaseClass.id))]
+    return FilterChoices(towns, classes)
+
+
 def account(session: Session, username: str) -> UserAccount | None:
     return session.scalar(select(UserAccount).where(UserAccount.username == username))
 
 
 __all__ = [
-    "CaseDetail", "CaseRow", "Choice", "HistoryEntry", "OPEN_STATES", "QueueFilter", "QueueSort",
-    "account", "case_detail", "case_rows", "count_by_state", "dispatch_choices", "open_case_rows",
-    "queue_ids",
+    "CaseDetail", "CaseRow", "Choice", "FilterChoices", "HistoryEntry", "OPEN_STATES",
+    "QueueFilter", "QueueSort", "account", "case_detail", "case_rows", "count_by_state",
+    "dispatch_choices", "filter_choices", "open_case_rows", "queue_ids",
 ]

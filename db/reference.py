@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,25 +98,35 @@ def load_catalogue(session: Session, city: City) -> None:
         ))
 
 
-def ensure_admin(session: Session, password: str = "admin") -> UserAccount:
+def ensure_admin(session: Session, password: str | None = None) -> tuple[UserAccount, str | None]:
+    """The administrator account; created on first use with ``password`` or, when none is
+    given, a random one-time password that is returned (and shown once) — never a fixed one."""
     admin = session.scalar(select(UserAccount).where(UserAccount.username == ADMIN_USERNAME))
-    if admin is None:
-        admin = UserAccount(username=ADMIN_USERNAME, display_name="系统管理员",
-                            role=Role.ADMIN.value, password_hash=hash_password(password))
-        session.add(admin)
-        session.flush()
-    return admin
+    if admin is not None:
+        return admin, None
+    password = password or secrets.token_urlsafe(9)
+    admin = UserAccount(username=ADMIN_USERNAME, display_name="系统管理员",
+                        role=Role.ADMIN.value, password_hash=hash_password(password))
+    session.add(admin)
+    session.flush()
+    return admin, password
 
 
-def ensure_reference_data(database: Database, source: CitySource = DONGGUAN) -> int:
-    """Load everything a fresh database needs in one transaction; return the city id."""
+def ensure_reference_data(database: Database, source: CitySource = DONGGUAN, *,
+                          admin_password: str | None = None,
+                          on_admin_created: Callable[[str], None] | None = None) -> int:
+    """Load everything a fresh database needs in one transaction; return the city id.
+
+    ``on_admin_created(password)`` is called when this created the administrator, so the
+    caller can show the one-time password.
+    """
     with database.write() as session:
         city = load_city(session, source)
         load_catalogue(session, city)
         seed_calendar(session)
         if session.get(AppSetting, OFFICE_HOURS_SETTING) is None:
             session.add(AppSetting(key=OFFICE_HOURS_SETTING, value_json=office_hours_json()))
-        admin = ensure_admin(session)
+        admin, created_password = ensure_admin(session, admin_password)
         if session.scalar(select(func.count()).select_from(Town)) and not session.scalar(
             select(func.count()).select_from(ChangeLog)
         ):
@@ -122,6 +134,8 @@ def ensure_reference_data(database: Database, source: CitySource = DONGGUAN) -> 
             feed.publish(session, "*", [None], op=feed.RELOAD)
         city_id = city.id
     database.invalidate()
+    if created_password and on_admin_created:
+        on_admin_created(created_password)
     return city_id
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from . import feed
-from .clock import SHANGHAI, UNITS, WorkCalendar
+from .clock import SHANGHAI, UNITS, CalendarError, WorkCalendar
 from .engine import Database
 from .errors import (
     ConflictError,
@@ -39,6 +40,7 @@ from .models import AuditLog, Case, CaseClass, CaseHistory, Department, Staff, U
 from .roles import Role
 
 MAX_TEXT = 5000  # a description or opinion longer than this is refused, not cut
+MAX_EXTENSION = {"work_hours": 200, "work_days": 60, "minutes": 24 * 60}
 MAX_SHORT_TEXT = 200
 
 
@@ -226,14 +228,24 @@ def _result(case: Case) -> StepResult:
 
 # -- shared plumbing ---------------------------------------------------------------------
 
+# C0 controls other than tab/newline/CR, DEL, and the bidi overrides that can make text on a
+# screen read differently from what was stored (U+202A-202E, U+2066-2069).
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _clean_text(value: Any, field: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
-    """Check free text: refused (never silently cut) when too long or carrying NUL bytes."""
+    """Check free text: refused (never silently cut) when too long or carrying characters that
+    cannot be stored or that disguise what the text says."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise ValidationError(f"{field} 必须是文本", field=field)
-    if "\x00" in value:
-        raise ValidationError(f"{field} 含有不可保存的空字符", field=field)
+    if _SURROGATE.search(value):
+        raise ValidationError(f"{field} 含有无效的字符编码", field=field)
+    bad = _FORBIDDEN_CHARS.search(value)
+    if bad:
+        raise ValidationError(f"{field} 含有不允许的控制字符 U+{ord(bad.group()):04X}", field=field)
     if len(value) > limit:
         raise ValidationError(f"{field} 过长：{len(value)} 字，最多 {limit} 字", field=field,
                               length=len(value), limit=limit)
@@ -267,6 +279,22 @@ def _lock_case(session: Session, case_id: int) -> Case:
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在", case_id=case_id)
     return case
+
+
+def _check_own_department(actor: UserAccount, case: Case) -> None:
+    """A department's handler acts only on cases dispatched to that department."""
+    if (Role(actor.role) == Role.DEPARTMENT_HANDLER and actor.department_id is not None
+            and case.assignee_department_id != actor.department_id):
+        raise PermissionDenied("此案件未派遣给本部门", case_id=case.id,
+                               department_id=actor.department_id)
+
+
+def _check_now(now: dt.datetime | None) -> dt.datetime:
+    if now is None:
+        return utcnow()
+    if now.tzinfo is None:
+        raise ValidationError("时间必须带时区（UTC）", field="now")
+    return now
 
 
 def _conflict(session: Session, case: Case, seen_version: int) -> ConflictError:
@@ -307,6 +335,9 @@ def _run_step(database: Database, step: Step, actor_id: int, case_id: int, seen_
         with database.write() as session:
             actor = load_actor(session, actor_id)
             case = _lock_case(session, case_id)
+            if seen_version > case.version:
+                raise ValidationError(f"版本号 {seen_version} 无效（当前为 {case.version}）",
+                                      field="version")
             if case.version != seen_version:
                 raise _conflict(session, case, seen_version)
             transition = find_transition(step, case.state)
@@ -318,7 +349,8 @@ def _run_step(database: Database, step: Step, actor_id: int, case_id: int, seen_
                 raise PermissionDenied(
                     f"{Role(actor.role).label}无权在“{State(case.state).label}”状态{step.label}",
                     step=step.value, role=actor.role)
-            at = now or utcnow()
+            _check_own_department(actor, case)
+            at = _check_now(now)
             data = body(session, database, actor, case, at) or {}
             from_state = case.state
             case.state = transition.target.value
@@ -334,9 +366,15 @@ def _run_step(database: Database, step: Step, actor_id: int, case_id: int, seen_
             feed.publish(session, "case", [case.id])
             return _result(case)
     except DBAPIError as exc:
-        if exc.connection_invalidated or _is_connection_error(exc):
-            raise DatabaseUnavailable("数据库连接中断，操作未执行，请稍后重试") from exc
-        raise
+        raise _unavailable_or(exc) from exc
+    except CalendarError as exc:
+        raise ValidationError(f"无法计算处置时限：{exc}") from exc
+
+
+def _unavailable_or(exc: DBAPIError) -> Exception:
+    if exc.connection_invalidated or _is_connection_error(exc):
+        return DatabaseUnavailable("数据库连接中断，操作未执行，请稍后重试")
+    return exc
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:
@@ -350,9 +388,21 @@ def _is_connection_error(exc: DBAPIError) -> bool:
     return False
 
 
+EMERGENCY_LIMIT = (30, "minutes")  # 紧急事项半小时到达现场
+
+
+def effective_limit(limit_amount: int, limit_unit: str, urgency: str) -> tuple[int, str]:
+    """The time limit a case runs on: its class's, or the 30-minute on-site clock when the case
+    is an emergency whatever its class."""
+    if urgency == Urgency.EMERGENCY:
+        return EMERGENCY_LIMIT
+    return limit_amount, limit_unit
+
+
 def _set_deadline(database: Database, session: Session, case: Case, start: dt.datetime) -> None:
     cls = _case_class(session, case)
-    deadline = _calendar(database, session).deadline(start, cls.limit_amount, cls.limit_unit)
+    amount, unit = effective_limit(cls.limit_amount, cls.limit_unit, case.urgency)
+    deadline = _calendar(database, session).deadline(start, amount, unit)
     case.deadline_at = deadline.at
     case.deadline_estimated = deadline.estimated
 
@@ -390,6 +440,23 @@ def report_case(
     reporter_name = _clean_text(reporter_name, "反映人", limit=40) or None
     reporter_phone = _clean_text(reporter_phone, "联系电话", limit=30) or None
     media = [_clean_text(m, "附件", limit=500) for m in (media or [])]
+    external_ref = _clean_text(external_ref, "工单号", limit=60) or None
+    at = _check_now(now)
+    try:
+        return _report(database, actor_id, source=source, lat=lat, lon=lon, city_id=city_id,
+                       description=description, address=address, title=title,
+                       class_id=class_id, urgency=urgency, reporter_name=reporter_name,
+                       reporter_phone=reporter_phone, media=media, external_ref=external_ref,
+                       at=at)
+    except DBAPIError as exc:
+        raise _unavailable_or(exc) from exc
+
+
+def _report(database: Database, actor_id: int, *, source: Source, lat: float, lon: float,
+            city_id: int | None, description: str, address: str, title: str,
+            class_id: int | None, urgency: Urgency, reporter_name: str | None,
+            reporter_phone: str | None, media: list[str], external_ref: str | None,
+            at: dt.datetime) -> StepResult:
     with database.write() as session:
         actor = load_actor(session, actor_id)
         if Role(actor.role) not in REPORTERS:
@@ -403,7 +470,6 @@ def report_case(
         location = _geo(database, session).locate(city_id, lat, lon)
         if class_id is not None and session.get(CaseClass, class_id) is None:
             raise ValidationError(f"案件类别 {class_id} 不存在", field="class_id")
-        at = now or utcnow()
         case = Case(
             number=uuid.uuid4().hex[:24], city_id=city_id, source=source.value,
             state=State.PENDING_ACCEPT.value, urgency=urgency.value, class_id=class_id,
@@ -536,8 +602,9 @@ def request_extension(database: Database, actor_id: int, case_id: int, seen_vers
                       amount: int, unit: str, opinion: str,
                       now: dt.datetime | None = None) -> StepResult:
     """申请延期: ask for more time; a shift leader approves or rejects."""
-    if unit not in UNITS or not isinstance(amount, int) or not 0 < amount <= 1000:
-        raise ValidationError(f"延期时长无效：{amount} {unit}", field="amount")
+    if unit not in UNITS or not isinstance(amount, int) or not 0 < amount <= MAX_EXTENSION[unit]:
+        raise ValidationError(f"延期时长无效：{amount} {unit}（最多 {MAX_EXTENSION.get(unit)}）",
+                              field="amount")
 
     def body(_session, _db, _actor, case, _at):
         case.pending_extension_json = json.dumps({"amount": amount, "unit": unit})

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from db.calendar_data import load_calendar, official_days, set_day
+from db.calendar_data import load_calendar, official_days, seed_calendar, set_day, set_year
 from db.clock import SHANGHAI, CalendarError, WorkCalendar, parse_office_hours
 
 UTC = dt.timezone.utc
@@ -96,9 +96,25 @@ def test_calendar_lives_in_the_database_and_can_be_extended(env):
         cal = load_calendar(s)
     assert {2024, 2025, 2026} <= cal.covered_years and 2027 not in cal.covered_years
     assert cal.is_workday(dt.date(2026, 2, 14)) == (True, False)
-    with env.database.write() as s:  # the State Council announces 2027: add a day by hand
+    assert cal.is_workday(dt.date(2027, 1, 1)) == (True, True)  # a Friday, guessed
+    with env.database.write() as s:  # the announcement for 2027 comes out
+        set_year(s, 2027, {dt.date(2027, 1, 1): "元旦"}, makeup_days=[dt.date(2027, 1, 9)])
+        seed_calendar(s)  # a later seed never overwrites days entered by hand
+    with env.database.read() as s:
+        cal = load_calendar(s)
+    assert 2027 in cal.covered_years
+    assert cal.is_workday(dt.date(2027, 1, 1)) == (False, False)
+    assert cal.is_workday(dt.date(2027, 1, 9)) == (True, False)  # make-up Saturday
+    d = cal.deadline(local(2026, 12, 31, 17), 1, "work_hours")  # runs into the holiday
+    assert d.at == local(2027, 1, 4, 9) and not d.estimated
+
+
+def test_one_known_day_counts_even_in_an_unannounced_year(env):
+    with env.database.write() as s:
         set_day(s, dt.date(2027, 1, 1), False, "holiday", "元旦")
     with env.database.read() as s:
         cal = load_calendar(s)
-    assert 2027 not in cal.covered_years  # one day does not make a year complete
-    assert cal.is_workday(dt.date(2027, 1, 1)) == (True, True)
+    assert cal.is_workday(dt.date(2027, 1, 1)) == (False, False)
+    assert cal.is_workday(dt.date(2027, 1, 4)) == (True, True)
+    d = cal.deadline(local(2026, 12, 31, 17), 1, "work_hours")
+    assert d.at == local(2027, 1, 4, 9) and d.estimated

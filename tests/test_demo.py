@@ -4,7 +4,6 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
-import os
 import random
 import uuid
 
@@ -26,6 +25,8 @@ from db.models import (
 from db.reference import ensure_reference_data
 from db.roles import Role
 from db.security import hash_password, verify_password
+from .conftest import PG_ADMIN_URL as PG_URL
+from .conftest import SKIP_PG
 from db.workflow import (
     DISPATCHED_STATES, FINAL_STATES, Source, State, case_number, check_invariants, report_case,
 )
@@ -310,13 +311,33 @@ def test_rebuilding_a_demo_needs_no_force(tmp_path):
     database.dispose()
 
 
-# -- PostgreSQL -----------------------------------------------------------------------------
+def test_real_work_on_a_demo_database_is_not_wiped(tmp_path):
+    """An officer with a real account used the demo database: that is real work."""
+    from db.roles import Role
+    from db.security import hash_password
 
-PG_URL = os.environ.get("CITYOPS_TEST_PG_URL")
+    database = _open(tmp_path / "demo.db")
+    build_demo(database, cases=200, days=30, now=NOW)
+    with database.write() as s:
+        officer = UserAccount(username="zhang.wei", display_name="张伟", role=Role.DUTY_OFFICER.value,
+                              password_hash=hash_password("x-1234567"))
+        s.add(officer)
+        s.flush()
+        officer_id = s.get(UserAccount, officer.id).id
+    report_case(database, officer_id, source="walk_in", lat=23.0, lon=113.77,
+                description="真实来访：南城街道井盖缺失", now=NOW)
+    with pytest.raises(DemoRefused):
+        build_demo(database, cases=100, days=30, now=NOW)
+    with database.read() as s:
+        assert _count(s, Case) == 201
+    database.dispose()
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not PG_URL, reason="CITYOPS_TEST_PG_URL is not set")
+@pytest.mark.skipif(SKIP_PG, reason="CITYOPS_SKIP_PG=1")
 def test_build_on_postgres():
     """A small build in a scratch database on the test server (never the database named)."""
     url = make_url(PG_URL)

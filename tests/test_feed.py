@@ -109,6 +109,56 @@ def test_pruned_history_asks_followers_to_reload(sqlite_env):
     assert len(case_ids(changes)) == 1
 
 
+def test_a_restored_database_behind_the_follower_makes_it_reload(sqlite_env):
+    env = sqlite_env
+    for _ in range(3):
+        report(env)
+    follower = ChangeFollower(env.database)
+    with env.database.write() as s:  # as if an older backup were restored
+        s.execute(text("DELETE FROM change_log"))
+        s.execute(text("DELETE FROM sqlite_sequence WHERE name = 'change_log'"))
+    report(env)
+    changes = follower.wait(1)
+    assert [c.op for c in changes] == [feed.RELOAD]  # re-read everything, this case included
+    later = report(env)
+    assert case_ids(follower.wait(1)) == [later.case_id]
+
+
+def test_postgres_sequence_order_is_commit_order(pg_env):
+    """Writer A takes its seq first but commits last; B must wait for A, so a follower that has
+    seen B's row can never later find A's row appear below it."""
+    env = pg_env
+    a_published = threading.Event()
+    release_a = threading.Event()
+    b_done = threading.Event()
+
+    def writer_a():
+        with env.database.write() as s:
+            feed.publish(s, "case", [1001])
+            a_published.set()
+            release_a.wait(10)
+
+    def writer_b():
+        a_published.wait(10)
+        with env.database.write() as s:
+            feed.publish(s, "case", [1002])
+        b_done.set()
+
+    follower = ChangeFollower(env.database)
+    ta, tb = threading.Thread(target=writer_a), threading.Thread(target=writer_b)
+    ta.start()
+    tb.start()
+    assert a_published.wait(10)
+    assert not b_done.wait(0.5), "B committed while A still held the feed lock"
+    assert follower.wait(0.2) == []
+    release_a.set()
+    ta.join(10)
+    tb.join(10)
+    got = wait_for(follower, 2)
+    assert case_ids(got) == [1001, 1002]
+    follower.close()
+
+
 def test_notify_payload_carries_ids_only(pg_env):
     env = pg_env
     url = env.database.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

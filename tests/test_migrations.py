@@ -87,3 +87,39 @@ def test_workstations_starting_together_on_a_fresh_database(tmp_path, pg_templat
             engine.dispose()
     finally:
         drop_pg(name)
+
+
+def test_a_batch_migration_runs_on_a_sqlite_database_full_of_rows(sqlite_env, tmp_path):
+    """Batch mode drops and re-creates ``case``; with foreign keys on that fails once rows
+    refer to it. A future revision must pass on a populated workstation file."""
+    import shutil
+
+    from db.migrate import MIGRATIONS_DIR, upgrade_to_head
+
+    from .helpers import case_in_state
+    from db.workflow import State
+
+    done = case_in_state(sqlite_env, State.CLOSED)
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, scripts)
+    head = script_directory().get_current_head()
+    (scripts / "versions" / "9999_widen_title.py").write_text(f'''
+from alembic import op
+import sqlalchemy as sa
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+def upgrade():
+    with op.batch_alter_table("case") as batch:
+        batch.alter_column("title", type_=sa.String(200), existing_type=sa.String(100))
+def downgrade():
+    pass
+''', encoding="utf-8")
+    engine = sqlite_env.database.engine
+    upgrade_to_head(engine, scripts)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999"
+        assert conn.execute(text('SELECT state FROM "case" WHERE id = :i'), {"i": done.case_id}).scalar() == "closed"
+        assert conn.execute(text("SELECT count(*) FROM case_history")).scalar() == 7
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

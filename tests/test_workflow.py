@@ -21,7 +21,7 @@ from db.models import AuditLog, Case, CaseHistory, ChangeLog
 from db.roles import Role
 from db.workflow import State, Step
 
-from .helpers import PATHS, any_department_id, case_in_state, report, step_args, take
+from .helpers import PATHS, any_class_id, any_department_id, case_in_state, report, step_args, take
 
 
 def counts(env, case_id):
@@ -196,7 +196,10 @@ def test_extension_moves_the_deadline(env):
 
 def test_audit_log_is_append_only(env):
     report(env)
-    for sql in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
+    statements = ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"]
+    if env.engine_name == "postgresql":
+        statements.append("TRUNCATE audit_log")
+    for sql in statements:
         with pytest.raises(DBAPIError, match="append-only"):
             with env.database.write() as s:
                 s.execute(text(sql))
@@ -218,3 +221,58 @@ def test_times_are_stored_and_returned_in_utc(env):
         assert case.dispatched_at == now and case.dispatched_at.tzinfo is not None
         assert case.number.startswith("20260302")
         assert case.deadline_at == r.deadline_at and case.deadline_at > now
+
+
+def test_hostile_and_malformed_text_is_refused_with_a_clear_error(env):
+    for bad in ("lone \ud800 surrogate", "escape \x1b[31m red", "bidi \u202e txt.exe", "bell\x07"):
+        with pytest.raises(ValidationError):
+            report(env, description=bad)
+    with pytest.raises(ValidationError):
+        report(env, external_ref="x" * 61)
+    with pytest.raises(ValidationError):
+        report(env, external_ref="ref\x00")
+    with pytest.raises(ValidationError):
+        report(env, now=dt.datetime(2026, 3, 2, 9, 0))  # naive
+    ok = report(env, description="第一行\n第二行\t缩进", external_ref="12345-2026-000001")
+    with env.database.read() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 1
+        assert s.get(Case, ok.case_id).external_ref == "12345-2026-000001"
+
+
+def test_a_version_from_the_future_is_invalid_not_a_conflict(env):
+    r = case_in_state(env, State.PENDING_DISPATCH)
+    with pytest.raises(ValidationError):
+        wf.void(env.database, env.users[Role.SHIFT_LEADER], r.case_id, r.version + 5, opinion="x")
+
+
+def test_an_emergency_runs_on_the_30_minute_clock_whatever_its_class(env):
+    now = dt.datetime(2026, 3, 6, 9, 50, tzinfo=dt.timezone.utc)  # Friday 17:50 in Shanghai
+    r = report(env, urgency="emergency", now=now)
+    r = take(env, r, Step.ACCEPT, urgency="emergency", class_id=any_class_id(env, "work_days"))
+    r = take(env, r, Step.OPEN)
+    r = wf.dispatch(env.database, env.users[Role.DISPATCHER], r.case_id, r.version,
+                    department_id=any_department_id(env), now=now)
+    assert r.deadline_at == now + dt.timedelta(minutes=30)
+
+
+def test_extensions_are_bounded(env):
+    h = case_in_state(env, State.HANDLING)
+    with pytest.raises(ValidationError):
+        take(env, h, Step.REQUEST_EXTENSION, amount=61, unit="work_days")
+    asked = take(env, h, Step.REQUEST_EXTENSION, amount=60, unit="work_days")
+    assert take(env, asked, Step.APPROVE_EXTENSION).deadline_at > h.deadline_at
+
+
+def test_a_department_handler_acts_only_on_its_own_departments_cases(env):
+    from db.models import Department, UserAccount
+
+    h = case_in_state(env, State.HANDLING)
+    with env.database.write() as s:
+        own = s.get(Case, h.case_id).assignee_department_id
+        other = s.scalar(select(Department.id).where(Department.id != own).limit(1))
+        s.get(UserAccount, env.users[Role.DEPARTMENT_HANDLER]).department_id = other
+    with pytest.raises(PermissionDenied):
+        take(env, h, Step.FEEDBACK, Role.DEPARTMENT_HANDLER, opinion="已处理")
+    with env.database.write() as s:
+        s.get(UserAccount, env.users[Role.DEPARTMENT_HANDLER]).department_id = own
+    assert take(env, h, Step.FEEDBACK, Role.DEPARTMENT_HANDLER, opinion="已处理").state == State.PENDING_CHECK
