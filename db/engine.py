@@ -92,7 +92,13 @@ def open_database(url: str, *, echo: bool = False, migrate: bool = True) -> Data
         _configure_sqlite(engine)
         write_engine = engine.execution_options(cityops_write=True)
     else:
-        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        # A control-room network can drop without a reset: time out connects and notice a dead
+        # peer by TCP keepalive instead of hanging a worker for the OS default of hours.
+        engine = create_engine(
+            url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5,
+            connect_args={"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10,
+                          "keepalives_interval": 5, "keepalives_count": 3},
+        )
         write_engine = engine
     database = Database(
         url=url,

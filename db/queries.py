@@ -163,9 +163,14 @@ def queue_ids(session: Session, flt: QueueFilter = QueueFilter(), sort: QueueSor
         raise ValueError(f"cannot sort by {sort.column!r}")
     now = now or dt.datetime.now(dt.timezone.utc)
     stmt = _filtered(select(Case.id), flt, now)
-    # NULL deadlines (not dispatched yet) go last whichever way the user sorts.
+    # NULL deadlines (not dispatched yet) go last whichever way the user sorts; so do cases
+    # whose department clock has stopped (parked, or reported handled), whose passed
+    # deadlines would otherwise bury the work that can still be saved.
     order = column.desc() if sort.descending else column.asc()
-    stmt = stmt.order_by(column.is_(None), order, Case.id.desc() if sort.descending else Case.id)
+    last = column.is_(None)
+    if sort.column == "deadline_at":
+        last = or_(last, Case.state.not_in(OVERDUE_STATES))
+    stmt = stmt.order_by(last, order, Case.id.desc() if sort.descending else Case.id)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))

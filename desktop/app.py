@@ -1,12 +1,20 @@
-"""Start-up of the Qt application.
-
-Until the command-center window lands this opens a minimal status window: the database, the
-signed-in demo user and the number of cases per state, loaded off the GUI thread.
-"""
+"""Start-up: Qt application, theme, language, database, sign-in, the command-center window."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Qt messages that are the environment's, not ours (offscreen plugin, no GPU, no D-Bus).
+_NOISE = (
+    "This plugin does not support propagateSizeHints()",
+    "QRhiGles2: Failed to create",
+    "Failed to create RHI",
+    "Failed to connect to the bus",
+)
 
 
 def _has_display() -> bool:
@@ -16,46 +24,79 @@ def _has_display() -> bool:
                 or os.environ.get("QT_QPA_PLATFORM"))
 
 
-_OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
-
-
-def _quiet_offscreen_noise(mode, context, message: str) -> None:
-    """Pass Qt's messages on, except the offscreen plugin's note on every window."""
-    if message != _OFFSCREEN_NOISE:
+def _quiet_environment_noise(mode, context, message: str) -> None:
+    if not any(message.startswith(n) or n in message for n in _NOISE):
         sys.stderr.write(message + "\n")
 
 
-def run_app(url: str, *, screenshot: str | None = None, after: float = 2.0,
-            size: str = "1920x1080") -> int:
-    if screenshot:
+def prepare_environment(offscreen: bool) -> None:
+    """Settings that must exist before Qt starts."""
+    if offscreen:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    elif not _has_display():
+    if os.geteuid() == 0 if hasattr(os, "geteuid") else False:
+        # Chromium refuses to run its sandbox as root (containers, kiosks).
+        os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
+    elif offscreen:
+        os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
+
+
+def run_app(url: str, *, screenshot: str | None = None, after: float = 2.0,
+            size: str = "1920x1080", language: str | None = None,
+            username: str | None = None) -> int:
+    if not screenshot and not _has_display():
         print("cityops: no display (DISPLAY/WAYLAND_DISPLAY unset). Run it on a workstation, "
               "or render the window with: cityops --screenshot window.png", file=sys.stderr)
         return 3
-    from PySide6.QtCore import QTimer, qInstallMessageHandler
-    from PySide6.QtWidgets import QApplication
+    prepare_environment(offscreen=bool(screenshot))
+    from PySide6.QtCore import QSettings, QTimer, qInstallMessageHandler
+    from PySide6.QtWebEngineCore import QWebEngineProfile  # noqa: F401 - before QApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
-    qInstallMessageHandler(_quiet_offscreen_noise)
+    from . import i18n, theme
 
-    from .status_window import StatusWindow
-
+    qInstallMessageHandler(_quiet_environment_noise)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("CityOps")
     app.setOrganizationName("CityOps")
-    window = StatusWindow(url)
+    settings = QSettings()
+    language = language or settings.value("ui/language", i18n.DEFAULT_LANGUAGE)
+    if language not in i18n.LANGUAGES:
+        language = i18n.DEFAULT_LANGUAGE
+    settings.setValue("ui/language", language)
+    i18n.install(app, language)
+    width, height = (int(x) for x in size.lower().split("x"))
+    theme.apply_theme(app, 2.0 if width >= 3000 else 1.0)
+
+    from .startup import StartupError, start
+
+    try:
+        window = start(url, username=username, interactive=not screenshot)
+    except StartupError as exc:
+        if screenshot:
+            print(f"cityops: {exc}", file=sys.stderr)
+        else:
+            QMessageBox.critical(None, app.translate("startup", "CityOps"), str(exc))
+        return 2
+    if window is None:  # sign-in cancelled
+        return 0
     if screenshot:
-        width, height = (int(x) for x in size.lower().split("x"))
         window.resize(width, height)
         window.show()
 
         def grab() -> None:
             window.grab().save(screenshot)
             print(f"screenshot written: {screenshot}")
+            window.close()
             app.quit()
 
         QTimer.singleShot(int(after * 1000), grab)
     else:
-        window.resize(1280, 800)
-        window.show()
+        window.resize(1600, 900)
+        window.showMaximized()
     return app.exec()
+
+
+def map_cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("cityops", appauthor=False)) / "map"

@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--after", type=float, default=2.0, metavar="SECONDS",
                         help="settling time before the screenshot (default 2)")
     parser.add_argument("--size", default="1920x1080", metavar="WxH", help="window size for --screenshot")
+    parser.add_argument("--lang", choices=["zh_CN", "en"], help="interface language (default: the "
+                        "last one chosen, else Simplified Chinese)")
+    parser.add_argument("--user", metavar="ACCOUNT", help="account to sign in as (prefilled; on a "
+                        "demo database any demo account signs in directly)")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command")
 
@@ -57,8 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(url, args)
     if args.command == "migrate":
         from db.engine import open_database
+        from db.reference import ensure_reference_data
 
-        open_database(url).dispose()
+        database = open_database(url)
+        ensure_reference_data(database, on_admin_created=lambda pw: print(
+            f"administrator account created: admin, one-time password {pw} (shown once)"))
+        database.dispose()
         print(f"schema up to date: {url}")
         return 0
     if args.command == "bench":
@@ -67,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_bench(url, quick=args.quick, json_path=args.json)
     from .app import run_app
 
-    return run_app(url, screenshot=args.screenshot, after=args.after, size=args.size)
+    return run_app(url, screenshot=args.screenshot, after=args.after, size=args.size,
+                   language=args.lang, username=args.user)
 
 
 def _demo(url: str, args) -> int:

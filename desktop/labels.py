@@ -13,44 +13,40 @@ from db.workflow import Source, State, Step, Urgency
 CONTEXT = "labels"
 
 
-def N(text: str) -> str:  # noqa: N802 - marks a literal for lupdate, translated later
-    return QT_TRANSLATE_NOOP("labels", text)
-
-
 def _t(text: str) -> str:
     return QCoreApplication.translate(CONTEXT, text)
 
 
 _STATE = {
-    State.PENDING_ACCEPT: N("Awaiting acceptance"), State.PENDING_OPEN: N("Awaiting opening"),
-    State.PENDING_DISPATCH: N("Awaiting dispatch"), State.HANDLING: N("Being handled"),
-    State.EXTENSION_PENDING: N("Extension requested"), State.PARKED: N("Parked"),
-    State.PENDING_CHECK: N("Awaiting check"), State.PENDING_CLOSE: N("Awaiting closing"),
-    State.CLOSED: N("Closed"), State.VOID: N("Void"),
+    State.PENDING_ACCEPT: QT_TRANSLATE_NOOP("labels", "Awaiting acceptance"), State.PENDING_OPEN: QT_TRANSLATE_NOOP("labels", "Awaiting opening"),
+    State.PENDING_DISPATCH: QT_TRANSLATE_NOOP("labels", "Awaiting dispatch"), State.HANDLING: QT_TRANSLATE_NOOP("labels", "Being handled"),
+    State.EXTENSION_PENDING: QT_TRANSLATE_NOOP("labels", "Extension requested"), State.PARKED: QT_TRANSLATE_NOOP("labels", "Parked"),
+    State.PENDING_CHECK: QT_TRANSLATE_NOOP("labels", "Awaiting check"), State.PENDING_CLOSE: QT_TRANSLATE_NOOP("labels", "Awaiting closing"),
+    State.CLOSED: QT_TRANSLATE_NOOP("labels", "Closed"), State.VOID: QT_TRANSLATE_NOOP("labels", "Void"),
 }
 _STEP = {
-    Step.ACCEPT: N("Accept"), Step.OPEN: N("Open case"), Step.DISPATCH: N("Dispatch"),
-    Step.RETURN: N("Return"), Step.FEEDBACK: N("Report handled"),
-    Step.REQUEST_EXTENSION: N("Request extension"), Step.APPROVE_EXTENSION: N("Approve extension"),
-    Step.REJECT_EXTENSION: N("Reject extension"), Step.PARK: N("Park"), Step.UNPARK: N("Resume"),
-    Step.VERIFY: N("Check passed"), Step.REWORK: N("Rework"), Step.CLOSE: N("Close case"),
-    Step.FIX_ON_SPOT: N("Fixed on the spot"), Step.VOID: N("Void"),
+    Step.ACCEPT: QT_TRANSLATE_NOOP("labels", "Accept"), Step.OPEN: QT_TRANSLATE_NOOP("labels", "Open case"), Step.DISPATCH: QT_TRANSLATE_NOOP("labels", "Dispatch"),
+    Step.RETURN: QT_TRANSLATE_NOOP("labels", "Return"), Step.FEEDBACK: QT_TRANSLATE_NOOP("labels", "Report handled"),
+    Step.REQUEST_EXTENSION: QT_TRANSLATE_NOOP("labels", "Request extension"), Step.APPROVE_EXTENSION: QT_TRANSLATE_NOOP("labels", "Approve extension"),
+    Step.REJECT_EXTENSION: QT_TRANSLATE_NOOP("labels", "Reject extension"), Step.PARK: QT_TRANSLATE_NOOP("labels", "Park"), Step.UNPARK: QT_TRANSLATE_NOOP("labels", "Resume"),
+    Step.VERIFY: QT_TRANSLATE_NOOP("labels", "Check passed"), Step.REWORK: QT_TRANSLATE_NOOP("labels", "Rework"), Step.CLOSE: QT_TRANSLATE_NOOP("labels", "Close case"),
+    Step.FIX_ON_SPOT: QT_TRANSLATE_NOOP("labels", "Fixed on the spot"), Step.VOID: QT_TRANSLATE_NOOP("labels", "Void"),
 }
 _SOURCE = {
-    Source.HOTLINE_12345: N("12345 hotline"), Source.TRANSFER_110: N("110 transfer"),
-    Source.TRANSFER_119: N("119 transfer"), Source.INSPECTOR: N("Inspector"),
-    Source.VIDEO: N("Video detection"), Source.SENSOR: N("Sensor"), Source.LEADER: N("Leader"),
-    Source.ENTERPRISE: N("Enterprise line"), Source.WALK_IN: N("Walk-in"),
+    Source.HOTLINE_12345: QT_TRANSLATE_NOOP("sources", "12345 hotline"), Source.TRANSFER_110: QT_TRANSLATE_NOOP("sources", "110 transfer"),
+    Source.TRANSFER_119: QT_TRANSLATE_NOOP("sources", "119 transfer"), Source.INSPECTOR: QT_TRANSLATE_NOOP("sources", "Inspector"),
+    Source.VIDEO: QT_TRANSLATE_NOOP("sources", "Video detection"), Source.SENSOR: QT_TRANSLATE_NOOP("sources", "Sensor"), Source.LEADER: QT_TRANSLATE_NOOP("sources", "Leader"),
+    Source.ENTERPRISE: QT_TRANSLATE_NOOP("sources", "Enterprise line"), Source.WALK_IN: QT_TRANSLATE_NOOP("sources", "Walk-in"),
 }
-_URGENCY = {Urgency.NORMAL: N("Normal"), Urgency.URGENT: N("Urgent"), Urgency.EMERGENCY: N("Emergency")}
+_URGENCY = {Urgency.NORMAL: QT_TRANSLATE_NOOP("labels", "Normal"), Urgency.URGENT: QT_TRANSLATE_NOOP("labels", "Urgent"), Urgency.EMERGENCY: QT_TRANSLATE_NOOP("labels", "Emergency")}
 _ROLE = {
-    Role.DUTY_OFFICER: N("Duty officer"), Role.DISPATCHER: N("Dispatcher"),
-    Role.SHIFT_LEADER: N("Shift leader"), Role.LEADER: N("Leader"), Role.INSPECTOR: N("Inspector"),
-    Role.FIELD_OFFICER: N("Field officer"), Role.DEPARTMENT_HANDLER: N("Department handler"),
-    Role.ADMIN: N("Administrator"),
+    Role.DUTY_OFFICER: QT_TRANSLATE_NOOP("roles", "Duty officer"), Role.DISPATCHER: QT_TRANSLATE_NOOP("roles", "Dispatcher"),
+    Role.SHIFT_LEADER: QT_TRANSLATE_NOOP("roles", "Shift leader"), Role.LEADER: QT_TRANSLATE_NOOP("roles", "Leader"), Role.INSPECTOR: QT_TRANSLATE_NOOP("roles", "Inspector"),
+    Role.FIELD_OFFICER: QT_TRANSLATE_NOOP("roles", "Field officer"), Role.DEPARTMENT_HANDLER: QT_TRANSLATE_NOOP("roles", "Department handler"),
+    Role.ADMIN: QT_TRANSLATE_NOOP("roles", "Administrator"),
 }
-_DEADLINE = {"overdue": N("Overdue"), "due_soon": N("Due soon"), "on_track": N("On track"),
-             "none": N("No deadline")}
+_DEADLINE = {"overdue": QT_TRANSLATE_NOOP("labels", "Overdue"), "due_soon": QT_TRANSLATE_NOOP("labels", "Due soon"), "on_track": QT_TRANSLATE_NOOP("labels", "On track"),
+             "none": QT_TRANSLATE_NOOP("labels", "No deadline")}
 
 
 def state_name(value: str) -> str:
@@ -59,12 +55,12 @@ def state_name(value: str) -> str:
 
 def step_name(value: str) -> str:
     if value == "report":
-        return _t("Reported")
+        return QCoreApplication.translate("labels", "Reported")
     return _t(_STEP[Step(value)])
 
 
 def source_name(value: str) -> str:
-    return _t(_SOURCE[Source(value)])
+    return QCoreApplication.translate("sources", _SOURCE[Source(value)])
 
 
 def urgency_name(value: str) -> str:
@@ -72,7 +68,7 @@ def urgency_name(value: str) -> str:
 
 
 def role_name(value: str) -> str:
-    return _t(_ROLE[Role(value)])
+    return QCoreApplication.translate("roles", _ROLE[Role(value)])
 
 
 def deadline_name(value: str) -> str:
@@ -87,7 +83,9 @@ def format_duration(seconds: float) -> str:
     hours, rem = divmod(rem, 3600)
     minutes = rem // 60
     if days:
-        return _t("%1%2d %3h").replace("%1", sign).replace("%2", str(days)).replace("%3", str(hours))
-    return _t("%1%2h %3m").replace("%1", sign).replace("%2", str(hours)).replace("%3", f"{minutes:02d}")
+        text = QCoreApplication.translate("labels", "%1%2d %3h")
+        return text.replace("%1", sign).replace("%2", str(days)).replace("%3", str(hours))
+    text = QCoreApplication.translate("labels", "%1%2h %3m")
+    return text.replace("%1", sign).replace("%2", str(hours)).replace("%3", f"{minutes:02d}")
 
 

@@ -37,3 +37,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
   echo "$want" > "$stamp"
 fi
+# Qt Linguist: build the .qm translations from the .ts sources (the app also rebuilds a stale one).
+.venv/bin/pyside6-lrelease -silent resources/i18n/*.ts

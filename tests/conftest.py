@@ -35,7 +35,7 @@ class _BlockQt(importlib.abc.MetaPathFinder):
 
 if os.environ.get("CITYOPS_BLOCK_QT") == "1":
     sys.meta_path.insert(0, _BlockQt())
-    collect_ignore_glob = ["desktop/*"]
+    collect_ignore = ["desktop"]
 
 # db/ is imported only now, after the blocker is in place.
 from db.config import normalise_url  # noqa: E402

@@ -32,6 +32,16 @@ def test_queue_filters_sort_and_text_search(env):
         assert q.queue_ids(s, q.QueueFilter(overdue_only=True), now=later) == [b.case_id]
 
 
+def test_stopped_clocks_sort_after_live_work_by_deadline(env):
+    parked = take(env, case_in_state(env, State.HANDLING), Step.PARK, Role.SHIFT_LEADER)
+    handled = case_in_state(env, State.PENDING_CHECK)
+    live = case_in_state(env, State.HANDLING)  # dispatched last: the latest deadline
+    with env.database.read() as s:
+        order = q.queue_ids(s, sort=q.QueueSort("deadline_at"))
+    assert order.index(live.case_id) < order.index(parked.case_id)
+    assert order.index(live.case_id) < order.index(handled.case_id)
+
+
 def test_rows_and_detail_are_plain_values_with_masked_reporter(env):
     r = report(env, reporter_name="欧阳娜娜", reporter_phone="13912345678",
                description="<b>占道经营</b>")
@@ -62,3 +72,20 @@ def test_count_by_state(env):
     take(env, report(env), Step.VOID, Role.DUTY_OFFICER)
     with env.database.read() as s:
         assert q.count_by_state(s) == {"handling": 1, "void": 1}
+
+
+def test_filter_choices_and_sorting_by_meaning(env):
+    with env.database.read() as s:
+        choices = q.filter_choices(s, env.city_id)
+    assert len(choices.towns) > 30 and all(t.name and t.hint for t in choices.towns)
+    assert len(choices.classes) > 90 and all(c.hint for c in choices.classes)  # major names
+    normal = report(env)
+    emergency = report(env, urgency="emergency")
+    urgent = report(env, urgency="urgent")
+    handling = case_in_state(env, State.HANDLING)
+    with env.database.read() as s:
+        by_urgency = q.queue_ids(s, sort=q.QueueSort("urgency_rank"))
+        assert by_urgency[:2] == [emergency.case_id, urgent.case_id]
+        by_state = q.queue_ids(s, sort=q.QueueSort("state_rank"))
+        assert by_state[-1] == handling.case_id and normal.case_id in by_state[:3]
+        assert set(q.queue_ids(s, sort=q.QueueSort("assignee"))) == set(by_state)

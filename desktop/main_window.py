@@ -1,0 +1,390 @@
+"""The command-center window: the map in the middle, the case queue, the case detail, the
+video/alert area, and a status bar with the connection, the Beijing-time clock and the user.
+
+Data flow (one way): the change feed → :class:`~desktop.live.LiveFeed` batches → the queue model,
+the detail and the map re-read only what changed, off the GUI thread.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, qVersion
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+
+from db import map_data
+from db.clock import SHANGHAI
+
+from . import labels, theme
+from .case_detail import CaseDetailPanel
+from .context import AppContext
+from .live import LiveFeed
+from .map_page import build_map_page
+from .map_view import MapView, case_marker, case_status, point_marker
+from .queue_panel import QueuePanel
+
+log = logging.getLogger(__name__)
+LAYOUT_VERSION = 1
+STATUS_REFRESH_MS = 60_000  # marker colours follow the clock (on track → due soon → overdue)
+
+
+def screen_class(width: int) -> str:
+    """Layouts are kept per kind of screen: a 4K wall differs from a desk monitor."""
+    return "4k" if width >= 3000 else "hd"
+
+
+class MainWindow(QMainWindow):
+    """Signals: none of its own; it wires the panels' signals together."""
+
+    def __init__(self, ctx: AppContext, feed: LiveFeed | None = None,
+                 map_dir: Path | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.feed = feed
+        self._map_dir = map_dir
+        self._case_points: dict[int, map_data.CasePoint] = {}
+        self._case_status: dict[int, str] = {}
+        self._staff_since: dt.datetime | None = None
+        self.setObjectName("MainWindow")
+        self.setWindowTitle(self.tr("CityOps City Management Command Center"))
+
+        # -- central area: banners over the map ------------------------------------------
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.demo_banner = self._banner(theme.BANNER_DEMO)
+        self.outage_banner = self._banner(theme.BANNER_ALERT)
+        layout.addWidget(self.demo_banner)
+        layout.addWidget(self.outage_banner)
+        self.map_placeholder = QLabel(self.tr("Loading map…"))
+        self.map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.map_placeholder.setProperty("dim", True)
+        self._map_layout = layout
+        layout.addWidget(self.map_placeholder, 1)
+        self.map_view: MapView | None = None
+        self.setCentralWidget(central)
+        if ctx.demo:
+            self.demo_banner.setText(
+                self.tr("DEMO — signed in automatically as %1 (%2). Demo data, not real cases.")
+                .replace("%1", ctx.user.display_name).replace("%2", labels.role_name(ctx.user.role)))
+            self.demo_banner.show()
+
+        # -- docks ---------------------------------------------------------------------------
+        self.queue = QueuePanel(ctx)
+        self.detail = CaseDetailPanel(ctx)
+        self.alerts_placeholder = QLabel(self.tr("Video wall and alerts: coming in the next release."))
+        self.alerts_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.alerts_placeholder.setProperty("dim", True)
+        self.queue_dock = self._dock("queue", self.tr("Case queue"), self.queue)
+        self.detail_dock = self._dock("detail", self.tr("Case detail"), self.detail)
+        self.alerts_dock = self._dock("alerts", self.tr("Video and alerts"), self.alerts_placeholder)
+
+        # -- status bar ----------------------------------------------------------------------
+        self.db_label = QLabel()
+        self.clock_label = QLabel()
+        self.user_label = QLabel(
+            self.tr("%1 · %2").replace("%1", ctx.user.display_name)
+            .replace("%2", labels.role_name(ctx.user.role)))
+        for w in (self.db_label, self.user_label, self.clock_label):
+            self.statusBar().addPermanentWidget(w)
+        self._set_online(True, None)
+        self._clock = QTimer(self, interval=1000)
+        self._clock.timeout.connect(self._tick_clock)
+        self._clock.start()
+        self._tick_clock()
+        # Bound methods, not lambdas, as slots: PySide can corrupt the heap when a lambda's
+        # owner dies while a worker thread runs Python.
+        ctx.reads.sig_failed.connect(self._show_status_message)
+        ctx.writes.sig_failed.connect(self._show_status_message)
+
+        # -- wiring ----------------------------------------------------------------------------
+        self.queue.sig_case_selected.connect(self._on_case_selected)
+        self.queue.sig_open_case.connect(self._open_case)
+        self.detail.sig_case_changed.connect(self._on_own_change)
+        if feed is not None:
+            feed.sig_batch.connect(self._on_changes)
+            feed.sig_online_changed.connect(self._set_online)
+        self._status_timer = QTimer(self, interval=STATUS_REFRESH_MS)
+        self._status_timer.timeout.connect(self._recolour_cases)
+        self._status_timer.start()
+        refresh = QAction(self.tr("Refresh everything"), self)
+        refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        refresh.triggered.connect(self.reload_all)
+        self.addAction(refresh)
+        focus_queue = QAction(self.tr("Go to the queue"), self)
+        focus_queue.setShortcut(QKeySequence("Ctrl+L"))
+        focus_queue.triggered.connect(self.queue.setFocus)
+        self.addAction(focus_queue)
+
+        self.restore_layout()
+        self._load_map()
+
+    # -- building --------------------------------------------------------------------------
+    def _banner(self, colour: str) -> QLabel:
+        banner = QLabel()
+        banner.setTextFormat(Qt.TextFormat.PlainText)
+        banner.setStyleSheet(f"background: {colour}; color: white; font-weight: bold; padding: 8px;")
+        banner.setWordWrap(True)
+        banner.hide()
+        return banner
+
+    def _dock(self, name: str, title: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        return dock
+
+    # -- layout ----------------------------------------------------------------------------
+    def _settings(self) -> QSettings:
+        settings = QSettings()
+        settings.beginGroup(self.ctx.settings_scope)
+        return settings
+
+    def _layout_key(self) -> str:
+        screen = self.screen().availableGeometry() if self.screen() else None
+        width = screen.width() if screen else 1920
+        return f"layout/v{LAYOUT_VERSION}/qt{qVersion()}/{screen_class(width)}"
+
+    def default_layout(self, width: int | None = None) -> None:
+        """The sound default: queue left, map centre, detail over video/alerts on the right."""
+        if width is None:
+            width = self.screen().availableGeometry().width() if self.screen() else 1920
+        scale = 2 if screen_class(width) == "4k" else 1
+        for dock in (self.queue_dock, self.detail_dock, self.alerts_dock):
+            self.removeDockWidget(dock)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.alerts_dock)
+        self.splitDockWidget(self.detail_dock, self.alerts_dock, Qt.Orientation.Vertical)
+        for dock in (self.queue_dock, self.detail_dock, self.alerts_dock):
+            dock.show()
+        self.resizeDocks([self.queue_dock, self.detail_dock], [640 * scale, 520 * scale],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.detail_dock, self.alerts_dock], [620 * scale, 300 * scale],
+                         Qt.Orientation.Vertical)
+
+    def restore_layout(self) -> bool:
+        settings = self._settings()
+        state = settings.value(self._layout_key() + "/state")
+        geometry = settings.value(self._layout_key() + "/geometry")
+        if isinstance(geometry, (QByteArray, bytes)):
+            self.restoreGeometry(QByteArray(geometry))
+        if isinstance(state, (QByteArray, bytes)) and self.restoreState(QByteArray(state), LAYOUT_VERSION):
+            return True
+        self.default_layout()
+        return False
+
+    def save_layout(self) -> None:
+        settings = self._settings()
+        settings.setValue(self._layout_key() + "/state", self.saveState(LAYOUT_VERSION))
+        settings.setValue(self._layout_key() + "/geometry", self.saveGeometry())
+        settings.sync()
+
+    # -- the map ---------------------------------------------------------------------------
+    def _load_map(self) -> None:
+        ctx = self.ctx
+        map_dir = self._map_dir
+
+        def build():
+            with ctx.database.read() as session:
+                base = map_data.base_layers(session, ctx.city_id)
+            return build_map_page(base, map_dir)
+
+        ctx.reads.run(build, self._install_map, self._map_failed)
+
+    def _map_failed(self, exc: BaseException) -> None:
+        self.map_placeholder.setText(self.tr("The map could not be built: %1").replace("%1", str(exc)))
+
+    def _show_status_message(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10_000)
+
+    def _on_own_change(self, case_id: int) -> None:
+        """This window's own step: refresh at once rather than wait for the feed's echo."""
+        self._on_changes({"case": {case_id}})
+
+    def _install_map(self, page_path: Path) -> None:
+        self.map_view = MapView(page_path)
+        self._map_layout.replaceWidget(self.map_placeholder, self.map_view)
+        self.map_placeholder.hide()
+        self.map_view.sig_case_clicked.connect(self._on_map_case_clicked)
+        # After a renderer crash the page reloads empty and says ready again: send everything.
+        self.map_view.sig_ready.connect(self._load_map_layers)
+
+    def _load_map_layers(self) -> None:
+        ctx = self.ctx
+
+        def fetch():
+            started = dt.datetime.now(dt.timezone.utc)
+            with ctx.database.read() as s:
+                return started, {
+                    "cases": map_data.case_points(s, ctx.city_id),
+                    "staff": map_data.staff_points(s, ctx.city_id),
+                    "cameras": map_data.camera_points(s, ctx.city_id),
+                    "sensors": map_data.sensor_points(s, ctx.city_id),
+                    "black_spots": map_data.black_spot_points(s, ctx.city_id),
+                }
+
+        ctx.reads.run(fetch, self._apply_layers)
+
+    def _apply_layers(self, fetched) -> None:
+        started, layers = fetched
+        if self.map_view is None:
+            return
+        self._staff_since = started
+        self._case_points = {p.id: p for p in layers.pop("cases")}
+        self._case_status = {}
+        batch = {"cases": {"reset": True, "upsert": self._case_markers(self._case_points.values())}}
+        for name, points in layers.items():
+            batch[name] = {"reset": True, "upsert": [point_marker(p) for p in points]}
+        self.map_view.apply_batch(batch)
+
+    def _case_markers(self, points, only_changed: bool = False) -> list[dict]:
+        now = dt.datetime.now(dt.timezone.utc)
+        out = []
+        for p in points:
+            status = case_status(self.ctx.calendar, now, p)
+            if only_changed and self._case_status.get(p.id) == status:
+                continue
+            self._case_status[p.id] = status
+            out.append(case_marker(p, status))
+        return out
+
+    def _recolour_cases(self) -> None:
+        """Deadlines pass without any write: move markers from on track to due soon to overdue."""
+        if self.map_view is not None and self._case_points:
+            changed = self._case_markers(self._case_points.values(), only_changed=True)
+            if changed:
+                self.map_view.apply_batch({"cases": {"upsert": changed}})
+
+    # -- selection, both ways --------------------------------------------------------------
+    def _on_case_selected(self, case_id: int) -> None:
+        self.detail.show_case(case_id)
+        if self.map_view is not None:
+            self.map_view.select_case(case_id)
+
+    def _on_map_case_clicked(self, case_id: int) -> None:
+        self.queue.select_case(case_id)  # emits sig_case_selected → detail and map highlight
+
+    def _open_case(self, case_id: int) -> None:
+        self.detail.show_case(case_id)
+        self.detail_dock.raise_()
+        self.detail.setFocus()
+
+    # -- live ------------------------------------------------------------------------------
+    def _on_changes(self, batch: dict) -> None:
+        if "*" in batch:
+            self.ctx.database.invalidate()
+            self.reload_all()
+            return
+        case_ids = {i for i in batch.get("case", set()) if i is not None}
+        if case_ids:
+            self.queue.model.apply_changes(case_ids)
+            self.detail.apply_changes(case_ids)
+            self._refresh_case_points(case_ids)
+        if "staff_position" in batch and self.map_view is not None:
+            self._refresh_staff()
+        if batch.keys() & {"calendar", "app_setting", "grid"}:
+            self._reload_reference()
+
+    def _refresh_staff(self) -> None:
+        ctx = self.ctx
+        since = self._staff_since
+
+        def fetch():
+            started = dt.datetime.now(dt.timezone.utc)
+            with ctx.database.read() as s:
+                return started, map_data.staff_points(s, ctx.city_id, since=since)
+
+        def apply(fetched) -> None:
+            started, points = fetched
+            self._staff_since = started
+            if points and self.map_view is not None:
+                self.map_view.apply_batch({"staff": {"upsert": [point_marker(p) for p in points]}})
+
+        ctx.reads.run(fetch, apply)
+
+    def _reload_reference(self) -> None:
+        """Another workstation changed the calendar, office hours or grids: every deadline this
+        window computes from now on uses the new ones."""
+        ctx = self.ctx
+        ctx.database.invalidate()
+
+        def fetch():
+            from db.calendar_data import load_calendar
+
+            with ctx.database.read() as s:
+                return load_calendar(s)
+
+        def apply(calendar) -> None:
+            ctx.calendar = calendar
+            self._recolour_cases()
+
+        ctx.reads.run(fetch, apply)
+
+    def _refresh_case_points(self, case_ids: set[int]) -> None:
+        if self.map_view is None:
+            return
+        ctx = self.ctx
+
+        def fetch():
+            with ctx.database.read() as s:
+                return map_data.case_points(s, ctx.city_id, ids=case_ids)
+
+        def apply(points: list[map_data.CasePoint]) -> None:
+            found = {p.id for p in points}
+            gone = sorted(case_ids - found)  # closed, void, or moved to another city
+            for p in points:
+                self._case_points[p.id] = p
+            for cid in gone:
+                self._case_points.pop(cid, None)
+                self._case_status.pop(cid, None)
+            self.map_view.apply_batch({"cases": {"upsert": self._case_markers(points), "remove": gone}})
+
+        ctx.reads.run(fetch, apply)
+
+    def reload_all(self) -> None:
+        self._reload_reference()
+        self.queue.model.refresh()
+        self.detail.reload()
+        if self.map_view is not None:
+            self._load_map_layers()
+
+    def _set_online(self, online: bool, since: dt.datetime | None) -> None:
+        was_offline = not self.ctx.online
+        self.ctx.online = online
+        if online:
+            self.outage_banner.hide()
+            self.db_label.setText(self.tr("● Database connected"))
+            self.db_label.setStyleSheet(f"color: {theme.DEADLINE_COLORS['on_track']};")
+            if was_offline:
+                self.reload_all()  # the feed delivers what was missed; this also re-reads views
+        else:
+            local = (since or dt.datetime.now(dt.timezone.utc)).astimezone(SHANGHAI)
+            self.outage_banner.setText(
+                self.tr("Database connection lost since %1. Showing the last known state; "
+                        "case actions are refused until the connection is back.")
+                .replace("%1", local.strftime("%H:%M:%S")))
+            self.outage_banner.show()
+            self.db_label.setText(self.tr("● Database unreachable"))
+            self.db_label.setStyleSheet(f"color: {theme.DEADLINE_COLORS['overdue']};")
+
+    def _tick_clock(self) -> None:
+        now = dt.datetime.now(SHANGHAI)
+        self.clock_label.setText(self.tr("Beijing time %1").replace("%1", now.strftime("%Y-%m-%d %H:%M:%S")))
+
+    def closeEvent(self, event) -> None:
+        self.save_layout()
+        if self.map_view is not None:  # a page outliving its profile makes Qt complain
+            self.map_view.setParent(None)
+            self.map_view.deleteLater()
+            self.map_view = None
+        if self.feed is not None:
+            self.feed.stop()
+        self.ctx.reads.shutdown()
+        self.ctx.writes.shutdown()
+        super().closeEvent(event)

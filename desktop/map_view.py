@@ -1,0 +1,420 @@
+"""The live map widget: the page built by :mod:`desktop.map_page`, fed in batches.
+
+The page is loaded once, by URL. After that Python never rebuilds it: every change is merged
+into one pending batch and sent as ONE ``runJavaScript`` call on the next turn of the event
+loop (after Anki's ``webview.py``: calls made before the page is ready are queued, callbacks
+after the widget is gone are dropped, console errors are logged).
+
+No request leaves the machine: a request interceptor on the view's own (off-the-record)
+profile blocks every URL that is not ``file:``, ``qrc:``, ``data:`` or ``blob:``, except the
+configured tile server's host.
+"""
+from __future__ import annotations
+
+import os
+
+# Chromium must get its flags before QtWebEngine starts, i.e. before this module's Qt imports
+# (and before the QApplication exists). The control-room PCs and CI run as root in containers
+# or VMs without a GPU: as root Chromium's sandbox cannot start and the page stays blank, and
+# without a GPU its GL probing only prints errors (the map draws on a 2D canvas anyway). The
+# page holds only vendored local code and the interceptor below blocks the network, so running
+# it unsandboxed exposes little. A workstation that sets the variable itself keeps its own.
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
+
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import re  # noqa: E402
+import weakref  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import shiboken6  # noqa: E402
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot  # noqa: E402
+from PySide6.QtWebChannel import QWebChannel  # noqa: E402
+from PySide6.QtWebEngineCore import (  # noqa: E402
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineSettings,
+    QWebEngineUrlRequestInfo,
+    QWebEngineUrlRequestInterceptor,
+)
+from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: E402
+from PySide6.QtWidgets import QVBoxLayout, QWidget  # noqa: E402
+
+from db.map_data import CasePoint  # noqa: E402
+
+from .map_page import LIVE_LAYERS, tile_host  # noqa: E402
+
+log = logging.getLogger(__name__)
+js_log = logging.getLogger("cityops.map.js")
+
+_NOTHING = object()
+LOCAL_SCHEMES = frozenset({"file", "qrc", "data", "blob"})
+BRIDGE_NAME = "cityopsBridge"  # channel.objects.cityopsBridge in cityops_map.js
+
+
+# ------------------------------------------------------------------------------------------
+# Markers
+# ------------------------------------------------------------------------------------------
+
+def case_marker(row: CasePoint | dict, status: str) -> dict:
+    """The JS upsert item for one case.
+
+    Parameters
+    ----------
+    row
+        A :class:`db.map_data.CasePoint` (or its dict form).
+    status
+        ``overdue`` / ``due_soon`` / ``on_track`` / ``none``: from
+        ``ctx.calendar.status(now, row.deadline, row.limit_amount, row.limit_unit)``, see
+        :func:`case_status`.
+    """
+    d = row.to_dict() if isinstance(row, CasePoint) else dict(row)
+    return {
+        "id": int(d["id"]), "lat": float(d["lat"]), "lon": float(d["lon"]),
+        "number": d.get("number") or "", "class_name": d.get("class_name") or "",
+        "town": d.get("town") or "", "state": d.get("state") or "",
+        "urgency": d.get("urgency") or "normal", "status": status,
+        "title": d.get("title") or "", "summary": d.get("summary") or "",
+        "deadline_at": d.get("deadline_at"),
+    }
+
+
+_CLOCK_STOPPED = frozenset({"parked", "pending_check", "pending_close"})
+
+
+def case_status(calendar, now: dt.datetime, row: CasePoint) -> str:
+    """The deadline status of a map point on the working calendar (``WorkCalendar.status``).
+
+    Parked cases and cases reported handled (awaiting check/closing) no longer run the
+    department's clock: they show as not counting, like the queue."""
+    if row.state in _CLOCK_STOPPED:
+        return "none"
+    if row.deadline is None or not row.limit_amount or not row.limit_unit:
+        return "none" if row.deadline is None else ("overdue" if now >= row.deadline else "on_track")
+    return calendar.status(now, row.deadline, row.limit_amount, row.limit_unit)
+
+
+def point_marker(point: Any) -> dict:
+    """The JS upsert item for a staff / camera / sensor / black-spot point (its fields as-is)."""
+    return point.to_dict() if hasattr(point, "to_dict") else dict(point)
+
+
+# ------------------------------------------------------------------------------------------
+# Web engine plumbing
+# ------------------------------------------------------------------------------------------
+
+class LocalOnlyInterceptor(QWebEngineUrlRequestInterceptor):
+    """Counts every request of the page and blocks those that would leave the machine.
+
+    ``requests_seen`` and ``blocked_requests`` are lists of URL strings (tests read them).
+    """
+
+    def __init__(self, tile_url: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.requests_seen: list[str] = []
+        self.blocked_requests: list[str] = []
+        self._tile_host = _host_pattern(tile_host(tile_url))
+
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802 - Qt API
+        url = info.requestUrl()
+        text = url.toString()
+        self.requests_seen.append(text)
+        scheme = url.scheme().lower()
+        if scheme in LOCAL_SCHEMES:
+            return
+        if (self._tile_host is not None and scheme in ("http", "https")
+                and self._tile_host.fullmatch(url.host().lower())):
+            return
+        self.blocked_requests.append(text)
+        info.block(True)
+        log.warning("map: blocked a network request to %s", text)
+
+
+def _host_pattern(host: str | None) -> re.Pattern | None:
+    if not host:
+        return None
+    # Leaflet templates may name subdomains as {s}: any one DNS label there.
+    parts = re.split(r"(\{[^}]*\})", host.lower())
+    return re.compile("".join("[a-z0-9-]+" if p.startswith("{") else re.escape(p)
+                              for p in parts if p))
+
+
+class MapPage(QWebEnginePage):
+    """Sends the page's console to Python logging: warnings and errors at their level."""
+
+    def javaScriptConsoleMessage(self, level, message, line, source) -> None:  # noqa: N802
+        where = f"{Path(source).name or source}:{line}" if source else f"line {line}"
+        if level == QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel:
+            js_log.error("%s (%s)", message, where)
+        elif level == QWebEnginePage.JavaScriptConsoleMessageLevel.WarningMessageLevel:
+            js_log.warning("%s (%s)", message, where)
+        else:
+            js_log.debug("%s (%s)", message, where)
+
+    def acceptNavigationRequest(self, url, nav_type, is_main_frame) -> bool:  # noqa: N802
+        # The page never navigates away (a link in an attribution, a dropped file): only the
+        # first load of our own file is allowed in the main frame.
+        if is_main_frame and nav_type != QWebEnginePage.NavigationType.NavigationTypeTyped:
+            log.warning("map: refused navigation to %s", url.toString())
+            return False
+        return super().acceptNavigationRequest(url, nav_type, is_main_frame)
+
+
+class MapBridge(QObject):
+    """The object the page talks to over QWebChannel (``channel.objects.cityopsBridge``).
+
+    Signals
+    -------
+    sig_case_clicked(int), sig_camera_clicked(int)
+        A marker was clicked on the page.
+    sig_page_ready()
+        The page's script is initialised and the channel is up.
+    """
+
+    sig_case_clicked = Signal(int)
+    sig_camera_clicked = Signal(int)
+    sig_page_ready = Signal()
+
+    @Slot(int)
+    def caseClicked(self, case_id: int) -> None:  # noqa: N802 - called from JS
+        self.sig_case_clicked.emit(int(case_id))
+
+    @Slot(int)
+    def cameraClicked(self, camera_id: int) -> None:  # noqa: N802 - called from JS
+        self.sig_camera_clicked.emit(int(camera_id))
+
+    @Slot()
+    def pageReady(self) -> None:  # noqa: N802 - called from JS
+        self.sig_page_ready.emit()
+
+
+# ------------------------------------------------------------------------------------------
+# Batches
+# ------------------------------------------------------------------------------------------
+
+class _PendingLayer:
+    __slots__ = ("reset", "upsert", "remove")
+
+    def __init__(self) -> None:
+        self.reset = False
+        self.upsert: dict[int, dict] = {}
+        self.remove: set[int] = set()
+
+    def merge(self, part: dict) -> None:
+        if part.get("reset"):
+            # Everything asked for earlier is superseded: the page clears the layer first.
+            self.reset = True
+            self.upsert.clear()
+            self.remove.clear()
+        for raw in part.get("remove") or ():
+            key = int(raw)
+            self.upsert.pop(key, None)
+            self.remove.add(key)
+        for item in part.get("upsert") or ():
+            key = int(item["id"])
+            self.remove.discard(key)
+            self.upsert[key] = item  # a later upsert of the same id replaces an earlier one
+
+    def as_json_ready(self) -> dict:
+        out: dict[str, Any] = {"upsert": list(self.upsert.values()), "remove": sorted(self.remove)}
+        if self.reset:
+            out["reset"] = True
+        return out
+
+
+class MapView(QWidget):
+    """The map: a ``QWebEngineView`` showing the page at ``page_path``.
+
+    Signals
+    -------
+    sig_case_clicked(int)
+        The user clicked a case marker (select it in the queue, show its detail).
+    sig_camera_clicked(int)
+        The user clicked a camera marker.
+    sig_ready()
+        The page has loaded and the channel is up; batches queued until now go next. Fires
+        again if the page had to be reloaded after its renderer died: the page is empty then,
+        so answer it by sending every layer again with ``reset``.
+    sig_batch_applied(object)
+        The page applied a batch; the argument is ``cityops.stats()`` (counts per layer).
+    """
+
+    sig_case_clicked = Signal(int)
+    sig_camera_clicked = Signal(int)
+    sig_ready = Signal()
+    sig_batch_applied = Signal(object)
+
+    def __init__(self, page_path: Path, parent: QWidget | None = None, *,
+                 tile_url: str | None = None) -> None:
+        super().__init__(parent)
+        self._page_path = Path(page_path)
+        self._ready = False
+        self._pending: dict[str, _PendingLayer] = {}
+        self._pending_selection: object = _NOTHING  # a case id, None (clear) or _NOTHING
+        self._flush_scheduled = False
+        self.batches_sent = 0  # runJavaScript calls made for batches (tests check coalescing)
+
+        # The view first, then the profile: children are destroyed in creation order, and a
+        # profile destroyed before its page makes Qt warn and may crash.
+        self.view = QWebEngineView(self)
+        # A profile of our own, off the record: no disk cache shared with anything else.
+        self.profile = QWebEngineProfile(self)
+        self.interceptor = LocalOnlyInterceptor(tile_url, self.profile)
+        self.profile.setUrlRequestInterceptor(self.interceptor)
+        self.page = MapPage(self.profile, self.view)
+        settings = self.page.settings()
+        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
+        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls,
+                              bool(tile_url))
+        settings.setAttribute(QWebEngineSettings.WebAttribute.ErrorPageEnabled, False)
+        settings.setAttribute(QWebEngineSettings.WebAttribute.FocusOnNavigationEnabled, False)
+        self.page.setBackgroundColor(_qcolor("#0a0e14"))
+
+        self.bridge = MapBridge(self)
+        self.bridge.sig_case_clicked.connect(self.sig_case_clicked)
+        self.bridge.sig_camera_clicked.connect(self.sig_camera_clicked)
+        self.bridge.sig_page_ready.connect(self._on_page_ready)
+        self.channel = QWebChannel(self.page)
+        self.channel.registerObject(BRIDGE_NAME, self.bridge)
+        self.page.setWebChannel(self.channel)
+        self.page.loadFinished.connect(self._on_load_finished)
+        self.page.renderProcessTerminated.connect(self._on_render_process_terminated)
+        self.view.setPage(self.page)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.view.setUrl(QUrl.fromLocalFile(str(self._page_path.resolve())))
+
+    # -- public API ---------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    @property
+    def blocked_requests(self) -> list[str]:
+        return self.interceptor.blocked_requests
+
+    @property
+    def requests_seen(self) -> list[str]:
+        return self.interceptor.requests_seen
+
+    def apply_batch(self, batch: dict) -> None:
+        """Queue changes for the page: ``{layer: {reset?, upsert: [...], remove: [ids]}}``.
+
+        Layers: cases, staff, cameras, sensors, black_spots. Calls in the same event-loop turn
+        (or before the page is ready) are merged, later upserts of an id replacing earlier
+        ones, and go to the page as one call.
+        """
+        for name, part in batch.items():
+            if name not in LIVE_LAYERS:
+                raise ValueError(f"unknown map layer {name!r}; expected one of {LIVE_LAYERS}")
+            if part:
+                self._pending.setdefault(name, _PendingLayer()).merge(part)
+        self._schedule()
+
+    def select_case(self, case_id: int | None) -> None:
+        """Highlight the case on the map and pan to it unless it is well in view
+        (``None`` clears the highlight)."""
+        self._pending_selection = None if case_id is None else int(case_id)
+        self._schedule()
+
+    def run_js(self, script: str, callback=None) -> None:
+        """Run script on the page (tests and diagnostics); the callback is dropped if this
+        widget is gone by the time the result arrives."""
+        self.page.runJavaScript(script, 0, _guarded(self, callback))
+
+    def eval_json(self, expression: str, callback) -> None:
+        """Evaluate a JS expression and pass its value, through JSON, to ``callback``
+        (PySide6 turns JS objects into empty strings otherwise)."""
+        def decode(text):
+            callback(json.loads(text) if isinstance(text, str) and text else None)
+
+        self.run_js(f"JSON.stringify(({expression}))", decode)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _schedule(self) -> None:
+        if self._ready and not self._flush_scheduled:
+            self._flush_scheduled = True
+            QTimer.singleShot(0, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._ready:
+            return
+        parts = []
+        if self._pending:
+            batch = {name: p.as_json_ready() for name, p in self._pending.items()}
+            self._pending = {}
+            payload = json.dumps(batch, ensure_ascii=False, separators=(",", ":"),
+                                 allow_nan=False)
+            parts.append(f"s=window.cityops.applyBatch({payload});")
+            self.batches_sent += 1
+        if self._pending_selection is not _NOTHING:
+            selected = self._pending_selection
+            self._pending_selection = _NOTHING
+            parts.append(f"window.cityops.selectCase({json.dumps(selected)});")
+        if not parts:
+            return
+        # Results come back as JSON text: PySide6 does not convert JS objects reliably.
+        script = ("(function(){var s=null;try{" + "".join(parts) + "}catch(e){"
+                  "console.error('cityops batch failed: '+(e&&e.stack||e));}"
+                  "return JSON.stringify(s);})()")
+        self.page.runJavaScript(script, 0, _guarded(self, self._after_flush))
+
+    def _after_flush(self, result) -> None:
+        stats = json.loads(result) if isinstance(result, str) and result else None
+        if stats:
+            self.sig_batch_applied.emit(stats)
+
+    def _on_load_finished(self, ok: bool) -> None:
+        if not ok:
+            log.error("map: the page %s did not load", self._page_path)
+
+    def _on_render_process_terminated(self, status, exit_code: int) -> None:
+        normal = QWebEnginePage.RenderProcessTerminationStatus.NormalTerminationStatus
+        if status == normal or not shiboken6.isValid(self.page):
+            return
+        # A 12-hour shift outlives a renderer crash: load the page again. Its markers are gone,
+        # so sig_ready fires again and the owner re-sends everything (with reset).
+        log.error("map: the page's renderer stopped (%s, exit code %s); reloading", status, exit_code)
+        self._ready = False
+        self._pending.clear()
+        self.view.setUrl(QUrl.fromLocalFile(str(self._page_path.resolve())))
+
+    def _on_page_ready(self) -> None:
+        if self._ready:
+            return
+        self._ready = True
+        self.sig_ready.emit()
+        self._schedule()
+
+
+def _guarded(owner: QObject, callback):
+    """Wrap a runJavaScript callback so it does nothing once ``owner`` is destroyed."""
+    if callback is None:
+        return lambda _result: None
+    ref = weakref.ref(owner)
+
+    def call(result):
+        target = ref()
+        if target is None or not shiboken6.isValid(target):
+            return
+        try:
+            callback(result)
+        except RuntimeError as exc:  # "Internal C++ object already deleted"
+            log.debug("map: dropped a callback for a closed view: %s", exc)
+
+    return call
+
+
+def _qcolor(name: str):
+    from PySide6.QtGui import QColor
+
+    return QColor(name)
+
+
+__all__ = ["LocalOnlyInterceptor", "MapBridge", "MapPage", "MapView", "case_marker",
+           "case_status", "point_marker"]

@@ -1,0 +1,91 @@
+"""From a database URL to a signed-in command-center window."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from db.accounts import Account, demo_account
+from db.calendar_data import load_calendar
+from db.engine import Database, open_database
+from db.models import City
+from db.reference import ensure_reference_data
+
+from .context import AppContext, SignedInUser
+from .tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    pass
+
+
+def open_and_prepare(url: str, on_admin_created=None) -> tuple[Database, int]:
+    """Open (and migrate) the database; a brand-new one gets its reference data and an
+    administrator whose one-time password goes to ``on_admin_created``."""
+    try:
+        database = open_database(url)
+        with database.read() as session:
+            city_id = session.scalar(select(City.id).order_by(City.id).limit(1))
+        if city_id is None:
+            city_id = ensure_reference_data(database, on_admin_created=on_admin_created)
+    except Exception as exc:  # shown to the user as is: the URL, the server, the file
+        raise StartupError(f"无法打开数据库 / cannot open the database {url}: {exc}") from exc
+    return database, city_id
+
+
+def _show_admin_password(password: str) -> None:
+    """A new database: the administrator's one-time password, shown once."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    text = QCoreApplication.translate(
+        "startup", "A new database was set up. Administrator account: admin, one-time "
+        "password: %1\nWrite it down now; it is not shown again.").replace("%1", password)
+    print(text)
+    if QCoreApplication.instance() is not None and not _offscreen():
+        QMessageBox.information(None, "CityOps", text)
+
+
+def _offscreen() -> bool:
+    import os
+
+    return os.environ.get("QT_QPA_PLATFORM") == "offscreen"
+
+
+def make_context(database: Database, city_id: int, account: Account, *, demo: bool) -> AppContext:
+    with database.read() as session:
+        calendar = load_calendar(session)
+    user = SignedInUser(account.id, account.username, account.display_name, account.role,
+                        account.department_id)
+    return AppContext(database=database, user=user, calendar=calendar, city_id=city_id,
+                      reads=TaskRunner("reads"), writes=TaskRunner("writes"), demo=demo)
+
+
+def start(url: str, *, username: str | None = None, interactive: bool = True):
+    """Open the database, sign in, build the window. Returns None if sign-in was cancelled."""
+    from .app import map_cache_dir
+    from .live import LiveFeed
+    from .main_window import MainWindow
+    from .signin import SignInDialog
+
+    database, city_id = open_and_prepare(url, _show_admin_password)
+    account = demo_account(database, username) if username else demo_account(database)
+    demo = account is not None
+    if account is None:
+        if not interactive:
+            raise StartupError("这不是演示数据库，需要登录 / not a demo database: sign in "
+                               "interactively (no --screenshot)")
+        dialog = SignInDialog(database, TaskRunner("signin"))
+        if username:
+            dialog.username.setText(username)
+            dialog.password.setFocus()
+        if not dialog.exec() or dialog.account is None:
+            return None
+        account = dialog.account
+    ctx = make_context(database, city_id, account, demo=demo)
+    feed = LiveFeed(database.url)
+    window = MainWindow(ctx, feed, map_cache_dir())
+    feed.start()
+    return window

@@ -1,0 +1,1229 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>AcceptDialog</name>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="212" />
+        <source>Type to search the classes</source>
+        <translation>输入关键字搜索案件类别</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="217" />
+        <source>Class</source>
+        <translation>案件类别</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="218" />
+        <source>Urgency</source>
+        <translation>紧急程度</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="230" />
+        <source>Choose the case's class.</source>
+        <translation>请选择案件类别。</translation>
+    </message>
+</context>
+<context>
+    <name>CaseDetailPanel</name>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="173" />
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="176" />
+        <source>Dismiss</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="222" />
+        <source>Class</source>
+        <translation>案件类别</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="223" />
+        <source>Deadline</source>
+        <translation>处置时限</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="224" />
+        <source>Assignee</source>
+        <translation>处置单位</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="227" />
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="228" />
+        <source>Coordinates</source>
+        <translation>坐标</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="229" />
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="231" />
+        <source>Reported</source>
+        <translation>上报时间</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="232" />
+        <source>Reporter</source>
+        <translation>反映人</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="233" />
+        <source>Extensions / rework</source>
+        <translation>延期 / 返工</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="246" />
+        <source>No photos or attachments</source>
+        <translation>无照片或附件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="257" />
+        <source>Description</source>
+        <translation>问题描述</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="259" />
+        <source>Photos and attachments</source>
+        <translation>照片与附件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="262" />
+        <source>History (newest first)</source>
+        <translation>流转记录（最新在前）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="95" />
+        <source>working hours</source>
+        <extracomment>Keyboard shortcuts of the step buttons (window-wide while the button is visible). Steps that move a case forward round the loop: drawn as the primary (blue) buttons. Steps that end or undo work: drawn with a red outline so they are not hit by accident. Steps whose dialog needs data from the database first.</extracomment>
+        <translation>工作小时</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="96" />
+        <source>working days</source>
+        <translation>工作日</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="97" />
+        <source>minutes</source>
+        <translation>分钟</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="225" />
+        <source>Town / village</source>
+        <translation>镇街 / 村居</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="226" />
+        <source>Grid</source>
+        <translation>网格</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="230" />
+        <source>Work order</source>
+        <translation>关联单号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="274" />
+        <source>No step for your role in this state.</source>
+        <translation>当前状态下，您的角色没有可办理的操作。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="280" />
+        <source>Reload</source>
+        <translation>重新加载</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="281" />
+        <source>Read this case again from the database</source>
+        <translation>从数据库重新读取此案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="285" />
+        <source>Select a case in the queue or on the map.</source>
+        <translation>请在案件队列或地图上选择一个案件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="385" />
+        <source>This case no longer exists.</source>
+        <translation>此案件已不存在。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="397" />
+        <source>The case could not be read: %1</source>
+        <translation>无法读取案件：%1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="421" />
+        <source>Not classified yet</source>
+        <translation>尚未分类</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="426" />
+        <source>(estimated: the official calendar for that year is missing)</source>
+        <translation>（估算值：缺少该年度的法定工作日历）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="428" />
+        <source>limit %1 %2</source>
+        <translation>时限 %1 %2</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="432" />
+        <source>No deadline yet (the clock starts at dispatch)</source>
+        <translation>未计时（派遣后开始计时）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="443" />
+        <source>Not given</source>
+        <translation>未提供</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="444" />
+        <source>%1 extensions, %2 reworks</source>
+        <translation>延期 %1 次，返工 %2 次</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="447" />
+        <source>— asking for %1 more %2</source>
+        <translation>— 申请延期 %1 %2</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="507" />
+        <source>Asked for %1 more %2</source>
+        <translation>申请延期 %1 %2</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="529" />
+        <source>Parked — the clock is stopped</source>
+        <translation>挂账 — 已暂停计时</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="534" />
+        <source>%1 · %2 left</source>
+        <translation>%1 · 剩余时间 %2</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="536" />
+        <source>Overdue by %1</source>
+        <translation>已超期 %1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="574" />
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="650" />
+        <source>The choices for this step could not be read: %1</source>
+        <translation>无法读取此操作的可选项：%1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="702" />
+        <source>Another step is still running; wait for it to finish.</source>
+        <translation>上一个操作仍在进行中，请等待其完成。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="707" />
+        <source>%1: working…</source>
+        <translation>%1：正在处理…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="730" />
+        <source>The database is unreachable; nothing was changed. Try again when the connection is back.</source>
+        <translation>无法连接数据库，未做任何更改。请在连接恢复后重试。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="737" />
+        <source>%1 done: case %2 is now “%3”.</source>
+        <translation>%1已完成：案件 %2 当前状态为“%3”。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="755" />
+        <source>This case was changed by %1 at %2. The case has been refreshed; please check it and try again.</source>
+        <translation>此案件已于 %2 被 %1 修改。案件已刷新，请核对后重试。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="769" />
+        <source>The step failed: %1</source>
+        <translation>操作失败：%1</translation>
+    </message>
+</context>
+<context>
+    <name>CaseQueueModel</name>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="223" />
+        <source>Working time left before the deadline; negative when overdue</source>
+        <extracomment>Which :data:`db.queries.SORT_COLUMNS` key each column sorts by (in the database). The clock counts down in these states (parked cases leave the overdue lists, as in the db).</extracomment>
+        <translation>距处置时限的剩余工作时间；已超期时为负数</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="227" />
+        <source>Number</source>
+        <translation>案件编号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="227" />
+        <source>Class</source>
+        <translation>案件类别</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="227" />
+        <source>Town</source>
+        <translation>镇街</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="227" />
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="228" />
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="228" />
+        <source>Urgency</source>
+        <translation>紧急程度</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="228" />
+        <source>Assignee</source>
+        <translation>处置单位</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="228" />
+        <source>Time left</source>
+        <translation>剩余时间</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="278" />
+        <source>Unclassified</source>
+        <translation>未分类</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="309" />
+        <source>%1 — deadline %2</source>
+        <translation>%1 — 处置时限 %2</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="312" />
+        <source>Estimated: the official calendar for that year is missing</source>
+        <translation>估算值：缺少该年度的法定工作日历</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="324" />
+        <source>Parked</source>
+        <translation>挂账</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_model.py" line="326" />
+        <source>Handled</source>
+        <translation>已处置</translation>
+    </message>
+</context>
+<context>
+    <name>DispatchDialog</name>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="272" />
+        <source>★ %1 — responsible department</source>
+        <translation>★ %1 — 责任部门</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="274" />
+        <source>%1 — town department</source>
+        <translation>%1 — 属地镇街部门</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="280" />
+        <source>(no particular person)</source>
+        <translation>（不指定人员）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="286" />
+        <source>No grid known for this location</source>
+        <translation>该位置没有对应的网格</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="288" />
+        <source>Department</source>
+        <translation>部门</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="289" />
+        <source>Grid</source>
+        <translation>网格</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="290" />
+        <source>Person</source>
+        <translation>人员</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="292" />
+        <source>No grid members are known for this case's grid</source>
+        <translation>此案件所在网格暂无网格人员信息</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="301" />
+        <source>There is no department to dispatch to.</source>
+        <translation>没有可派遣的部门。</translation>
+    </message>
+</context>
+<context>
+    <name>ExtensionDialog</name>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="316" />
+        <source>working days</source>
+        <translation>工作日</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="317" />
+        <source>working hours</source>
+        <translation>工作小时</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="318" />
+        <source>minutes</source>
+        <translation>分钟</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="320" />
+        <source>Extend by</source>
+        <translation>延期时长</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="321" />
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+</context>
+<context>
+    <name>FeedbackDialog</name>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="337" />
+        <source>Photo references, one per line (optional)</source>
+        <translation>照片编号或链接，每行一个（选填）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="339" />
+        <source>Photos</source>
+        <translation>照片</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="349" />
+        <source>A photo reference is longer than 500 characters.</source>
+        <translation>有一条照片编号或链接超过 500 个字符，请缩短后重试。</translation>
+    </message>
+</context>
+<context>
+    <name>FixOnSpotDialog</name>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="241" />
+        <source>(keep the current class)</source>
+        <translation>（保留当前类别）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="243" />
+        <source>Class</source>
+        <translation>案件类别</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../desktop/main_window.py" line="51" />
+        <source>CityOps City Management Command Center</source>
+        <translation>CityOps 智慧城管指挥中心</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="62" />
+        <source>Loading map…</source>
+        <translation>正在加载地图…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="71" />
+        <source>DEMO — signed in automatically as %1 (%2). Demo data, not real cases.</source>
+        <translation>演示模式 — 已自动以 %1（%2）身份登录。当前为演示数据，并非真实案件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="78" />
+        <source>Video wall and alerts: coming in the next release.</source>
+        <translation>视频墙与告警：将在下一版本提供。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="81" />
+        <source>Case queue</source>
+        <translation>案件队列</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="82" />
+        <source>Case detail</source>
+        <translation>案件详情</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="83" />
+        <source>Video and alerts</source>
+        <translation>视频与告警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="89" />
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="113" />
+        <source>Refresh everything</source>
+        <translation>全部刷新</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="117" />
+        <source>Go to the queue</source>
+        <translation>转到案件队列</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="201" />
+        <source>The map could not be built: %1</source>
+        <translation>无法生成地图：%1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="362" />
+        <source>● Database connected</source>
+        <translation>● 数据库已连接</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="369" />
+        <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
+        <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="373" />
+        <source>● Database unreachable</source>
+        <translation>● 数据库连接中断</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="378" />
+        <source>Beijing time %1</source>
+        <translation>北京时间 %1</translation>
+    </message>
+</context>
+<context>
+    <name>QueuePanel</name>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="126" />
+        <location filename="../../desktop/queue_panel.py" line="285" />
+        <location filename="../../desktop/queue_panel.py" line="316" />
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="136" />
+        <source>Search number, address or description (Ctrl+F)</source>
+        <translation>搜索案件编号、地址或问题描述（Ctrl+F）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="139" />
+        <source>Overdue</source>
+        <translation>已超期</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="141" />
+        <source>Show only cases past their deadline</source>
+        <translation>仅显示已超过处置时限的案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="142" />
+        <source>Mine</source>
+        <translation>我的</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="144" />
+        <source>Show only cases assigned to me</source>
+        <translation>仅显示派给我的案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="154" />
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="155" />
+        <source>Open cases</source>
+        <translation>未结案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="158" />
+        <source>All cases</source>
+        <translation>全部案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="161" />
+        <source>Town</source>
+        <translation>镇街</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="162" />
+        <source>All towns</source>
+        <translation>全部镇街</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="164" />
+        <source>Class</source>
+        <translation>案件类别</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="165" />
+        <source>All classes</source>
+        <translation>全部类别</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="167" />
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="168" />
+        <source>All sources</source>
+        <translation>全部来源</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="416" />
+        <source>%1 cases</source>
+        <translation>共 %1 件案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="418" />
+        <source>No cases match these filters</source>
+        <translation>没有符合筛选条件的案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="423" />
+        <source>Queue not updated: %1</source>
+        <translation>案件队列未能更新：%1</translation>
+    </message>
+</context>
+<context>
+    <name>SignInDialog</name>
+    <message>
+        <location filename="../../desktop/signin.py" line="29" />
+        <source>CityOps — Sign in</source>
+        <translation>CityOps — 登录</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/signin.py" line="34" />
+        <source>City Management Command Center</source>
+        <translation>智慧城管指挥中心</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/signin.py" line="37" />
+        <location filename="../../desktop/signin.py" line="46" />
+        <source>Account</source>
+        <translation>账号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/signin.py" line="40" />
+        <location filename="../../desktop/signin.py" line="47" />
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/signin.py" line="50" />
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/signin.py" line="63" />
+        <source>Enter your account and password.</source>
+        <translation>请输入账号和密码。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/signin.py" line="66" />
+        <source>Signing in…</source>
+        <translation>正在登录…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/signin.py" line="80" />
+        <source>Wrong account or password.</source>
+        <translation>账号或密码错误，请重新输入。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/signin.py" line="82" />
+        <source>The database cannot be reached: %1</source>
+        <translation>无法连接数据库：%1</translation>
+    </message>
+</context>
+<context>
+    <name>StepDialog</name>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="73" />
+        <source>%1 — case %2</source>
+        <extracomment>Steps whose opinion the database requires (mirrors the ``opinion_required=True`` steps of db/workflow.py; the database still enforces it, this only keeps OK disabled meanwhile). The hint :func:`db.queries.dispatch_choices` puts on the class's responsible department and on the town's own departments.</extracomment>
+        <translation>%1 — 案件 %2</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="85" />
+        <source>Required: say what was done or why</source>
+        <translation>必填：请说明处理情况或原因</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="87" />
+        <source>Optional</source>
+        <translation>选填</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="88" />
+        <source>Opinion (required)</source>
+        <translation>处理意见（必填）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="90" />
+        <source>Opinion</source>
+        <translation>处理意见</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="102" />
+        <source>Ctrl+Enter</source>
+        <translation>Ctrl+Enter</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="104" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="133" />
+        <source>The opinion is too long: %1 of at most %2 characters.</source>
+        <translation>处理意见过长：已输入 %1 个字符，最多 %2 个。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="137" />
+        <source>The opinion contains a character that cannot be saved.</source>
+        <translation>处理意见中含有无法保存的字符，请删除后重试。</translation>
+    </message>
+</context>
+<context>
+    <name>is.self</name>
+    <message>
+        <location filename="../../desktop/step_dialogs.py" line="252" />
+        <source>Choose a class from the list, or keep the current one.</source>
+        <translation>请从列表中选择类别，或保留当前类别。</translation>
+    </message>
+</context>
+<context>
+    <name>labels</name>
+    <message>
+        <location filename="../../desktop/labels.py" line="21" />
+        <source>Awaiting acceptance</source>
+        <translation>待受理</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="21" />
+        <source>Awaiting opening</source>
+        <translation>待立案</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="22" />
+        <source>Awaiting dispatch</source>
+        <translation>待派遣</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="22" />
+        <source>Being handled</source>
+        <translation>处置中</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="23" />
+        <source>Extension requested</source>
+        <translation>延期待批</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="23" />
+        <source>Parked</source>
+        <translation>挂账</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="24" />
+        <source>Awaiting check</source>
+        <translation>待核查</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="24" />
+        <source>Awaiting closing</source>
+        <translation>待结案</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="25" />
+        <source>Closed</source>
+        <translation>已结案</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="25" />
+        <location filename="../../desktop/labels.py" line="33" />
+        <source>Void</source>
+        <translation>作废</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="28" />
+        <source>Accept</source>
+        <translation>受理</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="28" />
+        <source>Open case</source>
+        <translation>立案</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="28" />
+        <source>Dispatch</source>
+        <translation>派遣</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="29" />
+        <source>Return</source>
+        <translation>回退</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="29" />
+        <source>Report handled</source>
+        <translation>处置反馈</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="30" />
+        <source>Request extension</source>
+        <translation>申请延期</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="30" />
+        <source>Approve extension</source>
+        <translation>批准延期</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="31" />
+        <source>Reject extension</source>
+        <translation>驳回延期</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="31" />
+        <source>Park</source>
+        <translation>挂账</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="31" />
+        <source>Resume</source>
+        <translation>恢复处置</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="32" />
+        <source>Check passed</source>
+        <translation>核查通过</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="32" />
+        <source>Rework</source>
+        <translation>返工</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="32" />
+        <source>Close case</source>
+        <translation>结案</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="33" />
+        <source>Fixed on the spot</source>
+        <translation>当即办理</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="58" />
+        <source>Reported</source>
+        <translation>上报</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="86" />
+        <source>%1%2d %3h</source>
+        <translation>%1%2天%3小时</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="88" />
+        <source>%1%2h %3m</source>
+        <translation>%1%2小时%3分</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="41" />
+        <source>Normal</source>
+        <translation>一般</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="41" />
+        <source>Urgent</source>
+        <translation>紧急</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="41" />
+        <source>Emergency</source>
+        <translation>特急</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="48" />
+        <source>Overdue</source>
+        <translation>已超期</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="48" />
+        <source>Due soon</source>
+        <translation>即将超期</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="48" />
+        <source>On track</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="49" />
+        <source>No deadline</source>
+        <translation>未计时</translation>
+    </message>
+</context>
+<context>
+    <name>map</name>
+    <message>
+        <location filename="../../desktop/map_page.py" line="75" />
+        <source>City outline</source>
+        <translation>市界</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="75" />
+        <source>Towns</source>
+        <translation>镇街</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="75" />
+        <source>Grids</source>
+        <translation>网格</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="76" />
+        <source>Cases</source>
+        <translation>案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="76" />
+        <source>Staff</source>
+        <translation>人员</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="76" />
+        <source>Cameras</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="76" />
+        <source>Sensors</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="77" />
+        <source>Black spots</source>
+        <translation>黑点</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="80" />
+        <source>No.</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="80" />
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="80" />
+        <source>Town</source>
+        <translation>镇街</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="80" />
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="81" />
+        <source>Urgency</source>
+        <translation>紧急程度</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="81" />
+        <location filename="../../desktop/map_page.py" line="85" />
+        <source>Deadline</source>
+        <translation>处置时限</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="81" />
+        <source>On duty</source>
+        <translation>在岗</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="82" />
+        <source>Off duty</source>
+        <translation>离岗</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="82" />
+        <source>Position at</source>
+        <translation>定位时间</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="82" />
+        <source>Camera</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="83" />
+        <source>Video analytics</source>
+        <translation>视频分析</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="83" />
+        <source>Sensor</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="83" />
+        <source>Reading</source>
+        <translation>读数</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="84" />
+        <source>Level</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="84" />
+        <source>Black spot</source>
+        <translation>黑点</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="84" />
+        <source>Failed rechecks</source>
+        <translation>复查未通过</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="85" />
+        <source>No reading</source>
+        <translation>无读数</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="87" />
+        <source>Water level</source>
+        <translation>积水水位</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="87" />
+        <source>Combustible gas</source>
+        <translation>可燃气体</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="89" />
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="89" />
+        <source>Normal</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="89" />
+        <source>Blue</source>
+        <translation>蓝色</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="89" />
+        <source>Yellow</source>
+        <translation>黄色</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="90" />
+        <source>Orange</source>
+        <translation>橙色</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="90" />
+        <source>Red</source>
+        <translation>红色</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="90" />
+        <source>Alarm</source>
+        <translation>报警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="90" />
+        <source>Cut-off</source>
+        <translation>切断</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="92" />
+        <source>Fixed</source>
+        <translation>固定</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="92" />
+        <source>PTZ</source>
+        <translation>云台</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="92" />
+        <source>Dome</source>
+        <translation>球机</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="94" />
+        <source>Village</source>
+        <translation>村居</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="94" />
+        <source>Road</source>
+        <translation>道路</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="94" />
+        <source>Market</source>
+        <translation>市场</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="94" />
+        <source>Park</source>
+        <translation>公园</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map_page.py" line="95" />
+        <source>Public toilet</source>
+        <translation>公厕</translation>
+    </message>
+</context>
+<context>
+    <name>roles</name>
+    <message>
+        <location filename="../../desktop/labels.py" line="43" />
+        <source>Duty officer</source>
+        <translation>值班员</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="43" />
+        <source>Dispatcher</source>
+        <translation>派遣员</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="44" />
+        <source>Shift leader</source>
+        <translation>值班长</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="44" />
+        <source>Leader</source>
+        <translation>领导</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="44" />
+        <source>Inspector</source>
+        <translation>监督员</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="45" />
+        <source>Field officer</source>
+        <translation>处置人员</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="45" />
+        <source>Department handler</source>
+        <translation>部门处置员</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="46" />
+        <source>Administrator</source>
+        <translation>管理员</translation>
+    </message>
+</context>
+<context>
+    <name>self.model</name>
+    <message>
+        <location filename="../../desktop/queue_panel.py" line="229" />
+        <source>Time left</source>
+        <translation>剩余时间</translation>
+    </message>
+</context>
+<context>
+    <name>sources</name>
+    <message>
+        <location filename="../../desktop/labels.py" line="36" />
+        <source>12345 hotline</source>
+        <translation>12345热线</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="36" />
+        <source>110 transfer</source>
+        <translation>110转办</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="37" />
+        <source>119 transfer</source>
+        <translation>119转办</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="37" />
+        <source>Inspector</source>
+        <translation>监督员上报</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="38" />
+        <source>Video detection</source>
+        <translation>视频识别</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="38" />
+        <source>Sensor</source>
+        <translation>物联感知</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="38" />
+        <source>Leader</source>
+        <translation>领导交办</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="39" />
+        <source>Enterprise line</source>
+        <translation>企业直通车</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="39" />
+        <source>Walk-in</source>
+        <translation>来访</translation>
+    </message>
+</context>
+<context>
+    <name>startup</name>
+    <message>
+        <location filename="../../desktop/app.py" line="78" />
+        <source>CityOps</source>
+        <translation>CityOps</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/startup.py" line="43" />
+        <source>A new database was set up. Administrator account: admin, one-time password: %1
+Write it down now; it is not shown again.</source>
+        <translation>已新建数据库。管理员账号：admin，一次性密码：%1
+请立即记下，此密码不会再次显示。</translation>
+    </message>
+</context>
+</TS>
