@@ -42,7 +42,7 @@ def prepare_environment(offscreen: bool) -> None:
 
 def run_app(url: str, *, screenshot: str | None = None, after: float = 2.0,
             size: str = "1920x1080", language: str | None = None,
-            username: str | None = None) -> int:
+            username: str | None = None, simulator: bool = False) -> int:
     if not screenshot and not _has_display():
         print("cityops: no display (DISPLAY/WAYLAND_DISPLAY unset). Run it on a workstation, "
               "or render the window with: cityops --screenshot window.png", file=sys.stderr)
@@ -70,7 +70,7 @@ def run_app(url: str, *, screenshot: str | None = None, after: float = 2.0,
     from .startup import StartupError, start
 
     try:
-        window = start(url, username=username, interactive=not screenshot)
+        window = start(url, username=username, interactive=not screenshot, simulator=simulator)
     except StartupError as exc:
         if screenshot:
             print(f"cityops: {exc}", file=sys.stderr)

@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "last one chosen, else Simplified Chinese)")
     parser.add_argument("--user", metavar="ACCOUNT", help="account to sign in as (prefilled; on a "
                         "demo database any demo account signs in directly)")
+    parser.add_argument("--no-simulator", action="store_true",
+                        help="on a demo database, do not start the city simulator")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command")
 
@@ -41,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=90)
     demo.add_argument("--force", action="store_true", help="overwrite a database that holds real work")
     demo.add_argument("--if-missing", action="store_true", help="do nothing when the database already has cases")
+
+    sim = sub.add_parser("simulate", help="drive the database like a living city (demo data only)")
+    _add_db(sim)
+    sim.add_argument("--scenario", choices=["normal", "typhoon", "gas-leak"], default="normal")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--rate", type=float, default=1.0, help="multiplies every kind of traffic")
+    sim.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
 
     mig = sub.add_parser("migrate", help="upgrade the database schema to the newest version")
     _add_db(mig)
@@ -59,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     url = resolve_url(args.db)
     if args.command == "demo":
         return _demo(url, args)
+    if args.command == "simulate":
+        return _simulate(url, args)
     if args.command == "migrate":
         from db.engine import open_database
         from db.reference import ensure_reference_data
@@ -76,7 +87,39 @@ def main(argv: list[str] | None = None) -> int:
     from .app import run_app
 
     return run_app(url, screenshot=args.screenshot, after=args.after, size=args.size,
-                   language=args.lang, username=args.user)
+                   language=args.lang, username=args.user,
+                   simulator=not (args.no_simulator or args.screenshot))
+
+
+def _simulate(url: str, args) -> int:
+    """Run until --duration, Ctrl+C or SIGTERM; each write is its own transaction, so stopping
+    at any moment leaves every case valid."""
+    import signal
+    import threading
+
+    from db.engine import open_database
+    from db.simulate import NotADemoDatabase, simulate
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    database = open_database(url)
+    try:
+        stats = simulate(database, scenario=args.scenario, seed=args.seed, rate=args.rate,
+                         duration=args.duration, stop=stop)
+    except NotADemoDatabase as exc:
+        print(f"cityops simulate: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("simulator stopped", file=sys.stderr)
+        return 130
+    finally:
+        database.dispose()
+    rate = stats.events / stats.seconds if stats.seconds else 0.0
+    print(f"simulated {stats.seconds:.1f} s: {stats.events:,} events ({rate:,.0f}/s), "
+          f"{stats.cases_reported:,} cases reported, {stats.steps:,} steps, "
+          f"{stats.positions:,} position fixes, {stats.readings:,} readings, "
+          f"{stats.alerts:,} alerts, {stats.conflicts:,} conflicts with people")
+    return 0
 
 
 def _demo(url: str, args) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import subprocess
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, qVersion
@@ -30,6 +32,14 @@ LAYOUT_VERSION = 1
 STATUS_REFRESH_MS = 60_000  # marker colours follow the clock (on track → due soon → overdue)
 
 
+def _reap(process) -> None:
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def screen_class(width: int) -> str:
     """Layouts are kept per kind of screen: a 4K wall differs from a desk monitor."""
     return "4k" if width >= 3000 else "hd"
@@ -44,6 +54,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.feed = feed
         self._map_dir = map_dir
+        self._simulator = None  # the demo's simulator process, stopped with the window
         self._case_points: dict[int, map_data.CasePoint] = {}
         self._case_status: dict[int, str] = {}
         self._staff_since: dt.datetime | None = None
@@ -377,7 +388,19 @@ class MainWindow(QMainWindow):
         now = dt.datetime.now(SHANGHAI)
         self.clock_label.setText(self.tr("Beijing time %1").replace("%1", now.strftime("%Y-%m-%d %H:%M:%S")))
 
+    def attach_simulator(self, process) -> None:
+        """Show that the demo city is simulated, and stop the simulator with the window."""
+        self._simulator = process
+        self.demo_banner.setText(self.demo_banner.text() + " " + self.tr(
+            "A simulator is generating live traffic."))
+
     def closeEvent(self, event) -> None:
+        if self._simulator is not None:
+            # SIGTERM: it finishes the transaction under way and exits. Reaped on a thread so
+            # a closing window never waits for it; killed if it does not go within 10 s.
+            process, self._simulator = self._simulator, None
+            process.terminate()
+            threading.Thread(target=_reap, args=(process,), daemon=True).start()
         self.save_layout()
         if self.map_view is not None:  # a page outliving its profile makes Qt complain
             self.map_view.setParent(None)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 from sqlalchemy import select
 
@@ -63,8 +65,19 @@ def make_context(database: Database, city_id: int, account: Account, *, demo: bo
                       reads=TaskRunner("reads"), writes=TaskRunner("writes"), demo=demo)
 
 
-def start(url: str, *, username: str | None = None, interactive: bool = True):
-    """Open the database, sign in, build the window. Returns None if sign-in was cancelled."""
+def start_simulator(url: str) -> subprocess.Popen:
+    """The demo's living city: the simulator in its own process, so it never touches the GUI
+    thread (nor its GIL); it writes through the same db/ operations as a workstation."""
+    return subprocess.Popen([sys.executable, "-m", "desktop", "simulate", "--db", url],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start(url: str, *, username: str | None = None, interactive: bool = True,
+          simulator: bool = False):
+    """Open the database, sign in, build the window. Returns None if sign-in was cancelled.
+
+    On a demo database with ``simulator`` set, the city simulator runs beside the window
+    until the window closes."""
     from .app import map_cache_dir
     from .live import LiveFeed
     from .main_window import MainWindow
@@ -88,4 +101,6 @@ def start(url: str, *, username: str | None = None, interactive: bool = True):
     feed = LiveFeed(database.url)
     window = MainWindow(ctx, feed, map_cache_dir())
     feed.start()
+    if demo and simulator:
+        window.attach_simulator(start_simulator(database.url))
     return window

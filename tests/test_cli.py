@@ -51,3 +51,35 @@ def test_bench_quick_runs_and_writes_its_figures(tmp_path):
     assert figures["steps"] == figures["cases"] * 6
     assert figures["steps_per_s"] > 0 and figures["baseline_bare_update_per_s"] > 0
     assert "ratio" in run.stdout
+
+
+def test_simulate_runs_stops_on_sigterm_and_leaves_every_case_valid(tmp_path):
+    import signal
+    import time
+
+    from db.engine import open_database
+    from db.workflow import check_invariants
+
+    url = f"sqlite:///{tmp_path / 'sim.sqlite3'}"
+    assert cityops("demo", "--db", url, "--cases", "200", "--days", "10").returncode == 0
+    timed = cityops("simulate", "--db", url, "--duration", "3", "--rate", "20")
+    assert timed.returncode == 0, timed.stderr
+    assert "events" in timed.stdout
+    proc = subprocess.Popen([sys.executable, "-m", "desktop", "simulate", "--db", url, "--rate", "50"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "CITYOPS_DB": ""})
+    time.sleep(4)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    database = open_database(url)
+    with database.read() as s:
+        ids = list(s.scalars(select(Case.id)))
+        assert len(ids) > 200  # it did report new cases
+        assert [p for i in ids if (p := check_invariants(s, i))] == []
+    database.dispose()
+
+
+def test_simulate_refuses_a_real_database(sqlite_env):
+    out = cityops("simulate", "--db", sqlite_env.database.url, "--duration", "1")
+    assert out.returncode == 2 and out.stderr

@@ -19,6 +19,17 @@ from desktop.context import AppContext, SignedInUser  # noqa: E402
 from desktop.tasks import TaskRunner  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_settings(tmp_path_factory):
+    """Window layouts and the language choice go to a throwaway folder, not the user's."""
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("qsettings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/desktop/" in str(item.fspath).replace("\\", "/"):

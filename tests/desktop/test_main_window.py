@@ -199,3 +199,26 @@ def test_the_role_decides_the_buttons_in_the_window(qtbot, sqlite_env, tmp_path)
     finally:
         close(window)
 
+
+
+def test_demo_window_runs_the_simulator_beside_it_and_stops_it(qtbot, tmp_path):
+    from db.demo import build_demo
+    from desktop.startup import start_simulator
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    database = open_database(url)
+    build_demo(database, cases=200, days=10)
+    ctx = make_ctx(Env(database, {Role.DUTY_OFFICER: 1}, 1, "sqlite"), Role.DUTY_OFFICER)
+    ctx.demo = True
+    window = MainWindow(ctx, None, tmp_path / "map")
+    qtbot.addWidget(window)
+    process = start_simulator(url)
+    window.attach_simulator(process)
+    window.show()
+    assert "模拟" in window.demo_banner.text() or "simulator" in window.demo_banner.text()
+    time.sleep(2)
+    assert process.poll() is None  # running beside the window
+    window.close()
+    process.wait(15)  # stopped with it (reaped off the GUI thread)
+    assert process.returncode == 0  # a clean SIGTERM exit, not a kill
+    database.dispose()
