@@ -14,6 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from .config import normalise_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# libpq settings for a network that can go silent (packets dropped, no reset): connects time
+# out, an idle peer is probed, and data left unacknowledged for 10 s breaks the connection
+# instead of waiting out the kernel's retransmissions (~15 minutes).
+PG_CONNECT_ARGS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10,
+                   "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 10_000}
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -96,8 +101,7 @@ def open_database(url: str, *, echo: bool = False, migrate: bool = True) -> Data
         # peer by TCP keepalive instead of hanging a worker for the OS default of hours.
         engine = create_engine(
             url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5,
-            connect_args={"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10,
-                          "keepalives_interval": 5, "keepalives_count": 3},
+            connect_args=PG_CONNECT_ARGS,
         )
         write_engine = engine
     database = Database(

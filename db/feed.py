@@ -23,7 +23,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .engine import Database
+from .engine import PG_CONNECT_ARGS, Database
 from .models import ChangeLog, utcnow
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ class ChangeFollower:
 
             url = self.database.engine.url.set(drivername="postgresql")
             conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True,
-                                   connect_timeout=3)
+                                   **PG_CONNECT_ARGS)
             conn.execute(f"LISTEN {CHANNEL}")
             self._listen_conn = conn
         else:

@@ -552,12 +552,17 @@ def dispatch(database: Database, actor_id: int, case_id: int, seen_version: int,
             raise ValidationError(f"人员 {staff_id} 不存在", field="staff_id")
         if user_id is not None and session.get(UserAccount, user_id) is None:
             raise ValidationError(f"账号 {user_id} 不存在", field="user_id")
+        assignee_user = user_id
+        if assignee_user is None and staff_id is not None:
+            # The person's own account, so the case shows under "mine" when they sign in.
+            assignee_user = session.scalar(select(UserAccount.id).where(
+                UserAccount.staff_id == staff_id, UserAccount.active.is_(True)).limit(1))
         case.assignee_department_id = department_id
         case.assignee_staff_id = staff_id
-        case.assignee_user_id = user_id
+        case.assignee_user_id = assignee_user
         case.dispatched_at = at
         _set_deadline(db, session, case, at)
-        return {"department_id": department_id, "staff_id": staff_id, "user_id": user_id,
+        return {"department_id": department_id, "staff_id": staff_id, "user_id": assignee_user,
                 "deadline_at": case.deadline_at.isoformat(),
                 "estimated": case.deadline_estimated}
 

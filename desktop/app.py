@@ -65,7 +65,8 @@ def run_app(url: str, *, screenshot: str | None = None, after: float = 2.0,
     settings.setValue("ui/language", language)
     i18n.install(app, language)
     width, height = (int(x) for x in size.lower().split("x"))
-    theme.apply_theme(app, 2.0 if width >= 3000 else 1.0)
+    screen_width = width if screenshot else app.primaryScreen().availableGeometry().width()
+    theme.apply_theme(app, 2.0 if screen_width >= 3000 else 1.0)  # the 4K wall: doubled type
 
     from .startup import StartupError, start
 
@@ -93,7 +94,16 @@ def run_app(url: str, *, screenshot: str | None = None, after: float = 2.0,
     else:
         window.resize(1600, 900)
         window.showMaximized()
-    return app.exec()
+    code = app.exec()
+    from .live import stuck_threads
+
+    if stuck_threads():
+        # A feed thread is still inside a network call on a dead link; Python's exit would
+        # destroy it running and abort. Every write was its own transaction: leave at once.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def map_cache_dir() -> Path:

@@ -19,6 +19,13 @@ from db.feed import RELOAD, ChangeFollower
 log = logging.getLogger(__name__)
 COALESCE_MS = 50
 WAIT_SECONDS = 0.5  # how often the worker looks at its stop flag
+SILENCE_LIMIT_S = 5.0  # no heartbeat for this long: the database counts as unreachable
+_stuck_threads: list = []  # feed threads that would not stop: kept, never destroyed running
+
+
+def stuck_threads() -> bool:
+    """True when a feed thread could not be stopped (see :meth:`LiveFeed.stop`)."""
+    return any(thread.isRunning() for thread, _ in _stuck_threads)
 
 
 class FeedWorker(QObject):
@@ -26,6 +33,7 @@ class FeedWorker(QObject):
 
     sig_changes = Signal(object)  # dict[str, set[int | None]]: entity -> ids ("*": reload)
     sig_online = Signal(bool)
+    sig_alive = Signal()  # once per loop: silence means the worker is stuck on a dead link
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -50,6 +58,7 @@ class FeedWorker(QObject):
                 log.debug("feed worker cannot start: %s", exc)
                 changes, now_online = [], False
                 time.sleep(WAIT_SECONDS)
+            self.sig_alive.emit()
             if now_online != online:
                 online = now_online
                 self.sig_online.emit(online)
@@ -95,15 +104,28 @@ class LiveFeed(QObject):
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.sig_changes.connect(self._collect)
-        self._worker.sig_online.connect(self._on_online)
+        self._worker.sig_online.connect(self._on_worker_online)
+        self._worker.sig_alive.connect(self._on_alive)
+        self._worker_online = True
+        self._last_alive = time.monotonic()
+        self._watchdog = QTimer(self, interval=1000)
+        self._watchdog.timeout.connect(self._check_silence)
 
     def start(self) -> None:
+        self._last_alive = time.monotonic()
         self._thread.start()
+        self._watchdog.start()
 
     def stop(self) -> None:
+        self._watchdog.stop()
         self._worker.stop()
         self._thread.quit()
-        self._thread.wait(5000)
+        if not self._thread.wait(5000):
+            # Stuck in a network call: destroying a running QThread aborts the process, so
+            # keep it (and its worker) alive until the call gives up; it then ends by itself.
+            log.warning("change-feed thread still busy at close; leaving it to finish")
+            self._thread.setParent(None)
+            _stuck_threads.append((self._thread, self._worker))
 
     @Slot(object)
     def _collect(self, grouped: dict) -> None:
@@ -117,7 +139,23 @@ class LiveFeed(QObject):
         if batch:
             self.sig_batch.emit(batch)
 
+    @Slot()
+    def _on_alive(self) -> None:
+        self._last_alive = time.monotonic()
+        self._update_online()
+
     @Slot(bool)
+    def _on_worker_online(self, online: bool) -> None:
+        self._worker_online = online
+        self._update_online()
+
+    def _check_silence(self) -> None:
+        self._update_online()
+
+    def _update_online(self) -> None:
+        silent = time.monotonic() - self._last_alive > SILENCE_LIMIT_S
+        self._on_online(self._worker_online and not silent)
+
     def _on_online(self, online: bool) -> None:
         if online == self.online:
             return

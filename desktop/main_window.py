@@ -23,7 +23,7 @@ from . import labels, theme
 from .case_detail import CaseDetailPanel
 from .context import AppContext
 from .live import LiveFeed
-from .map_page import build_map_page
+from .map_page import build_map_page, configured_tile_url
 from .map_view import MapView, case_marker, case_status, point_marker
 from .queue_panel import QueuePanel
 
@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
             self.tr("%1 · %2").replace("%1", ctx.user.display_name)
             .replace("%2", labels.role_name(ctx.user.role)))
         for w in (self.db_label, self.user_label, self.clock_label):
+            w.setTextFormat(Qt.TextFormat.PlainText)  # a display name is data, never markup
             self.statusBar().addPermanentWidget(w)
         self._set_online(True, None)
         self._clock = QTimer(self, interval=1000)
@@ -122,7 +123,7 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self._recolour_cases)
         self._status_timer.start()
         refresh = QAction(self.tr("Refresh everything"), self)
-        refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        refresh.setShortcut(QKeySequence("Ctrl+F5"))  # F5 alone is the queue's own refresh
         refresh.triggered.connect(self.reload_all)
         self.addAction(refresh)
         focus_queue = QAction(self.tr("Go to the queue"), self)
@@ -179,6 +180,10 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.detail_dock, self.alerts_dock], [620 * scale, 300 * scale],
                          Qt.Orientation.Vertical)
 
+    def _scale(self) -> float:
+        screen = self.screen()
+        return 2.0 if screen and screen_class(screen.availableGeometry().width()) == "4k" else 1.0
+
     def restore_layout(self) -> bool:
         settings = self._settings()
         state = settings.value(self._layout_key() + "/state")
@@ -198,15 +203,17 @@ class MainWindow(QMainWindow):
 
     # -- the map ---------------------------------------------------------------------------
     def _load_map(self) -> None:
-        ctx = self.ctx
-        map_dir = self._map_dir
+        database, city_id = self.ctx.database, self.ctx.city_id  # plain values only: the
+        map_dir = self._map_dir  # worker must never hold a QObject (it could free it there)
+        tile_url = configured_tile_url()
+        scale = self._scale()
 
         def build():
-            with ctx.database.read() as session:
-                base = map_data.base_layers(session, ctx.city_id)
-            return build_map_page(base, map_dir)
+            with database.read() as session:
+                base = map_data.base_layers(session, city_id)
+            return build_map_page(base, map_dir, tile_url=tile_url, scale=scale)
 
-        ctx.reads.run(build, self._install_map, self._map_failed)
+        self.ctx.reads.run(build, self._install_map, self._map_failed)
 
     def _map_failed(self, exc: BaseException) -> None:
         self.map_placeholder.setText(self.tr("The map could not be built: %1").replace("%1", str(exc)))
@@ -219,7 +226,7 @@ class MainWindow(QMainWindow):
         self._on_changes({"case": {case_id}})
 
     def _install_map(self, page_path: Path) -> None:
-        self.map_view = MapView(page_path)
+        self.map_view = MapView(page_path, tile_url=configured_tile_url())
         self._map_layout.replaceWidget(self.map_placeholder, self.map_view)
         self.map_placeholder.hide()
         self.map_view.sig_case_clicked.connect(self._on_map_case_clicked)
@@ -227,20 +234,20 @@ class MainWindow(QMainWindow):
         self.map_view.sig_ready.connect(self._load_map_layers)
 
     def _load_map_layers(self) -> None:
-        ctx = self.ctx
+        database, city_id, reads = self.ctx.database, self.ctx.city_id, self.ctx.reads
 
         def fetch():
             started = dt.datetime.now(dt.timezone.utc)
-            with ctx.database.read() as s:
+            with database.read() as s:
                 return started, {
-                    "cases": map_data.case_points(s, ctx.city_id),
-                    "staff": map_data.staff_points(s, ctx.city_id),
-                    "cameras": map_data.camera_points(s, ctx.city_id),
-                    "sensors": map_data.sensor_points(s, ctx.city_id),
-                    "black_spots": map_data.black_spot_points(s, ctx.city_id),
+                    "cases": map_data.case_points(s, city_id),
+                    "staff": map_data.staff_points(s, city_id),
+                    "cameras": map_data.camera_points(s, city_id),
+                    "sensors": map_data.sensor_points(s, city_id),
+                    "black_spots": map_data.black_spot_points(s, city_id),
                 }
 
-        ctx.reads.run(fetch, self._apply_layers)
+        reads.run(fetch, self._apply_layers)
 
     def _apply_layers(self, fetched) -> None:
         started, layers = fetched
@@ -303,13 +310,13 @@ class MainWindow(QMainWindow):
             self._reload_reference()
 
     def _refresh_staff(self) -> None:
-        ctx = self.ctx
+        database, city_id, reads = self.ctx.database, self.ctx.city_id, self.ctx.reads
         since = self._staff_since
 
         def fetch():
             started = dt.datetime.now(dt.timezone.utc)
-            with ctx.database.read() as s:
-                return started, map_data.staff_points(s, ctx.city_id, since=since)
+            with database.read() as s:
+                return started, map_data.staff_points(s, city_id, since=since)
 
         def apply(fetched) -> None:
             started, points = fetched
@@ -317,34 +324,34 @@ class MainWindow(QMainWindow):
             if points and self.map_view is not None:
                 self.map_view.apply_batch({"staff": {"upsert": [point_marker(p) for p in points]}})
 
-        ctx.reads.run(fetch, apply)
+        reads.run(fetch, apply)
 
     def _reload_reference(self) -> None:
         """Another workstation changed the calendar, office hours or grids: every deadline this
         window computes from now on uses the new ones."""
-        ctx = self.ctx
-        ctx.database.invalidate()
+        database, reads = self.ctx.database, self.ctx.reads
+        database.invalidate()
 
         def fetch():
             from db.calendar_data import load_calendar
 
-            with ctx.database.read() as s:
+            with database.read() as s:
                 return load_calendar(s)
 
         def apply(calendar) -> None:
-            ctx.calendar = calendar
+            self.ctx.calendar = calendar
             self._recolour_cases()
 
-        ctx.reads.run(fetch, apply)
+        reads.run(fetch, apply)
 
     def _refresh_case_points(self, case_ids: set[int]) -> None:
         if self.map_view is None:
             return
-        ctx = self.ctx
+        database, city_id, reads = self.ctx.database, self.ctx.city_id, self.ctx.reads
 
         def fetch():
-            with ctx.database.read() as s:
-                return map_data.case_points(s, ctx.city_id, ids=case_ids)
+            with database.read() as s:
+                return map_data.case_points(s, city_id, ids=case_ids)
 
         def apply(points: list[map_data.CasePoint]) -> None:
             found = {p.id for p in points}
@@ -356,7 +363,7 @@ class MainWindow(QMainWindow):
                 self._case_status.pop(cid, None)
             self.map_view.apply_batch({"cases": {"upsert": self._case_markers(points), "remove": gone}})
 
-        ctx.reads.run(fetch, apply)
+        reads.run(fetch, apply)
 
     def reload_all(self) -> None:
         self._reload_reference()

@@ -11,15 +11,10 @@ configured tile server's host.
 """
 from __future__ import annotations
 
-import os
 
-# Chromium must get its flags before QtWebEngine starts, i.e. before this module's Qt imports
-# (and before the QApplication exists). The control-room PCs and CI run as root in containers
-# or VMs without a GPU: as root Chromium's sandbox cannot start and the page stays blank, and
-# without a GPU its GL probing only prints errors (the map draws on a 2D canvas anyway). The
-# page holds only vendored local code and the interceptor below blocks the network, so running
-# it unsandboxed exposes little. A workstation that sets the variable itself keeps its own.
-os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
+# Chromium's flags must be set before QtWebEngine starts: desktop.app.prepare_environment
+# turns the sandbox off only when running as root (containers) and the GPU off only offscreen;
+# the tests set both in tests/desktop/conftest.py.
 
 import datetime as dt  # noqa: E402
 import json  # noqa: E402

@@ -22,6 +22,8 @@ sig_load_failed(str)
 """
 from __future__ import annotations
 
+import html
+
 import datetime as dt
 import enum
 import logging
@@ -312,7 +314,8 @@ class CaseQueueModel(QAbstractTableModel):
                 tip += "\n" + self.tr("Estimated: the official calendar for that year is missing")
             return tip
         if c == Col.NUMBER and row.title:
-            return row.title
+            # A tooltip that looks like markup is rendered as rich text: escape case text.
+            return html.escape(row.title)
         return None
 
     def _time_left(self, row: CaseRow) -> tuple[str, str, float | None]:

@@ -64,7 +64,8 @@ class SignInDialog(QDialog):
             return
         self.buttons.setEnabled(False)
         self.message.setText(self.tr("Signing in…"))
-        self._runner.run(lambda: authenticate(self._database, username, password),
+        database = self._database  # the task captures plain values, never the dialog
+        self._runner.run(lambda: authenticate(database, username, password),
                          self._succeeded, self._failed)
 
     def _succeeded(self, account: Account) -> None:

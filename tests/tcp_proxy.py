@@ -15,6 +15,8 @@ class TcpProxy:
         self.port = probe.getsockname()[1]
         probe.close()
         self._server: socket.socket | None = None
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
 
@@ -25,6 +27,13 @@ class TcpProxy:
         server.listen(64)
         self._server = server
         threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+
+    def freeze(self) -> None:
+        """A silent link: connections stay open but no byte moves (no reset, no error)."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
 
     def stop(self) -> None:
         """Refuse new connections and cut every open one."""
@@ -60,6 +69,7 @@ class TcpProxy:
     def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while data := src.recv(65536):
+                self._flowing.wait()
                 dst.sendall(data)
         except OSError:
             pass

@@ -261,73 +261,73 @@
 <context>
     <name>CaseQueueModel</name>
     <message>
-        <location filename="../../desktop/queue_model.py" line="223" />
+        <location filename="../../desktop/queue_model.py" line="225" />
         <source>Working time left before the deadline; negative when overdue</source>
         <extracomment>Which :data:`db.queries.SORT_COLUMNS` key each column sorts by (in the database). The clock counts down in these states (parked cases leave the overdue lists, as in the db).</extracomment>
         <translation>距处置时限的剩余工作时间；已超期时为负数</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="227" />
+        <location filename="../../desktop/queue_model.py" line="229" />
         <source>Number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="227" />
+        <location filename="../../desktop/queue_model.py" line="229" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="227" />
+        <location filename="../../desktop/queue_model.py" line="229" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="227" />
+        <location filename="../../desktop/queue_model.py" line="229" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="228" />
+        <location filename="../../desktop/queue_model.py" line="230" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="228" />
+        <location filename="../../desktop/queue_model.py" line="230" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="228" />
+        <location filename="../../desktop/queue_model.py" line="230" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="228" />
+        <location filename="../../desktop/queue_model.py" line="230" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="278" />
+        <location filename="../../desktop/queue_model.py" line="280" />
         <source>Unclassified</source>
         <translation>未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="309" />
+        <location filename="../../desktop/queue_model.py" line="311" />
         <source>%1 — deadline %2</source>
         <translation>%1 — 处置时限 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="312" />
+        <location filename="../../desktop/queue_model.py" line="314" />
         <source>Estimated: the official calendar for that year is missing</source>
         <translation>估算值：缺少该年度的法定工作日历</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="324" />
+        <location filename="../../desktop/queue_model.py" line="327" />
         <source>Parked</source>
         <translation>挂账</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="326" />
+        <location filename="../../desktop/queue_model.py" line="329" />
         <source>Handled</source>
         <translation>已处置</translation>
     </message>
@@ -442,79 +442,84 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="51" />
+        <location filename="../../desktop/main_window.py" line="62" />
         <source>CityOps City Management Command Center</source>
         <translation>CityOps 智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="62" />
+        <location filename="../../desktop/main_window.py" line="73" />
         <source>Loading map…</source>
         <translation>正在加载地图…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="71" />
+        <location filename="../../desktop/main_window.py" line="82" />
         <source>DEMO — signed in automatically as %1 (%2). Demo data, not real cases.</source>
         <translation>演示模式 — 已自动以 %1（%2）身份登录。当前为演示数据，并非真实案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="78" />
+        <location filename="../../desktop/main_window.py" line="89" />
         <source>Video wall and alerts: coming in the next release.</source>
         <translation>视频墙与告警：将在下一版本提供。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="81" />
+        <location filename="../../desktop/main_window.py" line="92" />
         <source>Case queue</source>
         <translation>案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="82" />
+        <location filename="../../desktop/main_window.py" line="93" />
         <source>Case detail</source>
         <translation>案件详情</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="83" />
+        <location filename="../../desktop/main_window.py" line="94" />
         <source>Video and alerts</source>
         <translation>视频与告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="89" />
+        <location filename="../../desktop/main_window.py" line="100" />
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="113" />
+        <location filename="../../desktop/main_window.py" line="125" />
         <source>Refresh everything</source>
         <translation>全部刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="117" />
+        <location filename="../../desktop/main_window.py" line="129" />
         <source>Go to the queue</source>
         <translation>转到案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="201" />
+        <location filename="../../desktop/main_window.py" line="219" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="362" />
+        <location filename="../../desktop/main_window.py" line="380" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="369" />
+        <location filename="../../desktop/main_window.py" line="387" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="373" />
+        <location filename="../../desktop/main_window.py" line="391" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="378" />
+        <location filename="../../desktop/main_window.py" line="396" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="402" />
+        <source>A simulator is generating live traffic.</source>
+        <translation>模拟器正在生成实时业务数据。</translation>
     </message>
 </context>
 <context>
@@ -652,12 +657,12 @@
         <translation>正在登录…</translation>
     </message>
     <message>
-        <location filename="../../desktop/signin.py" line="80" />
+        <location filename="../../desktop/signin.py" line="81" />
         <source>Wrong account or password.</source>
         <translation>账号或密码错误，请重新输入。</translation>
     </message>
     <message>
-        <location filename="../../desktop/signin.py" line="82" />
+        <location filename="../../desktop/signin.py" line="83" />
         <source>The database cannot be reached: %1</source>
         <translation>无法连接数据库：%1</translation>
     </message>
@@ -1214,12 +1219,12 @@
 <context>
     <name>startup</name>
     <message>
-        <location filename="../../desktop/app.py" line="78" />
+        <location filename="../../desktop/app.py" line="79" />
         <source>CityOps</source>
         <translation>CityOps</translation>
     </message>
     <message>
-        <location filename="../../desktop/startup.py" line="43" />
+        <location filename="../../desktop/startup.py" line="45" />
         <source>A new database was set up. Administrator account: admin, one-time password: %1
 Write it down now; it is not shown again.</source>
         <translation>已新建数据库。管理员账号：admin，一次性密码：%1

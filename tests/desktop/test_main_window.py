@@ -108,10 +108,16 @@ def test_outage_banner_refusal_and_catch_up(qtbot, pg_env, tmp_path):
     try:
         qtbot.waitUntil(lambda: window.queue.model.row_of(before.case_id) is not None, timeout=5000)
         assert window.outage_banner.isHidden()
+        window.queue.select_case(before.case_id)
+        qtbot.waitUntil(lambda: window.detail.current_case_id == before.case_id, timeout=5000)
         proxy.stop()
         qtbot.waitUntil(lambda: window.outage_banner.isVisible(), timeout=10_000)
         assert not window.ctx.online
         assert window.queue.model.row_of(before.case_id) is not None  # last known state kept
+        with qtbot.waitSignal(window.detail.sig_step_finished, timeout=10_000) as finished:
+            window.detail.run_step("void", opinion="重复上报")
+        assert finished.args[1] == "offline"  # refused, said so, nothing lost
+        assert window.detail.message_label.text()
         missed = report(pg_env, description="断线期间登记")  # straight to the server
         proxy.start()
         qtbot.waitUntil(lambda: window.outage_banner.isHidden(), timeout=15_000)
@@ -119,6 +125,30 @@ def test_outage_banner_refusal_and_catch_up(qtbot, pg_env, tmp_path):
                         timeout=5000)
         assert window.ctx.online
     finally:
+        close(window)
+        via_proxy.database.dispose()
+        proxy.stop()
+
+
+@pytest.mark.postgres
+def test_a_silent_link_shows_the_banner_and_recovers(qtbot, pg_env, tmp_path):
+    """Packets dropped without a reset: nothing fails, everything just waits. The feed's
+    heartbeat notices within seconds; when the link moves again the window catches up."""
+    proxy = TcpProxy()
+    proxy.start()
+    url = make_url(pg_env.database.url).set(port=proxy.port).render_as_string(hide_password=False)
+    via_proxy = Env(open_database(url, migrate=False), pg_env.users, pg_env.city_id, "postgresql")
+    window = open_window(qtbot, via_proxy, tmp_path)
+    try:
+        proxy.freeze()
+        qtbot.waitUntil(lambda: window.outage_banner.isVisible(), timeout=15_000)
+        missed = report(pg_env, description="静默断线期间登记")
+        proxy.thaw()
+        qtbot.waitUntil(lambda: window.outage_banner.isHidden(), timeout=20_000)
+        qtbot.waitUntil(lambda: window.queue.model.row_of(missed.case_id) is not None,
+                        timeout=10_000)
+    finally:
+        proxy.thaw()
         close(window)
         via_proxy.database.dispose()
         proxy.stop()
