@@ -16,18 +16,14 @@ it (a temp file for SQLite, ``cityops_bench_<pid>`` on the same PostgreSQL serve
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, update
 
 from . import workflow as wf
-from .engine import Database, open_database
+from .engine import Database
+from .scratch import scratch_database
 from .models import Case, CaseClass, Department, UserAccount
 from .reference import ensure_reference_data
 from .roles import Role
@@ -35,33 +31,6 @@ from .security import hash_password
 
 LOOP = (wf.Step.ACCEPT, wf.Step.OPEN, wf.Step.DISPATCH, wf.Step.FEEDBACK, wf.Step.VERIFY,
         wf.Step.CLOSE)
-
-
-@contextmanager
-def scratch_database(url: str) -> Iterator[Database]:
-    """A fresh database of the same engine as ``url``, removed afterwards."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            database = open_database(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-            try:
-                yield database
-            finally:
-                database.dispose()
-        return
-    name = f"cityops_bench_{os.getpid()}"
-    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database = open_database(parsed.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield database
-    finally:
-        database.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _accounts(database: Database) -> dict[Role, int]:

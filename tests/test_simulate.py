@@ -7,11 +7,11 @@ import threading
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
 from db.demo import LOW_LYING_TOWNS, build_demo
 from db.engine import open_database
+from db.scratch import scratch_database
 from db.models import (
     Alert,
     AuditLog,
@@ -137,20 +137,9 @@ def pg_demo():
     """A small demo in a scratch database on the test server (never the database named)."""
     if SKIP_PG:
         pytest.skip("CITYOPS_SKIP_PG=1")
-    url = make_url(PG_ADMIN_URL)
-    name = f"cityops_sim_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database = open_database(url.set(database=name).render_as_string(hide_password=False))
-    try:
+    with scratch_database(PG_ADMIN_URL) as database:
         build_demo(database, cases=300, days=10, now=NOW)
         yield database
-    finally:
-        database.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.postgres

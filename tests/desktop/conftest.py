@@ -46,7 +46,8 @@ def make_ctx(env, role: Role = Role.DUTY_OFFICER) -> AppContext:
 
 
 @pytest.fixture
-def ctx_factory(qapp):
+def ctx_factory(qapp, qtbot):
+    """Contexts for tests; their background work is drained before the runners shut down."""
     made: list[AppContext] = []
 
     def factory(env, role: Role = Role.DUTY_OFFICER) -> AppContext:
@@ -56,5 +57,7 @@ def ctx_factory(qapp):
 
     yield factory
     for ctx in made:
+        qtbot.waitUntil(lambda c=ctx: c.reads.pending == 0 and c.writes.pending == 0,
+                        timeout=15_000)
         ctx.reads.shutdown()
         ctx.writes.shutdown()

@@ -28,24 +28,6 @@ HOSTILE = '<b>bold</b><script>alert(1)</script><img src=x onerror="alert(2)"> &a
 UNREACHABLE = ("The database is unreachable; nothing was changed. "
                "Try again when the connection is back.")
 
-@pytest.fixture
-def ctx_factory(ctx_factory, qtbot):
-    """The shared factory, but every context's background work is drained before it is shut
-    down: a worker finishing after its runner is gone would signal a deleted QObject."""
-    made = []
-
-    def factory(env, role: Role = Role.DUTY_OFFICER):
-        ctx = ctx_factory(env, role)
-        made.append(ctx)
-        return ctx
-
-    yield factory
-    for ctx in made:
-        qtbot.waitUntil(lambda c=ctx: c.reads.pending == 0 and c.writes.pending == 0,
-                        timeout=15_000)
-
-
-
 def _panel(qtbot, ctx) -> CaseDetailPanel:
     panel = CaseDetailPanel(ctx)
     qtbot.addWidget(panel)

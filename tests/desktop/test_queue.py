@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTableView
@@ -22,24 +21,6 @@ from desktop.queue_panel import ALL, QueuePanel
 from ..helpers import any_class_id, case_in_state, report, take
 
 UTC = dt.timezone.utc
-
-@pytest.fixture
-def ctx_factory(ctx_factory, qtbot):
-    """The shared factory, but every context's background work is drained before it is shut
-    down: a worker finishing after its runner is gone would signal a deleted QObject."""
-    made = []
-
-    def factory(env, role: Role = Role.DUTY_OFFICER):
-        ctx = ctx_factory(env, role)
-        made.append(ctx)
-        return ctx
-
-    yield factory
-    for ctx in made:
-        qtbot.waitUntil(lambda c=ctx: c.reads.pending == 0 and c.writes.pending == 0,
-                        timeout=15_000)
-
-
 
 def _loaded(qtbot, model: CaseQueueModel) -> None:
     qtbot.waitUntil(lambda: model.loaded, timeout=10_000)
