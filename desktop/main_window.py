@@ -40,6 +40,17 @@ def _reap(process) -> None:
         process.wait()
 
 
+def case_markers(points, calendar) -> list[tuple]:
+    """``(point, marker dict, deadline status)`` for each case point, at this moment. Pure
+    Python: runs on the worker thread."""
+    now = dt.datetime.now(dt.timezone.utc)
+    out = []
+    for p in points:
+        status = case_status(calendar, now, p)
+        out.append((p, case_marker(p, status), status))
+    return out
+
+
 def screen_class(width: int) -> str:
     """Layouts are kept per kind of screen: a 4K wall differs from a desk monitor."""
     return "4k" if width >= 3000 else "hd"
@@ -235,49 +246,56 @@ class MainWindow(QMainWindow):
 
     def _load_map_layers(self) -> None:
         database, city_id, reads = self.ctx.database, self.ctx.city_id, self.ctx.reads
+        calendar = self.ctx.calendar
 
-        def fetch():
+        def fetch():  # worker: the queries and every marker dict (seconds at 20,000 cases)
             started = dt.datetime.now(dt.timezone.utc)
             with database.read() as s:
-                return started, {
-                    "cases": map_data.case_points(s, city_id),
+                cases = map_data.case_points(s, city_id)
+                others = {
                     "staff": map_data.staff_points(s, city_id),
                     "cameras": map_data.camera_points(s, city_id),
                     "sensors": map_data.sensor_points(s, city_id),
                     "black_spots": map_data.black_spot_points(s, city_id),
                 }
+            marked = case_markers(cases, calendar)
+            batch = {"cases": {"reset": True, "upsert": [m for _, m, _ in marked]}}
+            for name, points in others.items():
+                batch[name] = {"reset": True, "upsert": [point_marker(p) for p in points]}
+            return started, marked, batch
 
         reads.run(fetch, self._apply_layers)
 
     def _apply_layers(self, fetched) -> None:
-        started, layers = fetched
+        started, marked, batch = fetched
         if self.map_view is None:
             return
         self._staff_since = started
-        self._case_points = {p.id: p for p in layers.pop("cases")}
-        self._case_status = {}
-        batch = {"cases": {"reset": True, "upsert": self._case_markers(self._case_points.values())}}
-        for name, points in layers.items():
-            batch[name] = {"reset": True, "upsert": [point_marker(p) for p in points]}
+        self._case_points = {p.id: p for p, _, _ in marked}
+        self._case_status = {p.id: status for p, _, status in marked}
         self.map_view.apply_batch(batch)
 
-    def _case_markers(self, points, only_changed: bool = False) -> list[dict]:
-        now = dt.datetime.now(dt.timezone.utc)
-        out = []
-        for p in points:
-            status = case_status(self.ctx.calendar, now, p)
-            if only_changed and self._case_status.get(p.id) == status:
-                continue
-            self._case_status[p.id] = status
-            out.append(case_marker(p, status))
-        return out
-
     def _recolour_cases(self) -> None:
-        """Deadlines pass without any write: move markers from on track to due soon to overdue."""
-        if self.map_view is not None and self._case_points:
-            changed = self._case_markers(self._case_points.values(), only_changed=True)
-            if changed:
-                self.map_view.apply_batch({"cases": {"upsert": changed}})
+        """Deadlines pass without any write: move markers from on track to due soon to overdue.
+        The statuses are recomputed on the worker; only the changed markers are sent."""
+        if self.map_view is None or not self._case_points:
+            return
+        points, previous = list(self._case_points.values()), dict(self._case_status)
+        calendar = self.ctx.calendar
+
+        def work():
+            return [item for item in case_markers(points, calendar)
+                    if previous.get(item[0].id) != item[2]]
+
+        self.ctx.reads.run(work, self._apply_recolour)
+
+    def _apply_recolour(self, changed) -> None:
+        # A point refreshed meanwhile has newer data: its own refresh sent its marker.
+        fresh = [(p, m, st) for p, m, st in changed if self._case_points.get(p.id) is p]
+        for p, _, status in fresh:
+            self._case_status[p.id] = status
+        if fresh and self.map_view is not None:
+            self.map_view.apply_batch({"cases": {"upsert": [m for _, m, _ in fresh]}})
 
     # -- selection, both ways --------------------------------------------------------------
     def _on_case_selected(self, case_id: int) -> None:
@@ -348,20 +366,24 @@ class MainWindow(QMainWindow):
         if self.map_view is None:
             return
         database, city_id, reads = self.ctx.database, self.ctx.city_id, self.ctx.reads
+        calendar = self.ctx.calendar
 
         def fetch():
             with database.read() as s:
-                return map_data.case_points(s, city_id, ids=case_ids)
+                return case_markers(map_data.case_points(s, city_id, ids=case_ids), calendar)
 
-        def apply(points: list[map_data.CasePoint]) -> None:
-            found = {p.id for p in points}
+        def apply(marked) -> None:
+            found = {p.id for p, _, _ in marked}
             gone = sorted(case_ids - found)  # closed, void, or moved to another city
-            for p in points:
+            for p, _, status in marked:
                 self._case_points[p.id] = p
+                self._case_status[p.id] = status
             for cid in gone:
                 self._case_points.pop(cid, None)
                 self._case_status.pop(cid, None)
-            self.map_view.apply_batch({"cases": {"upsert": self._case_markers(points), "remove": gone}})
+            if self.map_view is not None:
+                self.map_view.apply_batch(
+                    {"cases": {"upsert": [m for _, m, _ in marked], "remove": gone}})
 
         reads.run(fetch, apply)
 

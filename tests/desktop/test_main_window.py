@@ -252,3 +252,20 @@ def test_demo_window_runs_the_simulator_beside_it_and_stops_it(qtbot, tmp_path):
     process.wait(15)  # stopped with it (reaped off the GUI thread)
     assert process.returncode == 0  # a clean SIGTERM exit, not a kill
     database.dispose()
+
+
+def test_marker_colours_are_rechecked_off_the_gui_thread(qtbot, sqlite_env, tmp_path):
+    """The minute check recomputes deadline statuses on the worker and sends only changes."""
+    handling = case_in_state(sqlite_env, State.HANDLING)
+    window = open_window(qtbot, sqlite_env, tmp_path, feed=False)
+    try:
+        qtbot.waitUntil(lambda: handling.case_id in window._case_status, timeout=5000)
+        real = window._case_status[handling.case_id]
+        assert real in ("on_track", "due_soon", "overdue")
+        window._case_status[handling.case_id] = "stale"  # as if time had moved the deadline
+        sent = window.map_view.batches_sent
+        window._recolour_cases()
+        qtbot.waitUntil(lambda: window._case_status[handling.case_id] == real, timeout=5000)
+        qtbot.waitUntil(lambda: window.map_view.batches_sent > sent, timeout=5000)
+    finally:
+        close(window)
