@@ -91,6 +91,7 @@ class CaseQueueModel(QAbstractTableModel):
     CACHE_LIMIT = 5000  # rows kept; beyond it rows far from the last request are dropped
     FETCH_BACKOFF_S = 2.0  # after a failed row fetch, wait before asking again
     TICK_MS = 1000
+    OVERDUE_RECHECK_MS = 30_000  # the "overdue" filter follows the clock this closely
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None, *,
                  flt: QueueFilter | None = None, sort: QueueSort | None = None,
@@ -127,6 +128,10 @@ class CaseQueueModel(QAbstractTableModel):
         self._tick_timer = _timer(self, self.TICK_MS)
         self._tick_timer.timeout.connect(self._tick)
         self._tick_timer.start()
+        # Who is overdue changes with the clock, not only with writes: while that filter is
+        # on, the id list is asked for again now and then (selection and scroll are kept).
+        self._overdue_timer = _timer(self, self.OVERDUE_RECHECK_MS)
+        self._overdue_timer.timeout.connect(self._request_ids)
         if autoload:
             self._request_ids(reset=True)
 
@@ -168,6 +173,10 @@ class CaseQueueModel(QAbstractTableModel):
             return
         self._filter = flt
         self._generation += 1
+        if flt.overdue_only:
+            self._overdue_timer.start()
+        else:
+            self._overdue_timer.stop()
         self._request_ids(reset=True)
 
     def set_sort(self, sort: QueueSort) -> None:
@@ -205,8 +214,9 @@ class CaseQueueModel(QAbstractTableModel):
         return None if row is None else self._time_left(row)[1]
 
     def stop(self) -> None:
-        """Stop the countdown timer (the owner is closing)."""
+        """Stop the timers (the owner is closing)."""
         self._tick_timer.stop()
+        self._overdue_timer.stop()
 
     # -- Qt model ------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:

@@ -263,3 +263,23 @@ def test_f5_refreshes_the_queue(qtbot, sqlite_env, ctx_factory):
     with qtbot.waitSignal(panel.model.sig_loaded, timeout=10_000):
         qtbot.keyClick(panel.table, Qt.Key.Key_F5)
     assert panel.model.rowCount() == 1
+
+
+def test_the_overdue_filter_is_asked_again_as_time_passes(qtbot, sqlite_env, ctx_factory):
+    """Membership of "overdue" changes with the clock, not only with writes."""
+    from db.workflow import Source
+
+    case_in_state(sqlite_env, State.HANDLING)
+    model = CaseQueueModel(ctx_factory(sqlite_env))
+    _loaded(qtbot, model)
+    assert not model._overdue_timer.isActive()
+    with qtbot.waitSignal(model.sig_loaded, timeout=10_000):
+        model.set_filter(QueueFilter(overdue_only=True))
+    assert model._overdue_timer.isActive()
+    model._overdue_timer.setInterval(100)
+    with qtbot.waitSignal(model.sig_loaded, timeout=10_000):  # asked again with no write
+        pass
+    with qtbot.waitSignal(model.sig_loaded, timeout=10_000):
+        model.set_filter(QueueFilter(sources=frozenset({Source.HOTLINE_12345.value})))
+    assert not model._overdue_timer.isActive()
+    model.stop()
