@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from .errors import OutsideCity, ValidationError
 
 Ring = list[tuple[float, float]]  # (lon, lat) pairs, as GeoJSON orders them
-EARTH_RADIUS_M = 6_371_000.0
 
 
 def rings_of(geometry: dict) -> list[list[Ring]]:
@@ -48,13 +47,6 @@ def in_polygons(lon: float, lat: float, polygons: list[list[Ring]]) -> bool:
             return True
     return False
 
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
 def check_coordinates(lat: float, lon: float) -> None:

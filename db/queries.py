@@ -24,7 +24,6 @@ from .models import (
     GridMember,
     Staff,
     Town,
-    UserAccount,
     Village,
 )
 from .security import mask_name, mask_phone
@@ -221,13 +220,6 @@ def case_rows(session: Session, ids: Iterable[int]) -> dict[int, CaseRow]:
     return out
 
 
-def open_case_rows(session: Session, city_id: int | None = None) -> list[CaseRow]:
-    """Every open case, for the map's case layer."""
-    stmt = _row_select().where(Case.state.in_([s.value for s in OPEN_STATES]))
-    if city_id is not None:
-        stmt = stmt.where(Case.city_id == city_id)
-    return [_to_row(r) for r in session.execute(stmt)]
-
 
 def case_detail(session: Session, case_id: int) -> CaseDetail | None:
     r = session.execute(_row_select().where(Case.id == case_id)).first()
@@ -304,12 +296,9 @@ def filter_choices(session: Session, city_id: int | None = None) -> FilterChoice
     return FilterChoices(towns, classes)
 
 
-def account(session: Session, username: str) -> UserAccount | None:
-    return session.scalar(select(UserAccount).where(UserAccount.username == username))
-
 
 __all__ = [
     "CaseDetail", "CaseRow", "Choice", "FilterChoices", "HistoryEntry", "OPEN_STATES",
-    "QueueFilter", "QueueSort", "account", "case_detail", "case_rows", "count_by_state",
-    "dispatch_choices", "filter_choices", "open_case_rows", "queue_ids",
+    "QueueFilter", "QueueSort", "case_detail", "case_rows", "count_by_state",
+    "dispatch_choices", "filter_choices", "queue_ids",
 ]

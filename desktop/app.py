@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +103,3 @@ def run_app(url: str, *, screenshot: str | None = None, after: float = 2.0,
         sys.stderr.flush()
         os._exit(code)
     return code
-
-
-def map_cache_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("cityops", appauthor=False)) / "map"

@@ -78,7 +78,6 @@ def start(url: str, *, username: str | None = None, interactive: bool = True,
 
     On a demo database with ``simulator`` set, the city simulator runs beside the window
     until the window closes."""
-    from .app import map_cache_dir
     from .live import LiveFeed
     from .main_window import MainWindow
     from .signin import SignInDialog
@@ -99,7 +98,7 @@ def start(url: str, *, username: str | None = None, interactive: bool = True,
         account = dialog.account
     ctx = make_context(database, city_id, account, demo=demo)
     feed = LiveFeed(database.url)
-    window = MainWindow(ctx, feed, map_cache_dir())
+    window = MainWindow(ctx, feed)  # map page in map_page.default_cache_dir()
     feed.start()
     if demo and simulator:
         window.attach_simulator(start_simulator(database.url))
