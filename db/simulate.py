@@ -4,7 +4,7 @@
 same ``db/`` operations the workstations use: new cases through :func:`db.workflow.report_case`
 by the demo accounts, progress through :data:`db.workflow.STEP_FUNCTIONS` by an account whose
 role the transition table allows, and batched telemetry (staff positions, sensor readings,
-alerts) published on the change feed.
+alerts through :func:`db.alerts.raise_alerts`, 110/119 transfers) published on the change feed.
 
 Time: each *tick* reads the clock once. With the default clock (real UTC time) ticks are paced
 at :data:`TICK_SECONDS` of wall time; with a caller's ``clock`` ticks run back to back and the
@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from . import feed
+from . import alerts, feed
 from . import workflow as wf
 from .demo import (
     DEMO_ACCOUNTS,
@@ -50,7 +50,6 @@ from .engine import Database
 from .errors import CityOpsError, ConflictError, OutsideCity
 from .map_data import sensor_level
 from .models import (
-    Alert,
     AppSetting,
     Camera,
     Case,
@@ -77,6 +76,8 @@ FIX_EVERY = (10.0, 30.0)  # one position fix per person every 10-30 s
 SENSOR_EVERY = 10.0  # seconds between reading rounds at rate 1
 RAMP_SECONDS = 900.0  # a scenario reaches its peak after 15 minutes at rate 1
 CAMERA_DETECTIONS_PER_SECOND = 1 / 120  # one detection every two minutes at rate 1
+TRANSFERS_PER_SECOND = 1 / 600  # one 110/119 transfer every ten minutes at rate 1
+TRANSFER_REPEAT_SHARE = 0.25  # of transfers, a follow-up call about an incident already sent
 HOME_RADIUS_M = 800.0  # a person walks within this of where the run found them
 M_PER_DEG_LAT, M_PER_DEG_LON = 110_570.0, 102_500.0  # Dongguan, 23°N
 CST = dt.timedelta(hours=8)
@@ -88,6 +89,18 @@ LEVEL_LABELS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red":
 VIDEO_LABELS = (("garbage", "暴露垃圾", "minor"), ("street_vending", "占道经营", "minor"),
                 ("illegal_parking", "机动车乱停放", "warning"), ("crowd", "人员聚集", "minor"),
                 ("smoke", "烟火", "major"))
+#: 110/119 incidents the police and fire control rooms hand over: (source, what, detail,
+#: severities). The alert is per incident (its transfer number), typed "transfer".
+TRANSFER_INCIDENTS = (
+    ("119", "垃圾焚烧起火", "群众报警称有人露天焚烧垃圾，现场浓烟较大", ("major",)),
+    ("119", "燃气泄漏", "居民报称楼下燃气管道有明显燃气味", ("critical",)),
+    ("119", "树木倒伏压车", "大树倒伏横在路面，压住一辆停放车辆", ("major", "critical")),
+    ("119", "广告牌松动", "临街广告牌被风吹松动，有坠落危险", ("major", "critical")),
+    ("110", "交通事故占道", "两车碰撞后停在车道上，造成交通拥堵", ("major",)),
+    ("110", "人员聚集", "商场门口人员聚集，秩序混乱", ("major", "critical")),
+    ("110", "路面积水车辆受困", "下穿通道积水较深，有车辆熄火受困", ("critical",)),
+    ("110", "占道摆卖纠纷", "流动摊贩占道摆卖，与行人发生纠纷", ("major",)),
+)
 
 #: Seconds (at rate 1) a case waits in each state before the simulated people act.
 DELAYS = {
@@ -267,6 +280,7 @@ class _Run:
     on_event: Callable[[str, int], None] | None
     started_at: dt.datetime | None = None
     next_readings_at: dt.datetime | None = None
+    transfers: list[dict] = field(default_factory=list)  # recent 110/119 alarms, for follow-ups
 
     def emit(self, kind: str, count: int) -> None:
         if self.on_event is not None:
@@ -333,6 +347,7 @@ def _tick(run: _Run, now: dt.datetime, elapsed: float) -> None:
     _move_staff(run, now, elapsed)
     _sensor_rounds(run, now, elapsed)
     _camera_detections(run, now, elapsed)
+    _transfers(run, now, elapsed)
 
 
 def _sensor_rounds(run: _Run, now: dt.datetime, elapsed: float) -> None:
@@ -645,9 +660,10 @@ def _read_sensors(run: _Run, now: dt.datetime) -> None:
             update(table).where(table.c.id == bindparam("sid"))
             .values(last_value=bindparam("v"), last_at=bindparam("at")),
             [{"sid": s.id, "v": v, "at": now} for s, v in zip(sensors, values)])
+        ids = alerts.raise_alerts(session, alarms, now)  # locks its alert rows, then publishes
+        # Published last: the feed's lock is the last lock a transaction takes (no deadlock
+        # with a workstation that holds an alert row and waits for the feed).
         feed.publish(session, "sensor", [s.id for s in sensors])
-        ids = _raise_alerts(session, alarms, now)
-        feed.publish(session, "alert", ids)
         return ids
 
     alert_ids = _alert_transaction(run, write)
@@ -658,14 +674,17 @@ def _read_sensors(run: _Run, now: dt.datetime) -> None:
 
 def _alert_transaction(run: _Run, write: Callable[[Session], list[int]]) -> list[int]:
     """``write`` in one transaction. Another simulator may open the same alert between our
-    look-up and our insert (the partial unique index on dedup_key refuses the second row): then
-    the whole transaction runs once more, and this time bumps the alert the other one made."""
+    look-up and our insert (the partial unique index on dedup_key refuses the second row), or
+    PostgreSQL may pick this transaction as a deadlock victim: then the whole transaction runs
+    once more, and this time bumps the alert the other one made."""
     for attempt in (1, 2):
         try:
             with run.database.write() as session:
                 return write(session)
-        except IntegrityError:
-            if attempt == 2:
+        except DBAPIError as exc:
+            retry = isinstance(exc, IntegrityError) or \
+                getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
+            if attempt == 2 or not retry:
                 raise
     return []
 
@@ -685,40 +704,6 @@ def _sensor_alarm(run: _Run, s: _SensorState, value: float) -> dict | None:
             "town_id": s.town_id, "sensor_id": s.id, "camera_id": None, "value": value}
 
 
-def _raise_alerts(session: Session, alarms: list[dict], now: dt.datetime) -> list[int]:
-    """Insert each alarm, or bump the uncleared alert with its dedup key; return the ids."""
-    if not alarms:
-        return []
-    keys = [a["dedup_key"] for a in alarms]
-    open_alerts = {a.dedup_key: a for a in session.scalars(
-        select(Alert).where(Alert.dedup_key.in_(keys), Alert.state != "cleared")
-        .order_by(Alert.id))}
-    ids = []
-    for alarm in alarms:
-        alert = open_alerts.get(alarm["dedup_key"])
-        if alert is None:
-            alert = Alert(**alarm, state="active", first_at=now, last_at=now, repeat_count=1,
-                          version=1)
-            session.add(alert)
-            session.flush()
-            open_alerts[alarm["dedup_key"]] = alert
-            wf.audit(session, None, "alert.raise", "alert", alert.id,
-                     {"key": alarm["dedup_key"], "severity": alarm["severity"],
-                      "value": alarm["value"]}, now)
-        else:
-            if alert.severity != alarm["severity"]:  # escalations are worth an audit row
-                wf.audit(session, None, "alert.severity", "alert", alert.id,
-                         {"from": alert.severity, "to": alarm["severity"],
-                          "value": alarm["value"]}, now)
-            alert.repeat_count += 1
-            alert.last_at, alert.value = now, alarm["value"]
-            alert.severity, alert.title, alert.detail = \
-                alarm["severity"], alarm["title"], alarm["detail"]
-            alert.version += 1
-        ids.append(alert.id)
-    return ids
-
-
 def _camera_detections(run: _Run, now: dt.datetime, elapsed: float) -> None:
     rng, cameras = run.rng, run.city.cameras
     n = _count(rng, CAMERA_DETECTIONS_PER_SECOND * run.rate * elapsed) if cameras else 0
@@ -735,9 +720,46 @@ def _camera_detections(run: _Run, now: dt.datetime, elapsed: float) -> None:
                        "lat": dlat, "lon": dlon, "town_id": town_id, "sensor_id": None,
                        "camera_id": cid, "value": None})
     def write(session: Session) -> list[int]:
-        ids = _raise_alerts(session, alarms, now)
-        feed.publish(session, "alert", ids)
-        return ids
+        return alerts.raise_alerts(session, alarms, now)
+
+    _record(run, "alerts", len(_alert_transaction(run, write)))
+
+
+def _inside_city(run: _Run, lat: float, lon: float) -> bool:
+    """So that turning the alert into a case passes the workflow's inside-city check."""
+    with run.database.read() as session:  # the outline is cached after the first call
+        return wf._geo(run.database, session).inside_city(run.city.city_id, lat, lon)
+
+
+def _transfers(run: _Run, now: dt.datetime, elapsed: float) -> None:
+    """110/119 hand-overs: a new incident somewhere in the city, or now and then a follow-up
+    call about a recent one (same transfer number: the alert counts it, no new row)."""
+    rng, city = run.rng, run.city
+    n = _count(rng, TRANSFERS_PER_SECOND * run.rate * elapsed)
+    if n == 0:
+        return
+    alarms = []
+    for _ in range(n):
+        if run.transfers and rng.random() < TRANSFER_REPEAT_SHARE:
+            alarms.append(dict(rng.choice(run.transfers)))
+            continue
+        source, what, detail, severities = rng.choice(TRANSFER_INCIDENTS)
+        _gid, town_id, glat, glon = rng.choice(city.grids)
+        lat, lon = _offset(glat, glon, rng.uniform(0, 150), rng.uniform(0, math.tau))
+        if not _inside_city(run, lat, lon):  # a grid on the city's edge: its centre instead
+            lat, lon = glat, glon
+        number = f"{source}{(now.astimezone(dt.UTC) + CST):%Y%m%d}{rng.randrange(10 ** 6):06d}"
+        town = city.town_names.get(town_id, "")
+        alarm = {"source": source, "type": "transfer", "severity": rng.choice(severities),
+                 "dedup_key": f"{source}:{number}",
+                 "title": f"{source}转办：{town}{what}"[:120],
+                 "detail": f"接警单号 {number}。{detail}", "lat": lat, "lon": lon,
+                 "town_id": town_id, "sensor_id": None, "camera_id": None, "value": None}
+        alarms.append(alarm)
+        run.transfers = (run.transfers + [alarm])[-20:]
+
+    def write(session: Session) -> list[int]:
+        return alerts.raise_alerts(session, alarms, now)
 
     _record(run, "alerts", len(_alert_transaction(run, write)))
 

@@ -18,6 +18,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -429,6 +430,23 @@ def report_case(
     now: dt.datetime | None = None,
 ) -> StepResult:
     """Record a problem from any channel as a new case in 待受理."""
+    return report_in(None, database, actor_id, source=source, lat=lat, lon=lon,
+                     description=description, city_id=city_id, address=address, title=title,
+                     class_id=class_id, urgency=urgency, reporter_name=reporter_name,
+                     reporter_phone=reporter_phone, media=media, external_ref=external_ref,
+                     now=now)
+
+
+def report_in(session: Session | None, database: Database, actor_id: int, *,
+              source: Source | str, lat: float, lon: float, description: str,
+              city_id: int | None = None, address: str = "", title: str = "",
+              class_id: int | None = None, urgency: Urgency | str = Urgency.NORMAL,
+              reporter_name: str | None = None, reporter_phone: str | None = None,
+              media: list[str] | None = None, external_ref: str | None = None,
+              now: dt.datetime | None = None) -> StepResult:
+    """:func:`report_case` with the same checks and records, inside the caller's write
+    transaction ``session`` when one is given (a step that creates a case together with other
+    writes, e.g. :func:`db.alerts.to_case`); ``None`` opens its own transaction."""
     try:
         source = Source(source)
         urgency = Urgency(urgency)
@@ -447,7 +465,7 @@ def report_case(
                        description=description, address=address, title=title,
                        class_id=class_id, urgency=urgency, reporter_name=reporter_name,
                        reporter_phone=reporter_phone, media=media, external_ref=external_ref,
-                       at=at)
+                       at=at, session=session)
     except DBAPIError as exc:
         raise _unavailable_or(exc) from exc
 
@@ -456,8 +474,9 @@ def _report(database: Database, actor_id: int, *, source: Source, lat: float, lo
             city_id: int | None, description: str, address: str, title: str,
             class_id: int | None, urgency: Urgency, reporter_name: str | None,
             reporter_phone: str | None, media: list[str], external_ref: str | None,
-            at: dt.datetime) -> StepResult:
-    with database.write() as session:
+            at: dt.datetime, session: Session | None = None) -> StepResult:
+    # The caller's transaction when given: its other writes and this case commit together.
+    with (nullcontext(session) if session is not None else database.write()) as session:
         actor = load_actor(session, actor_id)
         if Role(actor.role) not in REPORTERS:
             raise PermissionDenied(f"{Role(actor.role).label}无权登记案件", role=actor.role)
@@ -788,5 +807,5 @@ def check_invariants(session: Session, case_id: int) -> list[str]:
 __all__ = [
     "DISPATCHED_STATES", "FINAL_STATES", "REPORTERS", "STEP_FUNCTIONS", "TRANSITIONS", "Source",
     "State", "Step", "StepResult", "Transition", "Urgency", "allowed_steps", "check_invariants",
-    "find_transition", "report_case",
+    "find_transition", "report_case", "report_in",
 ]

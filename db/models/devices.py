@@ -60,7 +60,8 @@ class Alert(Base):
     """An alarm: active → acknowledged → cleared, de-duplicated by ``dedup_key``.
 
     At most one *uncleared* alert exists per key (a partial unique index); a repeat raises
-    ``repeat_count`` instead of adding a row.
+    ``repeat_count`` instead of adding a row, and a re-alarm soon after clearing reopens the
+    cleared row (``reopen_count``). The rules live in :mod:`db.alerts`.
     """
 
     __tablename__ = "alert"
@@ -75,6 +76,8 @@ class Alert(Base):
             postgresql_where=text("state <> 'cleared'"),
         ),
         Index("ix_alert_state_severity", "state", "severity", "last_at"),
+        # A re-alarm looks for the key's latest cleared row (flapping damping in db.alerts).
+        Index("ix_alert_dedup_key_cleared_at", "dedup_key", "cleared_at"),
         {"sqlite_autoincrement": True},
     )
 
@@ -98,5 +101,8 @@ class Alert(Base):
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cleared_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    clear_note: Mapped[str | None] = mapped_column(Text)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
