@@ -13,6 +13,16 @@ _NOISE = (
     "QRhiGles2: Failed to create",
     "Failed to create RHI",
     "Failed to connect to the bus",
+    # QtMultimedia on a machine without GPU or sound server, and dead cameras, which the video
+    # tiles show on screen as "signal lost" with their reason.
+    "No HW decoder found",
+    "No RHI backend",
+    "pipewire-0.3",
+    "PulseAudioService",
+    "Using Qt multimedia with FFmpeg",
+    "Could not open media",
+    "Demuxing failed",
+    "Cannot set loops for non-seekable source",
 )
 
 

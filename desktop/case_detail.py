@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from db import queries
+from db import alerts, queries
 from db.clock import SHANGHAI
 from db.errors import (
     CityOpsError,
@@ -139,6 +139,7 @@ class CaseDetailPanel(QWidget):
         self.setObjectName("caseDetailPanel")
         self._ctx = ctx
         self._detail: CaseDetail | None = None
+        self.linked_alerts: list = []
         self._wanted_id: int | None = None
         self._loading = False
         self._load_again = False
@@ -259,6 +260,11 @@ class CaseDetailPanel(QWidget):
         content.addWidget(self._section(self.tr("Photos and attachments")))
         content.addWidget(self.media_list)
         content.addWidget(self.media_empty)
+        # The alarms this case came from or was linked to (the other half of the alert's link).
+        self.alerts_section = self._section(self.tr("Linked alerts"))
+        self.alerts_label = _plain()
+        content.addWidget(self.alerts_section)
+        content.addWidget(self.alerts_label)
         content.addWidget(self._section(self.tr("History (newest first)")))
         content.addLayout(self.history_box)
         content.addStretch(1)
@@ -367,14 +373,15 @@ class CaseDetailPanel(QWidget):
         self._load_again = False
         database = self._ctx.database
 
-        def work() -> CaseDetail | None:
+        def work() -> tuple[CaseDetail | None, list]:
             with database.read() as session:
-                return queries.case_detail(session, case_id)
+                detail = queries.case_detail(session, case_id)
+                return detail, (alerts.alerts_for_case(session, case_id) if detail else [])
 
-        self._ctx.reads.run(work, lambda d: self._loaded(case_id, d),
+        self._ctx.reads.run(work, lambda r: self._loaded(case_id, *r),
                             lambda exc: self._load_failed(case_id, exc))
 
-    def _loaded(self, case_id: int, detail: CaseDetail | None) -> None:
+    def _loaded(self, case_id: int, detail: CaseDetail | None, linked=()) -> None:
         self._loading = False
         if self._wanted_id != case_id or self._load_again:
             self._load()
@@ -385,6 +392,7 @@ class CaseDetailPanel(QWidget):
             self.show_message(self.tr("This case no longer exists."), "error")
             return
         self._detail = detail
+        self.linked_alerts = list(linked)
         self._render(detail)
         self.sig_loaded.emit(case_id)
 
@@ -458,6 +466,11 @@ class CaseDetailPanel(QWidget):
                                            + 2 * self.media_list.frameWidth() + 4)
         self.media_list.setVisible(bool(d.media))
         self.media_empty.setVisible(not d.media)
+        self.alerts_label.setText("\n".join(
+            f"{labels.severity_name(a.severity)} · {a.title} · {labels.alert_state_name(a.state)}"
+            for a in self.linked_alerts))
+        self.alerts_section.setVisible(bool(self.linked_alerts))
+        self.alerts_label.setVisible(bool(self.linked_alerts))
         self._render_history(d)
         self._update_time_left()
         self._rebuild_buttons(allowed_steps(self._ctx.user.role, row.state))

@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(bench)
     bench.add_argument("--quick", action="store_true")
     bench.add_argument("--json", metavar="FILE")
+
+    cams = sub.add_parser("cameras", help="serve the sample clips as live camera streams "
+                          "(the demo cameras' http://127.0.0.1:8890/cam/<code>.ts)")
+    cams.add_argument("--port", type=int, default=8890, help="TCP port (default 8890)")
+    cams.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    cams.add_argument("--media", metavar="DIR", help="folder of sample clips (default: "
+                      "$CITYOPS_MEDIA_DIR, else var/media; made by scripts/make-sample-media.sh)")
     return parser
 
 
@@ -80,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         database.dispose()
         print(f"schema up to date: {url}")
         return 0
+    if args.command == "cameras":
+        from .stream_server import run
+
+        return run(args.port, args.media, args.host)
     if args.command == "bench":
         from db.bench import run_bench
 

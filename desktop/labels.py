@@ -1,4 +1,4 @@
-"""Translatable names for the domain's codes (states, steps, sources, urgency, roles).
+"""Translatable names for the domain's codes (states, steps, sources, urgency, roles, alerts).
 
 Source strings are English; Chinese comes from ``resources/i18n/cityops_zh_CN.ts`` like every
 other string of the UI. ``db/`` keeps its own Chinese labels for logs and messages.
@@ -47,6 +47,27 @@ _ROLE = {
 }
 _DEADLINE = {"overdue": QT_TRANSLATE_NOOP("labels", "Overdue"), "due_soon": QT_TRANSLATE_NOOP("labels", "Due soon"), "on_track": QT_TRANSLATE_NOOP("labels", "On track"),
              "none": QT_TRANSLATE_NOOP("labels", "No deadline")}
+
+
+_SEVERITY = {"critical": QT_TRANSLATE_NOOP("alerts", "Critical"), "major": QT_TRANSLATE_NOOP("alerts", "Major"),
+             "minor": QT_TRANSLATE_NOOP("alerts", "Minor"), "warning": QT_TRANSLATE_NOOP("alerts", "Warning")}
+_ALERT_STATE = {"active": QT_TRANSLATE_NOOP("alerts", "Active"),
+                "acknowledged": QT_TRANSLATE_NOOP("alerts", "Acknowledged"),
+                "cleared": QT_TRANSLATE_NOOP("alerts", "Cleared")}
+_ALERT_SOURCE = {"sensor": QT_TRANSLATE_NOOP("alerts", "Sensor"), "camera": QT_TRANSLATE_NOOP("alerts", "Video analytics"),
+                 "110": QT_TRANSLATE_NOOP("alerts", "110 transfer"), "119": QT_TRANSLATE_NOOP("alerts", "119 transfer")}
+
+
+def severity_name(value: str) -> str:
+    return QCoreApplication.translate("alerts", _SEVERITY.get(value, value))
+
+
+def alert_state_name(value: str) -> str:
+    return QCoreApplication.translate("alerts", _ALERT_STATE.get(value, value))
+
+
+def alert_source_name(value: str) -> str:
+    return QCoreApplication.translate("alerts", _ALERT_SOURCE.get(value, value))
 
 
 def state_name(value: str) -> str:

@@ -16,19 +16,23 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, qVersion
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
-from db import map_data
+from db import cameras, map_data
+from db.models import Case
 from db.clock import SHANGHAI
 
 from . import labels, theme
+from .alert_panel import AlertPanel
 from .case_detail import CaseDetailPanel
 from .context import AppContext
 from .live import LiveFeed
 from .map_page import build_map_page, configured_tile_url
 from .map_view import MapView, case_marker, case_status, point_marker
 from .queue_panel import QueuePanel
+from .video_wall import VideoWall
 
 log = logging.getLogger(__name__)
-LAYOUT_VERSION = 1
+CAMERA_FOLLOW_MS = 400  # the selection must rest this long before the video wall follows it
+LAYOUT_VERSION = 2  # 2: alerts (left, under the queue) and video wall (right) docks
 STATUS_REFRESH_MS = 60_000  # marker colours follow the clock (on track → due soon → overdue)
 
 
@@ -60,7 +64,7 @@ class MainWindow(QMainWindow):
     """Signals: none of its own; it wires the panels' signals together."""
 
     def __init__(self, ctx: AppContext, feed: LiveFeed | None = None,
-                 map_dir: Path | None = None) -> None:
+                 map_dir: Path | None = None, *, sound: bool = True) -> None:
         super().__init__()
         self.ctx = ctx
         self.feed = feed
@@ -79,8 +83,10 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         self.demo_banner = self._banner(theme.BANNER_DEMO)
         self.outage_banner = self._banner(theme.BANNER_ALERT)
+        self.critical_banner = self._banner(theme.BANNER_ALERT)
         layout.addWidget(self.demo_banner)
         layout.addWidget(self.outage_banner)
+        layout.addWidget(self.critical_banner)
         self.map_placeholder = QLabel(self.tr("Loading map…"))
         self.map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.map_placeholder.setProperty("dim", True)
@@ -97,12 +103,16 @@ class MainWindow(QMainWindow):
         # -- docks ---------------------------------------------------------------------------
         self.queue = QueuePanel(ctx)
         self.detail = CaseDetailPanel(ctx)
-        self.alerts_placeholder = QLabel(self.tr("Video wall and alerts: coming in the next release."))
-        self.alerts_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.alerts_placeholder.setProperty("dim", True)
+        self.alert_panel = AlertPanel(ctx, sound=sound)
+        self.video_wall = VideoWall()
         self.queue_dock = self._dock("queue", self.tr("Case queue"), self.queue)
         self.detail_dock = self._dock("detail", self.tr("Case detail"), self.detail)
-        self.alerts_dock = self._dock("alerts", self.tr("Video and alerts"), self.alerts_placeholder)
+        self.alerts_dock = self._dock("alerts", self.tr("Alerts"), self.alert_panel)
+        self.video_dock = self._dock("video", self.tr("Video wall"), self.video_wall)
+        self._docks = (self.queue_dock, self.alerts_dock, self.detail_dock, self.video_dock)
+        self._camera_target: tuple = ("case", None)
+        self._camera_timer = QTimer(self, singleShot=True, interval=CAMERA_FOLLOW_MS)
+        self._camera_timer.timeout.connect(self._cameras_to_target)
 
         # -- status bar ----------------------------------------------------------------------
         self.db_label = QLabel()
@@ -127,6 +137,9 @@ class MainWindow(QMainWindow):
         self.queue.sig_case_selected.connect(self._on_case_selected)
         self.queue.sig_open_case.connect(self._open_case)
         self.detail.sig_case_changed.connect(self._on_own_change)
+        self.alert_panel.sig_alert_selected.connect(self._on_alert_selected)
+        self.alert_panel.sig_open_case.connect(self._open_alert_case)
+        self.alert_panel.sig_attention_changed.connect(self._on_attention_changed)
         if feed is not None:
             feed.sig_batch.connect(self._on_changes)
             feed.sig_online_changed.connect(self._set_online)
@@ -141,6 +154,10 @@ class MainWindow(QMainWindow):
         focus_queue.setShortcut(QKeySequence("Ctrl+L"))
         focus_queue.triggered.connect(self.queue.setFocus)
         self.addAction(focus_queue)
+        to_alerts = QAction(self.tr("Go to the most urgent alert"), self)
+        to_alerts.setShortcut(QKeySequence("F9"))
+        to_alerts.triggered.connect(self.go_to_alerts)
+        self.addAction(to_alerts)
 
         self.restore_layout()
         self._load_map()
@@ -174,21 +191,26 @@ class MainWindow(QMainWindow):
         return f"layout/v{LAYOUT_VERSION}/qt{qVersion()}/{screen_class(width)}"
 
     def default_layout(self, width: int | None = None) -> None:
-        """The sound default: queue left, map centre, detail over video/alerts on the right."""
+        """The sound default: the two lists on the left (queue over alerts), the map in the
+        centre, the case detail over the video wall on the right."""
         if width is None:
             width = self.screen().availableGeometry().width() if self.screen() else 1920
         scale = 2 if screen_class(width) == "4k" else 1
-        for dock in (self.queue_dock, self.detail_dock, self.alerts_dock):
+        for dock in self._docks:
             self.removeDockWidget(dock)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue_dock)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.alerts_dock)
+        self.splitDockWidget(self.queue_dock, self.alerts_dock, Qt.Orientation.Vertical)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.alerts_dock)
-        self.splitDockWidget(self.detail_dock, self.alerts_dock, Qt.Orientation.Vertical)
-        for dock in (self.queue_dock, self.detail_dock, self.alerts_dock):
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.video_dock)
+        self.splitDockWidget(self.detail_dock, self.video_dock, Qt.Orientation.Vertical)
+        for dock in self._docks:
             dock.show()
-        self.resizeDocks([self.queue_dock, self.detail_dock], [640 * scale, 520 * scale],
+        self.resizeDocks([self.queue_dock, self.detail_dock], [640 * scale, 560 * scale],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([self.detail_dock, self.alerts_dock], [620 * scale, 300 * scale],
+        self.resizeDocks([self.queue_dock, self.alerts_dock], [560 * scale, 440 * scale],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.detail_dock, self.video_dock], [560 * scale, 440 * scale],
                          Qt.Orientation.Vertical)
 
     def _scale(self) -> float:
@@ -241,6 +263,7 @@ class MainWindow(QMainWindow):
         self._map_layout.replaceWidget(self.map_placeholder, self.map_view)
         self.map_placeholder.hide()
         self.map_view.sig_case_clicked.connect(self._on_map_case_clicked)
+        self.map_view.sig_camera_clicked.connect(self._on_map_camera_clicked)
         # After a renderer crash the page reloads empty and says ready again: send everything.
         self.map_view.sig_ready.connect(self._load_map_layers)
 
@@ -302,6 +325,90 @@ class MainWindow(QMainWindow):
         self.detail.show_case(case_id)
         if self.map_view is not None:
             self.map_view.select_case(case_id)
+        self._follow_with_cameras(("case", case_id))
+
+    # -- cameras: the scene of what is selected ----------------------------------------------
+    def _follow_with_cameras(self, what: tuple) -> None:
+        """Point the video wall at what was selected, once the selection settles: an officer
+        arrowing down the queue must not restart four streams per key press."""
+        self._camera_target = what
+        self._camera_timer.start()
+
+    def _cameras_to_target(self) -> None:
+        kind, target = self._camera_target
+        if kind == "case":
+            self._show_cameras_near_case(target)
+        else:
+            self._show_cameras_near_alert(target)
+
+    def _show_cameras_near_case(self, case_id: int) -> None:
+        database, city_id, n = self.ctx.database, self.ctx.city_id, self.video_wall.layout_size
+
+        def fetch():
+            with database.read() as s:
+                case = s.get(Case, case_id)
+                if case is None or case.lat is None or case.lon is None:
+                    return None
+                return case_id, cameras.nearest_cameras(s, city_id, case.lat, case.lon, n=n)
+
+        self.ctx.reads.run(fetch, self._show_cameras)
+
+    def _on_alert_selected(self, alert) -> None:
+        if self.map_view is not None and alert.case_id is not None:
+            self.map_view.select_case(alert.case_id)
+        if alert.lat is not None and alert.lon is not None:
+            self._follow_with_cameras(("alert", alert))
+
+    def _show_cameras_near_alert(self, alert) -> None:
+        database, city_id, n = self.ctx.database, self.ctx.city_id, self.video_wall.layout_size
+        lat, lon, own, alert_id = alert.lat, alert.lon, alert.camera_id, alert.id
+
+        def fetch():
+            with database.read() as s:
+                near = cameras.nearest_cameras(s, city_id, lat, lon, n=n)
+                if own is not None:  # the camera that saw it first, then its neighbours
+                    near = cameras.camera_info(s, [own]) + [c for c in near if c.id != own]
+                return alert_id, near[:n]
+
+        self.ctx.reads.run(fetch, self._show_cameras)
+
+    def _show_cameras(self, fetched) -> None:
+        if fetched is not None and fetched[1]:
+            self.video_wall.show_cameras(fetched[1])
+
+    def _on_map_camera_clicked(self, camera_id: int) -> None:
+        database = self.ctx.database
+
+        def fetch():
+            with database.read() as s:
+                return cameras.camera_info(s, [camera_id])
+
+        def play(found) -> None:
+            if found:
+                self.video_wall.play_camera(found[0])
+                self.video_dock.show()
+                self.video_dock.raise_()
+
+        self.ctx.reads.run(fetch, play)
+
+    # -- alerts ----------------------------------------------------------------------------
+    def go_to_alerts(self) -> None:
+        self.alerts_dock.show()
+        self.alerts_dock.raise_()
+        self.alert_panel.select_most_urgent()
+
+    def _open_alert_case(self, case_id: int) -> None:
+        self.queue.select_case(case_id)
+        self._open_case(case_id)
+
+    def _on_attention_changed(self, count: int) -> None:
+        if count:
+            self.critical_banner.setText(
+                self.tr("%1 critical alerts await acknowledgement. Press F9 to go to them.")
+                .replace("%1", str(count)))
+            self.critical_banner.show()
+        else:
+            self.critical_banner.hide()
 
     def _on_map_case_clicked(self, case_id: int) -> None:
         self.queue.select_case(case_id)  # emits sig_case_selected → detail and map highlight
@@ -322,6 +429,11 @@ class MainWindow(QMainWindow):
             self.queue.model.apply_changes(case_ids)
             self.detail.apply_changes(case_ids)
             self._refresh_case_points(case_ids)
+        alert_ids = batch.get("alert")
+        if alert_ids:
+            self.alert_panel.apply_changes(alert_ids)
+        if batch.get("sensor"):
+            self.alert_panel.refresh_sensors(batch["sensor"])
         if "staff_position" in batch and self.map_view is not None:
             self._refresh_staff()
         if batch.keys() & {"calendar", "app_setting", "grid"}:
@@ -391,6 +503,7 @@ class MainWindow(QMainWindow):
         self._reload_reference()
         self.queue.model.refresh()
         self.detail.reload()
+        self.alert_panel.reload()
         if self.map_view is not None:
             self._load_map_layers()
 
@@ -431,6 +544,8 @@ class MainWindow(QMainWindow):
             process.terminate()
             threading.Thread(target=_reap, args=(process,), daemon=True).start()
         self.save_layout()
+        self.alert_panel.shutdown()
+        self.video_wall.stop_all()
         if self.map_view is not None:  # a page outliving its profile makes Qt complain
             self.map_view.setParent(None)
             self.map_view.deleteLater()

@@ -1,9 +1,12 @@
 """From a database URL to a signed-in command-center window."""
 from __future__ import annotations
 
+import atexit
 import logging
+import socket
 import subprocess
 import sys
+import threading
 
 from sqlalchemy import select
 
@@ -17,6 +20,7 @@ from .context import AppContext, SignedInUser
 from .tasks import TaskRunner
 
 log = logging.getLogger(__name__)
+CAMERA_PORT = 8890  # the demo cameras' stream URLs point here (db/demo.py)
 
 
 class StartupError(Exception):
@@ -72,12 +76,69 @@ def start_simulator(url: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def camera_port_free(port: int = CAMERA_PORT, host: str = "127.0.0.1") -> bool:
+    """Whether nothing listens on ``host:port`` (a camera server already there is fine too:
+    the demo's cameras are served either way)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def start_camera_server(port: int = CAMERA_PORT, media_dir=None) -> subprocess.Popen | None:
+    """The demo's cameras: the sample clips served as live streams at the demo cameras'
+    addresses (``cityops cameras``), in their own process so that pacing nine streams never
+    touches the GUI thread. None when there are no clips (the tiles then say "signal lost")
+    or the port is taken (by an earlier camera server, say)."""
+    from .stream_server import default_media_dir, find_clips
+
+    folder = media_dir or default_media_dir()
+    if not find_clips(folder):
+        log.info("no sample clips in %s: demo cameras will show 'signal lost' "
+                 "(scripts/make-sample-media.sh makes them)", folder)
+        return None
+    if not camera_port_free(port):
+        log.info("port %d is taken: not starting the demo camera server", port)
+        return None
+    return subprocess.Popen([sys.executable, "-m", "desktop", "cameras", "--port", str(port),
+                             "--media", str(folder)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_with_application(process: subprocess.Popen) -> None:
+    """SIGTERM ``process`` when the application quits; reaped on a thread (killed after
+    10 s) so that closing never waits for it."""
+    from PySide6.QtCore import QCoreApplication
+
+    def stop() -> None:
+        if process.poll() is None:
+            process.terminate()
+            threading.Thread(target=_reap, args=(process,), daemon=True).start()
+
+    app = QCoreApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(stop)
+    atexit.register(stop)  # however the process ends
+
+
+def _reap(process: subprocess.Popen) -> None:
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def start(url: str, *, username: str | None = None, interactive: bool = True,
-          simulator: bool = False):
+          simulator: bool = False, cameras: bool = True):
     """Open the database, sign in, build the window. Returns None if sign-in was cancelled.
 
     On a demo database with ``simulator`` set, the city simulator runs beside the window
-    until the window closes."""
+    until the window closes; with ``cameras`` set, so does the camera stream server (when
+    the sample clips exist and its port is free)."""
     from .live import LiveFeed
     from .main_window import MainWindow
     from .signin import SignInDialog
@@ -102,4 +163,8 @@ def start(url: str, *, username: str | None = None, interactive: bool = True,
     feed.start()
     if demo and simulator:
         window.attach_simulator(start_simulator(database.url))
+    if demo and cameras:
+        camera_server = start_camera_server()
+        if camera_server is not None:
+            stop_with_application(camera_server)
     return window

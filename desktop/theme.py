@@ -20,6 +20,9 @@ SELECTION = "#1f6feb"
 DEADLINE_COLORS = {"overdue": "#ff4d4f", "due_soon": "#ffb020", "on_track": "#3fb950",
                    "none": "#8b949e"}
 URGENCY_COLORS = {"emergency": "#ff4d4f", "urgent": "#ff8c1a", "normal": "#58a6ff"}
+#: Alert severity: red only for critical, as everywhere else.
+SEVERITY_COLORS = {"critical": "#ff4d4f", "major": "#ff8c1a", "minor": "#ffb020",
+                   "warning": "#58a6ff"}
 BANNER_ALERT = "#b42318"
 BANNER_DEMO = "#7a4a00"
 
@@ -47,6 +50,8 @@ def stylesheet(scale: float = 1.0) -> str:
     QPushButton:focus {{ border: 2px solid {ACCENT}; }}
     QPushButton:disabled {{ color: {TEXT_DIM}; }}
     QPushButton[primary="true"] {{ background: {ACCENT}; color: white; border: 0; }}
+    QPushButton[primary="true"]:disabled {{ background: {PANEL_ALT}; color: {TEXT_DIM};
+                                           border: 1px solid {BORDER}; }}
     QStatusBar {{ background: {PANEL_ALT}; }}
     QLabel[dim="true"] {{ color: {TEXT_DIM}; }}
     QToolTip {{ background: {PANEL_ALT}; color: {TEXT}; border: 1px solid {BORDER}; }}

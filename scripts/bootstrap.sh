@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs what CityOps needs on a fresh Debian machine that has Python 3.11 and pip:
-# Debian packages (CJK fonts for the Chinese UI, Xvfb), a virtual environment in .venv and the
-# project with its test extras. Safe to run again: it only installs what is missing.
+# Debian packages (CJK fonts for the Chinese UI, Xvfb, ffmpeg and a font for the sample camera
+# clips), a virtual environment in .venv and the project with its test extras, and the sample
+# clips in var/media. Safe to run again: it only installs or makes what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(fonts-noto-cjk xvfb)
-if [ "${CITYOPS_WITH_POSTGRES:-0}" = 1 ]; then DEBS+=(postgresql); fi
+DEBS=(fonts-noto-cjk xvfb ffmpeg fonts-dejavu-core)
+if [ "${CITYOPS_WITH_POSTGRES:-0}" = 1 ]; then  # the test set-up (scripts/test.sh)
+  DEBS+=(postgresql)
+  # An RTSP camera for the video tests: GStreamer's RTSP server, driven by Debian's Python.
+  DEBS+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
+fi
 
 missing=()
 for pkg in "${DEBS[@]}"; do
@@ -39,3 +44,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 # Qt Linguist: build the .qm translations from the .ts sources (the app also rebuilds a stale one).
 .venv/bin/pyside6-lrelease -silent resources/i18n/*.ts
+# The sample camera clips that the demo's camera server and the video tests stream (a few s).
+bash scripts/make-sample-media.sh || echo "bootstrap: could not make the sample clips; the" \
+  "video wall will show 'signal lost' and the video tests will say why" >&2

@@ -25,79 +25,251 @@
     </message>
 </context>
 <context>
+    <name>AlertModel</name>
+    <message>
+        <location filename="../../desktop/alert_model.py" line="39" />
+        <source>Level</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_model.py" line="40" />
+        <source>Alert</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_model.py" line="41" />
+        <source>Town</source>
+        <translation>镇街</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_model.py" line="42" />
+        <source>Repeats</source>
+        <translation>重复</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_model.py" line="43" />
+        <source>Last</source>
+        <translation>最近</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_model.py" line="44" />
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_model.py" line="45" />
+        <source>Case</source>
+        <translation>案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_model.py" line="186" />
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+</context>
+<context>
+    <name>AlertPanel</name>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="140" />
+        <location filename="../../desktop/alert_panel.py" line="442" />
+        <source>Acknowledge</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="142" />
+        <location filename="../../desktop/alert_panel.py" line="473" />
+        <location filename="../../desktop/alert_panel.py" line="500" />
+        <source>Turn into case</source>
+        <translation>转为案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="143" />
+        <location filename="../../desktop/alert_panel.py" line="504" />
+        <source>Link to case</source>
+        <translation>关联案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="144" />
+        <location filename="../../desktop/alert_panel.py" line="450" />
+        <source>Clear</source>
+        <translation>消警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="145" />
+        <source>Open case</source>
+        <translation>查看案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="218" />
+        <source>The alerts could not be read: %1</source>
+        <translation>无法读取告警：%1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="310" />
+        <source>Select an alert to see it here.</source>
+        <translation>选择一条告警，在此查看详情。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="328" />
+        <source>Where: %1</source>
+        <translation>位置：%1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="329" />
+        <source>First %1 · last %2 · %3 times</source>
+        <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="333" />
+        <source>Acknowledged by %1 at %2</source>
+        <translation>%1 于 %2 确认</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="337" />
+        <source>Case: %1</source>
+        <translation>案件：%1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="357" />
+        <source>%1 active alerts · %2 critical</source>
+        <translation>%1 条未消除告警 · 严重 %2 条</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="361" />
+        <source>%1 critical alerts await acknowledgement (F9)</source>
+        <translation>%1 条严重告警待确认（F9）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="379" />
+        <source>No sound</source>
+        <translation>无声音设备</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="380" />
+        <source>This workstation has no audio output; critical alerts blink instead.</source>
+        <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="383" />
+        <source>Silence alarm (Alt+M)</source>
+        <translation>静音（Alt+M）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="384" />
+        <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
+        <translation>静音当前告警；新的严重告警会再次响铃。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="387" />
+        <source>Silenced</source>
+        <translation>已静音</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="387" />
+        <source>Sound on</source>
+        <translation>声音开启</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="396" />
+        <location filename="../../desktop/alert_panel.py" line="424" />
+        <source>The database is unreachable; nothing was changed. Try again when the connection is back.</source>
+        <translation>无法连接数据库，未做任何更改。请在连接恢复后重试。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="404" />
+        <source>%1: working…</source>
+        <translation>%1：正在处理…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="411" />
+        <source>%1 done.</source>
+        <translation>%1完成。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="421" />
+        <source>This alert was changed by %1 at %2; it has been refreshed.</source>
+        <translation>该告警已被 %1 于 %2 修改，已刷新。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_panel.py" line="430" />
+        <source>%1 failed: %2</source>
+        <translation>%1失败：%2</translation>
+    </message>
+</context>
+<context>
     <name>CaseDetailPanel</name>
     <message>
-        <location filename="../../desktop/case_detail.py" line="173" />
+        <location filename="../../desktop/case_detail.py" line="174" />
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="176" />
+        <location filename="../../desktop/case_detail.py" line="177" />
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="222" />
+        <location filename="../../desktop/case_detail.py" line="223" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="223" />
+        <location filename="../../desktop/case_detail.py" line="224" />
         <source>Deadline</source>
         <translation>处置时限</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="224" />
+        <location filename="../../desktop/case_detail.py" line="225" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="227" />
+        <location filename="../../desktop/case_detail.py" line="228" />
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="228" />
+        <location filename="../../desktop/case_detail.py" line="229" />
         <source>Coordinates</source>
         <translation>坐标</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="229" />
+        <location filename="../../desktop/case_detail.py" line="230" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="231" />
+        <location filename="../../desktop/case_detail.py" line="232" />
         <source>Reported</source>
         <translation>上报时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="232" />
+        <location filename="../../desktop/case_detail.py" line="233" />
         <source>Reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="233" />
+        <location filename="../../desktop/case_detail.py" line="234" />
         <source>Extensions / rework</source>
         <translation>延期 / 返工</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="246" />
+        <location filename="../../desktop/case_detail.py" line="247" />
         <source>No photos or attachments</source>
         <translation>无照片或附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="257" />
+        <location filename="../../desktop/case_detail.py" line="258" />
         <source>Description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="259" />
+        <location filename="../../desktop/case_detail.py" line="260" />
         <source>Photos and attachments</source>
         <translation>照片与附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="262" />
+        <location filename="../../desktop/case_detail.py" line="268" />
         <source>History (newest first)</source>
         <translation>流转记录（最新在前）</translation>
     </message>
@@ -118,142 +290,147 @@
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="225" />
+        <location filename="../../desktop/case_detail.py" line="226" />
         <source>Town / village</source>
         <translation>镇街 / 村居</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="226" />
+        <location filename="../../desktop/case_detail.py" line="227" />
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="230" />
+        <location filename="../../desktop/case_detail.py" line="231" />
         <source>Work order</source>
         <translation>关联单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="274" />
+        <location filename="../../desktop/case_detail.py" line="264" />
+        <source>Linked alerts</source>
+        <translation>关联告警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/case_detail.py" line="280" />
         <source>No step for your role in this state.</source>
         <translation>当前状态下，您的角色没有可办理的操作。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="280" />
+        <location filename="../../desktop/case_detail.py" line="286" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="281" />
+        <location filename="../../desktop/case_detail.py" line="287" />
         <source>Read this case again from the database</source>
         <translation>从数据库重新读取此案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="285" />
+        <location filename="../../desktop/case_detail.py" line="291" />
         <source>Select a case in the queue or on the map.</source>
         <translation>请在案件队列或地图上选择一个案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="385" />
+        <location filename="../../desktop/case_detail.py" line="392" />
         <source>This case no longer exists.</source>
         <translation>此案件已不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="397" />
+        <location filename="../../desktop/case_detail.py" line="405" />
         <source>The case could not be read: %1</source>
         <translation>无法读取案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="421" />
+        <location filename="../../desktop/case_detail.py" line="429" />
         <source>Not classified yet</source>
         <translation>尚未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="426" />
+        <location filename="../../desktop/case_detail.py" line="434" />
         <source>(estimated: the official calendar for that year is missing)</source>
         <translation>（估算值：缺少该年度的法定工作日历）</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="428" />
+        <location filename="../../desktop/case_detail.py" line="436" />
         <source>limit %1 %2</source>
         <translation>时限 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="432" />
+        <location filename="../../desktop/case_detail.py" line="440" />
         <source>No deadline yet (the clock starts at dispatch)</source>
         <translation>未计时（派遣后开始计时）</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="443" />
+        <location filename="../../desktop/case_detail.py" line="451" />
         <source>Not given</source>
         <translation>未提供</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="444" />
+        <location filename="../../desktop/case_detail.py" line="452" />
         <source>%1 extensions, %2 reworks</source>
         <translation>延期 %1 次，返工 %2 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="447" />
+        <location filename="../../desktop/case_detail.py" line="455" />
         <source>— asking for %1 more %2</source>
         <translation>— 申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="507" />
+        <location filename="../../desktop/case_detail.py" line="520" />
         <source>Asked for %1 more %2</source>
         <translation>申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="529" />
+        <location filename="../../desktop/case_detail.py" line="542" />
         <source>Parked — the clock is stopped</source>
         <translation>挂账 — 已暂停计时</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="534" />
+        <location filename="../../desktop/case_detail.py" line="547" />
         <source>%1 · %2 left</source>
         <translation>%1 · 剩余时间 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="536" />
+        <location filename="../../desktop/case_detail.py" line="549" />
         <source>Overdue by %1</source>
         <translation>已超期 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="574" />
+        <location filename="../../desktop/case_detail.py" line="587" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="650" />
+        <location filename="../../desktop/case_detail.py" line="663" />
         <source>The choices for this step could not be read: %1</source>
         <translation>无法读取此操作的可选项：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="702" />
+        <location filename="../../desktop/case_detail.py" line="715" />
         <source>Another step is still running; wait for it to finish.</source>
         <translation>上一个操作仍在进行中，请等待其完成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="707" />
+        <location filename="../../desktop/case_detail.py" line="720" />
         <source>%1: working…</source>
         <translation>%1：正在处理…</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="730" />
+        <location filename="../../desktop/case_detail.py" line="743" />
         <source>The database is unreachable; nothing was changed. Try again when the connection is back.</source>
         <translation>无法连接数据库，未做任何更改。请在连接恢复后重试。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="737" />
+        <location filename="../../desktop/case_detail.py" line="750" />
         <source>%1 done: case %2 is now “%3”.</source>
         <translation>%1已完成：案件 %2 当前状态为“%3”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="755" />
+        <location filename="../../desktop/case_detail.py" line="768" />
         <source>This case was changed by %1 at %2. The case has been refreshed; please check it and try again.</source>
         <translation>此案件已于 %2 被 %1 修改。案件已刷新，请核对后重试。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="769" />
+        <location filename="../../desktop/case_detail.py" line="782" />
         <source>The step failed: %1</source>
         <translation>操作失败：%1</translation>
     </message>
@@ -261,73 +438,73 @@
 <context>
     <name>CaseQueueModel</name>
     <message>
-        <location filename="../../desktop/queue_model.py" line="225" />
+        <location filename="../../desktop/queue_model.py" line="269" />
         <source>Working time left before the deadline; negative when overdue</source>
-        <extracomment>Which :data:`db.queries.SORT_COLUMNS` key each column sorts by (in the database). The clock counts down in these states (parked cases leave the overdue lists, as in the db).</extracomment>
+        <extracomment>Which :data:`db.queries.SORT_COLUMNS` key each column sorts by (in the database). The clock counts down in these states (parked cases leave the overdue lists, as in the db). During a layout change: True when it brings changes (the view should stay where it is), False for a new sort order (nothing to stay on).</extracomment>
         <translation>距处置时限的剩余工作时间；已超期时为负数</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="229" />
+        <location filename="../../desktop/queue_model.py" line="273" />
         <source>Number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="229" />
+        <location filename="../../desktop/queue_model.py" line="273" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="229" />
+        <location filename="../../desktop/queue_model.py" line="273" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="229" />
+        <location filename="../../desktop/queue_model.py" line="273" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="230" />
+        <location filename="../../desktop/queue_model.py" line="274" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="230" />
+        <location filename="../../desktop/queue_model.py" line="274" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="230" />
+        <location filename="../../desktop/queue_model.py" line="274" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="230" />
+        <location filename="../../desktop/queue_model.py" line="274" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="280" />
+        <location filename="../../desktop/queue_model.py" line="324" />
         <source>Unclassified</source>
         <translation>未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="311" />
+        <location filename="../../desktop/queue_model.py" line="355" />
         <source>%1 — deadline %2</source>
         <translation>%1 — 处置时限 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="314" />
+        <location filename="../../desktop/queue_model.py" line="358" />
         <source>Estimated: the official calendar for that year is missing</source>
         <translation>估算值：缺少该年度的法定工作日历</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="327" />
+        <location filename="../../desktop/queue_model.py" line="371" />
         <source>Parked</source>
         <translation>挂账</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="329" />
+        <location filename="../../desktop/queue_model.py" line="373" />
         <source>Handled</source>
         <translation>已处置</translation>
     </message>
@@ -440,84 +617,122 @@
     </message>
 </context>
 <context>
+    <name>LinkCaseDialog</name>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="122" />
+        <source>Link alert to a case</source>
+        <translation>关联告警到案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="124" />
+        <source>Alert: %1</source>
+        <translation>告警：%1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="127" />
+        <source>Case number, e.g. 2026112100000123</source>
+        <translation>案件编号，例如 2026112100000123</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="131" />
+        <source>Link</source>
+        <translation>关联</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="136" />
+        <source>Case</source>
+        <translation>案件</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="62" />
+        <location filename="../../desktop/main_window.py" line="77" />
         <source>CityOps City Management Command Center</source>
         <translation>CityOps 智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="73" />
+        <location filename="../../desktop/main_window.py" line="90" />
         <source>Loading map…</source>
         <translation>正在加载地图…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="82" />
+        <location filename="../../desktop/main_window.py" line="99" />
         <source>DEMO — signed in automatically as %1 (%2). Demo data, not real cases.</source>
         <translation>演示模式 — 已自动以 %1（%2）身份登录。当前为演示数据，并非真实案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="89" />
-        <source>Video wall and alerts: coming in the next release.</source>
-        <translation>视频墙与告警：将在下一版本提供。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/main_window.py" line="92" />
+        <location filename="../../desktop/main_window.py" line="108" />
         <source>Case queue</source>
         <translation>案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="93" />
+        <location filename="../../desktop/main_window.py" line="109" />
         <source>Case detail</source>
         <translation>案件详情</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="94" />
-        <source>Video and alerts</source>
-        <translation>视频与告警</translation>
+        <location filename="../../desktop/main_window.py" line="110" />
+        <source>Alerts</source>
+        <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="100" />
+        <location filename="../../desktop/main_window.py" line="111" />
+        <source>Video wall</source>
+        <translation>视频墙</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="121" />
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="125" />
+        <location filename="../../desktop/main_window.py" line="149" />
         <source>Refresh everything</source>
         <translation>全部刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="129" />
+        <location filename="../../desktop/main_window.py" line="153" />
         <source>Go to the queue</source>
         <translation>转到案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="219" />
+        <location filename="../../desktop/main_window.py" line="157" />
+        <source>Go to the most urgent alert</source>
+        <translation>转到最紧急的告警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="252" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="380" />
+        <location filename="../../desktop/main_window.py" line="407" />
+        <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
+        <translation>%1 条严重告警待确认，按 F9 查看。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="515" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="387" />
+        <location filename="../../desktop/main_window.py" line="522" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="391" />
+        <location filename="../../desktop/main_window.py" line="526" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="396" />
+        <location filename="../../desktop/main_window.py" line="531" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="402" />
+        <location filename="../../desktop/main_window.py" line="537" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
     </message>
@@ -525,96 +740,144 @@
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="126" />
-        <location filename="../../desktop/queue_panel.py" line="285" />
-        <location filename="../../desktop/queue_panel.py" line="316" />
+        <location filename="../../desktop/queue_panel.py" line="129" />
+        <location filename="../../desktop/queue_panel.py" line="288" />
+        <location filename="../../desktop/queue_panel.py" line="319" />
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="136" />
+        <location filename="../../desktop/queue_panel.py" line="139" />
         <source>Search number, address or description (Ctrl+F)</source>
         <translation>搜索案件编号、地址或问题描述（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="139" />
+        <location filename="../../desktop/queue_panel.py" line="142" />
         <source>Overdue</source>
         <translation>已超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="141" />
+        <location filename="../../desktop/queue_panel.py" line="144" />
         <source>Show only cases past their deadline</source>
         <translation>仅显示已超过处置时限的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="142" />
+        <location filename="../../desktop/queue_panel.py" line="145" />
         <source>Mine</source>
         <translation>我的</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="144" />
+        <location filename="../../desktop/queue_panel.py" line="147" />
         <source>Show only cases assigned to me</source>
         <translation>仅显示派给我的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="154" />
+        <location filename="../../desktop/queue_panel.py" line="157" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="155" />
+        <location filename="../../desktop/queue_panel.py" line="158" />
         <source>Open cases</source>
         <translation>未结案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="158" />
+        <location filename="../../desktop/queue_panel.py" line="161" />
         <source>All cases</source>
         <translation>全部案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="161" />
+        <location filename="../../desktop/queue_panel.py" line="164" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="162" />
+        <location filename="../../desktop/queue_panel.py" line="165" />
         <source>All towns</source>
         <translation>全部镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="164" />
+        <location filename="../../desktop/queue_panel.py" line="167" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="165" />
+        <location filename="../../desktop/queue_panel.py" line="168" />
         <source>All classes</source>
         <translation>全部类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="167" />
+        <location filename="../../desktop/queue_panel.py" line="170" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="168" />
+        <location filename="../../desktop/queue_panel.py" line="171" />
         <source>All sources</source>
         <translation>全部来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="416" />
+        <location filename="../../desktop/queue_panel.py" line="454" />
         <source>%1 cases</source>
         <translation>共 %1 件案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="418" />
+        <location filename="../../desktop/queue_panel.py" line="456" />
         <source>No cases match these filters</source>
         <translation>没有符合筛选条件的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="423" />
+        <location filename="../../desktop/queue_panel.py" line="461" />
         <source>Queue not updated: %1</source>
         <translation>案件队列未能更新：%1</translation>
+    </message>
+</context>
+<context>
+    <name>SensorTrend</name>
+    <message>
+        <location filename="../../desktop/sensor_trend.py" line="111" />
+        <source>The readings could not be read: %1</source>
+        <translation>无法读取监测数据：%1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/sensor_trend.py" line="161" />
+        <source>Blue</source>
+        <translation>蓝色</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/sensor_trend.py" line="161" />
+        <source>Yellow</source>
+        <translation>黄色</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/sensor_trend.py" line="161" />
+        <source>Orange</source>
+        <translation>橙色</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/sensor_trend.py" line="162" />
+        <source>Red</source>
+        <translation>红色</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/sensor_trend.py" line="162" />
+        <source>Alarm</source>
+        <translation>报警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/sensor_trend.py" line="162" />
+        <source>Cut-off</source>
+        <translation>切断</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/sensor_trend.py" line="169" />
+        <source>no reading</source>
+        <translation>无读数</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/sensor_trend.py" line="170" />
+        <source>%1 · last 24 h · now %2 · %3 readings</source>
+        <translation>%1 · 近24小时 · 当前 %2 · %3 个读数</translation>
     </message>
 </context>
 <context>
@@ -714,6 +977,231 @@
         <location filename="../../desktop/step_dialogs.py" line="137" />
         <source>The opinion contains a character that cannot be saved.</source>
         <translation>处理意见中含有无法保存的字符，请删除后重试。</translation>
+    </message>
+</context>
+<context>
+    <name>ToCaseDialog</name>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="45" />
+        <source>Turn alert into a case</source>
+        <translation>告警转为案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="48" />
+        <source>Alert: %1</source>
+        <translation>告警：%1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="56" />
+        <source>(classify at acceptance)</source>
+        <translation>（受理时再分类）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="65" />
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="66" />
+        <source>Location</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="67" />
+        <source>Class</source>
+        <translation>案件类别</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="68" />
+        <source>Urgency</source>
+        <translation>紧急程度</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="69" />
+        <source>Description</source>
+        <translation>问题描述</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="75" />
+        <source>Create case</source>
+        <translation>生成案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="91" />
+        <source>Describe the problem.</source>
+        <translation>请描述问题。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="93" />
+        <source>The description is longer than %1 characters.</source>
+        <translation>问题描述超过 %1 个字符。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="96" />
+        <source>Choose a class from the list.</source>
+        <translation>请从列表中选择类别。</translation>
+    </message>
+</context>
+<context>
+    <name>VideoTile</name>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="117" />
+        <source>not a playable stream</source>
+        <translation>无法播放的视频流</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="119" />
+        <source>the stream ended</source>
+        <translation>视频流已中断</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="274" />
+        <source>no stream address</source>
+        <translation>无视频流地址</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="352" />
+        <source>no answer within %1 s</source>
+        <translation>%1 秒内无响应</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="354" />
+        <source>no picture for %1 s</source>
+        <translation>%1 秒无画面</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="388" />
+        <source>No camera. Click a camera on the map to show it here.</source>
+        <translation>无摄像头。点击地图上的摄像头在此播放。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="393" />
+        <source>Double-click (or Enter) to enlarge; Esc restores.</source>
+        <translation>双击（或回车）放大；Esc 还原。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="400" />
+        <source>Live</source>
+        <translation>直播</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="402" />
+        <source>Connecting…</source>
+        <translation>连接中…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="406" />
+        <source>Signal lost · retry in %1 s</source>
+        <translation>信号中断 · %1 秒后重试</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="407" />
+        <location filename="../../desktop/video_tile.py" line="475" />
+        <source>Signal lost</source>
+        <translation>信号中断</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_tile.py" line="408" />
+        <location filename="../../desktop/video_tile.py" line="446" />
+        <location filename="../../desktop/video_tile.py" line="451" />
+        <source>No camera</source>
+        <translation>无摄像头</translation>
+    </message>
+</context>
+<context>
+    <name>VideoWall</name>
+    <message>
+        <location filename="../../desktop/video_wall.py" line="77" />
+        <source>Show %1 camera(s) (key %2)</source>
+        <translation>显示 %1 路画面（按键 %2）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_wall.py" line="79" />
+        <source>Layout %1</source>
+        <translation>布局 %1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_wall.py" line="271" />
+        <source>No camera within %1 km</source>
+        <translation>%1 公里内没有摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_wall.py" line="300" />
+        <source>No camera selected: pick a case, an alert or a camera on the map</source>
+        <translation>未选择摄像头：请选择案件、告警或地图上的摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_wall.py" line="303" />
+        <source>%1 live</source>
+        <translation>%1 路在线</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_wall.py" line="305" />
+        <source>%1 connecting</source>
+        <translation>%1 路连接中</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video_wall.py" line="307" />
+        <source>%1 signal lost</source>
+        <translation>%1 路信号中断</translation>
+    </message>
+</context>
+<context>
+    <name>alerts</name>
+    <message>
+        <location filename="../../desktop/labels.py" line="52" />
+        <source>Critical</source>
+        <translation>严重</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="52" />
+        <source>Major</source>
+        <translation>重要</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="53" />
+        <source>Minor</source>
+        <translation>一般</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="53" />
+        <source>Warning</source>
+        <translation>提示</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="54" />
+        <source>Active</source>
+        <translation>未确认</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="55" />
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="56" />
+        <source>Cleared</source>
+        <translation>已消警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="57" />
+        <source>Sensor</source>
+        <translation>物联感知</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="57" />
+        <source>Video analytics</source>
+        <translation>视频分析</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="58" />
+        <source>110 transfer</source>
+        <translation>110转办</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/labels.py" line="58" />
+        <source>119 transfer</source>
+        <translation>119转办</translation>
     </message>
 </context>
 <context>
@@ -848,17 +1336,17 @@
         <translation>当即办理</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="58" />
+        <location filename="../../desktop/labels.py" line="79" />
         <source>Reported</source>
         <translation>上报</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="86" />
+        <location filename="../../desktop/labels.py" line="107" />
         <source>%1%2d %3h</source>
         <translation>%1%2天%3小时</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="88" />
+        <location filename="../../desktop/labels.py" line="109" />
         <source>%1%2h %3m</source>
         <translation>%1%2小时%3分</translation>
     </message>
@@ -1163,7 +1651,7 @@
 <context>
     <name>self.model</name>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="229" />
+        <location filename="../../desktop/queue_panel.py" line="232" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
@@ -1219,12 +1707,12 @@
 <context>
     <name>startup</name>
     <message>
-        <location filename="../../desktop/app.py" line="79" />
+        <location filename="../../desktop/app.py" line="78" />
         <source>CityOps</source>
         <translation>CityOps</translation>
     </message>
     <message>
-        <location filename="../../desktop/startup.py" line="45" />
+        <location filename="../../desktop/startup.py" line="49" />
         <source>A new database was set up. Administrator account: admin, one-time password: %1
 Write it down now; it is not shown again.</source>
         <translation>已新建数据库。管理员账号：admin，一次性密码：%1

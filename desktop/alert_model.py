@@ -1,0 +1,200 @@
+"""The active alerts as a table model: most severe first, then newest.
+
+The model holds every uncleared alert (a control room has tens to a few hundred at once, so a
+plain list is right here, unlike the million-row case queue). It never reads the database
+itself: the panel loads :func:`db.alerts.active_alerts` once and then hands it the rows the
+change feed names (:meth:`AlertModel.merge`), which inserts, moves, updates or drops each row in
+place so the view keeps its selection.
+
+Critical alerts that nobody has acknowledged *blink* (the panel flips :attr:`blink_phase`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtGui import QColor, QFont
+
+from db.alerts import SEVERITIES, AlertRow
+from db.clock import SHANGHAI
+
+from . import labels, theme
+
+_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+class Col(enum.IntEnum):
+    SEVERITY = 0
+    TITLE = 1
+    PLACE = 2
+    COUNT = 3
+    LAST = 4
+    STATE = 5
+    CASE = 6
+
+
+HEADERS = {
+    Col.SEVERITY: QT_TRANSLATE_NOOP("AlertModel", "Level"),
+    Col.TITLE: QT_TRANSLATE_NOOP("AlertModel", "Alert"),
+    Col.PLACE: QT_TRANSLATE_NOOP("AlertModel", "Town"),
+    Col.COUNT: QT_TRANSLATE_NOOP("AlertModel", "Repeats"),
+    Col.LAST: QT_TRANSLATE_NOOP("AlertModel", "Last"),
+    Col.STATE: QT_TRANSLATE_NOOP("AlertModel", "State"),
+    Col.CASE: QT_TRANSLATE_NOOP("AlertModel", "Case"),
+}
+
+
+def sort_key(row: AlertRow) -> tuple:
+    """Severity, then the latest occurrence newest first, then id (stable)."""
+    return (_RANK.get(row.severity, len(SEVERITIES)), -row.last_at.timestamp(), -row.id)
+
+
+def needs_attention(row: AlertRow) -> bool:
+    """A critical alert nobody has acknowledged yet: it blinks and it sounds."""
+    return row.severity == "critical" and row.state == "active"
+
+
+class AlertModel(QAbstractTableModel):
+    """Uncleared alerts in :func:`sort_key` order; see the module docstring."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[AlertRow] = []
+        self.blink_phase = False
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # -- contents ------------------------------------------------------------------------
+    @property
+    def alerts(self) -> list[AlertRow]:
+        return list(self._rows)
+
+    def alert(self, row: int) -> AlertRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, alert_id: int) -> int:
+        for i, r in enumerate(self._rows):
+            if r.id == alert_id:
+                return i
+        return -1
+
+    def set_alerts(self, rows: Iterable[AlertRow]) -> None:
+        self.beginResetModel()
+        self._rows = sorted((r for r in rows if r.state != "cleared"), key=sort_key)
+        self.endResetModel()
+
+    def merge(self, rows: Iterable[AlertRow], gone: Iterable[int] = ()) -> list[AlertRow]:
+        """Apply changed alerts one by one (insert, update in place, move, or drop when
+        cleared); ids in ``gone`` are dropped. Returns the rows that are new to the model."""
+        new: list[AlertRow] = []
+        for alert_id in gone:
+            self._remove(self.row_of(alert_id))
+        for r in rows:
+            at = self.row_of(r.id)
+            if r.state == "cleared":
+                self._remove(at)
+                continue
+            if at < 0:
+                new.append(r)
+            elif sort_key(self._rows[at]) == sort_key(r):
+                self._rows[at] = r
+                self.dataChanged.emit(self.index(at, 0), self.index(at, len(Col) - 1))
+                continue
+            else:
+                self._remove(at)
+            self._insert(r)
+        return new
+
+    def _remove(self, at: int) -> None:
+        if at < 0:
+            return
+        self.beginRemoveRows(QModelIndex(), at, at)
+        del self._rows[at]
+        self.endRemoveRows()
+
+    def _insert(self, r: AlertRow) -> None:
+        key = sort_key(r)
+        at = next((i for i, x in enumerate(self._rows) if sort_key(x) > key), len(self._rows))
+        self.beginInsertRows(QModelIndex(), at, at)
+        self._rows.insert(at, r)
+        self.endInsertRows()
+
+    def attention_count(self) -> int:
+        return sum(1 for r in self._rows if needs_attention(r))
+
+    def flip_blink(self) -> None:
+        """Blink the critical unacknowledged rows (called by the panel's timer)."""
+        self.blink_phase = not self.blink_phase
+        for i, r in enumerate(self._rows):
+            if needs_attention(r):
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(Col) - 1),
+                                      [Qt.ItemDataRole.BackgroundRole])
+
+    # -- Qt model ------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt name
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt name
+        return 0 if parent.isValid() else len(Col)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.tr(HEADERS[Col(section)])
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self._rows[index.row()]
+        col = Col(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(r, col)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == Col.SEVERITY:
+                return QColor(theme.SEVERITY_COLORS.get(r.severity, theme.TEXT))
+            if r.state == "acknowledged":
+                return QColor(theme.TEXT_DIM)
+            return None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if needs_attention(r) and self.blink_phase:
+                return QColor("#5c1414")
+            return None
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold if col == Col.SEVERITY or r.state == "active" else None
+        if role == Qt.ItemDataRole.ToolTipRole and col == Col.TITLE:
+            return r.detail or r.title  # a tooltip is plain text unless it looks like rich text
+        if role == Qt.ItemDataRole.UserRole:
+            return r.id
+        return None
+
+    def _text(self, r: AlertRow, col: Col) -> str:
+        if col == Col.SEVERITY:
+            return labels.severity_name(r.severity)
+        if col == Col.TITLE:
+            # One line: a hostile title must not break the row (Qt shows text literally here).
+            return " ".join(r.title.split())
+        if col == Col.PLACE:
+            return r.town_name or ""
+        if col == Col.COUNT:
+            return f"×{r.repeat_count}" if r.repeat_count > 1 else ""
+        if col == Col.LAST:
+            return _short_time(r.last_at)
+        if col == Col.STATE:
+            if r.state == "acknowledged" and r.acknowledged_by:
+                return self.tr("%1 (%2)").replace("%1", labels.alert_state_name(r.state)) \
+                    .replace("%2", r.acknowledged_by)
+            return labels.alert_state_name(r.state)
+        if col == Col.CASE:
+            return r.case_no or ""
+        return ""
+
+
+def _short_time(at: dt.datetime) -> str:
+    local = at.astimezone(SHANGHAI)
+    today = dt.datetime.now(SHANGHAI).date()
+    return local.strftime("%H:%M:%S") if local.date() == today else local.strftime("%m-%d %H:%M")
+
+
+__all__ = ["AlertModel", "Col", "needs_attention", "sort_key"]

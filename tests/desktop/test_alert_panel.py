@@ -1,0 +1,227 @@
+"""The alert panel: live alerts from another process, acknowledged here and seen acknowledged on
+a second window; the critical cue and its silence; turning an alert into a case; the sensor
+trend holding exactly the readings written, and following new ones live."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+from sqlalchemy import insert, select
+
+from db import alerts, feed
+from db.models import Alert, Sensor, SensorReading
+from db.roles import Role
+from desktop.alert_panel import AlertPanel
+from desktop.live import LiveFeed
+
+from ..helpers import CENTRE
+from .conftest import make_ctx
+from .test_main_window import close, open_window
+
+RAISE_SCRIPT = """
+import sys
+from db.engine import open_database
+from db import alerts
+db = open_database(sys.argv[1], migrate=False)
+print(alerts.raise_alert(db, source="sensor", type="gas", severity="critical",
+      dedup_key="sensor:%s:gas" % sys.argv[2], title="燃气浓度超切断值", detail="读数 41 %LEL",
+      lat=23.02, lon=113.75, town_id=None, sensor_id=int(sys.argv[2]), camera_id=None,
+      value=41.0))
+"""
+WATER = {"blue": 0.15, "yellow": 0.3, "orange": 0.5, "red": 0.8}
+
+
+def add_sensor(env, kind: str = "gas") -> int:
+    thresholds = {"alarm": 20, "cutoff": 35} if kind == "gas" else WATER
+    with env.database.write() as s:
+        sensor = Sensor(code=f"S-{kind}", name=f"测试{kind}传感器", kind=kind,
+                        unit="%LEL" if kind == "gas" else "m", lat=CENTRE[0], lon=CENTRE[1],
+                        town_id=None, thresholds_json=json.dumps(thresholds))
+        s.add(sensor)
+        s.flush()
+        return sensor.id
+
+
+def alarm(sensor_id: int | None, severity: str = "major", key: str | None = None, **kw) -> dict:
+    return {"source": "sensor" if sensor_id else "110", "type": "water_level" if sensor_id else "transfer",
+            "severity": severity, "dedup_key": key or f"sensor:{sensor_id}:water_level",
+            "title": kw.pop("title", "积水橙色预警"), "detail": kw.pop("detail", "读数 0.55 m"),
+            "lat": CENTRE[0], "lon": CENTRE[1], "town_id": None, "sensor_id": sensor_id,
+            "camera_id": None, "value": kw.pop("value", 0.55), **kw}
+
+
+def panel_with_feed(qtbot, env, role=Role.DUTY_OFFICER):
+    ctx = make_ctx(env, role)
+    panel = AlertPanel(ctx, sound=False)
+    qtbot.addWidget(panel)
+    panel.resize(700, 600)
+    panel.show()
+    live = LiveFeed(env.database.url)
+
+    def on_batch(batch: dict) -> None:
+        if batch.get("alert"):
+            panel.apply_changes(batch["alert"])
+        if batch.get("sensor"):
+            panel.refresh_sensors(batch["sensor"])
+
+    live.sig_batch.connect(on_batch)
+    live.start()
+    return panel, live, ctx
+
+
+def shut(qtbot, panel, live, ctx) -> None:
+    live.stop()
+    panel.shutdown()
+    qtbot.waitUntil(lambda: ctx.reads.pending == 0 and ctx.writes.pending == 0, timeout=10_000)
+    ctx.reads.shutdown()
+    ctx.writes.shutdown()
+
+
+def test_alert_from_another_process_is_acknowledged_here_and_there(qtbot, pg_env, tmp_path):
+    env = pg_env
+    sensor_id = add_sensor(env)
+    here = open_window(qtbot, env, tmp_path / "a")
+    there = open_window(qtbot, env, tmp_path / "b", Role.SHIFT_LEADER)
+    try:
+        out = subprocess.run([sys.executable, "-c", RAISE_SCRIPT, env.database.url, str(sensor_id)],
+                             capture_output=True, text=True, timeout=120, check=True)
+        alert_id = int(out.stdout.strip())
+        for w in (here, there):
+            qtbot.waitUntil(lambda w=w: w.alert_panel.model.row_of(alert_id) == 0, timeout=3000)
+            # Critical and unacknowledged: the window says so above the map.
+            qtbot.waitUntil(lambda w=w: w.critical_banner.isVisible(), timeout=2000)
+        here.go_to_alerts()  # F9: the most urgent alert, selected
+        assert here.alert_panel.selected_alert_id() == alert_id
+        here.alert_panel.acknowledge()
+        qtbot.waitUntil(lambda: here.alert_panel.model.alert(0).state == "acknowledged",
+                        timeout=5000)
+        row = there.alert_panel.model
+        qtbot.waitUntil(lambda: row.alert(row.row_of(alert_id)).state == "acknowledged",
+                        timeout=3000)
+        seen = row.alert(row.row_of(alert_id))
+        assert seen.acknowledged_by == "测试值班员" and seen.acknowledged_at is not None
+        qtbot.waitUntil(lambda: not there.critical_banner.isVisible(), timeout=2000)
+        assert not here.critical_banner.isVisible()
+    finally:
+        close(here)
+        close(there)
+
+
+def test_repeats_count_on_one_row_and_the_list_is_by_severity(qtbot, env):
+    panel, live, ctx = panel_with_feed(qtbot, env)
+    try:
+        minor = alerts.raise_alert(env.database, **alarm(None, "minor", key="110:a"))
+        critical = alerts.raise_alert(env.database, **alarm(None, "critical", key="110:b"))
+        qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=3000)
+        assert [r.id for r in panel.model.alerts] == [critical, minor]
+        again = alerts.raise_alert(env.database, **alarm(None, "minor", key="110:a"))
+        assert again == minor
+        qtbot.waitUntil(lambda: panel.model.alert(1).repeat_count == 2, timeout=3000)
+        assert panel.model.rowCount() == 2
+        assert panel.model.index(1, 3).data() == "×2"
+    finally:
+        shut(qtbot, panel, live, ctx)
+
+
+def test_the_critical_cue_blinks_and_silence_rearms_on_a_new_alarm(qtbot, env):
+    panel, live, ctx = panel_with_feed(qtbot, env)
+    try:
+        alerts.raise_alert(env.database, **alarm(None, "critical", key="119:fire1"))
+        qtbot.waitUntil(lambda: panel.attention_bar.isVisible(), timeout=3000)
+        assert panel.sound.sounding
+        phases = set()
+        background = Qt.ItemDataRole.BackgroundRole  # it blinks: painted, then not
+
+        def seen_both() -> bool:
+            colour = panel.model.index(0, 0).data(background)
+            phases.add(colour.name() if colour is not None else None)
+            return len(phases) == 2
+
+        qtbot.waitUntil(seen_both, timeout=3000)
+        panel.sound.silence()
+        assert not panel.sound.sounding and panel.sound.silenced
+        alerts.raise_alert(env.database, **alarm(None, "critical", key="119:fire2"))
+        qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=3000)
+        assert panel.sound.sounding and not panel.sound.silenced  # the new alarm sounds again
+    finally:
+        shut(qtbot, panel, live, ctx)
+
+
+def test_turn_into_case_carries_the_alert_and_links_both_ways(qtbot, env):
+    sensor_id = add_sensor(env, "water_level")
+    alert_id = alerts.raise_alert(env.database, **alarm(sensor_id, "major", title="<b>积水</b>"))
+    panel, live, ctx = panel_with_feed(qtbot, env)
+    try:
+        qtbot.waitUntil(lambda: panel.select_alert(alert_id), timeout=3000)
+        assert "<b>积水</b>" in panel.detail_label.text()  # shown literally, never as markup
+        opened = []
+        panel.sig_open_case.connect(opened.append)
+        panel.open_to_case()
+        qtbot.waitUntil(lambda: panel.current_dialog is not None, timeout=5000)
+        dialog = panel.current_dialog
+        with env.database.read() as s:
+            draft = alerts.case_draft(s, alert_id)
+        assert dialog.class_combo.currentData() == draft.class_id
+        assert dialog.description_edit.toPlainText() == draft.description
+        dialog.done(QDialog.DialogCode.Accepted)
+        qtbot.waitUntil(lambda: bool(opened), timeout=5000)
+        qtbot.waitUntil(lambda: panel.model.alert(panel.model.row_of(alert_id)).case_no is not None,
+                        timeout=3000)
+        with env.database.read() as s:
+            linked = alerts.alerts_for_case(s, opened[0])
+            case = s.get(__import__("db.models", fromlist=["Case"]).Case, opened[0])
+            assert case.source == "sensor"
+            assert abs(case.lat - CENTRE[0]) < 1e-9 and abs(case.lon - CENTRE[1]) < 1e-9
+        assert [a.id for a in linked] == [alert_id]
+        assert linked[0].case_id == opened[0]
+    finally:
+        shut(qtbot, panel, live, ctx)
+
+
+def test_the_trend_holds_the_readings_written_and_follows_new_ones(qtbot, env):
+    sensor_id = add_sensor(env, "water_level")
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    written = [(now - dt.timedelta(seconds=10 * i), round(0.1 + 0.001 * i, 3)) for i in range(2000)]
+    old = (now - dt.timedelta(hours=25), 9.9)  # outside the 24-hour window
+    with env.database.write() as s:
+        s.execute(insert(SensorReading), [{"sensor_id": sensor_id, "at": at, "value": v}
+                                          for at, v in written + [old]])
+    alert_id = alerts.raise_alert(env.database, **alarm(sensor_id, "major"))
+    panel, live, ctx = panel_with_feed(qtbot, env)
+    try:
+        qtbot.waitUntil(lambda: panel.select_alert(alert_id), timeout=3000)
+        qtbot.waitUntil(lambda: panel.trend.values.size == len(written), timeout=5000)
+        ordered = sorted(written)
+        assert np.array_equal(panel.trend.times, [at.timestamp() for at, _ in ordered])
+        assert np.array_equal(panel.trend.values, [v for _, v in ordered])
+        x, y = panel.trend.curve.xData, panel.trend.curve.yData  # the curve's full data
+        assert np.array_equal(y, [v for _, v in ordered]) and len(x) == len(written)
+        assert len(panel.trend.threshold_lines) == 4
+        assert sorted(line.value() for line in panel.trend.threshold_lines) == sorted(WATER.values())
+
+        later = dt.datetime.now(dt.timezone.utc)
+        with env.database.write() as s:
+            s.execute(insert(SensorReading), [{"sensor_id": sensor_id, "at": later, "value": 0.66}])
+            feed.publish(s, "sensor", [sensor_id])
+        qtbot.waitUntil(lambda: panel.trend.values.size == len(written) + 1, timeout=3000)
+        assert panel.trend.values[-1] == 0.66
+    finally:
+        shut(qtbot, panel, live, ctx)
+
+
+def test_an_inspector_is_refused_and_nothing_changes(qtbot, env):
+    alert_id = alerts.raise_alert(env.database, **alarm(None, "major", key="110:x"))
+    panel, live, ctx = panel_with_feed(qtbot, env, Role.INSPECTOR)
+    try:
+        qtbot.waitUntil(lambda: panel.select_alert(alert_id), timeout=3000)
+        panel.acknowledge()
+        qtbot.waitUntil(lambda: panel.message_kind == "error", timeout=5000)
+        with env.database.read() as s:
+            assert s.scalar(select(Alert.state).where(Alert.id == alert_id)) == "active"
+    finally:
+        shut(qtbot, panel, live, ctx)
