@@ -199,11 +199,18 @@ def _row_select():
     )
 
 
-def active_alerts(session: Session, *, limit: int = 1000) -> list[AlertRow]:
-    """Uncleared alerts, most severe first, then the latest occurrence newest first."""
+#: How many uncleared alerts a workstation lists at most (it says "1000+" beyond).
+ACTIVE_LIMIT = 1000
+
+
+def active_alerts(session: Session, *, limit: int = ACTIVE_LIMIT) -> list[AlertRow]:
+    """Uncleared alerts: most severe first; within a severity those nobody has acknowledged
+    first, then the newest alarm first. Ordered by when an alarm *began*, not its latest
+    repeat, so a list of repeating alarms does not reshuffle under the officer's cursor."""
     rows = session.execute(
         _row_select().where(Alert.state != "cleared")
-        .order_by(_SEVERITY_ORDER, Alert.last_at.desc(), Alert.id.desc()).limit(limit))
+        .order_by(_SEVERITY_ORDER, case((Alert.state == "active", 0), else_=1),
+                  Alert.first_at.desc(), Alert.id.desc()).limit(limit))
     return [AlertRow(*r) for r in rows]
 
 
@@ -377,9 +384,9 @@ def _find_case(session: Session, case_ref: int | str) -> Case:
     else:
         ref = wf._clean_text(case_ref, "案件编号", limit=40).strip()
         if ref:
+            # Text is a case number, only ever matched whole: the tail of a number typed by
+            # an officer ("123") must not link an unrelated case whose id happens to be 123.
             found = session.scalars(select(Case).where(Case.number == ref)).one_or_none()
-            if found is None and ref.isdigit() and len(ref) < 16:  # an id typed as text
-                found = session.get(Case, int(ref))
     if found is None:
         raise NotFound(f"案件 {case_ref} 不存在", case_ref=str(case_ref))
     return found
@@ -448,8 +455,13 @@ def suggest_class(session: Session, alert_type: str,
     return None, None
 
 
+#: ``to_case(class_id=DRAFT)``: take the draft's suggested class (``None`` means "unclassified:
+#: classify at acceptance", which the officer may choose on purpose).
+DRAFT: Any = object()
+
+
 def to_case(database: Database, actor_id: int, alert_id: int, seen_version: int, *,
-            class_id: int | None = None, description: str | None = None,
+            class_id: int | None | object = DRAFT, description: str | None = None,
             urgency: Urgency | str | None = None, title: str | None = None,
             address: str | None = None,
             now: dt.datetime | None = None) -> tuple[StepResult, AlertRow]:
@@ -476,7 +488,7 @@ def to_case(database: Database, actor_id: int, alert_id: int, seen_version: int,
             description=draft.description if description is None else description,
             title=draft.title if title is None else title,
             address=draft.address if address is None else address,
-            class_id=draft.class_id if class_id is None else class_id,
+            class_id=draft.class_id if class_id is DRAFT else class_id,
             urgency=draft.urgency if urgency is None else urgency,
             external_ref=draft.external_ref, now=at)
         alert.case_id = result.case_id
@@ -517,7 +529,13 @@ def _normalise(alarm: dict) -> dict:
     if not kind.strip():
         raise ValidationError("告警类型为空", field="type")
     sensor_id, camera_id = alarm.get("sensor_id"), alarm.get("camera_id")
-    key = alarm.get("dedup_key") or f"{source}:{sensor_id or camera_id or '-'}:{kind}"
+    key = alarm.get("dedup_key")
+    if not key:
+        if sensor_id is None and camera_id is None:
+            # Two different 110 incidents must never merge into one row: without a device the
+            # source must say what makes the alarm itself (e.g. the transfer number).
+            raise ValidationError("无设备的告警必须提供去重键（如转办单号）", field="dedup_key")
+        key = f"{source}:{sensor_id if sensor_id is not None else camera_id}:{kind}"
     lat, lon = alarm.get("lat"), alarm.get("lon")
     if (lat is None) != (lon is None):
         raise ValidationError("告警位置不完整", field="lat")
@@ -749,7 +767,7 @@ def _bind_time(dialect: str, value: dt.datetime) -> Any:
 
 
 __all__ = [
-    "DAMPING_WINDOW", "HANDLERS", "SEVERITIES", "SOURCES", "STATES", "AlertConflict",
+    "ACTIVE_LIMIT", "DAMPING_WINDOW", "DRAFT", "HANDLERS", "SEVERITIES", "SOURCES", "STATES", "AlertConflict",
     "AlertRow", "CaseDraft", "SensorInfo", "acknowledge", "active_alerts", "alert_rows",
     "alerts_for_case", "case_draft", "clear", "link_case", "raise_alert", "raise_alerts",
     "sensor_info", "sensor_series", "suggest_class", "to_case",

@@ -53,8 +53,12 @@ def _info(row) -> CameraInfo:
                       stream_url=row[5], kind=row[6], town_name=row[7])
 
 
+#: How far the video wall looks for cameras around a case or an alert.
+NEAR_KM = 3.0
+
+
 def nearest_cameras(session: Session, city_id: int, lat: float, lon: float, n: int = 4,
-                    max_km: float = 3.0) -> list[CameraInfo]:
+                    max_km: float = NEAR_KM) -> list[CameraInfo]:
     """The ``n`` active cameras of the city nearest to (lat, lon), nearest first, none
     farther than ``max_km``. A camera with no town is taken if it is in range (it cannot
     be placed in another city's list by its town)."""

@@ -148,4 +148,39 @@ class LinkCaseDialog(QDialog):
         return {"case_ref": self.case_edit.text().strip()}
 
 
-__all__ = ["LinkCaseDialog", "ToCaseDialog"]
+class ClearDialog(QDialog):
+    """消警: the alarm is over for every workstation; an optional note says why. Enter confirms."""
+
+    def __init__(self, alert: AlertRow, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Clear alert"))
+        self.setMinimumWidth(460)
+        heading = _plain_label(self.tr("Clear this alert for every workstation?\n%1")
+                               .replace("%1", alert.title))
+        heading.setStyleSheet("font-weight: bold;")
+        warning = _plain_label(self.tr("It has not been acknowledged yet.")
+                               if alert.state == "active" else "")
+        warning.setStyleSheet("color: #ffb020;")
+        warning.setVisible(alert.state == "active")
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText(self.tr("Why (optional), e.g. water receded, false alarm"))
+        self.note_edit.setMaxLength(500)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Clear alert"))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow(self.tr("Note"), self.note_edit)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(warning)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+
+    def values(self) -> dict:
+        """Keyword arguments of :func:`db.alerts.clear`."""
+        return {"note": self.note_edit.text().strip()}
+
+
+__all__ = ["ClearDialog", "LinkCaseDialog", "ToCaseDialog"]

@@ -3,8 +3,10 @@
 The model holds every uncleared alert (a control room has tens to a few hundred at once, so a
 plain list is right here, unlike the million-row case queue). It never reads the database
 itself: the panel loads :func:`db.alerts.active_alerts` once and then hands it the rows the
-change feed names (:meth:`AlertModel.merge`), which inserts, moves, updates or drops each row in
-place so the view keeps its selection.
+change feed names (:meth:`AlertModel.merge`), which inserts, moves (``beginMoveRows``, so the
+selection follows the alert), updates or drops each row in place. The order is by when an
+alarm *began*, so a repeating alarm keeps its place; a row only moves when it escalates or is
+acknowledged. A row older than the one held (a slow read that raced an action) is ignored.
 
 Critical alerts that nobody has acknowledged *blink* (the panel flips :attr:`blink_phase`).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import html
 from collections.abc import Iterable
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QModelIndex, QObject, Qt
@@ -47,8 +50,15 @@ HEADERS = {
 
 
 def sort_key(row: AlertRow) -> tuple:
-    """Severity, then the latest occurrence newest first, then id (stable)."""
-    return (_RANK.get(row.severity, len(SEVERITIES)), -row.last_at.timestamp(), -row.id)
+    """Severity; then unacknowledged before acknowledged; then the newest alarm first by when it
+    began (not its latest repeat, which would reshuffle the list every few seconds); then id.
+    The same order as :func:`db.alerts.active_alerts`."""
+    return (_RANK.get(row.severity, len(SEVERITIES)), 0 if row.state == "active" else 1,
+            -row.first_at.timestamp(), -row.id)
+
+
+def _freshness(row: AlertRow) -> tuple:
+    return (row.version, row.repeat_count, row.last_at)
 
 
 def needs_attention(row: AlertRow) -> bool:
@@ -62,6 +72,7 @@ class AlertModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[AlertRow] = []
+        self.removing: int | None = None  # the alert id being removed, while Qt is told
         self.blink_phase = False
         self._bold = QFont()
         self._bold.setBold(True)
@@ -81,8 +92,11 @@ class AlertModel(QAbstractTableModel):
         return -1
 
     def set_alerts(self, rows: Iterable[AlertRow]) -> None:
+        held = {r.id: r for r in self._rows}
+        fresh = [r if r.id not in held or _freshness(r) >= _freshness(held[r.id]) else held[r.id]
+                 for r in rows]
         self.beginResetModel()
-        self._rows = sorted((r for r in rows if r.state != "cleared"), key=sort_key)
+        self._rows = sorted((r for r in fresh if r.state != "cleared"), key=sort_key)
         self.endResetModel()
 
     def merge(self, rows: Iterable[AlertRow], gone: Iterable[int] = ()) -> list[AlertRow]:
@@ -93,26 +107,40 @@ class AlertModel(QAbstractTableModel):
             self._remove(self.row_of(alert_id))
         for r in rows:
             at = self.row_of(r.id)
+            if at >= 0 and _freshness(r) < _freshness(self._rows[at]):
+                continue  # an older read than what is on screen
             if r.state == "cleared":
                 self._remove(at)
-                continue
-            if at < 0:
+            elif at < 0:
                 new.append(r)
-            elif sort_key(self._rows[at]) == sort_key(r):
-                self._rows[at] = r
-                self.dataChanged.emit(self.index(at, 0), self.index(at, len(Col) - 1))
-                continue
+                self._insert(r)
             else:
-                self._remove(at)
-            self._insert(r)
+                self._place(at, r)
         return new
+
+    def _place(self, at: int, r: AlertRow) -> None:
+        """Update row ``at`` with ``r``, moving it if its place in the order changed."""
+        key = sort_key(r)
+        rest = self._rows[:at] + self._rows[at + 1:]
+        to = next((i for i, x in enumerate(rest) if sort_key(x) > key), len(rest))
+        if to != at:
+            # Qt's destination is a row of the list *before* the move.
+            self.beginMoveRows(QModelIndex(), at, at, QModelIndex(), to if to < at else to + 1)
+            del self._rows[at]
+            self._rows.insert(to, r)
+            self.endMoveRows()
+        else:
+            self._rows[at] = r
+        self.dataChanged.emit(self.index(to, 0), self.index(to, len(Col) - 1))
 
     def _remove(self, at: int) -> None:
         if at < 0:
             return
+        self.removing = self._rows[at].id
         self.beginRemoveRows(QModelIndex(), at, at)
         del self._rows[at]
         self.endRemoveRows()
+        self.removing = None
 
     def _insert(self, r: AlertRow) -> None:
         key = sort_key(r)
@@ -164,7 +192,8 @@ class AlertModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole:
             return self._bold if col == Col.SEVERITY or r.state == "active" else None
         if role == Qt.ItemDataRole.ToolTipRole and col == Col.TITLE:
-            return r.detail or r.title  # a tooltip is plain text unless it looks like rich text
+            # Qt renders a tooltip as rich text whenever it *looks* like markup: escape it.
+            return plain_tooltip(f"{r.title}\n{r.detail}".strip())
         if role == Qt.ItemDataRole.UserRole:
             return r.id
         return None
@@ -191,10 +220,15 @@ class AlertModel(QAbstractTableModel):
         return ""
 
 
+def plain_tooltip(text: str) -> str:
+    """``text`` as a tooltip that shows literally (alarm text comes from devices and callers)."""
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
+
+
 def _short_time(at: dt.datetime) -> str:
     local = at.astimezone(SHANGHAI)
     today = dt.datetime.now(SHANGHAI).date()
     return local.strftime("%H:%M:%S") if local.date() == today else local.strftime("%m-%d %H:%M")
 
 
-__all__ = ["AlertModel", "Col", "needs_attention", "sort_key"]
+__all__ = ["AlertModel", "Col", "needs_attention", "plain_tooltip", "sort_key"]

@@ -54,7 +54,7 @@ from db.clock import SHANGHAI
 from db.errors import CityOpsError, ConflictError
 
 from . import labels, theme
-from .alert_dialogs import LinkCaseDialog, ToCaseDialog
+from .alert_dialogs import ClearDialog, LinkCaseDialog, ToCaseDialog
 from .alert_model import AlertModel, Col, needs_attention
 from .alert_sound import AlarmSound
 from .case_detail import is_connection_error
@@ -89,6 +89,7 @@ class AlertPanel(QWidget):
         self.current_dialog: QDialog | None = None
         self._dialog_alert: AlertRow | None = None
         self.message_kind = ""
+        self._shown: AlertRow | None = None  # what the detail shows: the actions act on it
         self.model = AlertModel(self)
         self.sound = AlarmSound(self, enabled=sound)
         self._build()
@@ -97,7 +98,7 @@ class AlertPanel(QWidget):
         self._blink.start()
         self.sound.sig_changed.connect(self._update_sound_button)
         self.model.rowsInserted.connect(self._contents_changed)
-        self.model.rowsRemoved.connect(self._contents_changed)
+        self.model.rowsRemoved.connect(self._after_rows_removed)
         self.model.modelReset.connect(self._contents_changed)
         self.model.dataChanged.connect(self._on_data_changed)
         self._contents_changed()
@@ -199,7 +200,7 @@ class AlertPanel(QWidget):
 
         def work():
             with database.read() as session:
-                return alerts.active_alerts(session)
+                return alerts.active_alerts(session, limit=alerts.ACTIVE_LIMIT)
 
         self._ctx.reads.run(work, self._loaded, self._load_failed)
 
@@ -207,9 +208,9 @@ class AlertPanel(QWidget):
         self._loading = False
         keep = self.selected_alert_id()
         self.model.set_alerts(rows)
-        self._pending.clear()
-        if keep is not None:
-            self.select_alert(keep)
+        # Ids the feed named meanwhile stay pending: their reads queue behind this one.
+        if keep is not None and not self.select_alert(keep):
+            self._show_selected(None)
         if self._load_again:
             self._load_again = False
             self.reload()
@@ -258,8 +259,10 @@ class AlertPanel(QWidget):
 
     # -- selection -----------------------------------------------------------------------
     def selected_alert(self) -> AlertRow | None:
-        index = self.table.selectionModel().currentIndex()
-        return self.model.alert(index.row()) if index.isValid() else None
+        """The alert the officer chose (as it is now), not whatever row Qt made current."""
+        if self._shown is None:
+            return None
+        return self.model.alert(self.model.row_of(self._shown.id))
 
     def selected_alert_id(self) -> int | None:
         a = self.selected_alert()
@@ -277,12 +280,32 @@ class AlertPanel(QWidget):
         return True
 
     def select_most_urgent(self) -> None:
-        """F9 from anywhere: the top alert (the most severe, newest) and focus on the list."""
-        if self.model.rowCount():
-            self.select_alert(self.model.alert(0).id)
+        """F9 from anywhere: the first alert waiting for acknowledgement (critical first),
+        else the top of the list; focus on the list."""
+        rows = self.model.alerts
+        waiting = next((r for r in rows if needs_attention(r)), None) \
+            or next((r for r in rows if r.state == "active"), None) \
+            or (rows[0] if rows else None)
+        if waiting is not None:
+            self.select_alert(waiting.id)
         self.table.setFocus()
 
+    def _after_rows_removed(self, *_signal_args) -> None:
+        if self._shown is not None and self.model.row_of(self._shown.id) < 0:
+            # The alert on screen was cleared: show nothing rather than the neighbour Qt makes
+            # current, which a second Alt+X would then clear unseen. Qt settles its current
+            # index after this signal, so the selection is cleared on the next turn.
+            self._show_selected(None)
+            QTimer.singleShot(0, self._clear_selection)
+        self._contents_changed()
+
+    def _clear_selection(self) -> None:
+        if self._shown is None:
+            self.table.selectionModel().clear()
+
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.model.removing is not None:
+            return  # Qt moving the current row off an alert being removed: not a choice
         alert = self.model.alert(current.row()) if current.isValid() else None
         self._show_selected(alert)
         if alert is not None:
@@ -307,6 +330,7 @@ class AlertPanel(QWidget):
             self.sig_open_case.emit(alert.case_id)
 
     def _show_selected(self, a: AlertRow | None) -> None:
+        self._shown = a
         if a is None:
             self.detail_label.setText(self.tr("Select an alert to see it here."))
             for b in (self.ack_button, self.case_button, self.link_button, self.clear_button,
@@ -354,8 +378,9 @@ class AlertPanel(QWidget):
         rows = self.model.alerts
         ringing = {r.id for r in rows if needs_attention(r)}
         critical = sum(1 for r in rows if r.severity == "critical")
+        shown = f"{len(rows)}+" if len(rows) >= alerts.ACTIVE_LIMIT else str(len(rows))
         self.count_label.setText(self.tr("%1 active alerts · %2 critical")
-                                 .replace("%1", str(len(rows))).replace("%2", str(critical)))
+                                 .replace("%1", shown).replace("%2", str(critical)))
         if ringing:
             self.attention_bar.setText(
                 self.tr("%1 critical alerts await acknowledgement (F9)").replace("%1", str(len(ringing))))
@@ -389,7 +414,7 @@ class AlertPanel(QWidget):
 
     # -- actions ---------------------------------------------------------------------------
     def _can_write(self) -> AlertRow | None:
-        a = self.selected_alert()
+        a = self._shown
         if a is None or self._busy:
             return None
         if not self._ctx.online:
@@ -429,9 +454,8 @@ class AlertPanel(QWidget):
             log.error("alert action %s failed", what, exc_info=exc)
             text = self.tr("%1 failed: %2").replace("%1", what).replace("%2", str(exc))
         self.show_message(text, "error")
-        a = self.selected_alert()
-        if a is not None:
-            self.apply_changes([a.id])  # show what the alert is now
+        if self._shown is not None:
+            self.apply_changes([self._shown.id])  # show what the alert is now
         self._show_selected(self.selected_alert())
 
     def acknowledge(self, *_signal_args) -> None:
@@ -443,11 +467,11 @@ class AlertPanel(QWidget):
                   lambda: alerts.acknowledge(database, user_id, alert_id, version))
 
     def clear_alert(self, *_signal_args) -> None:
+        """Ask first (with an optional note): clearing ends the alarm for every workstation."""
         a = self._can_write()
-        if a is None:
+        if a is None or self.current_dialog is not None:
             return
-        database, user_id, alert_id, version = self._ctx.database, self._ctx.user.id, a.id, a.version
-        self._run(self.tr("Clear"), lambda: alerts.clear(database, user_id, alert_id, version))
+        self._open_dialog(ClearDialog(a, self), a)
 
     def open_to_case(self, *_signal_args) -> None:
         a = self._can_write()
@@ -490,13 +514,21 @@ class AlertPanel(QWidget):
         if dialog is None or alert is None:
             return
         data = dialog.values() if result == QDialog.DialogCode.Accepted else None
-        is_case = isinstance(dialog, ToCaseDialog)
+        kind = type(dialog)
         dialog.deleteLater()
         if data is None:
             return
         database, user_id = self._ctx.database, self._ctx.user.id
-        alert_id, version = alert.id, alert.version
-        if is_case:
+        # The version on screen now: another desk acknowledging meanwhile (seen here through
+        # the feed) must not throw away what the officer typed. Anything that changed the
+        # decision (cleared, linked) is refused by the database all the same.
+        at = self.model.row_of(alert.id)
+        current = self.model.alert(at) if at >= 0 else alert
+        alert_id, version = alert.id, current.version
+        if kind is ClearDialog:
+            self._run(self.tr("Clear"),
+                      lambda: alerts.clear(database, user_id, alert_id, version, **data))
+        elif kind is ToCaseDialog:
             self._run(self.tr("Turn into case"),
                       lambda: alerts.to_case(database, user_id, alert_id, version, **data),
                       lambda result: self.sig_open_case.emit(result[0].case_id))

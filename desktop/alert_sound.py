@@ -61,6 +61,7 @@ class AlarmSound(QObject):
         self.sounding = False
         self.plays = 0  # how many times the chime started (tests read it)
         self._known: set[int] = set()  # the critical alert ids that were ringing
+        self._silenced_ids: set[int] = set()  # what the officer silenced
         self._effect = None
         self._timer = QTimer(self)
         self._timer.setInterval(REPEAT_MS)
@@ -74,8 +75,9 @@ class AlarmSound(QObject):
 
     def update(self, ringing_ids: set[int]) -> None:
         """``ringing_ids``: the critical, unacknowledged alerts now on screen."""
-        if ringing_ids - self._known and self.silenced:
-            self.silenced = False  # a new critical alert re-arms the silenced alarm
+        if self.silenced and ringing_ids - self._silenced_ids:
+            self.silenced = False  # a critical alert not silenced yet re-arms the alarm
+            self._silenced_ids = set()
         self._known = set(ringing_ids)
         should = bool(ringing_ids) and not self.silenced
         if should == self.sounding:
@@ -95,6 +97,7 @@ class AlarmSound(QObject):
         if not self._known:
             return
         self.silenced = True
+        self._silenced_ids = set(self._known)
         self.update(self._known)
         self.sig_changed.emit()
 

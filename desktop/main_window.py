@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.video_dock = self._dock("video", self.tr("Video wall"), self.video_wall)
         self._docks = (self.queue_dock, self.alerts_dock, self.detail_dock, self.video_dock)
         self._camera_target: tuple = ("case", None)
+        self._camera_requests = 0
         self._camera_timer = QTimer(self, singleShot=True, interval=CAMERA_FOLLOW_MS)
         self._camera_timer.timeout.connect(self._cameras_to_target)
 
@@ -341,42 +342,63 @@ class MainWindow(QMainWindow):
         else:
             self._show_cameras_near_alert(target)
 
+    def _camera_request(self) -> int:
+        """A number for the wall's next answer: an older answer arriving late is dropped."""
+        self._camera_requests += 1
+        return self._camera_requests
+
     def _show_cameras_near_case(self, case_id: int) -> None:
         database, city_id, n = self.ctx.database, self.ctx.city_id, self.video_wall.layout_size
+        number = self._camera_request()
 
         def fetch():
             with database.read() as s:
                 case = s.get(Case, case_id)
                 if case is None or case.lat is None or case.lon is None:
-                    return None
-                return case_id, cameras.nearest_cameras(s, city_id, case.lat, case.lon, n=n)
+                    return number, None
+                return number, cameras.nearest_cameras(s, city_id, case.lat, case.lon, n=n)
 
         self.ctx.reads.run(fetch, self._show_cameras)
 
     def _on_alert_selected(self, alert) -> None:
         if self.map_view is not None and alert.case_id is not None:
             self.map_view.select_case(alert.case_id)
-        if alert.lat is not None and alert.lon is not None:
-            self._follow_with_cameras(("alert", alert))
+        self._follow_with_cameras(("alert", alert))
 
     def _show_cameras_near_alert(self, alert) -> None:
+        number = self._camera_request()
+        if alert.lat is None or alert.lon is None:
+            if alert.camera_id is None:
+                self._show_cameras((number, None))
+                return
         database, city_id, n = self.ctx.database, self.ctx.city_id, self.video_wall.layout_size
-        lat, lon, own, alert_id = alert.lat, alert.lon, alert.camera_id, alert.id
+        lat, lon, own = alert.lat, alert.lon, alert.camera_id
 
         def fetch():
             with database.read() as s:
-                near = cameras.nearest_cameras(s, city_id, lat, lon, n=n)
+                near = ([] if lat is None or lon is None
+                        else cameras.nearest_cameras(s, city_id, lat, lon, n=n))
                 if own is not None:  # the camera that saw it first, then its neighbours
                     near = cameras.camera_info(s, [own]) + [c for c in near if c.id != own]
-                return alert_id, near[:n]
+                return number, near[:n]
 
         self.ctx.reads.run(fetch, self._show_cameras)
 
     def _show_cameras(self, fetched) -> None:
-        if fetched is not None and fetched[1]:
-            self.video_wall.show_cameras(fetched[1])
+        number, found = fetched
+        if number != self._camera_requests:
+            return  # the officer has moved on to something else
+        if found is None:
+            self.video_wall.show_nothing(self.tr("No location, so no cameras to show"))
+        elif not found:
+            self.video_wall.show_nothing(
+                self.tr("No camera within %1 km").replace("%1", f"{cameras.NEAR_KM:g}"))
+        else:
+            self.video_wall.show_cameras(found)
 
     def _on_map_camera_clicked(self, camera_id: int) -> None:
+        self._camera_timer.stop()  # the click wins over a selection still settling
+        number = self._camera_request()
         database = self.ctx.database
 
         def fetch():
@@ -384,7 +406,7 @@ class MainWindow(QMainWindow):
                 return cameras.camera_info(s, [camera_id])
 
         def play(found) -> None:
-            if found:
+            if found and number == self._camera_requests:
                 self.video_wall.play_camera(found[0])
                 self.video_dock.show()
                 self.video_dock.raise_()
@@ -432,6 +454,8 @@ class MainWindow(QMainWindow):
         alert_ids = batch.get("alert")
         if alert_ids:
             self.alert_panel.apply_changes(alert_ids)
+            if {a.id for a in self.detail.linked_alerts} & set(alert_ids):
+                self.detail.reload()  # its "linked alerts" show their state
         if batch.get("sensor"):
             self.alert_panel.refresh_sensors(batch["sensor"])
         if "staff_position" in batch and self.map_view is not None:
@@ -443,16 +467,17 @@ class MainWindow(QMainWindow):
         database, city_id, reads = self.ctx.database, self.ctx.city_id, self.ctx.reads
         since = self._staff_since
 
-        def fetch():
+        def fetch():  # the marker dicts here too: 4,000 a second are not for the GUI thread
             started = dt.datetime.now(dt.timezone.utc)
             with database.read() as s:
-                return started, map_data.staff_points(s, city_id, since=since)
+                points = map_data.staff_points(s, city_id, since=since)
+            return started, [point_marker(p) for p in points]
 
         def apply(fetched) -> None:
-            started, points = fetched
+            started, markers = fetched
             self._staff_since = started
-            if points and self.map_view is not None:
-                self.map_view.apply_batch({"staff": {"upsert": [point_marker(p) for p in points]}})
+            if markers and self.map_view is not None:
+                self.map_view.apply_batch({"staff": {"upsert": markers}})
 
         reads.run(fetch, apply)
 

@@ -24,6 +24,7 @@ not all knock at once); the delay starts over once frames have flowed for a few 
 from __future__ import annotations
 
 import ctypes
+import html
 import logging
 import os
 import random
@@ -182,6 +183,9 @@ class VideoTile(QWidget):
         self.setMinimumSize(160, 90)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self._start_timer = QTimer(self)  # a staggered start (play_camera's delay_ms)
+        self._start_timer.setSingleShot(True)
+        self._start_timer.timeout.connect(self._connect)
         self._retry_timer = QTimer(self)
         self._retry_timer.setSingleShot(True)
         self._retry_timer.timeout.connect(self._connect)
@@ -226,9 +230,12 @@ class VideoTile(QWidget):
             self._image = self._frame.toImage()
         return self._image
 
-    def play_camera(self, camera_id: int | None, name: str, url: str) -> None:
+    def play_camera(self, camera_id: int | None, name: str, url: str, *,
+                    delay_ms: int = 0) -> None:
         """Show this camera; returns at once, the stream opens in the background. The same
-        camera already connecting or playing is left alone."""
+        camera already connecting or playing is left alone. ``delay_ms`` staggers the opening
+        (closing the previous stream takes up to ~90 ms of the GUI thread: a wall switching
+        nine tiles does it one tile per event-loop turn, not all in one go)."""
         if (camera_id, url) == (self._camera_id, self._url) and self._state in (
                 TileState.CONNECTING, TileState.PLAYING):
             self._name = name
@@ -239,10 +246,16 @@ class VideoTile(QWidget):
         self._frame = self._image = None
         self._attempt = 0
         self.last_error = ""
-        self._connect()
+        if delay_ms > 0:
+            self._set_state(TileState.CONNECTING)
+            self._start_timer.start(delay_ms)
+        else:
+            self._start_timer.stop()
+            self._connect()
 
     def stop(self) -> None:
         """Stop playing and empty the tile."""
+        self._start_timer.stop()
         self._drop_connection()
         self._release_source()
         self._retry_timer.stop()
@@ -391,7 +404,10 @@ class VideoTile(QWidget):
         if self._state == TileState.LOST and self.last_error:
             lines.append(self.last_error)
         lines.append(self.tr("Double-click (or Enter) to enlarge; Esc restores."))
-        self.setToolTip("\n".join(line for line in lines if line))
+        # A tooltip that looks like markup is rendered as markup: names, addresses and FFmpeg's
+        # messages are data, so escape them.
+        text = html.escape("\n".join(line for line in lines if line))
+        self.setToolTip(f"<p style='white-space:pre-wrap'>{text}</p>")
 
     # -- painting -----------------------------------------------------------------------
     def state_text(self) -> str:

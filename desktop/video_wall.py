@@ -19,13 +19,14 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)
 
-from db.cameras import CameraInfo, camera_info, nearest_cameras
+from db.cameras import NEAR_KM, CameraInfo, camera_info, nearest_cameras
 
 from . import theme
 from .video_tile import TileState, VideoTile
 
 LAYOUTS = (1, 4, 9)
-NEAREST_MAX_KM = 3.0
+NEAREST_MAX_KM = NEAR_KM
+SWITCH_STAGGER_MS = 40  # between opening one tile's new stream and the next
 
 
 class VideoWall(QWidget):
@@ -200,8 +201,9 @@ class VideoWall(QWidget):
     # -- what to show -------------------------------------------------------------------
     def show_cameras(self, cams: Sequence[CameraInfo]) -> None:
         """Fill the tiles in order with ``cams`` (as many as the layout shows). A camera
-        already on the wall keeps its tile and its stream; tiles left over are emptied."""
-        self.restore()
+        already on the wall keeps its tile and its stream; tiles left over are emptied. An
+        enlarged tile stays enlarged (the officer chose it); new streams open one tile per
+        event-loop turn so the window stays responsive while the wall switches."""
         tiles = self.visible_tiles()
         wanted = list(dict.fromkeys(cams))[:len(tiles)]  # keep order, no duplicates
         wanted_ids = {c.id for c in wanted}
@@ -219,11 +221,14 @@ class VideoWall(QWidget):
             if index not in used:
                 tile.stop()
                 self._assigned_at.pop(index, None)
+        switched = 0
         for cam in wanted:
             index = placed[cam.id]
+            delay = 0
             if tiles[index].camera_id != cam.id:
                 self._assigned_at[index] = next(self._ticks)
-            tiles[index].play_camera(cam.id, cam.name, cam.stream_url)
+                delay, switched = switched * SWITCH_STAGGER_MS, switched + 1
+            tiles[index].play_camera(cam.id, cam.name, cam.stream_url, delay_ms=delay)
         self._update_summary()
 
     def play_camera(self, cam: CameraInfo) -> VideoTile:
@@ -252,6 +257,12 @@ class VideoWall(QWidget):
         self._assigned_at.clear()
         self._update_summary()
 
+    def show_nothing(self, reason: str) -> None:
+        """Empty the wall and say why (no location, no camera near): never leave the previous
+        scene up as if it belonged to what is selected now."""
+        self.stop_all()
+        self.summary.setText(reason)
+
     def show_nearest(self, ctx, lat: float, lon: float, n: int | None = None,
                      max_km: float = NEAREST_MAX_KM) -> None:
         """Ask the database (off the GUI thread) for the cameras nearest (lat, lon) and show
@@ -267,9 +278,7 @@ class VideoWall(QWidget):
             if number != self._latest_request:
                 return
             if not cams:
-                self.stop_all()
-                self.summary.setText(self.tr("No camera within %1 km").replace(
-                    "%1", f"{max_km:g}"))
+                self.show_nothing(self.tr("No camera within %1 km").replace("%1", f"{max_km:g}"))
                 return
             self.show_cameras(cams)
 

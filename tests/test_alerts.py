@@ -606,3 +606,45 @@ def test_revision_0002_keeps_existing_alerts_and_their_rules(tmp_path):
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         database.dispose()
+
+
+# -- review fixes: ordering that holds still, keys, case references, "unclassified" ----------
+
+def test_the_list_order_holds_still_while_alarms_repeat(env):
+    """Within a severity: unacknowledged first, then by when the alarm began, so a repeat
+    never moves a row under the officer's cursor."""
+    old = raise_alert(env.database, **transfer("R1", "critical"), now=NOW)
+    new = raise_alert(env.database, **transfer("R2", "critical"), now=NOW + MIN)
+    raise_alert(env.database, **transfer("R1", "critical"), now=NOW + 5 * MIN)  # old repeats
+    with env.database.read() as s:
+        assert [a.id for a in alerts.active_alerts(s)] == [new, old]
+    alerts.acknowledge(env.database, user(env), new, row(env, new).version, now=NOW + 6 * MIN)
+    with env.database.read() as s:
+        assert [a.id for a in alerts.active_alerts(s)] == [old, new]  # waiting ones first
+
+
+def test_an_alarm_without_a_device_needs_its_own_key(env):
+    alarm = transfer("K1")
+    del alarm["dedup_key"]
+    with pytest.raises(ValidationError):
+        raise_alert(env.database, **alarm)
+    with env.database.read() as s:
+        assert s.scalar(select(func.count()).select_from(Alert)) == 0
+
+
+def test_a_typed_case_reference_is_a_whole_case_number(env):
+    target = report(env)
+    aid = raise_alert(env.database, **transfer("N1"), now=NOW)
+    with pytest.raises(NotFound):  # the case's id typed as text is not a case number
+        alerts.link_case(env.database, user(env), aid, 1, str(target.case_id))
+    assert row(env, aid).case_id is None and row(env, aid).state == "active"
+
+
+def test_to_case_may_leave_the_class_for_acceptance(env):
+    sensor = add_sensor(env)
+    aid = raise_alert(env.database, **water(sensor), now=NOW)
+    with env.database.read() as s:
+        assert alerts.case_draft(s, aid).class_id is not None  # a class is suggested...
+    result, _ = alerts.to_case(env.database, user(env), aid, 1, class_id=None, now=NOW + MIN)
+    with env.database.read() as s:
+        assert s.get(Case, result.case_id).class_id is None  # ...but the officer declined it

@@ -27,42 +27,42 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../desktop/alert_model.py" line="39" />
+        <location filename="../../desktop/alert_model.py" line="42" />
         <source>Level</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="40" />
+        <location filename="../../desktop/alert_model.py" line="43" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="41" />
+        <location filename="../../desktop/alert_model.py" line="44" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="42" />
+        <location filename="../../desktop/alert_model.py" line="45" />
         <source>Repeats</source>
         <translation>重复</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="43" />
+        <location filename="../../desktop/alert_model.py" line="46" />
         <source>Last</source>
         <translation>最近</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="44" />
+        <location filename="../../desktop/alert_model.py" line="47" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="45" />
+        <location filename="../../desktop/alert_model.py" line="48" />
         <source>Case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="186" />
+        <location filename="../../desktop/alert_model.py" line="215" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
@@ -70,128 +70,128 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="140" />
-        <location filename="../../desktop/alert_panel.py" line="442" />
+        <location filename="../../desktop/alert_panel.py" line="141" />
+        <location filename="../../desktop/alert_panel.py" line="466" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="142" />
-        <location filename="../../desktop/alert_panel.py" line="473" />
-        <location filename="../../desktop/alert_panel.py" line="500" />
+        <location filename="../../desktop/alert_panel.py" line="143" />
+        <location filename="../../desktop/alert_panel.py" line="497" />
+        <location filename="../../desktop/alert_panel.py" line="532" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="143" />
-        <location filename="../../desktop/alert_panel.py" line="504" />
+        <location filename="../../desktop/alert_panel.py" line="144" />
+        <location filename="../../desktop/alert_panel.py" line="536" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="144" />
-        <location filename="../../desktop/alert_panel.py" line="450" />
+        <location filename="../../desktop/alert_panel.py" line="145" />
+        <location filename="../../desktop/alert_panel.py" line="529" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="145" />
+        <location filename="../../desktop/alert_panel.py" line="146" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="218" />
+        <location filename="../../desktop/alert_panel.py" line="220" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="310" />
+        <location filename="../../desktop/alert_panel.py" line="335" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="328" />
+        <location filename="../../desktop/alert_panel.py" line="352" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="329" />
+        <location filename="../../desktop/alert_panel.py" line="353" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="333" />
+        <location filename="../../desktop/alert_panel.py" line="357" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="337" />
+        <location filename="../../desktop/alert_panel.py" line="361" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="357" />
+        <location filename="../../desktop/alert_panel.py" line="382" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="361" />
+        <location filename="../../desktop/alert_panel.py" line="386" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="379" />
+        <location filename="../../desktop/alert_panel.py" line="404" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="380" />
+        <location filename="../../desktop/alert_panel.py" line="405" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="383" />
+        <location filename="../../desktop/alert_panel.py" line="408" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="384" />
+        <location filename="../../desktop/alert_panel.py" line="409" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="387" />
+        <location filename="../../desktop/alert_panel.py" line="412" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="387" />
+        <location filename="../../desktop/alert_panel.py" line="412" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="396" />
-        <location filename="../../desktop/alert_panel.py" line="424" />
+        <location filename="../../desktop/alert_panel.py" line="421" />
+        <location filename="../../desktop/alert_panel.py" line="449" />
         <source>The database is unreachable; nothing was changed. Try again when the connection is back.</source>
         <translation>无法连接数据库，未做任何更改。请在连接恢复后重试。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="404" />
+        <location filename="../../desktop/alert_panel.py" line="429" />
         <source>%1: working…</source>
         <translation>%1：正在处理…</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="411" />
+        <location filename="../../desktop/alert_panel.py" line="436" />
         <source>%1 done.</source>
         <translation>%1完成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="421" />
+        <location filename="../../desktop/alert_panel.py" line="446" />
         <source>This alert was changed by %1 at %2; it has been refreshed.</source>
         <translation>该告警已被 %1 于 %2 修改，已刷新。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="430" />
+        <location filename="../../desktop/alert_panel.py" line="455" />
         <source>%1 failed: %2</source>
         <translation>%1失败：%2</translation>
     </message>
@@ -510,6 +510,37 @@
     </message>
 </context>
 <context>
+    <name>ClearDialog</name>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="156" />
+        <location filename="../../desktop/alert_dialogs.py" line="170" />
+        <source>Clear alert</source>
+        <translation>消警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="158" />
+        <source>Clear this alert for every workstation?
+%1</source>
+        <translation>为所有工作站消除此告警？
+%1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="161" />
+        <source>It has not been acknowledged yet.</source>
+        <translation>该告警尚未确认。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="166" />
+        <source>Why (optional), e.g. water receded, false alarm</source>
+        <translation>原因（可选），如：积水已退、误报</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alert_dialogs.py" line="174" />
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+</context>
+<context>
     <name>DispatchDialog</name>
     <message>
         <location filename="../../desktop/step_dialogs.py" line="272" />
@@ -682,57 +713,67 @@
         <translation>视频墙</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="121" />
+        <location filename="../../desktop/main_window.py" line="122" />
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="149" />
+        <location filename="../../desktop/main_window.py" line="150" />
         <source>Refresh everything</source>
         <translation>全部刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="153" />
+        <location filename="../../desktop/main_window.py" line="154" />
         <source>Go to the queue</source>
         <translation>转到案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="157" />
+        <location filename="../../desktop/main_window.py" line="158" />
         <source>Go to the most urgent alert</source>
         <translation>转到最紧急的告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="252" />
+        <location filename="../../desktop/main_window.py" line="253" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="407" />
+        <location filename="../../desktop/main_window.py" line="392" />
+        <source>No location, so no cameras to show</source>
+        <translation>无位置信息，无法显示摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="395" />
+        <source>No camera within %1 km</source>
+        <translation>%1 公里内没有摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/main_window.py" line="429" />
         <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
         <translation>%1 条严重告警待确认，按 F9 查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="515" />
+        <location filename="../../desktop/main_window.py" line="540" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="522" />
+        <location filename="../../desktop/main_window.py" line="547" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="526" />
+        <location filename="../../desktop/main_window.py" line="551" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="531" />
+        <location filename="../../desktop/main_window.py" line="556" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="537" />
+        <location filename="../../desktop/main_window.py" line="562" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
     </message>
@@ -835,47 +876,47 @@
 <context>
     <name>SensorTrend</name>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="111" />
+        <location filename="../../desktop/sensor_trend.py" line="127" />
         <source>The readings could not be read: %1</source>
         <translation>无法读取监测数据：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="161" />
+        <location filename="../../desktop/sensor_trend.py" line="177" />
         <source>Blue</source>
         <translation>蓝色</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="161" />
+        <location filename="../../desktop/sensor_trend.py" line="177" />
         <source>Yellow</source>
         <translation>黄色</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="161" />
+        <location filename="../../desktop/sensor_trend.py" line="177" />
         <source>Orange</source>
         <translation>橙色</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="162" />
+        <location filename="../../desktop/sensor_trend.py" line="178" />
         <source>Red</source>
         <translation>红色</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="162" />
+        <location filename="../../desktop/sensor_trend.py" line="178" />
         <source>Alarm</source>
         <translation>报警</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="162" />
+        <location filename="../../desktop/sensor_trend.py" line="178" />
         <source>Cut-off</source>
         <translation>切断</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="169" />
+        <location filename="../../desktop/sensor_trend.py" line="185" />
         <source>no reading</source>
         <translation>无读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="170" />
+        <location filename="../../desktop/sensor_trend.py" line="186" />
         <source>%1 · last 24 h · now %2 · %3 readings</source>
         <translation>%1 · 近24小时 · 当前 %2 · %3 个读数</translation>
     </message>
@@ -1045,65 +1086,65 @@
 <context>
     <name>VideoTile</name>
     <message>
-        <location filename="../../desktop/video_tile.py" line="117" />
+        <location filename="../../desktop/video_tile.py" line="118" />
         <source>not a playable stream</source>
         <translation>无法播放的视频流</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="119" />
+        <location filename="../../desktop/video_tile.py" line="120" />
         <source>the stream ended</source>
         <translation>视频流已中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="274" />
+        <location filename="../../desktop/video_tile.py" line="287" />
         <source>no stream address</source>
         <translation>无视频流地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="352" />
+        <location filename="../../desktop/video_tile.py" line="365" />
         <source>no answer within %1 s</source>
         <translation>%1 秒内无响应</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="354" />
+        <location filename="../../desktop/video_tile.py" line="367" />
         <source>no picture for %1 s</source>
         <translation>%1 秒无画面</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="388" />
+        <location filename="../../desktop/video_tile.py" line="401" />
         <source>No camera. Click a camera on the map to show it here.</source>
         <translation>无摄像头。点击地图上的摄像头在此播放。</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="393" />
+        <location filename="../../desktop/video_tile.py" line="406" />
         <source>Double-click (or Enter) to enlarge; Esc restores.</source>
         <translation>双击（或回车）放大；Esc 还原。</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="400" />
+        <location filename="../../desktop/video_tile.py" line="416" />
         <source>Live</source>
         <translation>直播</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="402" />
+        <location filename="../../desktop/video_tile.py" line="418" />
         <source>Connecting…</source>
         <translation>连接中…</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="406" />
+        <location filename="../../desktop/video_tile.py" line="422" />
         <source>Signal lost · retry in %1 s</source>
         <translation>信号中断 · %1 秒后重试</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="407" />
-        <location filename="../../desktop/video_tile.py" line="475" />
+        <location filename="../../desktop/video_tile.py" line="423" />
+        <location filename="../../desktop/video_tile.py" line="491" />
         <source>Signal lost</source>
         <translation>信号中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="408" />
-        <location filename="../../desktop/video_tile.py" line="446" />
-        <location filename="../../desktop/video_tile.py" line="451" />
+        <location filename="../../desktop/video_tile.py" line="424" />
+        <location filename="../../desktop/video_tile.py" line="462" />
+        <location filename="../../desktop/video_tile.py" line="467" />
         <source>No camera</source>
         <translation>无摄像头</translation>
     </message>
@@ -1111,37 +1152,37 @@
 <context>
     <name>VideoWall</name>
     <message>
-        <location filename="../../desktop/video_wall.py" line="77" />
+        <location filename="../../desktop/video_wall.py" line="78" />
         <source>Show %1 camera(s) (key %2)</source>
         <translation>显示 %1 路画面（按键 %2）</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="79" />
+        <location filename="../../desktop/video_wall.py" line="80" />
         <source>Layout %1</source>
         <translation>布局 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="271" />
+        <location filename="../../desktop/video_wall.py" line="281" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="300" />
+        <location filename="../../desktop/video_wall.py" line="309" />
         <source>No camera selected: pick a case, an alert or a camera on the map</source>
         <translation>未选择摄像头：请选择案件、告警或地图上的摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="303" />
+        <location filename="../../desktop/video_wall.py" line="312" />
         <source>%1 live</source>
         <translation>%1 路在线</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="305" />
+        <location filename="../../desktop/video_wall.py" line="314" />
         <source>%1 connecting</source>
         <translation>%1 路连接中</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="307" />
+        <location filename="../../desktop/video_wall.py" line="316" />
         <source>%1 signal lost</source>
         <translation>%1 路信号中断</translation>
     </message>
@@ -1707,7 +1748,7 @@
 <context>
     <name>startup</name>
     <message>
-        <location filename="../../desktop/app.py" line="78" />
+        <location filename="../../desktop/app.py" line="88" />
         <source>CityOps</source>
         <translation>CityOps</translation>
     </message>

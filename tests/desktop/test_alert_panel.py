@@ -70,7 +70,12 @@ def panel_with_feed(qtbot, env, role=Role.DUTY_OFFICER):
             panel.refresh_sensors(batch["sensor"])
 
     live.sig_batch.connect(on_batch)
+    # Ready when the follower has taken its starting point and the first list is loaded: an
+    # alert raised before either would be in neither.
     live.start()
+    started = live._last_alive  # the worker's first heartbeat comes after its starting point
+    qtbot.waitUntil(lambda: live._last_alive > started, timeout=15_000)
+    qtbot.waitUntil(lambda: ctx.reads.pending == 0, timeout=10_000)
     return panel, live, ctx
 
 
@@ -166,6 +171,7 @@ def test_turn_into_case_carries_the_alert_and_links_both_ways(qtbot, env):
         dialog = panel.current_dialog
         with env.database.read() as s:
             draft = alerts.case_draft(s, alert_id)
+        assert draft.class_id is not None  # waterlogging has a class in the catalogue
         assert dialog.class_combo.currentData() == draft.class_id
         assert dialog.description_edit.toPlainText() == draft.description
         dialog.done(QDialog.DialogCode.Accepted)
@@ -175,7 +181,8 @@ def test_turn_into_case_carries_the_alert_and_links_both_ways(qtbot, env):
         with env.database.read() as s:
             linked = alerts.alerts_for_case(s, opened[0])
             case = s.get(__import__("db.models", fromlist=["Case"]).Case, opened[0])
-            assert case.source == "sensor"
+            assert case.source == "sensor" and case.class_id == draft.class_id
+            assert case.external_ref == f"alert:{alert_id}"
             assert abs(case.lat - CENTRE[0]) < 1e-9 and abs(case.lon - CENTRE[1]) < 1e-9
         assert [a.id for a in linked] == [alert_id]
         assert linked[0].case_id == opened[0]
@@ -223,5 +230,95 @@ def test_an_inspector_is_refused_and_nothing_changes(qtbot, env):
         qtbot.waitUntil(lambda: panel.message_kind == "error", timeout=5000)
         with env.database.read() as s:
             assert s.scalar(select(Alert.state).where(Alert.id == alert_id)) == "active"
+    finally:
+        shut(qtbot, panel, live, ctx)
+
+
+def test_a_repeating_alarm_keeps_its_place_and_the_officers_selection(qtbot, env):
+    panel, live, ctx = panel_with_feed(qtbot, env)
+    try:
+        ids = [alerts.raise_alert(env.database, **alarm(None, "major", key=f"110:r{i}"))
+               for i in range(3)]
+        qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=3000)
+        order = [r.id for r in panel.model.alerts]
+        assert order == ids[::-1]  # newest alarm first
+        selected = []
+        panel.sig_alert_selected.connect(selected.append)
+        panel.select_alert(ids[0])  # the oldest, at the bottom
+        for _ in range(2):
+            alerts.raise_alert(env.database, **alarm(None, "major", key="110:r0"))
+        qtbot.waitUntil(lambda: panel.model.alert(2).repeat_count == 3, timeout=3000)
+        assert [r.id for r in panel.model.alerts] == order
+        assert panel.selected_alert_id() == ids[0] and [a.id for a in selected] == [ids[0]]
+        # An escalation moves the row to the top; the selection goes with it.
+        alerts.raise_alert(env.database, **alarm(None, "critical", key="110:r0"))
+        qtbot.waitUntil(lambda: panel.model.alert(0).id == ids[0], timeout=3000)
+        assert panel.selected_alert_id() == ids[0]
+        assert [a.id for a in selected] == [ids[0]]  # no spurious re-selection
+    finally:
+        shut(qtbot, panel, live, ctx)
+
+
+def test_silence_holds_while_the_silenced_alarm_repeats(qtbot, env):
+    panel, live, ctx = panel_with_feed(qtbot, env)
+    try:
+        alerts.raise_alert(env.database, **alarm(None, "critical", key="119:s1"))
+        qtbot.waitUntil(lambda: panel.sound.sounding, timeout=3000)
+        panel.sound.silence()
+        for _ in range(3):
+            alerts.raise_alert(env.database, **alarm(None, "critical", key="119:s1"))
+        qtbot.waitUntil(lambda: panel.model.alert(0).repeat_count == 4, timeout=3000)
+        assert panel.sound.silenced and not panel.sound.sounding
+    finally:
+        shut(qtbot, panel, live, ctx)
+
+
+def test_f9_goes_to_the_alert_waiting_for_acknowledgement(qtbot, env):
+    panel, live, ctx = panel_with_feed(qtbot, env)
+    try:
+        seen = alerts.raise_alert(env.database, **alarm(None, "critical", key="119:f1"))
+        waiting = alerts.raise_alert(env.database, **alarm(None, "critical", key="119:f2"))
+        qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=3000)
+        with env.database.read() as s:
+            version = alerts.alert_rows(s, [seen])[0].version
+        alerts.acknowledge(env.database, env.users[Role.SHIFT_LEADER], seen, version)
+        # The acknowledged one then repeats: it must not come back above the waiting one.
+        alerts.raise_alert(env.database, **alarm(None, "critical", key="119:f1"))
+        qtbot.waitUntil(lambda: panel.model.alert(1).state == "acknowledged", timeout=3000)
+        panel.select_most_urgent()
+        assert panel.selected_alert_id() == waiting
+    finally:
+        shut(qtbot, panel, live, ctx)
+
+
+def test_clearing_asks_first_and_leaves_nothing_selected(qtbot, env):
+    first = alerts.raise_alert(env.database, **alarm(None, "major", key="110:c1"))
+    alerts.raise_alert(env.database, **alarm(None, "major", key="110:c2"))
+    panel, live, ctx = panel_with_feed(qtbot, env)
+    try:
+        qtbot.waitUntil(lambda: panel.select_alert(first), timeout=3000)
+        panel.clear_alert()
+        dialog = panel.current_dialog
+        assert dialog is not None  # nothing is cleared without a confirmation
+        dialog.note_edit.setText("积水已退")
+        dialog.done(QDialog.DialogCode.Accepted)
+        qtbot.waitUntil(lambda: panel.model.row_of(first) < 0, timeout=5000)
+        assert panel.selected_alert_id() is None  # a second Alt+X clears nothing unseen
+        assert not panel.clear_button.isEnabled()
+        with env.database.read() as s:
+            row = alerts.alert_rows(s, [first])[0]
+        assert (row.state, row.clear_note, row.cleared_by) == ("cleared", "积水已退", "测试值班员")
+    finally:
+        shut(qtbot, panel, live, ctx)
+
+
+def test_a_tooltip_shows_hostile_alarm_text_literally(qtbot, env):
+    alerts.raise_alert(env.database, **alarm(None, "major", key="110:h",
+                                             title='<img src="file:///etc/passwd">告警'))
+    panel, live, ctx = panel_with_feed(qtbot, env)
+    try:
+        qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=3000)
+        tip = panel.model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole)
+        assert "<img" not in tip and "&lt;img src=&quot;file:///etc/passwd&quot;&gt;告警" in tip
     finally:
         shut(qtbot, panel, live, ctx)
