@@ -199,6 +199,12 @@ def _row_select():
     )
 
 
+#: A sensor level (db.map_data.sensor_level) and the alert severity and words it raises.
+LEVEL_SEVERITY = {"blue": "warning", "yellow": "minor", "orange": "major", "red": "critical",
+                  "alarm": "major", "cutoff": "critical"}
+LEVEL_LABELS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色",
+                "alarm": "报警", "cutoff": "切断"}
+
 #: How many uncleared alerts a workstation lists at most (it says "1000+" beyond).
 ACTIVE_LIMIT = 1000
 
@@ -767,7 +773,7 @@ def _bind_time(dialect: str, value: dt.datetime) -> Any:
 
 
 __all__ = [
-    "ACTIVE_LIMIT", "DAMPING_WINDOW", "DRAFT", "HANDLERS", "SEVERITIES", "SOURCES", "STATES", "AlertConflict",
+    "ACTIVE_LIMIT", "DAMPING_WINDOW", "LEVEL_LABELS", "LEVEL_SEVERITY", "DRAFT", "HANDLERS", "SEVERITIES", "SOURCES", "STATES", "AlertConflict",
     "AlertRow", "CaseDraft", "SensorInfo", "acknowledge", "active_alerts", "alert_rows",
     "alerts_for_case", "case_draft", "clear", "link_case", "raise_alert", "raise_alerts",
     "sensor_info", "sensor_series", "suggest_class", "to_case",

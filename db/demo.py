@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from . import feed
 from .calendar_data import load_calendar
-from .clock import WorkCalendar
+from .clock import SHANGHAI, WorkCalendar
 from .engine import Database
 from .errors import CityOpsError
 from .geo import Ring, rings_of
@@ -44,6 +44,8 @@ from .reference import DONGGUAN, ensure_reference_data
 from .roles import Role
 from .security import hash_password
 from .seed.catalogue import DEPARTMENTS
+from .alerts import LEVEL_LABELS, LEVEL_SEVERITY, raise_alerts
+from .map_data import sensor_level
 from .workflow import REPORT_STEP, TRANSITIONS, Source, State, Urgency, audit, case_number
 
 DEMO_SETTING = "demo"  # app_setting key marking a database as demo data (safe to rebuild)
@@ -1005,6 +1007,10 @@ def _build_devices(session: Session, w: _World) -> tuple[int, int]:
     sensors = []
     last_at = w.now.replace(second=0, microsecond=0) - dt.timedelta(minutes=w.now.minute % 10)
     readings = []
+    # The control room's situation now: a few sensors rising over the last two hours.
+    rising = set(rng.sample(range(WATER_SENSORS), 3)) | {WATER_SENSORS + rng.randrange(GAS_SENSORS)}
+    rise_peaks = iter((0.34, 0.58, 0.86, 23.5))  # yellow, orange, red; gas past the alarm
+    alarms = []
     for n in range(WATER_SENSORS + GAS_SENSORS):
         sid = w.next_id("sensor")
         if n < WATER_SENSORS:
@@ -1029,17 +1035,61 @@ def _build_devices(session: Session, w: _World) -> tuple[int, int]:
         town.sensors[kind].append(name)
         lat, lon = w.point_in(rng, town.pick_grid(rng))
         value = 0.0
+        peak = next(rise_peaks) if n in rising else 0.0
         for k in range(144):  # 24 h every 10 minutes
-            value = round(max(0.0, base + rng.gauss(0.0, noise)), digits)
+            climb = peak * max(0.0, (k - 131) / 12)  # the last two hours
+            value = round(max(0.0, base + climb + rng.gauss(0.0, noise)), digits)
             readings.append({"id": w.next_id("sensor_reading"), "sensor_id": sid,
                              "at": last_at - dt.timedelta(minutes=10 * (143 - k)), "value": value})
         sensors.append({"id": sid, "code": code, "name": name, "kind": kind, "unit": unit,
                         "lat": lat, "lon": lon, "town_id": town.id,
                         "thresholds_json": json.dumps(thresholds), "last_value": value,
                         "last_at": last_at, "active": True})
+        if peak:
+            alarms.append(_sensor_alarm(sensors[-1], town, value, thresholds))
     _insert(session, Sensor.__table__, sensors)
     _insert(session, SensorReading.__table__, readings)
+    alarms += _current_incidents(rng, w, cameras)
+    raise_alerts(session, [a for a in alarms if a is not None], last_at)
     return len(cameras), len(sensors)
+
+
+def _sensor_alarm(sensor: dict, town: _Town, value: float, thresholds: dict) -> dict | None:
+    """The alert a rising sensor has raised by now (the simulator raises the same ones live)."""
+    level = sensor_level(value, json.dumps(thresholds))
+    severity = LEVEL_SEVERITY.get(level)
+    if severity is None:
+        return None
+    what = "积水" if sensor["kind"] == "water_level" else "燃气浓度"
+    return {"source": "sensor", "type": sensor["kind"], "severity": severity,
+            "title": f"{sensor['name']}{what}{LEVEL_LABELS[level]}预警"[:120],
+            "detail": f"{town.name} {sensor['name']} 读数 {value} {sensor['unit']}",
+            "lat": sensor["lat"], "lon": sensor["lon"], "town_id": sensor["town_id"],
+            "sensor_id": sensor["id"], "value": value}
+
+
+def _current_incidents(rng: random.Random, w: _World, cameras: list[dict]) -> list[dict]:
+    """A few camera detections and 110/119 transfers waiting in the alert panel."""
+    out = []
+    for cam, (label, zh, severity) in zip(
+            rng.sample([c for c in cameras if c["analytics"]], 3),
+            (("garbage", "暴露垃圾", "minor"), ("street_vending", "占道经营", "minor"),
+             ("smoke", "烟雾", "major"))):
+        out.append({"source": "camera", "type": f"video:{label}", "severity": severity,
+                    "dedup_key": f"camera:{cam['id']}:video:{label}",
+                    "title": f"{cam['name']}视频识别：{zh}", "detail": f"智能分析发现{zh}",
+                    "lat": cam["lat"], "lon": cam["lon"], "town_id": cam["town_id"],
+                    "camera_id": cam["id"]})
+    for n, (source, zh, severity) in enumerate((("110", "交通事故占道", "major"),
+                                                ("119", "广告牌松动有坠落危险", "critical"))):
+        town = rng.choice(w.towns)
+        lat, lon = w.point_in(rng, town.pick_grid(rng))
+        number = f"{source}{w.now.astimezone(SHANGHAI):%Y%m%d}{n + 1:04d}"
+        out.append({"source": source, "type": "transfer", "severity": severity,
+                    "dedup_key": f"{source}:{number}", "title": f"{source}转办：{zh}",
+                    "detail": f"{town.name}，接警单号 {number}。", "lat": lat, "lon": lon,
+                    "town_id": town.id})
+    return out
 
 
 # =============================================================================================

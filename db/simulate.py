@@ -82,10 +82,6 @@ HOME_RADIUS_M = 800.0  # a person walks within this of where the run found them
 M_PER_DEG_LAT, M_PER_DEG_LON = 110_570.0, 102_500.0  # Dongguan, 23°N
 CST = dt.timedelta(hours=8)
 
-WATER_SEVERITY = {"blue": "warning", "yellow": "minor", "orange": "major", "red": "critical"}
-GAS_SEVERITY = {"alarm": "major", "cutoff": "critical"}
-LEVEL_LABELS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色",
-                "alarm": "报警", "cutoff": "切断"}
 VIDEO_LABELS = (("garbage", "暴露垃圾", "minor"), ("street_vending", "占道经营", "minor"),
                 ("illegal_parking", "机动车乱停放", "warning"), ("crowd", "人员聚集", "minor"),
                 ("smoke", "烟火", "major"))
@@ -691,7 +687,7 @@ def _alert_transaction(run: _Run, write: Callable[[Session], list[int]]) -> list
 
 def _sensor_alarm(run: _Run, s: _SensorState, value: float) -> dict | None:
     level = sensor_level(value, s.thresholds)
-    severity = (WATER_SEVERITY if s.kind == "water_level" else GAS_SEVERITY).get(level)
+    severity = alerts.LEVEL_SEVERITY.get(level)
     if severity is None:
         return None
     town = run.city.town_names.get(s.town_id, "")
@@ -699,7 +695,7 @@ def _sensor_alarm(run: _Run, s: _SensorState, value: float) -> dict | None:
     unit = "m" if s.kind == "water_level" else "%LEL"
     return {"source": "sensor", "type": s.kind, "severity": severity,
             "dedup_key": f"sensor:{s.id}:{s.kind}",
-            "title": f"{s.name}{what}{LEVEL_LABELS[level]}预警"[:120],
+            "title": f"{s.name}{what}{alerts.LEVEL_LABELS[level]}预警"[:120],
             "detail": f"{town} {s.name} 读数 {value} {unit}", "lat": s.lat, "lon": s.lon,
             "town_id": s.town_id, "sensor_id": s.id, "camera_id": None, "value": value}
 

@@ -18,7 +18,7 @@ from db.engine import open_database
 from db.errors import CityOpsError
 from db.geo import in_polygons, rings_of
 from db.models import (
-    AppSetting, AuditLog, BlackSpot, Camera, Case, CaseClass, CaseHistory, ChangeLog, City,
+    Alert, AppSetting, AuditLog, BlackSpot, Camera, Case, CaseClass, CaseHistory, ChangeLog, City,
     Department, Grid, GridMember, Inspection, InspectionFinding, Sensor, SensorReading, Staff,
     StaffPosition, Town, UserAccount, Village,
 )
@@ -217,10 +217,21 @@ def test_devices(built):
         assert 0.2 <= sum(c.analytics for c in cameras) / len(cameras) <= 0.45
         kinds = dict(s.execute(select(Sensor.kind, func.count()).group_by(Sensor.kind)).all())
         assert 120 <= kinds["water_level"] <= 160 and 40 <= kinds["gas"] <= 80
+        # The situation now: three water sensors and one gas sensor rising, each with its
+        # alert; every other sensor quiet.
+        alarmed = dict(s.execute(select(Alert.sensor_id, Alert.value)
+                                 .where(Alert.sensor_id.is_not(None))).all())
+        assert len(alarmed) == 4
+        sources = s.execute(select(Alert.source, func.count()).group_by(Alert.source)).all()
+        assert dict(sources) == {"sensor": 4, "camera": 3, "110": 1, "119": 1}
         for sensor in s.scalars(select(Sensor)):
             limits = json.loads(sensor.thresholds_json)
             quiet = limits["blue"] if sensor.kind == "water_level" else limits["alarm"]
-            assert sensor.last_value is not None and sensor.last_value < quiet
+            assert sensor.last_value is not None
+            if sensor.id in alarmed:
+                assert sensor.last_value >= quiet and alarmed[sensor.id] == sensor.last_value
+            else:
+                assert sensor.last_value < quiet
             assert NOW - dt.timedelta(minutes=10) < sensor.last_at <= NOW
         assert _count(s, SensorReading) == 144 * _count(s, Sensor)
 
