@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -648,3 +649,62 @@ def test_to_case_may_leave_the_class_for_acceptance(env):
     result, _ = alerts.to_case(env.database, user(env), aid, 1, class_id=None, now=NOW + MIN)
     with env.database.read() as s:
         assert s.get(Case, result.case_id).class_id is None  # ...but the officer declined it
+
+
+@pytest.mark.skipif(os.environ.get("CITYOPS_SKIP_PG") == "1", reason="CITYOPS_SKIP_PG=1")
+def test_revision_0002_on_postgresql_keeps_existing_alerts_and_their_rules():
+    """The shared control-room database: 0001 with alerts in it → head → 0001 → head."""
+    import uuid
+
+    from alembic import command
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from db.migrate import alembic_config
+
+    from .conftest import PG_ADMIN_URL
+
+    name = f"cityops_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    try:
+        command.upgrade(alembic_config(engine), "0001")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO user_account (id, username, display_name, role, "
+                              "password_hash, active, created_at) VALUES (1, 'u', '老用户', "
+                              "'duty_officer', 'x', true, now())"))
+            for n, state in enumerate(("cleared", "acknowledged")):
+                conn.execute(text(
+                    "INSERT INTO alert (source, type, severity, state, dedup_key, title, detail, "
+                    "first_at, last_at, repeat_count, version, acknowledged_by_id) VALUES "
+                    "('sensor', 'gas', 'major', :state, 'sensor:1:gas', :title, '', now(), now(), "
+                    "3, 2, 1)"), {"state": state, "title": f"旧告警{n}"})
+        command.upgrade(alembic_config(engine), "head")
+        command.downgrade(alembic_config(engine), "0001")  # and back: nothing lost either way
+        command.upgrade(alembic_config(engine), "head")
+        engine.dispose()
+        database = open_database(url)
+        try:
+            with database.read() as s:
+                old = alerts.alert_rows(s, [1, 2])
+            assert [(a.title, a.state, a.reopen_count, a.acknowledged_by) for a in old] == \
+                [("旧告警0", "cleared", 0, "老用户"), ("旧告警1", "acknowledged", 0, "老用户")]
+            again = raise_alert(database, source="sensor", type="gas", severity="critical",
+                                title="再次", dedup_key="sensor:1:gas", now=NOW)
+            assert again == 2  # the uncleared row with the key repeats: one row per key
+            with pytest.raises(Exception) as err:
+                with database.write() as s:
+                    s.add(Alert(source="sensor", type="gas", severity="minor", state="active",
+                                dedup_key="sensor:1:gas", title="重复", detail="", first_at=NOW,
+                                last_at=NOW, repeat_count=1, version=1))
+            assert "uq_alert_open_dedup_key" in str(err.value)
+        finally:
+            database.dispose()
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
