@@ -274,10 +274,7 @@ def _transaction(database: Database) -> Iterator[Session]:
 
 
 def _lock_alert(session: Session, alert_id: int) -> Alert:
-    stmt = select(Alert).where(Alert.id == alert_id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()  # SQLite: BEGIN IMMEDIATE already holds the write lock
-    alert = session.scalars(stmt).one_or_none()
+    alert = wf.lock_row(session, Alert, alert_id)
     if alert is None:
         raise NotFound(f"告警 {alert_id} 不存在", alert_id=alert_id)
     return alert

@@ -272,11 +272,16 @@ def audit(session: Session, actor: UserAccount | None, action: str, entity: str,
     ))
 
 
-def _lock_case(session: Session, case_id: int) -> Case:
-    stmt = select(Case).where(Case.id == case_id)
+def lock_row(session: Session, model, row_id: int):
+    """The ``model`` row ``row_id``, locked for the rest of the transaction (None if absent)."""
+    stmt = select(model).where(model.id == row_id)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()  # SQLite: BEGIN IMMEDIATE already holds the write lock
-    case = session.scalars(stmt).one_or_none()
+    return session.scalars(stmt).one_or_none()
+
+
+def _lock_case(session: Session, case_id: int) -> Case:
+    case = lock_row(session, Case, case_id)
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在", case_id=case_id)
     return case
