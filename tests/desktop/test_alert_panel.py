@@ -100,9 +100,13 @@ def test_alert_from_another_process_is_acknowledged_here_and_there(qtbot, pg_env
             qtbot.waitUntil(lambda w=w: w.alert_panel.model.row_of(alert_id) == 0, timeout=3000)
             # Critical and unacknowledged: the window says so above the map.
             qtbot.waitUntil(lambda w=w: w.critical_banner.isVisible(), timeout=2000)
-        here.go_to_alerts()  # F9: the most urgent alert, selected
+        # The keyboard, as at a console: F9 goes to the alert waiting, Alt+A acknowledges it.
+        here.activateWindow()
+        qtbot.waitUntil(here.isActiveWindow, timeout=3000)
+        qtbot.keyClick(here.queue, Qt.Key.Key_F9)
         assert here.alert_panel.selected_alert_id() == alert_id
-        here.alert_panel.acknowledge()
+        assert here.alert_panel.table.hasFocus()
+        qtbot.keyClick(here.alert_panel.table, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
         qtbot.waitUntil(lambda: here.alert_panel.model.alert(0).state == "acknowledged",
                         timeout=5000)
         row = there.alert_panel.model
