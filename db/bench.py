@@ -1,4 +1,6 @@
-"""``cityops bench``: workflow throughput against a baseline measured in the same run.
+"""The workflow section of ``cityops bench`` (:mod:`desktop.bench.runner` runs it on a scratch
+database and reports it with the others): throughput against a baseline measured in the same
+run.
 
 Figures
 -------
@@ -10,20 +12,17 @@ Figures
   what a step would cost with no checks and no record. The ratio shows what the closed loop's
   guarantees cost.
 
-The benchmark never touches the database it is pointed at: it creates a scratch database beside
-it (a temp file for SQLite, ``cityops_bench_<pid>`` on the same PostgreSQL server) and removes it.
+:func:`measure` takes the database it is given; the runner gives it a scratch one
+(:func:`db.scratch.scratch_database`), never the database the user named.
 """
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 from sqlalchemy import func, select, update
 
 from . import workflow as wf
 from .engine import Database
-from .scratch import scratch_database
 from .models import Case, CaseClass, Department, UserAccount
 from .reference import ensure_reference_data
 from .roles import Role
@@ -94,18 +93,3 @@ def measure(database: Database, cases: int) -> dict:
         "baseline_bare_update_per_s": round(base_per_s, 1),
         "ratio_steps_to_baseline": round(steps_per_s / base_per_s, 3),
     }
-
-
-def run_bench(url: str, *, quick: bool = False, json_path: str | None = None) -> int:
-    cases = 100 if quick else 1000
-    with scratch_database(url) as database:
-        figures = measure(database, cases)
-    print(f"workflow benchmark on {figures['engine']} ({cases} cases, {figures['steps']} steps)")
-    print(f"  {'figure':32} {'value':>12} {'baseline':>12} {'ratio':>8}")
-    print(f"  {'report_case per s':32} {figures['report_per_s']:>12,.1f} {'':>12} {'':>8}")
-    print(f"  {'workflow steps per s':32} {figures['steps_per_s']:>12,.1f} "
-          f"{figures['baseline_bare_update_per_s']:>12,.1f} {figures['ratio_steps_to_baseline']:>8.3f}")
-    print("  baseline = bare 'UPDATE case SET state, version' transactions, no checks, no record")
-    if json_path:
-        Path(json_path).write_text(json.dumps(figures, indent=2), encoding="utf-8")
-    return 0

@@ -8,6 +8,11 @@ Readers follow ``change_log.seq`` with :class:`ChangeFollower`. Because every ch
 a reader that was disconnected catches up by reading ``seq > last_seen``; NOTIFY only wakes it
 early. On PostgreSQL a transaction-scoped advisory lock makes sequence order equal commit order,
 so a reader can never see seq N+1 committed while N is still to come and skip N.
+
+The log is kept for :data:`RETENTION` (an hour): :func:`prune_expired` drops older rows, a
+bounded number per transaction so a writer never waits long behind it. Every workstation's feed
+thread calls it now and then (``desktop.live``); on PostgreSQL a try-lock lets one of them do
+it while the others skip. A follower that was away longer than that is told to reload.
 """
 from __future__ import annotations
 
@@ -38,6 +43,9 @@ CHANNEL = "cityops_changes"
 FEED_LOCK_KEY = 0x43_49_54_59  # "CITY": the advisory lock that orders change_log inserts
 MAX_PAYLOAD_IDS = 200  # NOTIFY payloads must stay under 8000 bytes
 FETCH_BATCH = 5000
+PRUNE_LOCK_KEY = 0x43_49_54_50  # "CITP": one pruner at a time across workstations
+RETENTION = dt.timedelta(hours=1)
+PRUNE_CHUNK = 20_000  # rows deleted per transaction
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,32 @@ def prune(session: Session, older_than: dt.datetime) -> int:
         return 0
     result = session.execute(ChangeLog.__table__.delete().where(ChangeLog.seq <= cut))
     return result.rowcount or 0
+
+
+def prune_expired(database: Database, retention: dt.timedelta = RETENTION,
+                  now: dt.datetime | None = None, limit: int | None = None) -> int:
+    """Drop change-log rows older than ``retention``, :data:`PRUNE_CHUNK` rows per
+    transaction, at most ``limit`` rows in this call (the rest are left for the next);
+    return how many went (0 when another workstation is pruning right now)."""
+    cutoff = (now or utcnow()) - retention
+    with database.read() as session:
+        cut = session.scalar(select(func.max(ChangeLog.seq)).where(ChangeLog.at < cutoff))
+        oldest = session.scalar(select(func.min(ChangeLog.seq)))
+    if cut is None or oldest is None:
+        return 0
+    removed = 0
+    while oldest <= cut and (limit is None or removed < limit):
+        step = PRUNE_CHUNK if limit is None else min(PRUNE_CHUNK, limit - removed)
+        upto = min(cut, oldest + step - 1)
+        with database.write() as session:
+            if database.is_postgres and not session.scalar(
+                    select(func.pg_try_advisory_xact_lock(PRUNE_LOCK_KEY))):
+                return removed
+            # Always a prefix of seq: never holes in the middle (see prune).
+            result = session.execute(ChangeLog.__table__.delete().where(ChangeLog.seq <= upto))
+            removed += result.rowcount or 0
+        oldest = upto + 1
+    return removed
 
 
 class ChangeFollower:

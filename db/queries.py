@@ -3,6 +3,11 @@
 The queue works in two steps, like Anki's browser: :func:`queue_ids` returns only the ids of the
 matching cases, filtered and sorted by the database; :func:`case_rows` then fetches the rows a
 view is about to show. A million cases open at once because only ids travel first.
+
+When a few cases change, the queue does not ask for all the ids again: :func:`sort_keys` gives
+the sort key of given ids (only those matching the filter, when one is given) as Python values
+that compare exactly as the database orders them (:func:`key_before`), so the changed ids can
+be placed into the list the screen already has by binary search.
 """
 from __future__ import annotations
 
@@ -49,6 +54,11 @@ SORT_COLUMNS = {
                            else_=len(State)),
     "assignee": Case.assignee_department_id,
 }
+#: Sort columns whose values compare in Python as they do in the database (numbers, times):
+#: a changed case can be placed by :func:`sort_keys`. Text columns (the database's collation
+#: may differ from Python's) are sorted by asking for the id list again.
+PLACEABLE_SORTS = frozenset({"number", "reported_at", "deadline_at", "updated_at", "urgency_rank",
+                             "state_rank", "town", "class", "assignee"})
 ROW_FETCH_LIMIT = 1000  # rows per round trip; IN lists beyond this get slow on SQLite
 
 
@@ -154,25 +164,80 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def queue_ids(session: Session, flt: QueueFilter = QueueFilter(), sort: QueueSort = QueueSort(),
-              now: dt.datetime | None = None, limit: int | None = None) -> list[int]:
-    """Ids of the matching cases in display order (ties broken by id, so the order is stable)."""
+def _sort_parts(sort: QueueSort):
+    """(column, "goes last" condition) of a sort; see :func:`queue_ids` for the order."""
     column = SORT_COLUMNS.get(sort.column)
     if column is None:
         raise ValueError(f"cannot sort by {sort.column!r}")
-    now = now or dt.datetime.now(dt.timezone.utc)
-    stmt = _filtered(select(Case.id), flt, now)
     # NULL deadlines (not dispatched yet) go last whichever way the user sorts; so do cases
     # whose department clock has stopped (parked, or reported handled), whose passed
     # deadlines would otherwise bury the work that can still be saved.
-    order = column.desc() if sort.descending else column.asc()
     last = column.is_(None)
     if sort.column == "deadline_at":
         last = or_(last, Case.state.not_in(OVERDUE_STATES))
+    return column, last
+
+
+def queue_ids(session: Session, flt: QueueFilter = QueueFilter(), sort: QueueSort = QueueSort(),
+              now: dt.datetime | None = None, limit: int | None = None) -> list[int]:
+    """Ids of the matching cases in display order (ties broken by id, so the order is stable).
+
+    The order is: cases that go last (see :func:`_sort_parts`) after the others; then the
+    column, NULLs last in both directions (said explicitly: the engines disagree otherwise);
+    then the id, in the column's direction.
+    """
+    column, last = _sort_parts(sort)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    stmt = _filtered(select(Case.id), flt, now)
+    order = (column.desc() if sort.descending else column.asc()).nulls_last()
     stmt = stmt.order_by(last, order, Case.id.desc() if sort.descending else Case.id)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return list(session.scalars(stmt))
+    # A million ids: read them straight from the driver's cursor. SQLAlchemy's result rows
+    # cost more than the query itself here (1.8 s against 0.7 s for 1M ids on SQLite).
+    result = session.connection().execute(stmt)
+    cursor = getattr(result, "cursor", None)
+    if cursor is None:  # pragma: no cover - a result without a DBAPI cursor
+        return list(result.scalars())
+    try:
+        return [row[0] for row in cursor.fetchall()]
+    finally:
+        result.close()
+
+
+SortKey = tuple  # (goes last, column is NULL, column value, id): see key_before
+
+
+def sort_keys(session: Session, sort: QueueSort, ids: Iterable[int],
+              flt: QueueFilter | None = None, now: dt.datetime | None = None) -> dict[int, SortKey]:
+    """The sort keys of ``ids`` under ``sort``; with ``flt``, only of the ids it matches.
+
+    Keys compare with :func:`key_before` exactly as :func:`queue_ids` orders rows, for the
+    sorts in :data:`PLACEABLE_SORTS`.
+    """
+    column, last = _sort_parts(sort)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    out: dict[int, SortKey] = {}
+    ids = list(dict.fromkeys(int(i) for i in ids))
+    for start in range(0, len(ids), ROW_FETCH_LIMIT):
+        chunk = ids[start:start + ROW_FETCH_LIMIT]
+        stmt = select(Case.id, last, column).where(Case.id.in_(chunk))
+        if flt is not None:
+            stmt = _filtered(stmt, flt, now)
+        for cid, goes_last, value in session.execute(stmt):
+            out[cid] = (bool(goes_last), value is None, value, cid)
+    return out
+
+
+def key_before(a: SortKey, b: SortKey, descending: bool) -> bool:
+    """True when a row with key ``a`` comes before one with key ``b`` in :func:`queue_ids`."""
+    if a[0] != b[0]:
+        return not a[0]  # the rows that go last, last
+    if a[1] != b[1]:
+        return not a[1]  # NULLs last, whichever the direction
+    if a[2] != b[2]:
+        return (a[2] > b[2]) if descending else (a[2] < b[2])
+    return (a[3] > b[3]) if descending else (a[3] < b[3])
 
 
 def count_by_state(session: Session, city_id: int | None = None) -> dict[str, int]:
@@ -299,6 +364,6 @@ def filter_choices(session: Session, city_id: int | None = None) -> FilterChoice
 
 __all__ = [
     "CaseDetail", "CaseRow", "Choice", "FilterChoices", "HistoryEntry", "OPEN_STATES",
-    "QueueFilter", "QueueSort", "case_detail", "case_rows", "count_by_state",
-    "dispatch_choices", "filter_choices", "queue_ids",
+    "PLACEABLE_SORTS", "QueueFilter", "QueueSort", "case_detail", "case_rows", "count_by_state",
+    "dispatch_choices", "filter_choices", "key_before", "queue_ids", "sort_keys",
 ]

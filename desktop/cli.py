@@ -54,10 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="upgrade the database schema to the newest version")
     _add_db(mig)
 
-    bench = sub.add_parser("bench", help="measure workflow speed (prints figures and ratios)")
+    bench = sub.add_parser("bench", help="measure what the control room feels, each figure "
+                           "beside a baseline measured in the same run (see README)")
     _add_db(bench)
-    bench.add_argument("--quick", action="store_true")
-    bench.add_argument("--json", metavar="FILE")
+    bench.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
+    bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
+    bench.add_argument("--only", metavar="SECTIONS", help="comma-separated: workflow, screen, "
+                       "queue, map, startup, shift, ingest (default: all)")
+    bench.add_argument("--no-cache", action="store_true",
+                       help="build the benchmark city afresh instead of copying the cached one")
 
     cams = sub.add_parser("cameras", help="serve the sample clips as live camera streams "
                           "(the demo cameras' http://127.0.0.1:8890/cam/<code>.ts)")
@@ -92,9 +97,15 @@ def main(argv: list[str] | None = None) -> int:
 
         return run(args.port, args.media, args.host)
     if args.command == "bench":
-        from db.bench import run_bench
+        from .bench.runner import SECTIONS, run_bench
 
-        return run_bench(url, quick=args.quick, json_path=args.json)
+        only = [x.strip() for x in args.only.split(",") if x.strip()] if args.only else None
+        if only and set(only) - set(SECTIONS):
+            print(f"cityops bench: unknown section(s) {', '.join(sorted(set(only) - set(SECTIONS)))}"
+                  f"; choose from {', '.join(SECTIONS)}", file=sys.stderr)
+            return 2
+        return run_bench(url, quick=args.quick, json_path=args.json, only=only,
+                         cache=not args.no_cache)
     from .app import run_app
 
     return run_app(url, screenshot=args.screenshot, after=args.after, size=args.size,

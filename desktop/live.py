@@ -3,7 +3,11 @@
 A :class:`FeedWorker` lives on its own QThread and blocks in :class:`db.feed.ChangeFollower`;
 :class:`LiveFeed` (GUI thread) gathers what arrives and emits at most one batch every
 :data:`COALESCE_MS`, so a burst of thousands of changes costs the screen at most ~20 refreshes
-a second.
+a second. A change after a quiet spell goes out at once (the wait is only for the next batch
+within those 50 ms), so a single new case reaches the screen without a coalescing delay.
+
+The worker also keeps the change log short: every :data:`PRUNE_EVERY_S` it drops rows older
+than :data:`db.feed.RETENTION` (:func:`db.feed.prune_expired`).
 """
 from __future__ import annotations
 
@@ -14,12 +18,14 @@ import time
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from db.engine import Database
-from db.feed import RELOAD, ChangeFollower
+from db.feed import RELOAD, RETENTION, ChangeFollower, prune_expired
 
 log = logging.getLogger(__name__)
 COALESCE_MS = 50
 WAIT_SECONDS = 0.5  # how often the worker looks at its stop flag
 SILENCE_LIMIT_S = 5.0  # no heartbeat for this long: the database counts as unreachable
+PRUNE_EVERY_S = 300.0  # how often a workstation trims the change log (one at a time on PG)
+PRUNE_LIMIT = 100_000  # rows a turn at most (~1 s): the loop must keep its heartbeat going
 _stuck_threads: list = []  # feed threads that would not stop: kept, never destroyed running
 
 
@@ -35,10 +41,13 @@ class FeedWorker(QObject):
     sig_online = Signal(bool)
     sig_alive = Signal()  # once per loop: silence means the worker is stuck on a dead link
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, prune_every: float = PRUNE_EVERY_S,
+                 retention: dt.timedelta = RETENTION) -> None:
         super().__init__()
         self._url = url
         self._stop = False
+        self._prune_every = prune_every
+        self._retention = retention
 
     @Slot()
     def run(self) -> None:
@@ -47,6 +56,7 @@ class FeedWorker(QObject):
         database: Database | None = None
         follower: ChangeFollower | None = None
         online: bool | None = None
+        next_prune = time.monotonic() + min(60.0, self._prune_every)  # not during start-up
         while not self._stop:
             try:
                 if follower is None:
@@ -58,6 +68,17 @@ class FeedWorker(QObject):
                 log.debug("feed worker cannot start: %s", exc)
                 changes, now_online = [], False
                 time.sleep(WAIT_SECONDS)
+            if database is not None and now_online and time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + self._prune_every
+                try:
+                    removed = prune_expired(database, self._retention, limit=PRUNE_LIMIT)
+                    if removed:
+                        log.info("change log: %d rows older than %s pruned", removed,
+                                 self._retention)
+                    if removed >= PRUNE_LIMIT:  # a backlog (months unpruned): more soon
+                        next_prune = time.monotonic() + WAIT_SECONDS * 4
+                except Exception as exc:  # a busy or lost database: try again next time
+                    log.debug("change log not pruned: %s", exc)
             self.sig_alive.emit()
             if now_online != online:
                 online = now_online
@@ -91,16 +112,18 @@ class LiveFeed(QObject):
     sig_batch = Signal(object)
     sig_online_changed = Signal(bool, object)
 
-    def __init__(self, url: str, parent: QObject | None = None) -> None:
+    def __init__(self, url: str, parent: QObject | None = None, *,
+                 prune_every: float = PRUNE_EVERY_S, retention: dt.timedelta = RETENTION) -> None:
         super().__init__(parent)
         self._pending: dict[str, set] = {}
         self._timer = QTimer(self, singleShot=True, interval=COALESCE_MS)
         self._timer.timeout.connect(self._flush)
+        self._last_emit = 0.0
         self.online = True
         self.offline_since: dt.datetime | None = None
         self._thread = QThread(self)
         self._thread.setObjectName("cityops-feed")
-        self._worker = FeedWorker(url)
+        self._worker = FeedWorker(url, prune_every=prune_every, retention=retention)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.sig_changes.connect(self._collect)
@@ -131,12 +154,18 @@ class LiveFeed(QObject):
     def _collect(self, grouped: dict) -> None:
         for key, ids in grouped.items():
             self._pending.setdefault(key, set()).update(ids)
-        if not self._timer.isActive():
-            self._timer.start()
+        if self._timer.isActive():
+            return  # rides along with the batch already due
+        wait_ms = COALESCE_MS - (time.monotonic() - self._last_emit) * 1000
+        if wait_ms <= 0:
+            self._flush()  # quiet until now: no reason to make this one wait
+        else:
+            self._timer.start(int(wait_ms) + 1)
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, {}
         if batch:
+            self._last_emit = time.monotonic()
             self.sig_batch.emit(batch)
 
     @Slot()

@@ -196,6 +196,7 @@ def build_map(base: BaseLayers, *, tile_url: str | None = None, scale: float = 1
     # Only Leaflet stays, from the vendored copy; everything else folium links is unused here.
     fmap.default_js = [("leaflet", _file_url(LEAFLET_DIR / "leaflet.js")),
                        ("qwebchannel", QWEBCHANNEL_JS),
+                       ("cityops_canvas", _file_url(MAP_DIR / "cityops_canvas.js")),
                        ("cityops_map", _file_url(MAP_DIR / "cityops_map.js"))]
     fmap.default_css = [("leaflet_css", _file_url(LEAFLET_DIR / "leaflet.css")),
                         ("cityops_map_css", _file_url(MAP_DIR / "cityops_map.css"))]

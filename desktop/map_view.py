@@ -5,6 +5,12 @@ into one pending batch and sent as ONE ``runJavaScript`` call on the next turn o
 loop (after Anki's ``webview.py``: calls made before the page is ready are queued, callbacks
 after the widget is gone are dropped, console errors are logged).
 
+The GUI thread only queues and sends: merging and JSON encoding (:func:`encode_batches`, tens of
+milliseconds for 20,000 markers) run on the view's own encoder thread, upserts travel as columns
+and rows (keys once, coordinates to 6 decimals), and a batch bigger than
+:data:`MAX_SCRIPT_CHARS` goes in pieces, one per event-loop turn, so no single call holds the
+GUI thread for long.
+
 No request leaves the machine: a request interceptor on the view's own (off-the-record)
 profile blocks every URL that is not ``file:``, ``qrc:``, ``data:`` or ``blob:``, except the
 configured tile server's host.
@@ -40,6 +46,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget  # noqa: E402
 from db.map_data import CasePoint  # noqa: E402
 
 from .map_page import LIVE_LAYERS, tile_host  # noqa: E402
+from .tasks import TaskRunner  # noqa: E402
 
 log = logging.getLogger(__name__)
 js_log = logging.getLogger("cityops.map.js")
@@ -47,6 +54,11 @@ js_log = logging.getLogger("cityops.map.js")
 _NOTHING = object()
 LOCAL_SCHEMES = frozenset({"file", "qrc", "data", "blob"})
 BRIDGE_NAME = "cityopsBridge"  # channel.objects.cityopsBridge in cityops_map.js
+#: A batch bigger than this (characters of JSON) is sent in pieces, one per event-loop turn:
+#: handing the page ~1 MB of script costs the GUI thread ~10 ms.
+MAX_SCRIPT_CHARS = 300_000
+ENCODE_CHUNK_ROWS = 1000  # rows per json.dumps call: the encoder lets go of the GIL between
+COORDINATE_KEYS = frozenset({"lat", "lon"})
 
 
 # ------------------------------------------------------------------------------------------
@@ -93,7 +105,12 @@ def case_status(calendar, now: dt.datetime, row: CasePoint) -> str:
 
 def point_marker(point: Any) -> dict:
     """The JS upsert item for a staff / camera / sensor / black-spot point (its fields as-is)."""
-    return point.to_dict() if hasattr(point, "to_dict") else dict(point)
+    if isinstance(point, dict):
+        return dict(point)
+    fields = getattr(point, "__dict__", None)
+    if fields is not None:  # a flat dataclass: a shallow copy, not asdict's deep one (4,000 a tick)
+        return dict(fields)
+    return point.to_dict()
 
 
 # ------------------------------------------------------------------------------------------
@@ -219,6 +236,88 @@ class _PendingLayer:
         return out
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _columns(items: list[dict]) -> list[str]:
+    cols = list(items[0]) if items else []
+    seen = set(cols)
+    for item in items:
+        if len(item) != len(cols) or item.keys() != seen:
+            for key in item:
+                if key not in seen:
+                    seen.add(key)
+                    cols.append(key)
+    return cols
+
+
+def _row_chunks(items: list[dict], cols: list[str]) -> list[str]:
+    """JSON texts of the rows (``[..],[..]``, no outer brackets), ENCODE_CHUNK_ROWS at a time."""
+    rounded = [i for i, c in enumerate(cols) if c in COORDINATE_KEYS]
+    out = []
+    for start in range(0, len(items), ENCODE_CHUNK_ROWS):
+        rows = []
+        for item in items[start:start + ENCODE_CHUNK_ROWS]:
+            row = [item.get(c) for c in cols]
+            for i in rounded:
+                if isinstance(row[i], float):
+                    row[i] = round(row[i], 6)  # 0.1 m: a shorter text, nothing visible lost
+            rows.append(row)
+        out.append(_dumps(rows)[1:-1])
+    return out
+
+
+def encode_batches(batches: list[dict], max_chars: int = MAX_SCRIPT_CHARS) -> list[str]:
+    """Merge ``batches`` (in order) and encode them for ``cityops.applyBatch``.
+
+    Returns JSON texts to apply one after the other; there is more than one only when the
+    batch is bigger than ``max_chars``. A layer's reset and removals come in the first text
+    that holds the layer, its upserts (as ``cols`` + ``rows``) follow, possibly over several.
+    Pure Python, no Qt: runs on the map view's encoder thread.
+    """
+    merged: dict[str, _PendingLayer] = {}
+    for batch in batches:
+        for name, part in batch.items():
+            if part:
+                merged.setdefault(name, _PendingLayer()).merge(part)
+    texts: list[str] = []
+    current: dict[str, dict] = {}
+    size = 0
+
+    def close() -> None:
+        nonlocal size
+        fields = []
+        for name, part in current.items():
+            inner = [f'"{k}":{_dumps(v)}' for k, v in part["head"].items()]
+            if part["rows"]:
+                inner.append(f'"cols":{_dumps(part["cols"])},"rows":[{",".join(part["rows"])}]')
+            fields.append(f'{_dumps(name)}:{{{",".join(inner)}}}')
+        texts.append("{" + ",".join(fields) + "}")
+        current.clear()
+        size = 0
+
+    for name, layer in merged.items():
+        head: dict[str, Any] = {}
+        if layer.reset:
+            head["reset"] = True
+        if layer.remove:
+            head["remove"] = sorted(layer.remove)
+        items = list(layer.upsert.values())
+        cols = _columns(items)
+        entry = current[name] = {"head": head, "cols": cols, "rows": []}
+        size += 40 + 8 * len(layer.remove)
+        for chunk in _row_chunks(items, cols):
+            if size + len(chunk) > max_chars and any(p["rows"] for p in current.values()):
+                close()
+                entry = current[name] = {"head": {}, "cols": cols, "rows": []}
+            entry["rows"].append(chunk)
+            size += len(chunk) + 1
+    if current or not texts:
+        close()
+    return texts
+
+
 class MapView(QWidget):
     """The map: a ``QWebEngineView`` showing the page at ``page_path``.
 
@@ -233,7 +332,8 @@ class MapView(QWidget):
         again if the page had to be reloaded after its renderer died: the page is empty then,
         so answer it by sending every layer again with ``reset``.
     sig_batch_applied(object)
-        The page applied a batch; the argument is ``cityops.stats()`` (counts per layer).
+        The page applied a batch (all its pieces); the argument is ``cityops.stats()``
+        (counts per layer).
     """
 
     sig_case_clicked = Signal(int)
@@ -246,10 +346,14 @@ class MapView(QWidget):
         super().__init__(parent)
         self._page_path = Path(page_path)
         self._ready = False
-        self._pending: dict[str, _PendingLayer] = {}
+        self._queued: list[dict] = []  # batches not yet handed to the encoder
+        self._encoding = False
+        self._scripts: list[tuple[str, bool]] = []  # encoded pieces: (JSON, last of its batch)
+        self._epoch = 0  # bumps when the page reloads: encodings for the old page are dropped
         self._pending_selection: object = _NOTHING  # a case id, None (clear) or _NOTHING
         self._flush_scheduled = False
         self.batches_sent = 0  # runJavaScript calls made for batches (tests check coalescing)
+        self._encoder = TaskRunner("map-encode", self)
 
         # The view first, then the profile: children are destroyed in creation order, and a
         # profile destroyed before its page makes Qt warn and may crash.
@@ -289,6 +393,11 @@ class MapView(QWidget):
         return self._ready
 
     @property
+    def idle(self) -> bool:
+        """Nothing queued, being encoded or waiting to be sent."""
+        return not (self._queued or self._encoding or self._scripts or self._flush_scheduled)
+
+    @property
     def blocked_requests(self) -> list[str]:
         return self.interceptor.blocked_requests
 
@@ -300,14 +409,15 @@ class MapView(QWidget):
         """Queue changes for the page: ``{layer: {reset?, upsert: [...], remove: [ids]}}``.
 
         Layers: cases, staff, cameras, sensors, black_spots. Calls in the same event-loop turn
-        (or before the page is ready) are merged, later upserts of an id replacing earlier
-        ones, and go to the page as one call.
+        (or before the page is ready, or while the previous batch is being encoded) are
+        merged, later upserts of an id replacing earlier ones, and go to the page as one call
+        (in pieces if it is very big). The batch is read later, on another thread: do not
+        change it after handing it over.
         """
-        for name, part in batch.items():
+        for name in batch:
             if name not in LIVE_LAYERS:
                 raise ValueError(f"unknown map layer {name!r}; expected one of {LIVE_LAYERS}")
-            if part:
-                self._pending.setdefault(name, _PendingLayer()).merge(part)
+        self._queued.append(batch)
         self._schedule()
 
     def select_case(self, case_id: int | None) -> None:
@@ -339,15 +449,40 @@ class MapView(QWidget):
         self._flush_scheduled = False
         if not self._ready:
             return
+        if self._scripts:
+            text, last = self._scripts.pop(0)
+            self._send(text, last)
+        elif not self._encoding and self._queued:
+            batches, self._queued = self._queued, []
+            self._encoding = True
+            epoch, limit = self._epoch, MAX_SCRIPT_CHARS
+            # The worker gets plain data only; the callbacks stay on this (GUI) side.
+            self._encoder.run(lambda: encode_batches(batches, limit),
+                              lambda texts: self._encoded(epoch, texts), self._encode_failed)
+        elif not self._encoding and self._pending_selection is not _NOTHING:
+            self._send(None, False)
+        if self._scripts or (self._queued and not self._encoding):
+            self._schedule()  # the next piece (or batch) on the next turn of the event loop
+
+    def _encoded(self, epoch: int, texts: list[str]) -> None:
+        self._encoding = False
+        if epoch != self._epoch:  # encoded for a page that has since been reloaded
+            self._schedule()
+            return
+        self._scripts.extend((text, i == len(texts) - 1) for i, text in enumerate(texts))
+        self._schedule()
+
+    def _encode_failed(self, exc: BaseException) -> None:
+        self._encoding = False
+        log.error("map: a batch could not be encoded and was dropped: %s", exc)
+        self._schedule()
+
+    def _send(self, batch_json: str | None, last: bool) -> None:
         parts = []
-        if self._pending:
-            batch = {name: p.as_json_ready() for name, p in self._pending.items()}
-            self._pending = {}
-            payload = json.dumps(batch, ensure_ascii=False, separators=(",", ":"),
-                                 allow_nan=False)
-            parts.append(f"s=window.cityops.applyBatch({payload});")
+        if batch_json is not None:
+            parts.append(f"s=window.cityops.applyBatch({batch_json});")
             self.batches_sent += 1
-        if self._pending_selection is not _NOTHING:
+        if self._pending_selection is not _NOTHING and not self._scripts:
             selected = self._pending_selection
             self._pending_selection = _NOTHING
             parts.append(f"window.cityops.selectCase({json.dumps(selected)});")
@@ -357,7 +492,8 @@ class MapView(QWidget):
         script = ("(function(){var s=null;try{" + "".join(parts) + "}catch(e){"
                   "console.error('cityops batch failed: '+(e&&e.stack||e));}"
                   "return JSON.stringify(s);})()")
-        self.page.runJavaScript(script, 0, _guarded(self, self._after_flush))
+        callback = self._after_flush if last else None  # one signal per batch, not per piece
+        self.page.runJavaScript(script, 0, _guarded(self, callback))
 
     def _after_flush(self, result) -> None:
         stats = json.loads(result) if isinstance(result, str) and result else None
@@ -376,7 +512,9 @@ class MapView(QWidget):
         # so sig_ready fires again and the owner re-sends everything (with reset).
         log.error("map: the page's renderer stopped (%s, exit code %s); reloading", status, exit_code)
         self._ready = False
-        self._pending.clear()
+        self._queued.clear()
+        self._scripts.clear()
+        self._epoch += 1
         self.view.setUrl(QUrl.fromLocalFile(str(self._page_path.resolve())))
 
     def _on_page_ready(self) -> None:

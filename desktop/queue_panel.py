@@ -123,6 +123,9 @@ class QueuePanel(QWidget):
         self.model.sig_loaded.connect(self._loaded)
         self.model.sig_load_failed.connect(self._load_failed)
         self.model.modelReset.connect(self._restore_selection)
+        self._anchor: tuple[int, int, int] | None = None  # case id, rows below top, pixels
+        self.model.layoutAboutToBeChanged.connect(self._remember_anchor)
+        self.model.layoutChanged.connect(self._restore_anchor)
         self._set_status(self.tr("Loading…"))
         self._load_choices()
         if not self.model.loaded:
@@ -396,6 +399,43 @@ class QueuePanel(QWidget):
                 | QItemSelectionModel.SelectionFlag.Rows)
             self._scroll_target = cid
             QTimer.singleShot(0, self._scroll_to_target)
+
+    def _remember_anchor(self, *_signal_args) -> None:
+        """Before live changes re-order the list: note the first case in view that is not
+        itself moving, so the rows the officer is reading stay where they are on screen. At
+        the very top of the list the view stays at the top: what arrives first is shown."""
+        self._anchor = None
+        bar = self.table.verticalScrollBar()
+        if not self.model.anchor_scroll or bar.value() == bar.minimum():
+            return  # a new sort order, or the head of the list: nothing to stay on
+        top = self.table.rowAt(0)
+        if top < 0:
+            return
+        bottom = self.table.rowAt(self.table.viewport().height() - 1)
+        bottom = self.model.rowCount() - 1 if bottom < 0 else bottom
+        moving = self.model.changing_ids()
+        for row in range(top, bottom + 1):
+            cid = self.model.case_id_at(row)
+            if cid is not None and cid not in moving:
+                self._anchor = (cid, row - top, -self.table.rowViewportPosition(top))
+                return
+
+    def _restore_anchor(self, *_signal_args) -> None:
+        anchor, self._anchor = self._anchor, None
+        if anchor is None:
+            return
+        row = self.model.row_of(anchor[0])
+        if row is None:
+            return
+        bar = self.table.verticalScrollBar()
+        top = row - anchor[1]
+        if self.table.verticalScrollMode() == QAbstractItemView.ScrollMode.ScrollPerPixel:
+            value = top * self.table.verticalHeader().defaultSectionSize() + anchor[2]
+        else:
+            value = top
+        # The view lays itself out after this signal; the range may still be the old one.
+        bar.setMaximum(max(bar.maximum(), value))
+        bar.setValue(value)
 
     def _scroll_to_target(self) -> None:
         cid, self._scroll_target = self._scroll_target, None

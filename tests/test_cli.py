@@ -39,20 +39,6 @@ def test_demo_builds_and_migrate_is_idempotent(tmp_path):
     assert again.returncode == 0 and "schema up to date" in again.stdout
 
 
-def test_bench_quick_runs_and_writes_its_figures(tmp_path):
-    """Keeps the benchmark from rotting; asserts no timing, only that figures come out."""
-    import json
-
-    out = tmp_path / "bench.json"
-    run = cityops("bench", "--db", f"sqlite:///{tmp_path / 'anchor.sqlite3'}", "--quick",
-                  "--json", str(out))
-    assert run.returncode == 0, run.stderr
-    figures = json.loads(out.read_text())
-    assert figures["steps"] == figures["cases"] * 6
-    assert figures["steps_per_s"] > 0 and figures["baseline_bare_update_per_s"] > 0
-    assert "ratio" in run.stdout
-
-
 def test_simulate_runs_stops_on_sigterm_and_leaves_every_case_valid(tmp_path):
     import signal
     import time

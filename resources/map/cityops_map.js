@@ -1,6 +1,7 @@
 /*
- * CityOps live map: the layers that change during a shift, drawn on ONE canvas renderer and
- * updated in place from batches sent by the desktop application (desktop/map_view.py).
+ * CityOps live map: the layers that change during a shift, drawn on canvas (one for the staff,
+ * one for everything else; cityops_canvas.js) and updated in place from batches sent by the
+ * desktop application (desktop/map_view.py).
  *
  * The page is built once by folium (desktop/map_page.py), which calls cityops.init(map, config,
  * base) when its own layers exist. After that, Python calls cityops.applyBatch(batch) with one
@@ -8,6 +9,9 @@
  *
  *   {cases: {reset?: bool, upsert: [{id, lat, lon, ...}], remove: [id, ...]}, staff: {...},
  *    cameras: {...}, sensors: {...}, black_spots: {...}}
+ *
+ * (an upsert may come as {cols: [name, ...], rows: [[value, ...], ...]} instead: the same
+ * objects without their keys repeated).
  *
  * Markers are kept in a Map id -> circleMarker per layer and moved / restyled in place; a layer
  * is never rebuilt. Clicks go back to Python over QWebChannel (bridge.caseClicked(id),
@@ -139,6 +143,19 @@
     }
   };
 
+  // The fields each STYLE reads: a marker whose fields are unchanged keeps its style (a staff
+  // tick moves 4,000 dots and restyles none). Keep in step with STYLE.
+  var STYLE_FIELDS = {
+    cases: ['status', 'urgency'], staff: ['on_duty'], cameras: ['analytics'], sensors: ['level'],
+    black_spots: []
+  };
+
+  function styleKey(name, d) {
+    var fields = STYLE_FIELDS[name], key = '';
+    for (var i = 0; i < fields.length; i++) { key += d[fields[i]] + '|'; }
+    return key;
+  }
+
   var TOOLTIP = {
     cases: function (d) {
       var f = function (k) { return label('fields', k); };
@@ -196,11 +213,19 @@
     S.base = base || {};
     map.getContainer().classList.add('cityops-map');
 
-    map.createPane('cityopsMarkers').style.zIndex = 450;      // above folium's overlays (400)
+    map.createPane('cityopsStaff').style.zIndex = 445;        // above folium's overlays (400)
+    map.getPane('cityopsStaff').style.pointerEvents = 'none';  // events come via S.renderer
+    map.createPane('cityopsMarkers').style.zIndex = 450;
     map.createPane('cityopsSelection').style.zIndex = 460;
     map.getPane('cityopsSelection').style.pointerEvents = 'none';
-    // One canvas for every live marker: DOM markers stall Leaflet at about a thousand.
-    S.renderer = L.canvas({pane: 'cityopsMarkers', padding: 0.3, tolerance: px(3)});
+    // Canvas, not DOM markers (which stall Leaflet at about a thousand), drawn from sprites
+    // (cityops_canvas.js). Staff move every second: they get a canvas of their own, so their
+    // ticks redraw 4,000 dots and leave the 20,000 cases alone.
+    var canvas = L.cityopsCanvas || L.canvas;
+    // (a smaller margin than the cases' canvas: it is redrawn every second, whole)
+    S.staffRenderer = canvas({pane: 'cityopsStaff', padding: 0.1, tolerance: px(3)});
+    S.renderer = canvas({pane: 'cityopsMarkers', padding: 0.3, tolerance: px(3),
+                         under: [S.staffRenderer]});
     S.ringRenderer = L.svg({pane: 'cityopsSelection', padding: 0.3});
 
     LIVE.forEach(function (name) {
@@ -347,6 +372,24 @@
   // Batches
   // ---------------------------------------------------------------------------------------
 
+  function upserts(part) {
+    // Python sends big upserts as columns + rows (keys once, not per marker): make objects.
+    if (!part.cols || !part.rows) { return part.upsert || []; }
+    var cols = part.cols, n = cols.length;
+    return part.rows.map(function (row) {
+      var d = {};
+      for (var i = 0; i < n; i++) { d[cols[i]] = row[i]; }
+      return d;
+    });
+  }
+
+  function styleChanged(options, st) {
+    for (var key in st) {
+      if (Object.prototype.hasOwnProperty.call(st, key) && options[key] !== st[key]) { return true; }
+    }
+    return false;
+  }
+
   function applyLayer(name, part) {
     var group = S.groups[name];
     var markers = S.markers[name];
@@ -364,27 +407,32 @@
         markers.delete(id);
       }
     });
-    (part.upsert || []).forEach(function (d) {
+    var tooltip = group.isTooltipOpen() ? group.getTooltip() : null;
+    var moved = [];
+    upserts(part).forEach(function (d) {
       if (d === null || typeof d !== 'object' || d.id === undefined || d.id === null) { return; }
       var lat = +d.lat, lon = +d.lon;
       if (!isFinite(lat) || !isFinite(lon)) { return; }
       var marker = markers.get(d.id);
-      var st = style(d);
+      var key = styleKey(name, d);
       if (marker) {
         marker.cityops = d;
         var old = marker.getLatLng();
-        if (old.lat !== lat || old.lng !== lon) { marker.setLatLng([lat, lon]); }
-        if (marker.options.radius !== st.radius) { marker.setRadius(st.radius); }
-        marker.setStyle(st);
-        if (marker.isTooltipOpen && group.isTooltipOpen() && group.getTooltip()._source === marker) {
-          group.getTooltip().update();
+        if (old.lat !== lat || old.lng !== lon) { moved.push([marker, lat, lon]); }
+        if (marker.cityopsStyle !== key) {  // a move is no restyle
+          var restyle = style(d);
+          if (marker.options.radius !== restyle.radius) { marker.setRadius(restyle.radius); }
+          if (styleChanged(marker.options, restyle)) { marker.setStyle(restyle); }
+          marker.cityopsStyle = key;
         }
       } else {
-        st.renderer = S.renderer;
-        st.pane = 'cityopsMarkers';
+        var st = style(d);
+        st.renderer = name === 'staff' ? S.staffRenderer : S.renderer;
+        st.pane = st.renderer.options.pane;
         st.bubblingMouseEvents = false;
         marker = L.circleMarker([lat, lon], st);
         marker.cityops = d;
+        marker.cityopsStyle = key;
         markers.set(d.id, marker);
         group.addLayer(marker);
         added += 1;
@@ -392,7 +440,35 @@
         if (name === 'staff' && marker._map) { marker.bringToBack(); }
       }
     });
+    moveMarkers(moved);
+    if (tooltip && tooltip._source && markers.get((tooltip._source.cityops || {}).id) === tooltip._source) {
+      tooltip.update();  // an open card shows the fresh data
+    }
     return added;
+  }
+
+  function moveMarkers(moved) {
+    // A few moves go through Leaflet (setLatLng: a redraw of the spots they leave and reach).
+    // Thousands (a staff tick) skip its per-marker bookkeeping: new positions, projected, and
+    // one redraw of the whole canvas, which is what their spread would cause anyway.
+    if (moved.length < 200) {
+      moved.forEach(function (m) { m[0].setLatLng([m[1], m[2]]); });
+      return;
+    }
+    var renderers = [];
+    moved.forEach(function (m) {
+      var marker = m[0];
+      marker._latlng = L.latLng(m[1], m[2]);
+      if (!marker._map) { return; }
+      marker._project();
+      var r = marker._renderer;
+      if (r && renderers.indexOf(r) < 0) { renderers.push(r); }
+    });
+    renderers.forEach(function (r) {
+      if (!r._map || !r._bounds) { return; }
+      r._redrawBounds = L.bounds(r._bounds.min, r._bounds.max);
+      r._redrawRequest = r._redrawRequest || L.Util.requestAnimFrame(r._redraw, r);
+    });
   }
 
   function applyBatch(batch) {

@@ -451,3 +451,105 @@ def test_page_reloads_after_its_renderer_dies(qtbot, view):
     stats = applied(qtbot, view, {"staff": {"reset": True, "upsert": [
         {"id": 1, "lat": CENTRE[0], "lon": CENTRE[1], "name": "李", "at": None, "on_duty": True}]}})
     assert stats["staff"] == 1
+
+
+# ------------------------------------------------------------------------------------------
+# Batches off the GUI thread, staff ticks (issue 6: the benchmark's fixes)
+# ------------------------------------------------------------------------------------------
+
+def _decode(texts: list[str]) -> dict:
+    """What the page ends up with after applying the encoded pieces in order."""
+    import json
+
+    layers: dict[str, dict] = {}
+    for text in texts:
+        for name, part in json.loads(text).items():
+            layer = layers.setdefault(name, {})
+            if part.get("reset"):
+                layer.clear()
+            for key in part.get("remove", []):
+                layer.pop(key, None)
+            for row in part.get("rows", []):
+                item = dict(zip(part["cols"], row))
+                layer[item["id"]] = item
+    return layers
+
+
+def test_encoded_batches_merge_in_order_and_split_when_big():
+    from desktop.map_view import encode_batches
+
+    staff = [{"id": k, "lat": 23.0 + k * 1e-7, "lon": 113.7, "name": "网格员", "at": None,
+              "on_duty": True} for k in range(3000)]
+    texts = encode_batches([
+        {"staff": {"upsert": staff[:10]}, "cases": {"upsert": [{"id": 1, "lat": 23.1, "lon": 113.8}]}},
+        {"staff": {"remove": [3]}, "cases": {"reset": True, "upsert": [{"id": 2, "lat": 23.2,
+                                                                        "lon": 113.9}]}},
+        {"staff": {"upsert": [dict(staff[4], lat=23.123456789)]}},
+    ])
+    assert len(texts) == 1  # small: one call
+    page = _decode(texts)
+    assert sorted(page["cases"]) == [2]  # the reset dropped case 1
+    assert sorted(page["staff"]) == [0, 1, 2, 4, 5, 6, 7, 8, 9]  # 3 removed
+    assert page["staff"][4]["lat"] == 23.123457  # the later upsert wins, to 6 decimals
+    assert page["staff"][5]["name"] == "网格员" and page["staff"][5]["on_duty"] is True
+
+    big = encode_batches([{"staff": {"reset": True, "upsert": staff}}], max_chars=40_000)
+    assert len(big) == 3 and all(len(t) < 80_000 for t in big)  # 1,000 rows a chunk
+    assert '"reset":true' in big[0] and not any('"reset"' in t for t in big[1:])
+    assert _decode(big)["staff"] == _decode(encode_batches([{"staff": {"upsert": staff}}]))["staff"]
+
+
+def test_a_big_batch_goes_in_pieces_and_says_applied_once(qtbot, view, monkeypatch):
+    from desktop import map_view
+
+    monkeypatch.setattr(map_view, "MAX_SCRIPT_CHARS", 20_000)
+    monkeypatch.setattr(map_view, "ENCODE_CHUNK_ROWS", 200)
+    staff = [{"id": k, "lat": CENTRE[0] + k * 1e-5, "lon": CENTRE[1], "name": "李", "at": None,
+              "on_duty": True} for k in range(2000)]
+    before = view.batches_sent
+    signals = []
+    view.sig_batch_applied.connect(signals.append)
+    view.apply_batch({"staff": {"reset": True, "upsert": staff}})
+    qtbot.waitUntil(lambda: bool(signals) and view.idle, timeout=20_000)
+    assert view.batches_sent - before > 3  # pieces, one per event-loop turn
+    assert len(signals) == 1 and signals[0]["staff"] == 2000
+
+
+def test_a_staff_tick_moves_thousands_and_restyles_only_what_changed(qtbot, view):
+    staff = [{"id": k, "lat": CENTRE[0] + (k % 50) * 1e-3, "lon": CENTRE[1] + (k // 50) * 1e-3,
+              "name": "网格员", "at": None, "on_duty": True} for k in range(1000)]
+    applied(qtbot, view, {"staff": {"upsert": staff}})
+    before = js(qtbot, view, "cityops._marker('staff', 7)")
+    moved = [dict(s, lat=s["lat"] + 0.01, on_duty=s["id"] != 7) for s in staff]
+    applied(qtbot, view, {"staff": {"upsert": moved}})
+    after = js(qtbot, view, "cityops._marker('staff', 7)")
+    assert after["lat"] == pytest.approx(before["lat"] + 0.01)
+    assert after["fillColor"] != before["fillColor"]  # went off duty: restyled
+    other = js(qtbot, view, "cityops._marker('staff', 8)")
+    assert other["lat"] == pytest.approx(CENTRE[0] + 8 * 1e-3 + 0.01)
+    assert other["fillColor"] == before["fillColor"]
+    # Staff are drawn on a canvas of their own: a tick redraws it, not the cases'.
+    assert js(qtbot, view, "cityops._markerRef('staff', 8)._renderer.options.pane") == "cityopsStaff"
+
+
+def test_staff_under_the_case_canvas_still_answer_the_mouse(qtbot, view):
+    """Staff have a canvas of their own below the cases': the top canvas hands them the
+    mouse when no case is under it (their hover card opens)."""
+    applied(qtbot, view, {"staff": {"upsert": [{"id": 1, "lat": CENTRE[0], "lon": CENTRE[1],
+                                                "name": "王网格", "at": None, "on_duty": True}]},
+                          "cases": {"upsert": [{"id": 9, "lat": CENTRE[0] + 0.05,
+                                                "lon": CENTRE[1] + 0.05, "status": "on_track"}]}})
+    js(qtbot, view, "cityops._setView(%f, %f, 14)" % CENTRE)
+    qtbot.wait(300)
+    hover = """(function () {
+      var m = cityops._markerRef('staff', 1), map = m._map;
+      var top = cityops._markerRef('cases', 9)._renderer._container;
+      var p = map.latLngToContainerPoint(m.getLatLng());
+      var box = map.getContainer().getBoundingClientRect();
+      top.dispatchEvent(new MouseEvent('mousemove', {bubbles: true, clientX: box.left + p.x,
+                                                     clientY: box.top + p.y}));
+      return true;
+    })()"""
+    js(qtbot, view, hover)
+    qtbot.waitUntil(lambda: (js(qtbot, view, "(cityops._tooltipElement('staff') || {}).textContent || ''")
+                             or "").find("王网格") >= 0, timeout=5000)

@@ -144,8 +144,10 @@ def test_change_from_another_workstation_keeps_selection_and_scroll(qtbot, env, 
     assert [model.case_id_at(i.row()) for i in table.selectionModel().selectedRows()] == [selected]
     assert bar.value() == scroll
 
-    # Another voids a case above the selection: it leaves the list; selection follows its case.
+    # Another voids a case above the selection: it leaves the list; selection follows its case,
+    # and the rows in view stay where they are on screen (the scroll follows the top row).
     gone = model.case_id_at(10)
+    top_case = model.case_id_at(table.rowAt(0))
     with env.database.read() as s:
         version = s.get(Case, gone).version
     wf.void(env.database, env.users[Role.SHIFT_LEADER], gone, version, opinion="重复上报")
@@ -155,7 +157,8 @@ def test_change_from_another_workstation_keeps_selection_and_scroll(qtbot, env, 
     assert model.rowCount() == 60
     assert model.case_id_at(table.currentIndex().row()) == selected
     assert [model.case_id_at(i.row()) for i in table.selectionModel().selectedRows()] == [selected]
-    assert bar.value() == scroll
+    assert model.case_id_at(table.rowAt(0)) == top_case
+    assert bar.value() == scroll - 1  # one row above it left
     assert panel.current_case_id == selected
 
 
@@ -283,3 +286,94 @@ def test_the_overdue_filter_is_asked_again_as_time_passes(qtbot, sqlite_env, ctx
         model.set_filter(QueueFilter(sources=frozenset({Source.HOTLINE_12345.value})))
     assert not model._overdue_timer.isActive()
     model.stop()
+
+
+def test_changes_are_placed_without_asking_for_the_whole_list(qtbot, env, ctx_factory,
+                                                              monkeypatch):
+    """A changed case is taken out and put back where the sort puts it, by binary search over
+    the list the model has; the result is exactly the list the database would give."""
+    import random
+
+    from db import queries
+    from db.queries import QueueSort
+    from desktop import queue_model
+
+    rng = random.Random(6)
+    now = dt.datetime.now(UTC)
+    towns = _towns(env, 3)
+    cases = []
+    for i in range(40):
+        r = report(env, description=f"第{i}件", urgency=rng.choice(["normal", "normal", "urgent"]))
+        if i % 3:
+            r = take(env, case_in_state(env, State.PENDING_DISPATCH), Step.DISPATCH,
+                     now=now - dt.timedelta(hours=rng.randint(0, 300)))
+        if i % 4 == 0:
+            _set_town(env, r.case_id, rng.choice(towns))
+        cases.append(r)
+    full_queries = []
+    real_queue_ids = queries.queue_ids
+    monkeypatch.setattr(queue_model.queries, "queue_ids",
+                        lambda *a, **kw: full_queries.append(1) or real_queue_ids(*a, **kw))
+
+    for sort in (QueueSort(), QueueSort("deadline_at", True), QueueSort("number", True),
+                 QueueSort("urgency_rank"), QueueSort("town", True)):
+        model = CaseQueueModel(ctx_factory(env), sort=sort,
+                               flt=QueueFilter(states=frozenset(), city_id=env.city_id))
+        _loaded(qtbot, model)
+        full_queries.clear()
+        for _ in range(4):
+            changed = set()
+            for result in rng.sample(cases, 3):
+                with env.database.read() as s:
+                    case = s.get(Case, result.case_id)
+                    state, version = case.state, case.version
+                if state == State.HANDLING.value:
+                    wf.request_extension(env.database, env.users[Role.DEPARTMENT_HANDLER],
+                                         result.case_id, version, amount=rng.randint(1, 9),
+                                         unit="work_hours", opinion="需协调")
+                elif state == State.PENDING_ACCEPT.value:
+                    wf.void(env.database, env.users[Role.SHIFT_LEADER], result.case_id, version,
+                            opinion="重复上报")
+                _set_town(env, result.case_id, rng.choice(towns))
+                changed.add(result.case_id)
+            changed.add(report(env, description="新上报").case_id)
+            _reload(qtbot, model, lambda: model.apply_changes(changed))
+            with env.database.read() as s:
+                assert model.case_ids() == real_queue_ids(s, model.queue_filter, sort)
+            assert all(model.row_data(c) is not None for c in changed)  # rows came along
+        assert full_queries == [], f"{sort} asked for the whole list"
+        model.stop()
+
+    # A text sort column (the database's collation decides) still gives the database's order.
+    model = CaseQueueModel(ctx_factory(env), sort=QueueSort("source"))
+    _loaded(qtbot, model)
+    fresh = report(env, description="新上报", source=wf.Source.WALK_IN).case_id
+    _reload(qtbot, model, lambda: model.apply_changes({fresh}))
+    with env.database.read() as s:
+        assert model.case_ids() == real_queue_ids(s, model.queue_filter, QueueSort("source"))
+    model.stop()
+
+
+def test_the_rows_in_view_stay_put_when_cases_arrive_above(qtbot, sqlite_env, ctx_factory):
+    from db.queries import QueueSort
+
+    panel, ids = _panel_with_cases(qtbot, sqlite_env, ctx_factory)
+    model, table = panel.model, panel.table
+    model.set_sort(QueueSort("number", True))  # newest first: new cases go on top
+    qtbot.waitUntil(lambda: model.case_id_at(0) == max(ids), timeout=10_000)
+    bar = table.verticalScrollBar()
+    bar.setValue(20)
+    top_case = model.case_id_at(table.rowAt(0))
+    assert panel.select_case(model.case_id_at(25))
+    selected = panel.current_case_id
+    new = [report(sqlite_env, description=f"新上报 {i}").case_id for i in range(3)]
+    _reload(qtbot, model, lambda: model.apply_changes(set(new)))
+    assert model.case_ids()[:3] == sorted(new, reverse=True)
+    assert model.case_id_at(table.rowAt(0)) == top_case and bar.value() == 23
+    assert panel.current_case_id == selected
+    assert model.case_id_at(table.currentIndex().row()) == selected
+    # At the head of the list the view stays at the head: the newest case comes into view.
+    bar.setValue(0)
+    newest = report(sqlite_env, description="最新上报").case_id
+    _reload(qtbot, model, lambda: model.apply_changes({newest}))
+    assert bar.value() == 0 and model.case_id_at(table.rowAt(0)) == newest

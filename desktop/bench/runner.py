@@ -1,0 +1,254 @@
+"""``cityops bench [--db URL] [--quick] [--json FILE]``: every section, one table, one JSON.
+
+This module imports no Qt: the command runs on a machine without a display. Sections that
+need the window run in ``python -m desktop.bench SECTION`` child processes, offscreen
+(``QT_QPA_PLATFORM=offscreen``), one process per section so that each starts clean and its
+memory figures are its own.
+
+Databases: the one named by ``--db`` is never opened. Every section works on a scratch copy
+beside it (same engine, same server): the benchmark city (:mod:`db.bench_city`: a million cases
+with 20,000 open; ``--quick``: 20,000 with 2,000 open), cached between runs and copied for each
+use; the demo database for start-up (100,000 cases; ``--quick``: 10,000); a fresh scratch
+database for the workflow figures.
+
+Sections (``--only`` picks some): ``workflow`` (throughput of the closed loop, :mod:`db.bench`),
+``screen`` (1, event to screen), ``queue`` (2, the queue at a million), ``map`` (3, the map
+under load), ``startup`` (4), ``shift`` (5, a compressed shift), ``ingest`` (6).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from db.bench_city import FULL_CITY, QUICK_CITY, CitySpec, bench_city
+from db.bench_report import Figure, format_table, machine
+
+SECTIONS = ("workflow", "screen", "queue", "map", "startup", "shift", "ingest")
+SECTION_TIMEOUT_S = 1800
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+def _demo_spec(quick: bool) -> CitySpec:
+    n = 10_000 if quick else 100_000
+    return CitySpec(cases=n, open_cases=0, demo_cases=n)
+
+
+def _env(scratch: Path) -> dict:
+    """The environment of a Qt child: offscreen, and its caches and settings in ``scratch``
+    (the map page, QSettings), never the user's."""
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    root = hasattr(os, "geteuid") and os.geteuid() == 0  # Chromium's sandbox refuses root
+    flags = "--disable-gpu" + (" --no-sandbox" if root else "")
+    env.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", flags)
+    for name in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        folder = scratch / name.lower()
+        folder.mkdir(parents=True, exist_ok=True)
+        env[name] = str(folder)
+    env["CITYOPS_DB"] = ""
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _qt_section(name: str, url: str, quick: bool, scratch: Path, *,
+                spawned: bool = False) -> dict:
+    """Run one Qt section in its own process; return its JSON (figures, detail)."""
+    out = scratch / f"{name}-{time.monotonic_ns()}.json"
+    cmd = [sys.executable, "-m", "desktop.bench", name, "--db", url, "--out", str(out)]
+    if quick:
+        cmd.append("--quick")
+    env = _env(scratch)
+    if spawned:
+        cmd += ["--spawned-ns", str(time.monotonic_ns())]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=str(REPO))
+    try:
+        stdout, stderr = proc.communicate(timeout=SECTION_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
+        raise RuntimeError(f"{name}: no result after {SECTION_TIMEOUT_S} s") from None
+    for line in stdout.splitlines():
+        if line.startswith("  "):  # the section's own progress lines
+            print(line, flush=True)
+    if proc.returncode != 0 or not out.exists():
+        tail = "\n".join(line for line in stderr.splitlines()
+                         if "dbus" not in line and "zygote" not in line)[-3000:]
+        raise RuntimeError(f"{name} failed (exit {proc.returncode}):\n{tail}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def evict(paths: list[Path]) -> int:
+    """Ask the kernel to drop these files (and everything under these folders) from the page
+    cache, so the next start reads them from disk: a cold start without root. Pages that a
+    running process has mapped (another Qt application's libraries) stay. Returns the files
+    touched."""
+    count = 0
+    for root in paths:
+        files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+        for path in files:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                count += 1
+            except (OSError, AttributeError):
+                pass
+            finally:
+                os.close(fd)
+    return count
+
+
+def _startup(url: str, quick: bool, scratch: Path, database_file: Path | None) -> tuple[list, dict]:
+    from importlib.util import find_spec
+
+    from db.bench_report import summary
+
+    libs = [REPO / "desktop", REPO / "db", REPO / "resources"]
+    for package in ("PySide6", "shiboken6"):  # located, not imported: no Qt in this process
+        spec = find_spec(package)
+        libs += [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+    evicted = evict(libs + ([database_file] if database_file else []))
+    cold = _qt_section("startup", url, quick, scratch / "cold", spawned=True)["detail"]
+    warm_runs = [_qt_section("startup", url, quick, scratch / "warm", spawned=True)["detail"]
+                 for _ in range(1 if quick else 3)]
+    blank_runs = [_qt_section("blank", url, quick, scratch / "blank", spawned=True)["detail"]
+                  for _ in range(1 if quick else 3)]
+    warm = summary([r["usable_ms"] for r in warm_runs])["p50"]
+    blank = summary([r["usable_ms"] for r in blank_runs])["p50"]
+    figures = [
+        Figure("4 start-up", "cold start to a usable window", round(cold["usable_ms"], 1), "ms",
+               baseline=round(blank, 1), baseline_label="an empty QtWebEngine window (warm)"),
+        Figure("4 start-up", "warm start to a usable window (median)", round(warm, 1), "ms",
+               baseline=round(blank, 1), baseline_label="an empty QtWebEngine window (warm)"),
+    ]
+    return figures, {"cold": cold, "warm": warm_runs, "blank": blank_runs,
+                     "files_evicted": evicted,
+                     "note": "cold: page cache emptied of the database file and the Qt "
+                             "libraries (posix_fadvise); a PostgreSQL server's own cache stays"}
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return Path(parsed.database)
+    return None
+
+
+def run_bench(url: str, *, quick: bool = False, json_path: str | None = None,
+              only: list[str] | None = None, cache: bool = True) -> int:
+    """Run the sections; print the table; write the JSON. Returns the exit code (1 when a
+    section failed: the others still ran and are reported)."""
+    chosen = [s for s in SECTIONS if not only or s in only]
+    engine = make_url(url).get_backend_name()
+    spec = QUICK_CITY if quick else FULL_CITY
+    started = time.perf_counter()
+    info = machine()
+    print(f"cityops bench on {engine} ({'quick' if quick else 'full'}): {', '.join(chosen)}")
+    print(f"machine: {info['cpu']}, {info['cpus']} CPUs, {info.get('memory_gb')} GB, "
+          f"{info['platform']}, load {info.get('load_average')}", flush=True)
+    figures: list[Figure] = []
+    sections: dict[str, dict] = {}
+
+    def record(name: str, fn) -> None:
+        t0 = time.perf_counter()
+        print(f"— {name} …", flush=True)
+        try:
+            figs, detail = fn()
+            figures.extend(figs)
+            sections[name] = {"seconds": round(time.perf_counter() - t0, 1), "detail": detail}
+        except Exception as exc:  # reported; the other sections still run
+            sections[name] = {"seconds": round(time.perf_counter() - t0, 1), "error": str(exc)}
+            print(f"  {name} FAILED: {exc}", flush=True)
+
+    def from_json(result: dict) -> tuple[list[Figure], dict]:
+        return [Figure.from_dict(f) for f in result["figures"]], result["detail"]
+
+    with tempfile.TemporaryDirectory(prefix="cityops-bench-") as tmp:
+        scratch = Path(tmp)
+        if "workflow" in chosen:
+            record("workflow", lambda: _workflow(url, quick))
+        city_sections = [s for s in ("queue", "map", "screen") if s in chosen]
+        if city_sections:
+            try:
+                with bench_city(url, spec, cache=cache, progress=_say) as city:
+                    for name in city_sections:
+                        record(name, lambda n=name: from_json(
+                            _qt_section(n, city.url, quick, scratch)))
+            except Exception as exc:
+                for name in city_sections:
+                    sections.setdefault(name, {"error": f"benchmark city: {exc}"})
+                print(f"  benchmark city FAILED: {exc}", flush=True)
+        if "startup" in chosen:
+            try:
+                with bench_city(url, _demo_spec(quick), cache=cache, progress=_say) as demo:
+                    record("startup", lambda: _startup(demo.url, quick, scratch,
+                                                       _sqlite_file(demo.url)))
+            except Exception as exc:
+                sections.setdefault("startup", {"error": f"demo database: {exc}"})
+                print(f"  demo database FAILED: {exc}", flush=True)
+        for name in ("shift", "ingest"):
+            if name not in chosen:
+                continue
+            try:
+                with bench_city(url, spec, cache=cache, progress=_say) as city:
+                    if name == "shift":
+                        record(name, lambda: from_json(_qt_section(name, city.url, quick, scratch)))
+                    else:
+                        from db.bench_ingest import measure
+
+                        record(name, lambda: measure(city, seconds=4 if quick else 30))
+            except Exception as exc:
+                sections.setdefault(name, {"error": f"benchmark city: {exc}"})
+                print(f"  benchmark city FAILED: {exc}", flush=True)
+
+    order = {s: i for i, s in enumerate(("workflow", "1", "2", "3", "4", "5", "6"))}
+    figures.sort(key=lambda f: order.get(f.section.split()[0], 99))
+    wall = time.perf_counter() - started
+    print()
+    print(format_table(figures))
+    failed = [name for name, s in sections.items() if "error" in s]
+    print(f"\n{len(figures)} figures in {wall:.0f} s on {engine}"
+          + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+    print("ratio = value / baseline (times: how many times faster or slower than the baseline)")
+    if json_path:
+        safe_url = make_url(url).render_as_string(hide_password=True)
+        Path(json_path).write_text(json.dumps({
+            "engine": engine, "quick": quick, "database": safe_url, "machine": info,
+            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "wall_seconds": round(wall, 1), "sections": sections,
+            "figures": [f.to_dict() for f in figures]}, indent=2, ensure_ascii=False, default=str),
+            encoding="utf-8")
+    return 1 if failed else 0
+
+
+def _say(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+def _workflow(url: str, quick: bool) -> tuple[list[Figure], dict]:
+    from db.bench import measure
+    from db.scratch import scratch_database
+
+    with scratch_database(url) as database:
+        result = measure(database, 100 if quick else 1000)
+    figures = [
+        Figure("workflow", "closed-loop steps per s", result["steps_per_s"], "/s",
+               baseline=result["baseline_bare_update_per_s"],
+               baseline_label="bare UPDATE case SET state, version (no checks, no record)",
+               better="higher"),
+    ]
+    return figures, result
+
+
+__all__ = ["SECTIONS", "evict", "run_bench"]
