@@ -12,6 +12,7 @@ Critical alerts that nobody has acknowledged *blink* (the panel flips :attr:`bli
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import enum
 import html
@@ -72,6 +73,8 @@ class AlertModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[AlertRow] = []
+        self._keys: list[tuple] = []  # sort_key of each row: placing a row is a bisect
+        self._ids: list[int] = []  # id of each row: finding one is a C-speed list.index
         self.removing: int | None = None  # the alert id being removed, while Qt is told
         self.blink_phase = False
         self._bold = QFont()
@@ -86,10 +89,10 @@ class AlertModel(QAbstractTableModel):
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def row_of(self, alert_id: int) -> int:
-        for i, r in enumerate(self._rows):
-            if r.id == alert_id:
-                return i
-        return -1
+        try:
+            return self._ids.index(alert_id)
+        except ValueError:
+            return -1
 
     def set_alerts(self, rows: Iterable[AlertRow]) -> None:
         held = {r.id: r for r in self._rows}
@@ -97,6 +100,8 @@ class AlertModel(QAbstractTableModel):
                  for r in rows]
         self.beginResetModel()
         self._rows = sorted((r for r in fresh if r.state != "cleared"), key=sort_key)
+        self._keys = [sort_key(r) for r in self._rows]
+        self._ids = [r.id for r in self._rows]
         self.endResetModel()
 
     def merge(self, rows: Iterable[AlertRow], gone: Iterable[int] = ()) -> list[AlertRow]:
@@ -120,17 +125,23 @@ class AlertModel(QAbstractTableModel):
 
     def _place(self, at: int, r: AlertRow) -> None:
         """Update row ``at`` with ``r``, moving it if its place in the order changed."""
-        key = sort_key(r)
-        rest = self._rows[:at] + self._rows[at + 1:]
-        to = next((i for i, x in enumerate(rest) if sort_key(x) > key), len(rest))
+        key, old = sort_key(r), self._keys[at]
+        # Where it goes among the *other* rows (keys are unique: they end with the id).
+        if key < old:
+            to = bisect.bisect_right(self._keys, key, 0, at)
+        else:
+            to = bisect.bisect_right(self._keys, key, at + 1) - 1
         if to != at:
             # Qt's destination is a row of the list *before* the move.
             self.beginMoveRows(QModelIndex(), at, at, QModelIndex(), to if to < at else to + 1)
-            del self._rows[at]
+            for column in (self._rows, self._keys, self._ids):
+                del column[at]
             self._rows.insert(to, r)
+            self._keys.insert(to, key)
+            self._ids.insert(to, r.id)
             self.endMoveRows()
         else:
-            self._rows[at] = r
+            self._rows[at], self._keys[at] = r, key
         self.dataChanged.emit(self.index(to, 0), self.index(to, len(Col) - 1))
 
     def _remove(self, at: int) -> None:
@@ -138,15 +149,18 @@ class AlertModel(QAbstractTableModel):
             return
         self.removing = self._rows[at].id
         self.beginRemoveRows(QModelIndex(), at, at)
-        del self._rows[at]
+        for column in (self._rows, self._keys, self._ids):
+            del column[at]
         self.endRemoveRows()
         self.removing = None
 
     def _insert(self, r: AlertRow) -> None:
         key = sort_key(r)
-        at = next((i for i, x in enumerate(self._rows) if sort_key(x) > key), len(self._rows))
+        at = bisect.bisect_right(self._keys, key)
         self.beginInsertRows(QModelIndex(), at, at)
         self._rows.insert(at, r)
+        self._keys.insert(at, key)
+        self._ids.insert(at, r.id)
         self.endInsertRows()
 
     def attention_count(self) -> int:
