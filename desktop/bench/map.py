@@ -35,21 +35,12 @@ from db.models import City
 
 from ..live import LiveFeed
 from ..map_page import build_map, build_map_page
-from ..map_view import MapView, case_marker, case_status, point_marker
+from ..main_window import case_markers, map_layers
+from ..map_view import MapView, point_marker
 from ..tasks import TaskRunner
 from .harness import JS_TIMING, gui_busy_ns, js, make_app, map_idle, must, pump, say, wait_js
 
 SECTION = "3 map under load"
-
-
-def case_markers(points, calendar) -> list[tuple]:
-    """As ``desktop.main_window.case_markers``: (point, marker, status) at this moment."""
-    now = dt.datetime.now(dt.timezone.utc)
-    out = []
-    for p in points:
-        status = case_status(calendar, now, p)
-        out.append((p, case_marker(p, status), status))
-    return out
 
 
 class MapDriver(QObject):
@@ -66,23 +57,7 @@ class MapDriver(QObject):
     def load_layers(self) -> None:
         database, city_id, calendar = self.database, self.city_id, self.calendar
 
-        def fetch():
-            started = dt.datetime.now(dt.timezone.utc)
-            with database.read() as s:
-                cases = map_data.case_points(s, city_id)
-                others = {
-                    "staff": map_data.staff_points(s, city_id),
-                    "cameras": map_data.camera_points(s, city_id),
-                    "sensors": map_data.sensor_points(s, city_id),
-                    "black_spots": map_data.black_spot_points(s, city_id),
-                }
-            marked = case_markers(cases, calendar)
-            batch = {"cases": {"reset": True, "upsert": [m for _, m, _ in marked]}}
-            for name, points in others.items():
-                batch[name] = {"reset": True, "upsert": [point_marker(p) for p in points]}
-            return started, marked, batch
-
-        self.reads.run(fetch, self._apply_layers)
+        self.reads.run(lambda: map_layers(database, city_id, calendar), self._apply_layers)
 
     def _apply_layers(self, fetched) -> None:
         started, marked, batch = fetched
