@@ -447,8 +447,8 @@ class MapView(QWidget):
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        if not self._ready:
-            return
+        if not self._ready or not shiboken6.isValid(self.page):
+            return  # not loaded yet, or the window closed while a batch waited for its turn
         if self._scripts:
             text, last = self._scripts.pop(0)
             self._send(text, last)
