@@ -51,16 +51,20 @@ def report_cases(database: Database, count: int, rate: float, seed: int = 6) -> 
     period = 1.0 / rate
     start = time.monotonic()
     for i in range(count):
-        due = start + i * period
-        wait = due - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+        _sleep_until(start + i * period)
         lat, lon = rng.choice(towns)
         result = report_case(database, actor, source="hotline_12345",
                              lat=lat + rng.uniform(-0.004, 0.004),
                              lon=lon + rng.uniform(-0.004, 0.004),
                              description=f"基准测试：市民来电反映路面垃圾 {i}")
         say("case", result.case_id, time.monotonic_ns())
+
+
+def _sleep_until(due: float) -> None:
+    """Keep a fixed pace: wait for ``due`` (a ``time.monotonic`` value) unless already late."""
+    wait = due - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
 
 
 def move_staff(database: Database, hz: float, seconds: float, seed: int = 7) -> None:
@@ -79,10 +83,7 @@ def move_staff(database: Database, hz: float, seconds: float, seed: int = 7) -> 
     ticks = max(1, round(seconds * hz))
     start = time.monotonic()
     for n in range(ticks):
-        due = start + n * period
-        wait = due - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+        _sleep_until(start + n * period)
         now = dt.datetime.now(dt.timezone.utc)
         rows = []
         for sid, pos in where.items():
