@@ -1,17 +1,17 @@
 #!/usr/bin/env python
 # Usage: .venv/bin/python scripts/bench-sensor-series.py sqlite:////tmp/x.sqlite3 postgresql://postgres@127.0.0.1/test
 # (scratch databases are made beside the ones named and removed afterwards)
-"""Measure db.alerts.sensor_series: 24 h (8,640 readings) and 1,000,000 rows, both engines.
+"""Measure db.alerts.lifecycle.sensor_series: 24 h (8,640 readings) and 1,000,000 rows, both engines.
 
 Baselines in the same run: the same rows as ORM objects, and as a Core select of (at, value)
 with UTCDateTime conversion per row. Median of 5 runs each, warm cache, after one warm-up.
 """
 import datetime as dt, json, statistics, sys, time
 from sqlalchemy import select, text
-from db.scratch import scratch_database
+from db.core.scratch import scratch_database
 from db.models import Sensor, SensorReading, Town
-from db.reference import ensure_reference_data
-from db import alerts
+from db.reference.city import ensure_reference_data
+from db.alerts import lifecycle as alerts
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 1, 1, tzinfo=UTC)

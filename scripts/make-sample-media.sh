@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the sample camera clips that the local stream server (desktop/stream_server.py) loops
+# Makes the sample camera clips that the local stream server (desktop/demo/stream_server.py) loops
 # and the video tests play: a few short, real H.264 clips rendered by Debian's ffmpeg from its
 # built-in test sources, nothing downloaded. Each clip is 12 s, 640x360, 25 fps, a keyframe every
 # second (a reconnecting player gets a picture within a second), no B-frames, no audio (a video

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from db import workflow as wf
+from db.cases import workflow as wf
 from db.models import CaseClass, Department
-from db.roles import Role
-from db.workflow import State, Step
+from db.auth.roles import Role
+from db.cases.workflow import State, Step
 
 CENTRE = (23.02, 113.75)  # 东莞 city centre, inside the outline
 

@@ -28,7 +28,7 @@ def test_no_db_module_names_qt_in_an_import():
 
 def test_every_db_module_imports_with_qt_blocked():
     modules = sorted(m.name for m in pkgutil.walk_packages([str(DB_DIR)], "db."))
-    assert "db.workflow" in modules and "db.feed" in modules
+    assert "db.cases.workflow" in modules and "db.core.feed" in modules
     code = f"""
 import importlib, importlib.abc, sys
 class Block(importlib.abc.MetaPathFinder):

@@ -1,4 +1,4 @@
-"""Alembic environment: uses the engine handed over by :mod:`db.migrate` when there is one."""
+"""Alembic environment: uses the engine handed over by :mod:`db.core.migrate` when there is one."""
 from __future__ import annotations
 
 from alembic import context
@@ -23,7 +23,7 @@ def _run(connection) -> None:
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
-    if connection is not None:  # db.migrate holds the lock on this connection
+    if connection is not None:  # db.core.migrate holds the lock on this connection
         _run(connection)
         return
     engine = config.attributes.get("engine")

@@ -1,11 +1,11 @@
 """Every table of CityOps. Import from here: ``from db.models import Case``."""
-from .base import Base, BigId, UTCDateTime, utcnow
-from .cases import AuditLog, Case, CaseClass, CaseHistory
-from .devices import Alert, Camera, Sensor, SensorReading
-from .people import Department, Staff, StaffPosition, StaffTrack, UserAccount
-from .places import City, Grid, GridMember, Town, Village
-from .spots import BlackSpot, Inspection, InspectionFinding
-from .system import AppSetting, CalendarDay, ChangeLog
+from db.models.base import Base, BigId, UTCDateTime, utcnow
+from db.models.cases import AuditLog, Case, CaseClass, CaseHistory
+from db.models.devices import Alert, Camera, Sensor, SensorReading
+from db.models.people import Department, Staff, StaffPosition, StaffTrack, UserAccount
+from db.models.places import City, Grid, GridMember, Town, Village
+from db.models.spots import BlackSpot, Inspection, InspectionFinding
+from db.models.system import AppSetting, CalendarDay, ChangeLog
 
 __all__ = [
     "Alert", "AppSetting", "AuditLog", "Base", "BigId", "BlackSpot", "CalendarDay", "Camera",

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import BigId, Base, UTCDateTime, utcnow
+from db.models.base import BigId, Base, UTCDateTime, utcnow
 
 
 class CaseClass(Base):
@@ -65,8 +65,8 @@ class Case(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)  # 案件编号
     city_id: Mapped[int] = mapped_column(ForeignKey("city.id"))
-    source: Mapped[str] = mapped_column(String(16))  # db.workflow.Source value
-    state: Mapped[str] = mapped_column(String(20))  # db.workflow.State value
+    source: Mapped[str] = mapped_column(String(16))  # db.cases.workflow.Source value
+    state: Mapped[str] = mapped_column(String(20))  # db.cases.workflow.State value
     urgency: Mapped[str] = mapped_column(String(10), default="normal")  # normal/urgent/emergency
     class_id: Mapped[int | None] = mapped_column(ForeignKey("case_class.id"), index=True)
     lat: Mapped[float] = mapped_column(Float)

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import BigId, Base, UTCDateTime, utcnow
+from db.models.base import BigId, Base, UTCDateTime, utcnow
 
 
 class Camera(Base):
@@ -61,7 +61,7 @@ class Alert(Base):
 
     At most one *uncleared* alert exists per key (a partial unique index); a repeat raises
     ``repeat_count`` instead of adding a row, and a re-alarm soon after clearing reopens the
-    cleared row (``reopen_count``). The rules live in :mod:`db.alerts`.
+    cleared row (``reopen_count``). The rules live in :mod:`db.alerts.lifecycle`.
     """
 
     __tablename__ = "alert"
@@ -76,7 +76,7 @@ class Alert(Base):
             postgresql_where=text("state <> 'cleared'"),
         ),
         Index("ix_alert_state_severity", "state", "severity", "last_at"),
-        # A re-alarm looks for the key's latest cleared row (flapping damping in db.alerts).
+        # A re-alarm looks for the key's latest cleared row (flapping damping in db.alerts.lifecycle).
         Index("ix_alert_dedup_key_cleared_at", "dedup_key", "cleared_at"),
         {"sqlite_autoincrement": True},
     )

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import BigId, Base, UTCDateTime, utcnow
+from db.models.base import BigId, Base, UTCDateTime, utcnow
 
 
 class Department(Base):
@@ -49,7 +49,7 @@ class UserAccount(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(40))
-    role: Mapped[str] = mapped_column(String(24))  # db.roles.Role value
+    role: Mapped[str] = mapped_column(String(24))  # db.auth.roles.Role value
     password_hash: Mapped[str] = mapped_column(String(200))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)

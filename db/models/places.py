@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base
+from db.models.base import Base
 
 if TYPE_CHECKING:
-    from .people import Staff
+    from db.models.people import Staff
 
 
 class City(Base):

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, UTCDateTime
+from db.models.base import Base, UTCDateTime
 
 
 class BlackSpot(Base):

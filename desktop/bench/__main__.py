@@ -22,19 +22,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spawned-ns", type=int, default=0,
                         help="startup: time.monotonic_ns() just before this process was started")
     args = parser.parse_args(argv)
-    from . import harness  # sets the Qt environment up before anything imports Qt
+    from desktop.bench import harness  # sets the Qt environment up before anything imports Qt
 
     try:
         if args.section == "queue":
-            from .queue import run
+            from desktop.bench.queue import run
         elif args.section == "map":
-            from .map import run
+            from desktop.bench.map import run
         elif args.section == "screen":
-            from .screen import run
+            from desktop.bench.screen import run
         elif args.section == "shift":
-            from .shift import run
+            from desktop.bench.shift import run
         else:
-            from . import startup
+            from desktop.bench import startup
 
             figures, detail = startup.probe(args.db, args.section, args.spawned_ns)
             harness.write_result(args.out, figures, detail)

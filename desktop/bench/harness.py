@@ -82,7 +82,7 @@ def make_app() -> QApplication:
     _app = QApplication(["cityops-bench"])
     _app.setApplicationName("CityOpsBench")
     _app.setOrganizationName("CityOpsBench")
-    from .. import i18n, theme
+    from desktop.core import i18n, theme
 
     i18n.install(_app, i18n.DEFAULT_LANGUAGE)
     theme.apply_theme(_app, 1.0)
@@ -133,7 +133,7 @@ def must(cond: Callable[[], bool], what: str, timeout: float = 120.0, poll_ms: i
 
 
 def js(view, expression: str, timeout: float = 30.0):
-    """The JSON value of a JavaScript expression on a :class:`~desktop.map_view.MapView`."""
+    """The JSON value of a JavaScript expression on a :class:`~desktop.map.view.MapView`."""
     box: list = []
     view.eval_json(expression, box.append)
     must(lambda: bool(box), f"the page to answer {expression[:60]!r}", timeout)
@@ -244,9 +244,9 @@ JS_TIMING = """(function () {
 def bench_context(url: str):
     """The scratch database opened as the window opens it, signed in as the demo duty
     officer (the benchmark's databases are demo cities): ``(database, ctx)``."""
-    from db.accounts import demo_account
+    from db.auth.accounts import demo_account
 
-    from ..startup import make_context, open_and_prepare
+    from desktop.app.startup import make_context, open_and_prepare
 
     database, city_id = open_and_prepare(url)
     account = demo_account(database)

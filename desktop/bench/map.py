@@ -3,7 +3,7 @@ second (another process moves them: one transaction a second, through the change
 
 The map is fed exactly as the window feeds it (:class:`MapDriver` repeats
 ``MainWindow._load_map_layers`` / ``_refresh_staff``: the reads on the worker thread, the batch
-to :class:`~desktop.map_view.MapView`), alone in this process, so that the GUI thread's busy
+to :class:`~desktop.map.view.MapView`), alone in this process, so that the GUI thread's busy
 time (its CPU time, :func:`~desktop.bench.harness.gui_busy_ns`) is the map's.
 
 Figures: page load; every marker on screen; JavaScript per tick (``applyBatch`` plus the canvas
@@ -27,18 +27,28 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from sqlalchemy import select
 
-from db import map_data
-from db.bench_report import Figure, summary
-from db.calendar_data import load_calendar
-from db.engine import open_database
+from db.geo import map_data
+from db.bench.report import Figure, summary
+from db.worktime.calendar_data import load_calendar
+from db.core.engine import open_database
 from db.models import City
 
-from ..live import LiveFeed
-from ..map_page import build_map, build_map_page
-from ..main_window import case_markers, map_layers
-from ..map_view import MapView, point_marker
-from ..tasks import TaskRunner
-from .harness import JS_TIMING, gui_busy_ns, js, make_app, map_idle, must, pump, say, wait_js
+from desktop.core.live import LiveFeed
+from desktop.map.page import build_map, build_map_page
+from desktop.window.main_window import case_markers, map_layers
+from desktop.map.view import MapView, point_marker
+from desktop.core.tasks import TaskRunner
+from desktop.bench.harness import (
+    JS_TIMING,
+    gui_busy_ns,
+    js,
+    make_app,
+    map_idle,
+    must,
+    pump,
+    say,
+    wait_js,
+)
 
 SECTION = "3 map under load"
 
@@ -263,7 +273,7 @@ def _full_reload(driver: MapDriver, view: MapView) -> tuple[float, float]:
     the GUI thread), until the page has applied it."""
     import json
 
-    from ..map_view import _PendingLayer
+    from desktop.map.view import _PendingLayer
 
     box: list = []
     database, city_id, calendar = driver.database, driver.city_id, driver.calendar
@@ -304,7 +314,7 @@ def _full_reload(driver: MapDriver, view: MapView) -> tuple[float, float]:
 def _ticks(url: str, seconds: int, driver: MapDriver, view: MapView) -> list[float]:
     """Move the staff once a second for ``seconds``; the GUI thread's CPU ms for each tick
     (between one tick's commit and the next; the last runs until the page is done)."""
-    mover = subprocess.Popen([sys.executable, "-m", "db.bench_traffic", "staff", "--db", url,
+    mover = subprocess.Popen([sys.executable, "-m", "db.bench.traffic", "staff", "--db", url,
                               "--hz", "1", "--seconds", str(seconds)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ticks_seen = _Ticks()

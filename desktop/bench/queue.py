@@ -1,11 +1,11 @@
 """Section 2, the queue at a million cases: first paint, sort by deadline, filter by town and
 state, frames while scrolling, memory, and a live change placed into the list.
 
-The queue panel is the window's own (:class:`~desktop.queue_panel.QueuePanel`), shown offscreen.
+The queue panel is the window's own (:class:`~desktop.queue.panel.QueuePanel`), shown offscreen.
 "Painted" means the rows in view hold their data and the view has been painted with them (a
 synchronous repaint after the last row arrived).
 
-Baselines, measured in the same run: the eager table (:func:`db.bench_queue.eager_rows`: the
+Baselines, measured in the same run: the eager table (:func:`db.bench.queue.eager_rows`: the
 same query with every column, every row kept) for paint, sort, filter and memory; scrolling
 over a model that holds every row in memory for the frame time; asking for the whole id list
 again (what the queue did before) for a live change.
@@ -19,16 +19,16 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Slot
 from PySide6.QtWidgets import QHeaderView, QTableView
 from sqlalchemy import func, select
 
-from db import workflow as wf
-from db.bench_queue import eager_rows
-from db.bench_report import Figure, summary
+from db.cases import workflow as wf
+from db.bench.queue import eager_rows
+from db.bench.report import Figure, summary
 from db.models import Case, Town
-from db.queries import QueueFilter, QueueSort
-from db.roles import Role
+from db.cases.queries import QueueFilter, QueueSort
+from db.auth.roles import Role
 
-from ..queue_model import Col
-from ..queue_panel import ALL, QueuePanel
-from .harness import bench_context, make_app, must, pump, say, self_rss_mb
+from desktop.queue.model import Col
+from desktop.queue.panel import ALL, QueuePanel
+from desktop.bench.harness import bench_context, make_app, must, pump, say, self_rss_mb
 
 SECTION = "2 queue"
 

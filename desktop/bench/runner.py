@@ -6,12 +6,12 @@ need the window run in ``python -m desktop.bench SECTION`` child processes, offs
 memory figures are its own.
 
 Databases: the one named by ``--db`` is never opened. Every section works on a scratch copy
-beside it (same engine, same server): the benchmark city (:mod:`db.bench_city`: a million cases
+beside it (same engine, same server): the benchmark city (:mod:`db.bench.city`: a million cases
 with 20,000 open; ``--quick``: 20,000 with 2,000 open), cached between runs and copied for each
 use; the demo database for start-up (100,000 cases; ``--quick``: 10,000); a fresh scratch
 database for the workflow figures.
 
-Sections (``--only`` picks some): ``workflow`` (throughput of the closed loop, :mod:`db.bench`),
+Sections (``--only`` picks some): ``workflow`` (throughput of the closed loop, :mod:`db.bench.workflow`),
 ``screen`` (1, event to screen), ``queue`` (2, the queue at a million), ``map`` (3, the map
 under load), ``startup`` (4), ``shift`` (5, a compressed shift), ``ingest`` (6).
 """
@@ -28,8 +28,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from db.bench_city import FULL_CITY, QUICK_CITY, CitySpec, bench_city
-from db.bench_report import Figure, format_table, machine
+from db.bench.city import FULL_CITY, QUICK_CITY, CitySpec, bench_city
+from db.bench.report import Figure, format_table, machine
 
 SECTIONS = ("workflow", "screen", "queue", "map", "startup", "shift", "ingest")
 SECTION_TIMEOUT_S = 1800
@@ -112,7 +112,7 @@ def evict(paths: list[Path]) -> int:
 def _startup(url: str, quick: bool, scratch: Path, database_file: Path | None) -> tuple[list, dict]:
     from importlib.util import find_spec
 
-    from db.bench_report import summary
+    from db.bench.report import summary
 
     libs = [REPO / "desktop", REPO / "db", REPO / "resources"]
     for package in ("PySide6", "shiboken6"):  # located, not imported: no Qt in this process
@@ -205,7 +205,7 @@ def run_bench(url: str, *, quick: bool = False, json_path: str | None = None,
                     if name == "shift":
                         record(name, lambda: from_json(_qt_section(name, city.url, quick, scratch)))
                     else:
-                        from db.bench_ingest import measure
+                        from db.bench.ingest import measure
 
                         record(name, lambda: measure(city, seconds=4 if quick else 30))
             except Exception as exc:
@@ -237,8 +237,8 @@ def _say(message: str) -> None:
 
 
 def _workflow(url: str, quick: bool) -> tuple[list[Figure], dict]:
-    from db.bench import measure
-    from db.scratch import scratch_database
+    from db.bench.workflow import measure
+    from db.core.scratch import scratch_database
 
     with scratch_database(url) as database:
         result = measure(database, 100 if quick else 1000)

@@ -2,8 +2,8 @@
 its row in the queue model *and* its marker on the map, the marker confirmed by the page's
 JavaScript (``cityops.hasCase``).
 
-The window is the real one (:class:`~desktop.main_window.MainWindow` with its
-:class:`~desktop.live.LiveFeed`). The writer is ``python -m db.bench_traffic report``: after each
+The window is the real one (:class:`~desktop.window.main_window.MainWindow` with its
+:class:`~desktop.core.live.LiveFeed`). The writer is ``python -m db.bench.traffic report``: after each
 commit it prints the case id and ``time.monotonic_ns()``, a clock every process of the machine
 shares. The queue side is stamped when the model has the row (checked on each of its layout,
 insert and load signals); the map side when the answer of the page's ``cityops.hasCase`` for the
@@ -24,10 +24,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from db.bench_report import Figure, summary
+from db.bench.report import Figure, summary
 
-from ..live import LiveFeed
-from .harness import bench_context, make_app, map_idle, must, pump, say
+from desktop.core.live import LiveFeed
+from desktop.bench.harness import bench_context, make_app, map_idle, must, pump, say
 
 SECTION = "1 event to screen"
 POLL_S = 5.0
@@ -125,7 +125,7 @@ class Watch(QObject):
 
 
 def _writer(url: str, count: int, rate: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "db.bench_traffic", "report", "--db", url,
+    return subprocess.Popen([sys.executable, "-m", "db.bench.traffic", "report", "--db", url,
                              "--count", str(count), "--rate", str(rate)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
 
@@ -145,13 +145,13 @@ def _phase(watch: Watch, url: str, count: int, rate: float, settle: float) -> di
 
 
 def must_soft(cond, timeout: float) -> bool:
-    from .harness import wait_until
+    from desktop.bench.harness import wait_until
 
     return wait_until(cond, timeout, poll_ms=50)
 
 
 def run(url: str, quick: bool) -> tuple[list[Figure], dict]:
-    from ..main_window import MainWindow
+    from desktop.window.main_window import MainWindow
 
     app = make_app()
     database, ctx = bench_context(url)

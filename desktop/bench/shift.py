@@ -2,7 +2,7 @@
 tick and ticks back to back, into the real window; the memory of the application and its
 QtWebEngine processes as it goes.
 
-The simulator is ``python -m db.bench_traffic shift`` (the city simulator with a clock that
+The simulator is ``python -m db.bench.traffic shift`` (the city simulator with a clock that
 moves a minute per tick). Memory is sampled every few simulated minutes as PSS (shared pages
 divided among the processes sharing them) over this process and every process below it;
 growth per simulated hour is the least-squares slope after the first quarter of the shift.
@@ -24,13 +24,22 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 from sqlalchemy import func, select
 
-from db.bench_report import Figure, slope, summary
-from db.feed import latest_seq
+from db.bench.report import Figure, slope, summary
+from db.core.feed import latest_seq
 from db.models import ChangeLog
 
-from ..live import LiveFeed
-from .harness import (LagProbe, bench_context, gui_busy_ns, make_app, map_idle, memory_mb, must,
-                      pump, say)
+from desktop.core.live import LiveFeed
+from desktop.bench.harness import (
+    LagProbe,
+    bench_context,
+    gui_busy_ns,
+    make_app,
+    map_idle,
+    memory_mb,
+    must,
+    pump,
+    say,
+)
 
 SECTION = "5 compressed shift"
 STEP_S = 60  # simulated seconds per tick
@@ -59,7 +68,7 @@ class _Progress(QObject):
 
 
 def run(url: str, quick: bool) -> tuple[list[Figure], dict]:
-    from ..main_window import MainWindow
+    from desktop.window.main_window import MainWindow
 
     app = make_app()
     hours = 0.25 if quick else 4.0
@@ -88,7 +97,7 @@ def run(url: str, quick: bool) -> tuple[list[Figure], dict]:
 
     progress = _Progress(sample_every, (0.0, start_mem))
     samples = progress.samples
-    sim = subprocess.Popen([sys.executable, "-m", "db.bench_traffic", "shift", "--db", database.url,
+    sim = subprocess.Popen([sys.executable, "-m", "db.bench.traffic", "shift", "--db", database.url,
                             "--hours", str(hours), "--step", str(STEP_S), "--rate", "1",
                             "--scenario", "typhoon"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)

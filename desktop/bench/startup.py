@@ -1,7 +1,7 @@
 """Section 4, start-up: from starting the process to a usable window on the demo database.
 
 ``python -m desktop.bench startup`` is the probe: it starts the window the way ``cityops`` does
-(:func:`desktop.startup.start`: open and migrate, demo sign-in, the window, the feed) and
+(:func:`desktop.app.startup.start`: open and migrate, demo sign-in, the window, the feed) and
 stops the clock when the window is usable: shown, the queue's first rows painted with their
 data, and the map page up with every case on it (asked of the page). The clock starts in the
 runner just before it spawns the process (``--spawned-ns``), so interpreter start-up and
@@ -18,9 +18,9 @@ import time
 
 from PySide6.QtCore import QUrl
 
-from db.bench_report import Figure
+from db.bench.report import Figure
 
-from .harness import js, make_app, map_idle, must, pump, say
+from desktop.bench.harness import js, make_app, map_idle, must, pump, say
 
 SECTION = "4 start-up"
 
@@ -47,8 +47,8 @@ def probe(url: str, mode: str, spawned_ns: int) -> tuple[list[Figure], dict]:
         view.close()
         return [], {"usable_ms": ms, "imported_ms": imported_ms}
 
-    from ..queue_panel import QueuePanel  # noqa: F401 - counted: the window needs it anyway
-    from ..startup import start
+    from desktop.queue.panel import QueuePanel  # noqa: F401 - counted: the window needs it anyway
+    from desktop.app.startup import start
 
     kwargs = {"cameras": False} if "cameras" in inspect.signature(start).parameters else {}
     window = start(url, interactive=False, simulator=False, **kwargs)

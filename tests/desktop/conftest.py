@@ -1,6 +1,6 @@
 """Every test under tests/desktop needs Qt: mark them so the data-layer phase skips them.
 
-``make_ctx`` builds the :class:`~desktop.context.AppContext` a signed-in window shares, on any
+``make_ctx`` builds the :class:`~desktop.core.context.AppContext` a signed-in window shares, on any
 test database, for any role.
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Root in a container: Chromium's sandbox cannot start; there is no GPU either.
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
 
-from db.calendar_data import load_calendar  # noqa: E402
-from db.roles import Role  # noqa: E402
-from desktop.context import AppContext, SignedInUser  # noqa: E402
-from desktop.tasks import TaskRunner  # noqa: E402
+from db.worktime.calendar_data import load_calendar  # noqa: E402
+from db.auth.roles import Role  # noqa: E402
+from desktop.core.context import AppContext, SignedInUser  # noqa: E402
+from desktop.core.tasks import TaskRunner  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)

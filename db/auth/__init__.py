@@ -1,0 +1,1 @@
+"""Accounts, roles, passwords and masking of personal data."""

@@ -1,0 +1,1 @@
+"""The database side of ``cityops bench``."""

@@ -1,0 +1,1 @@
+"""Cases on the national closed loop: the workflow steps and the screens' reads."""

@@ -1,0 +1,816 @@
+"""The case closed loop as an explicit state machine.
+
+Every step is one function ``step(database, actor_id, case_id, seen_version, ...)``. In one
+transaction it loads the actor's account (the role comes from the database, never from the
+caller), checks that the step is allowed from the case's current state for that role, checks the
+step's data, then writes the case, one history row, one audit row and a change-feed row. If the
+case's version is not the one the actor saw, it raises :class:`~db.core.errors.ConflictError` naming
+who changed the case and when; nothing is written.
+
+The transition table :data:`TRANSITIONS` is the single source of truth: the UI asks
+:func:`allowed_steps` which buttons to show, and the steps enforce the same table.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import re
+import uuid
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from db.core import feed
+from db.worktime.clock import SHANGHAI, UNITS, CalendarError, WorkCalendar
+from db.core.engine import Database
+from db.core.errors import (
+    ConflictError,
+    DatabaseUnavailable,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from db.models import AuditLog, Case, CaseClass, CaseHistory, Department, Staff, UserAccount, utcnow
+from db.auth.roles import Role
+
+MAX_TEXT = 5000  # a description or opinion longer than this is refused, not cut
+MAX_EXTENSION = {"work_hours": 200, "work_days": 60, "minutes": 24 * 60}
+MAX_SHORT_TEXT = 200
+
+
+class State(enum.StrEnum):
+    PENDING_ACCEPT = "pending_accept"
+    PENDING_OPEN = "pending_open"
+    PENDING_DISPATCH = "pending_dispatch"
+    HANDLING = "handling"
+    EXTENSION_PENDING = "extension_pending"
+    PARKED = "parked"
+    PENDING_CHECK = "pending_check"
+    PENDING_CLOSE = "pending_close"
+    CLOSED = "closed"
+    VOID = "void"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS = {
+    State.PENDING_ACCEPT: "待受理",
+    State.PENDING_OPEN: "待立案",
+    State.PENDING_DISPATCH: "待派遣",
+    State.HANDLING: "处置中",
+    State.EXTENSION_PENDING: "延期待批",
+    State.PARKED: "挂账",
+    State.PENDING_CHECK: "待核查",
+    State.PENDING_CLOSE: "待结案",
+    State.CLOSED: "已结案",
+    State.VOID: "作废",
+}
+
+#: States in which the case is in a department's hands and its deadline clock exists.
+DISPATCHED_STATES = frozenset({State.HANDLING, State.EXTENSION_PENDING, State.PARKED,
+                               State.PENDING_CHECK, State.PENDING_CLOSE})
+FINAL_STATES = frozenset({State.CLOSED, State.VOID})
+
+
+class Source(enum.StrEnum):
+    HOTLINE_12345 = "hotline_12345"
+    TRANSFER_110 = "transfer_110"
+    TRANSFER_119 = "transfer_119"
+    INSPECTOR = "inspector"
+    VIDEO = "video"
+    SENSOR = "sensor"
+    LEADER = "leader"
+    ENTERPRISE = "enterprise"
+    WALK_IN = "walk_in"
+
+    @property
+    def label(self) -> str:
+        return SOURCE_LABELS[self]
+
+
+SOURCE_LABELS = {
+    Source.HOTLINE_12345: "12345热线",
+    Source.TRANSFER_110: "110转办",
+    Source.TRANSFER_119: "119转办",
+    Source.INSPECTOR: "监督员上报",
+    Source.VIDEO: "视频识别",
+    Source.SENSOR: "物联感知",
+    Source.LEADER: "领导交办",
+    Source.ENTERPRISE: "企业直通车",
+    Source.WALK_IN: "来访",
+}
+
+
+class Urgency(enum.StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+    @property
+    def label(self) -> str:
+        return {"normal": "一般", "urgent": "紧急", "emergency": "特急"}[self.value]
+
+
+class Step(enum.StrEnum):
+    ACCEPT = "accept"
+    OPEN = "open"
+    DISPATCH = "dispatch"
+    RETURN = "return"
+    FEEDBACK = "feedback"
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    REJECT_EXTENSION = "reject_extension"
+    PARK = "park"
+    UNPARK = "unpark"
+    VERIFY = "verify"
+    REWORK = "rework"
+    CLOSE = "close"
+    FIX_ON_SPOT = "fix_on_spot"
+    VOID = "void"
+
+    @property
+    def label(self) -> str:
+        return STEP_LABELS[self]
+
+
+STEP_LABELS = {
+    Step.ACCEPT: "受理", Step.OPEN: "立案", Step.DISPATCH: "派遣", Step.RETURN: "回退",
+    Step.FEEDBACK: "处置反馈", Step.REQUEST_EXTENSION: "申请延期", Step.APPROVE_EXTENSION: "批准延期",
+    Step.REJECT_EXTENSION: "驳回延期", Step.PARK: "挂账", Step.UNPARK: "恢复处置",
+    Step.VERIFY: "核查通过", Step.REWORK: "返工", Step.CLOSE: "结案",
+    Step.FIX_ON_SPOT: "当即办理", Step.VOID: "作废",
+}
+REPORT_STEP = "report"  # history step of the row that creates a case
+
+
+@dataclass(frozen=True)
+class Transition:
+    step: Step
+    source: State
+    target: State
+    roles: frozenset[Role]
+
+
+_R = Role
+_INTAKE = frozenset({_R.DUTY_OFFICER, _R.SHIFT_LEADER})
+_DESK = frozenset({_R.DUTY_OFFICER, _R.DISPATCHER, _R.SHIFT_LEADER, _R.LEADER})
+_LEAD = frozenset({_R.SHIFT_LEADER, _R.LEADER})
+_FIELD = frozenset({_R.DEPARTMENT_HANDLER, _R.FIELD_OFFICER})
+_CHECK = frozenset({_R.INSPECTOR, _R.DUTY_OFFICER, _R.SHIFT_LEADER})
+_ON_SPOT = frozenset({_R.INSPECTOR, _R.FIELD_OFFICER, _R.DUTY_OFFICER, _R.SHIFT_LEADER})
+_VOIDERS = frozenset({_R.DUTY_OFFICER, _R.SHIFT_LEADER, _R.LEADER})
+
+#: Who may create (report) a case.
+REPORTERS = frozenset({_R.DUTY_OFFICER, _R.DISPATCHER, _R.SHIFT_LEADER, _R.LEADER,
+                       _R.INSPECTOR, _R.FIELD_OFFICER})
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(Step.ACCEPT, State.PENDING_ACCEPT, State.PENDING_OPEN, _INTAKE),
+    Transition(Step.OPEN, State.PENDING_OPEN, State.PENDING_DISPATCH, _INTAKE),
+    Transition(Step.DISPATCH, State.PENDING_DISPATCH, State.HANDLING, _DESK),
+    Transition(Step.RETURN, State.HANDLING, State.PENDING_DISPATCH, _FIELD | {_R.SHIFT_LEADER}),
+    Transition(Step.FEEDBACK, State.HANDLING, State.PENDING_CHECK, _FIELD),
+    Transition(Step.REQUEST_EXTENSION, State.HANDLING, State.EXTENSION_PENDING, _FIELD),
+    Transition(Step.APPROVE_EXTENSION, State.EXTENSION_PENDING, State.HANDLING, _LEAD),
+    Transition(Step.REJECT_EXTENSION, State.EXTENSION_PENDING, State.HANDLING, _LEAD),
+    Transition(Step.PARK, State.HANDLING, State.PARKED, _LEAD),
+    Transition(Step.UNPARK, State.PARKED, State.HANDLING, _LEAD),
+    Transition(Step.VERIFY, State.PENDING_CHECK, State.PENDING_CLOSE, _CHECK),
+    Transition(Step.REWORK, State.PENDING_CHECK, State.HANDLING, _CHECK),
+    Transition(Step.REWORK, State.PENDING_CLOSE, State.HANDLING, _LEAD),
+    Transition(Step.REWORK, State.CLOSED, State.HANDLING, _LEAD),
+    Transition(Step.CLOSE, State.PENDING_CLOSE, State.CLOSED, _LEAD),
+    Transition(Step.FIX_ON_SPOT, State.PENDING_ACCEPT, State.CLOSED, _ON_SPOT),
+    Transition(Step.FIX_ON_SPOT, State.PENDING_OPEN, State.CLOSED, _ON_SPOT),
+    Transition(Step.VOID, State.PENDING_ACCEPT, State.VOID, _VOIDERS),
+    Transition(Step.VOID, State.PENDING_OPEN, State.VOID, _VOIDERS),
+    Transition(Step.VOID, State.PENDING_DISPATCH, State.VOID, _VOIDERS),
+)
+_BY_KEY: dict[tuple[Step, State], Transition] = {(t.step, t.source): t for t in TRANSITIONS}
+
+
+def find_transition(step: Step | str, state: State | str) -> Transition | None:
+    return _BY_KEY.get((Step(step), State(state)))
+
+
+def allowed_steps(role: Role | str, state: State | str) -> list[Step]:
+    """The steps ``role`` may take from ``state``, in table order (what the UI shows)."""
+    role, state = Role(role), State(state)
+    return [t.step for t in TRANSITIONS if t.source == state and role in t.roles]
+
+
+# -- results ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StepResult:
+    """What a step leaves behind: plain values, safe to hand to any thread."""
+
+    case_id: int
+    number: str
+    state: State
+    version: int
+    deadline_at: dt.datetime | None
+    deadline_estimated: bool
+
+
+def _result(case: Case) -> StepResult:
+    return StepResult(case.id, case.number, State(case.state), case.version, case.deadline_at,
+                      case.deadline_estimated)
+
+
+# -- shared plumbing ---------------------------------------------------------------------
+
+# C0 controls other than tab/newline/CR, DEL, and the bidi overrides that can make text on a
+# screen read differently from what was stored (U+202A-202E, U+2066-2069).
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean_text(value: Any, field: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
+    """Check free text: refused (never silently cut) when too long or carrying characters that
+    cannot be stored or that disguise what the text says."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} 必须是文本", field=field)
+    if _SURROGATE.search(value):
+        raise ValidationError(f"{field} 含有无效的字符编码", field=field)
+    bad = _FORBIDDEN_CHARS.search(value)
+    if bad:
+        raise ValidationError(f"{field} 含有不允许的控制字符 U+{ord(bad.group()):04X}", field=field)
+    if len(value) > limit:
+        raise ValidationError(f"{field} 过长：{len(value)} 字，最多 {limit} 字", field=field,
+                              length=len(value), limit=limit)
+    if required and not value.strip():
+        raise ValidationError(f"请填写{field}", field=field)
+    return value
+
+
+def load_actor(session: Session, actor_id: int) -> UserAccount:
+    actor = session.get(UserAccount, actor_id)
+    if actor is None or not actor.active:
+        raise PermissionDenied("账号不存在或已停用", actor_id=actor_id)
+    return actor
+
+
+def audit(session: Session, actor: UserAccount | None, action: str, entity: str,
+          entity_id: int | None, detail: dict | None = None, at: dt.datetime | None = None) -> None:
+    session.add(AuditLog(
+        at=at or utcnow(), actor_id=actor.id if actor else None,
+        actor_name=actor.display_name if actor else "system", action=action, entity=entity,
+        entity_id=entity_id,
+        detail_json=json.dumps(detail or {}, ensure_ascii=False, default=str),
+    ))
+
+
+def lock_row(session: Session, model, row_id: int):
+    """The ``model`` row ``row_id``, locked for the rest of the transaction (None if absent)."""
+    stmt = select(model).where(model.id == row_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()  # SQLite: BEGIN IMMEDIATE already holds the write lock
+    return session.scalars(stmt).one_or_none()
+
+
+def _lock_case(session: Session, case_id: int) -> Case:
+    case = lock_row(session, Case, case_id)
+    if case is None:
+        raise NotFound(f"案件 {case_id} 不存在", case_id=case_id)
+    return case
+
+
+def _check_own_department(actor: UserAccount, case: Case) -> None:
+    """A department's handler acts only on cases dispatched to that department."""
+    if (Role(actor.role) == Role.DEPARTMENT_HANDLER and actor.department_id is not None
+            and case.assignee_department_id != actor.department_id):
+        raise PermissionDenied("此案件未派遣给本部门", case_id=case.id,
+                               department_id=actor.department_id)
+
+
+def _check_now(now: dt.datetime | None) -> dt.datetime:
+    if now is None:
+        return utcnow()
+    if now.tzinfo is None:
+        raise ValidationError("时间必须带时区（UTC）", field="now")
+    return now
+
+
+def _conflict(session: Session, case: Case, seen_version: int) -> ConflictError:
+    last = session.execute(
+        select(CaseHistory.actor_name, CaseHistory.at)
+        .where(CaseHistory.case_id == case.id)
+        .order_by(CaseHistory.id.desc())
+        .limit(1)
+    ).first()
+    who, when = (last.actor_name, last.at) if last else ("未知", case.updated_at)
+    return ConflictError(case.id, seen_version, case.version, who, when)
+
+
+def _calendar(database: Database, session: Session) -> WorkCalendar:
+    cal = database.cache.get("calendar")
+    if cal is None:
+        from db.worktime.calendar_data import load_calendar
+
+        cal = database.cache["calendar"] = load_calendar(session)
+    return cal
+
+
+def _case_class(session: Session, case: Case) -> CaseClass:
+    if case.class_id is None:
+        raise ValidationError("案件尚未分类，无法计算处置时限", field="class_id")
+    return session.get(CaseClass, case.class_id)
+
+
+StepBody = Callable[[Session, Database, UserAccount, Case, dt.datetime], dict]
+
+
+def _run_step(database: Database, step: Step, actor_id: int, case_id: int, seen_version: int,
+              opinion: str, body: StepBody, *, opinion_required: bool = False,
+              now: dt.datetime | None = None) -> StepResult:
+    """The frame of every step: one transaction, checks first, then the writes."""
+    opinion = _clean_text(opinion, "意见", required=opinion_required)
+    try:
+        with database.write() as session:
+            actor = load_actor(session, actor_id)
+            case = _lock_case(session, case_id)
+            if seen_version > case.version:
+                raise ValidationError(f"版本号 {seen_version} 无效（当前为 {case.version}）",
+                                      field="version")
+            if case.version != seen_version:
+                raise _conflict(session, case, seen_version)
+            transition = find_transition(step, case.state)
+            if transition is None:
+                raise InvalidTransition(
+                    f"案件处于“{State(case.state).label}”，不能{step.label}",
+                    step=step.value, state=case.state)
+            if Role(actor.role) not in transition.roles:
+                raise PermissionDenied(
+                    f"{Role(actor.role).label}无权在“{State(case.state).label}”状态{step.label}",
+                    step=step.value, role=actor.role)
+            _check_own_department(actor, case)
+            at = _check_now(now)
+            data = body(session, database, actor, case, at) or {}
+            from_state = case.state
+            case.state = transition.target.value
+            case.version += 1
+            case.updated_at = at
+            session.add(CaseHistory(
+                case_id=case.id, step=step.value, from_state=from_state, to_state=case.state,
+                actor_id=actor.id, actor_name=actor.display_name, at=at, opinion=opinion,
+                data_json=json.dumps(data, ensure_ascii=False, default=str), version=case.version,
+            ))
+            audit(session, actor, f"case.{step.value}", "case", case.id,
+                  {"from": from_state, "to": case.state, "version": case.version, **data}, at)
+            feed.publish(session, "case", [case.id])
+            return _result(case)
+    except DBAPIError as exc:
+        raise _unavailable_or(exc) from exc
+    except CalendarError as exc:
+        raise ValidationError(f"无法计算处置时限：{exc}") from exc
+
+
+def _unavailable_or(exc: DBAPIError) -> Exception:
+    if exc.connection_invalidated or _is_connection_error(exc):
+        return DatabaseUnavailable("数据库连接中断，操作未执行，请稍后重试")
+    return exc
+
+
+def _is_connection_error(exc: DBAPIError) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if isinstance(exc, InterfaceError):
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        return any(s in text for s in ("connection", "server closed", "terminat", "could not"))
+    return False
+
+
+EMERGENCY_LIMIT = (30, "minutes")  # 紧急事项半小时到达现场
+
+
+def effective_limit(limit_amount: int, limit_unit: str, urgency: str) -> tuple[int, str]:
+    """The time limit a case runs on: its class's, or the 30-minute on-site clock when the case
+    is an emergency whatever its class."""
+    if urgency == Urgency.EMERGENCY:
+        return EMERGENCY_LIMIT
+    return limit_amount, limit_unit
+
+
+def _set_deadline(database: Database, session: Session, case: Case, start: dt.datetime) -> None:
+    cls = _case_class(session, case)
+    amount, unit = effective_limit(cls.limit_amount, cls.limit_unit, case.urgency)
+    deadline = _calendar(database, session).deadline(start, amount, unit)
+    case.deadline_at = deadline.at
+    case.deadline_estimated = deadline.estimated
+
+
+# -- creating a case ----------------------------------------------------------------------
+
+def report_case(
+    database: Database,
+    actor_id: int,
+    *,
+    source: Source | str,
+    lat: float,
+    lon: float,
+    description: str,
+    city_id: int | None = None,
+    address: str = "",
+    title: str = "",
+    class_id: int | None = None,
+    urgency: Urgency | str = Urgency.NORMAL,
+    reporter_name: str | None = None,
+    reporter_phone: str | None = None,
+    media: list[str] | None = None,
+    external_ref: str | None = None,
+    now: dt.datetime | None = None,
+) -> StepResult:
+    """Record a problem from any channel as a new case in 待受理."""
+    return report_in(None, database, actor_id, source=source, lat=lat, lon=lon,
+                     description=description, city_id=city_id, address=address, title=title,
+                     class_id=class_id, urgency=urgency, reporter_name=reporter_name,
+                     reporter_phone=reporter_phone, media=media, external_ref=external_ref,
+                     now=now)
+
+
+def report_in(session: Session | None, database: Database, actor_id: int, *,
+              source: Source | str, lat: float, lon: float, description: str,
+              city_id: int | None = None, address: str = "", title: str = "",
+              class_id: int | None = None, urgency: Urgency | str = Urgency.NORMAL,
+              reporter_name: str | None = None, reporter_phone: str | None = None,
+              media: list[str] | None = None, external_ref: str | None = None,
+              now: dt.datetime | None = None) -> StepResult:
+    """:func:`report_case` with the same checks and records, inside the caller's write
+    transaction ``session`` when one is given (a step that creates a case together with other
+    writes, e.g. :func:`db.alerts.lifecycle.to_case`); ``None`` opens its own transaction."""
+    try:
+        source = Source(source)
+        urgency = Urgency(urgency)
+    except ValueError as exc:
+        raise ValidationError(f"来源或紧急程度无效：{exc}") from exc
+    description = _clean_text(description, "问题描述", required=True)
+    address = _clean_text(address, "地址", limit=MAX_SHORT_TEXT)
+    title = _clean_text(title, "标题", limit=100)
+    reporter_name = _clean_text(reporter_name, "反映人", limit=40) or None
+    reporter_phone = _clean_text(reporter_phone, "联系电话", limit=30) or None
+    media = [_clean_text(m, "附件", limit=500) for m in (media or [])]
+    external_ref = _clean_text(external_ref, "工单号", limit=60) or None
+    at = _check_now(now)
+    try:
+        return _report(database, actor_id, source=source, lat=lat, lon=lon, city_id=city_id,
+                       description=description, address=address, title=title,
+                       class_id=class_id, urgency=urgency, reporter_name=reporter_name,
+                       reporter_phone=reporter_phone, media=media, external_ref=external_ref,
+                       at=at, session=session)
+    except DBAPIError as exc:
+        raise _unavailable_or(exc) from exc
+
+
+def _report(database: Database, actor_id: int, *, source: Source, lat: float, lon: float,
+            city_id: int | None, description: str, address: str, title: str,
+            class_id: int | None, urgency: Urgency, reporter_name: str | None,
+            reporter_phone: str | None, media: list[str], external_ref: str | None,
+            at: dt.datetime, session: Session | None = None) -> StepResult:
+    # The caller's transaction when given: its other writes and this case commit together.
+    with (nullcontext(session) if session is not None else database.write()) as session:
+        actor = load_actor(session, actor_id)
+        if Role(actor.role) not in REPORTERS:
+            raise PermissionDenied(f"{Role(actor.role).label}无权登记案件", role=actor.role)
+        if city_id is None:
+            from db.models import City
+
+            city_id = session.scalar(select(City.id).order_by(City.id).limit(1))
+            if city_id is None:
+                raise ValidationError("数据库中还没有城市数据")
+        location = _geo(database, session).locate(city_id, lat, lon)
+        if class_id is not None and session.get(CaseClass, class_id) is None:
+            raise ValidationError(f"案件类别 {class_id} 不存在", field="class_id")
+        case = Case(
+            number=uuid.uuid4().hex[:24], city_id=city_id, source=source.value,
+            state=State.PENDING_ACCEPT.value, urgency=urgency.value, class_id=class_id,
+            lat=lat, lon=lon, address=address, town_id=location.town_id,
+            village_id=location.village_id, grid_id=location.grid_id, title=title,
+            description=description, reporter_name=reporter_name, reporter_phone=reporter_phone,
+            media_json=json.dumps(media, ensure_ascii=False), external_ref=external_ref,
+            reported_at=at, created_by_id=actor.id, updated_at=at, version=1,
+        )
+        session.add(case)
+        session.flush()
+        case.number = case_number(at, case.id)
+        session.add(CaseHistory(
+            case_id=case.id, step=REPORT_STEP, from_state=None, to_state=case.state,
+            actor_id=actor.id, actor_name=actor.display_name, at=at, opinion="",
+            data_json=json.dumps({"source": source.value}), version=1,
+        ))
+        audit(session, actor, "case.report", "case", case.id,
+              {"source": source.value, "lat": lat, "lon": lon}, at)
+        feed.publish(session, "case", [case.id], op="insert")
+        return _result(case)
+
+
+def case_number(at: dt.datetime, case_id: int) -> str:
+    """案件编号: local date plus the id, unique and sortable by day."""
+    return f"{at.astimezone(SHANGHAI):%Y%m%d}{case_id:08d}"
+
+
+def _geo(database: Database, session: Session):
+    geo = database.cache.get("geo")
+    if geo is None:
+        from db.geo.polygons import CityGeo
+
+        geo = database.cache["geo"] = CityGeo.load(session)
+    return geo
+
+
+# -- the steps ---------------------------------------------------------------------------
+
+def accept(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+           class_id: int, urgency: Urgency | str | None = None, opinion: str = "",
+           now: dt.datetime | None = None) -> StepResult:
+    """受理: classify the report and pass it on for opening."""
+
+    def body(session, _db, _actor, case, _at):
+        if session.get(CaseClass, class_id) is None:
+            raise ValidationError(f"案件类别 {class_id} 不存在", field="class_id")
+        case.class_id = class_id
+        if urgency is not None:
+            try:
+                case.urgency = Urgency(urgency).value
+            except ValueError:
+                raise ValidationError(f"紧急程度无效：{urgency!r}", field="urgency") from None
+        return {"class_id": class_id, "urgency": case.urgency}
+
+    return _run_step(database, Step.ACCEPT, actor_id, case_id, seen_version, opinion, body, now=now)
+
+
+def open_case(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+              opinion: str = "", now: dt.datetime | None = None) -> StepResult:
+    """立案: the case meets its class's opening standard."""
+
+    def body(session, _db, _actor, case, at):
+        _case_class(session, case)
+        case.opened_at = at
+        return {}
+
+    return _run_step(database, Step.OPEN, actor_id, case_id, seen_version, opinion, body, now=now)
+
+
+def dispatch(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+             department_id: int, staff_id: int | None = None, user_id: int | None = None,
+             opinion: str = "", now: dt.datetime | None = None) -> StepResult:
+    """派遣: hand the case to a department (and optionally a person); the clock starts."""
+
+    def body(session, db, _actor, case, at):
+        if session.get(Department, department_id) is None:
+            raise ValidationError(f"部门 {department_id} 不存在", field="department_id")
+        if staff_id is not None and session.get(Staff, staff_id) is None:
+            raise ValidationError(f"人员 {staff_id} 不存在", field="staff_id")
+        if user_id is not None and session.get(UserAccount, user_id) is None:
+            raise ValidationError(f"账号 {user_id} 不存在", field="user_id")
+        assignee_user = user_id
+        if assignee_user is None and staff_id is not None:
+            # The person's own account, so the case shows under "mine" when they sign in.
+            assignee_user = session.scalar(select(UserAccount.id).where(
+                UserAccount.staff_id == staff_id, UserAccount.active.is_(True)).limit(1))
+        case.assignee_department_id = department_id
+        case.assignee_staff_id = staff_id
+        case.assignee_user_id = assignee_user
+        case.dispatched_at = at
+        _set_deadline(db, session, case, at)
+        return {"department_id": department_id, "staff_id": staff_id, "user_id": assignee_user,
+                "deadline_at": case.deadline_at.isoformat(),
+                "estimated": case.deadline_estimated}
+
+    return _run_step(database, Step.DISPATCH, actor_id, case_id, seen_version, opinion, body,
+                     now=now)
+
+
+def return_case(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+                opinion: str, now: dt.datetime | None = None) -> StepResult:
+    """回退: the department says the case is not theirs; it goes back for dispatch."""
+
+    def body(_session, _db, _actor, case, _at):
+        previous = case.assignee_department_id
+        case.assignee_department_id = case.assignee_staff_id = case.assignee_user_id = None
+        case.dispatched_at = case.deadline_at = None
+        case.deadline_estimated = False
+        return {"returned_by_department_id": previous}
+
+    return _run_step(database, Step.RETURN, actor_id, case_id, seen_version, opinion, body,
+                     opinion_required=True, now=now)
+
+
+def feedback(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+             opinion: str, media: list[str] | None = None,
+             now: dt.datetime | None = None) -> StepResult:
+    """处置反馈: the department reports the problem handled."""
+    media = [_clean_text(m, "附件", limit=500) for m in (media or [])]
+
+    def body(_session, _db, _actor, case, at):
+        case.handled_at = at
+        case.handled_on_time = case.deadline_at is not None and at <= case.deadline_at
+        if media:
+            case.media_json = json.dumps(json.loads(case.media_json or "[]") + media,
+                                         ensure_ascii=False)
+        return {"on_time": case.handled_on_time, "media": media}
+
+    return _run_step(database, Step.FEEDBACK, actor_id, case_id, seen_version, opinion, body,
+                     opinion_required=True, now=now)
+
+
+def request_extension(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+                      amount: int, unit: str, opinion: str,
+                      now: dt.datetime | None = None) -> StepResult:
+    """申请延期: ask for more time; a shift leader approves or rejects."""
+    if unit not in UNITS or not isinstance(amount, int) or not 0 < amount <= MAX_EXTENSION[unit]:
+        raise ValidationError(f"延期时长无效：{amount} {unit}（最多 {MAX_EXTENSION.get(unit)}）",
+                              field="amount")
+
+    def body(_session, _db, _actor, case, _at):
+        case.pending_extension_json = json.dumps({"amount": amount, "unit": unit})
+        return {"amount": amount, "unit": unit}
+
+    return _run_step(database, Step.REQUEST_EXTENSION, actor_id, case_id, seen_version, opinion,
+                     body, opinion_required=True, now=now)
+
+
+def approve_extension(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+                      opinion: str = "", now: dt.datetime | None = None) -> StepResult:
+    """批准延期: the deadline moves by the amount asked for."""
+
+    def body(session, db, _actor, case, _at):
+        ask = json.loads(case.pending_extension_json or "null")
+        if not ask:
+            raise ValidationError("没有待批准的延期申请")
+        old = case.deadline_at
+        moved = _calendar(db, session).deadline(old, ask["amount"], ask["unit"])
+        case.deadline_at = moved.at
+        case.deadline_estimated = case.deadline_estimated or moved.estimated
+        case.extension_count += 1
+        case.pending_extension_json = None
+        return {"old_deadline_at": old.isoformat(), "deadline_at": moved.at.isoformat(), **ask}
+
+    return _run_step(database, Step.APPROVE_EXTENSION, actor_id, case_id, seen_version, opinion,
+                     body, now=now)
+
+
+def reject_extension(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+                     opinion: str, now: dt.datetime | None = None) -> StepResult:
+    """驳回延期: the deadline stays."""
+
+    def body(_session, _db, _actor, case, _at):
+        case.pending_extension_json = None
+        return {}
+
+    return _run_step(database, Step.REJECT_EXTENSION, actor_id, case_id, seen_version, opinion,
+                     body, opinion_required=True, now=now)
+
+
+def park(database: Database, actor_id: int, case_id: int, seen_version: int, *, opinion: str,
+         now: dt.datetime | None = None) -> StepResult:
+    """挂账: a long-term problem (budget, planning) is parked and leaves the overdue lists."""
+    return _run_step(database, Step.PARK, actor_id, case_id, seen_version, opinion,
+                     lambda *_: {}, opinion_required=True, now=now)
+
+
+def unpark(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+           opinion: str = "", now: dt.datetime | None = None) -> StepResult:
+    """恢复处置: back to handling with a fresh time limit from now."""
+
+    def body(session, db, _actor, case, at):
+        _set_deadline(db, session, case, at)
+        return {"deadline_at": case.deadline_at.isoformat()}
+
+    return _run_step(database, Step.UNPARK, actor_id, case_id, seen_version, opinion, body, now=now)
+
+
+def verify(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+           opinion: str = "", now: dt.datetime | None = None) -> StepResult:
+    """核查通过: an inspector confirmed on site that the problem is gone."""
+    return _run_step(database, Step.VERIFY, actor_id, case_id, seen_version, opinion,
+                     lambda *_: {}, now=now)
+
+
+def rework(database: Database, actor_id: int, case_id: int, seen_version: int, *, opinion: str,
+           now: dt.datetime | None = None) -> StepResult:
+    """返工: the check failed (or a closed case came back); the department works again on a
+    fresh time limit."""
+
+    def body(session, db, _actor, case, at):
+        if case.assignee_department_id is None:
+            raise ValidationError("此案件未经派遣（当即办理），不能返工，请重新登记", field="state")
+        case.rework_count += 1
+        case.handled_at = case.closed_at = case.handled_on_time = case.resolution = None
+        case.dispatched_at = at
+        _set_deadline(db, session, case, at)
+        return {"deadline_at": case.deadline_at.isoformat()}
+
+    return _run_step(database, Step.REWORK, actor_id, case_id, seen_version, opinion, body,
+                     opinion_required=True, now=now)
+
+
+def close(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+          opinion: str = "", now: dt.datetime | None = None) -> StepResult:
+    """结案."""
+
+    def body(_session, _db, _actor, case, at):
+        case.closed_at = at
+        case.resolution = "closed"
+        return {}
+
+    return _run_step(database, Step.CLOSE, actor_id, case_id, seen_version, opinion, body, now=now)
+
+
+def fix_on_spot(database: Database, actor_id: int, case_id: int, seen_version: int, *,
+                opinion: str, class_id: int | None = None,
+                now: dt.datetime | None = None) -> StepResult:
+    """当即办理/自行处置: fixed by whoever found it; closed without dispatch."""
+
+    def body(session, _db, _actor, case, at):
+        if class_id is not None:
+            if session.get(CaseClass, class_id) is None:
+                raise ValidationError(f"案件类别 {class_id} 不存在", field="class_id")
+            case.class_id = class_id
+        case.handled_at = case.closed_at = at
+        case.resolution = "on_spot"
+        return {"class_id": case.class_id}
+
+    return _run_step(database, Step.FIX_ON_SPOT, actor_id, case_id, seen_version, opinion, body,
+                     opinion_required=True, now=now)
+
+
+def void(database: Database, actor_id: int, case_id: int, seen_version: int, *, opinion: str,
+         now: dt.datetime | None = None) -> StepResult:
+    """作废: not a city-management problem, a duplicate, or a false report."""
+
+    def body(_session, _db, _actor, case, at):
+        case.closed_at = at
+        case.resolution = "void"
+        return {}
+
+    return _run_step(database, Step.VOID, actor_id, case_id, seen_version, opinion, body,
+                     opinion_required=True, now=now)
+
+
+#: Each step's function, for callers that pick the step at run time (UI buttons, simulator).
+STEP_FUNCTIONS: dict[Step, Callable[..., StepResult]] = {
+    Step.ACCEPT: accept, Step.OPEN: open_case, Step.DISPATCH: dispatch, Step.RETURN: return_case,
+    Step.FEEDBACK: feedback, Step.REQUEST_EXTENSION: request_extension,
+    Step.APPROVE_EXTENSION: approve_extension, Step.REJECT_EXTENSION: reject_extension,
+    Step.PARK: park, Step.UNPARK: unpark, Step.VERIFY: verify, Step.REWORK: rework,
+    Step.CLOSE: close, Step.FIX_ON_SPOT: fix_on_spot, Step.VOID: void,
+}
+
+
+def check_invariants(session: Session, case_id: int) -> list[str]:
+    """The closed loop's invariants for one case; an empty list means all hold.
+
+    * history is complete: it starts with a report, each row's from-state is the previous
+      row's to-state, versions count up by one, and the last row matches the case;
+    * a deadline exists exactly when the case has been dispatched;
+    * a finished case has a closing time and a resolution.
+    """
+    case = session.get(Case, case_id)
+    problems: list[str] = []
+    rows = session.scalars(
+        select(CaseHistory).where(CaseHistory.case_id == case_id).order_by(CaseHistory.id)
+    ).all()
+    if not rows or rows[0].step != REPORT_STEP:
+        problems.append("history does not start with the report")
+    for prev, row in zip(rows, rows[1:]):
+        if row.from_state != prev.to_state:
+            problems.append(f"history gap: {prev.to_state} then from {row.from_state}")
+        if row.version != prev.version + 1:
+            problems.append(f"history version jump {prev.version}->{row.version}")
+        t = find_transition(row.step, row.from_state)
+        if t is None or t.target != row.to_state:
+            problems.append(f"history has a step the table forbids: {row.step} from {row.from_state}")
+    if rows and (rows[-1].to_state != case.state or rows[-1].version != case.version):
+        problems.append("last history row does not match the case")
+    state = State(case.state)
+    dispatched = state in DISPATCHED_STATES or (state == State.CLOSED and case.resolution == "closed")
+    if (case.deadline_at is not None) != dispatched:
+        problems.append(f"deadline {case.deadline_at} in state {state} (dispatched={dispatched})")
+    if (case.dispatched_at is not None) != dispatched:
+        problems.append(f"dispatched_at {case.dispatched_at} in state {state}")
+    if state in FINAL_STATES and (case.closed_at is None or case.resolution is None):
+        problems.append("finished case without closing time or resolution")
+    if state not in FINAL_STATES and case.resolution is not None:
+        problems.append("open case with a resolution")
+    return problems
+
+
+__all__ = [
+    "DISPATCHED_STATES", "FINAL_STATES", "REPORTERS", "STEP_FUNCTIONS", "TRANSITIONS", "Source",
+    "State", "Step", "StepResult", "Transition", "Urgency", "allowed_steps", "check_invariants",
+    "find_transition", "report_case", "report_in",
+]

@@ -1,0 +1,1 @@
+"""The plumbing every feature stands on: engine, configuration, migrations, errors, the change feed, scratch databases."""

@@ -1,0 +1,117 @@
+"""Engine and session set-up for SQLite (embedded) and PostgreSQL (shared control room).
+
+Nothing here runs at import time: :func:`open_database` builds an engine when asked.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.core.config import normalise_url
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# libpq settings for a network that can go silent (packets dropped, no reset): connects time
+# out, an idle peer is probed, and data left unacknowledged for 10 s breaks the connection
+# instead of waiting out the kernel's retransmissions (~15 minutes).
+PG_CONNECT_ARGS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10,
+                   "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 10_000}
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, busy timeout; and transactions SQLAlchemy controls itself.
+
+    pysqlite's own BEGIN handling is switched off (the documented SQLAlchemy recipe) so that a
+    write transaction can start with ``BEGIN IMMEDIATE``: it takes the write lock at once, so
+    a read-then-write step can never fail half-way with SQLITE_BUSY_SNAPSHOT.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        immediate = conn.get_execution_options().get("cityops_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@dataclass
+class Database:
+    """One database: its engine and session factories. Safe to share between threads;
+    sessions are not (open one per unit of work)."""
+
+    url: str
+    engine: Engine
+    _read: sessionmaker[Session] = field(repr=False)
+    _write: sessionmaker[Session] = field(repr=False)
+    #: Slow-changing data loaded once per process (calendar, grid shapes); see invalidate().
+    cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; rolled back at the end."""
+        with self._read() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: commit on success, roll back everything on any error."""
+        with self._write() as session, session.begin():
+            yield session
+
+    def invalidate(self, *keys: str) -> None:
+        """Forget cached reference data (all of it when no key is given)."""
+        if keys:
+            for key in keys:
+                self.cache.pop(key, None)
+        else:
+            self.cache.clear()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str, *, echo: bool = False, migrate: bool = True) -> Database:
+    """Create the engine for ``url`` and, unless told not to, upgrade the schema to head."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        write_engine = engine.execution_options(cityops_write=True)
+    else:
+        # A control-room network can drop without a reset: time out connects and notice a dead
+        # peer by TCP keepalive instead of hanging a worker for the OS default of hours.
+        engine = create_engine(
+            url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5,
+            connect_args=PG_CONNECT_ARGS,
+        )
+        write_engine = engine
+    database = Database(
+        url=url,
+        engine=engine,
+        _read=sessionmaker(engine, expire_on_commit=False),
+        _write=sessionmaker(write_engine, expire_on_commit=False),
+    )
+    if migrate:
+        from db.core.migrate import upgrade_to_head
+
+        upgrade_to_head(database.engine)
+    return database

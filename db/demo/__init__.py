@@ -1,0 +1,1 @@
+"""The deterministic Dongguan demo and the city simulator that plays it live."""

@@ -1,0 +1,1 @@
+"""Cameras and sensors in the field."""

@@ -1,0 +1,1 @@
+"""Places on the ground: city outline and grid polygons, distances, the map's points."""

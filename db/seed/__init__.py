@@ -1,1 +1,0 @@
-"""Seed data for the database."""

@@ -1,0 +1,1 @@
+"""Official working time: the calendar and the deadline clock."""

@@ -1,0 +1,1 @@
+"""The alert panel: list, dialogs, chime and sensor trend."""

@@ -1,0 +1,558 @@
+"""The alert panel: active alarms most severe first, the selected one in detail with its actions
+and, for a sensor, its last 24 hours.
+
+Critical alerts nobody has acknowledged cannot be missed: their rows blink, a red bar at the
+top of the panel counts them (the window repeats it in its own banner, in case the panel is
+hidden), and a chime repeats until they are acknowledged or silenced (:mod:`.alert_sound`).
+
+Actions (the role check is the database's, in :mod:`db.alerts.lifecycle`):
+
+=============  =========  ===========================================================
+Acknowledge    Alt+A      records who and when; the alert stays on the list, dimmed
+Turn to case   Alt+N      a case pre-filled from the alert (source, class, location)
+Link case      Alt+L      attach the alert to an existing case by its number
+Clear          Alt+X      the alarm is over: the row leaves the list (kept in the database)
+Open case      Alt+O      the linked case in the detail panel
+=============  =========  ===========================================================
+
+Every read and write runs on the context's runners; the panel follows the change feed through
+:meth:`AlertPanel.apply_changes` (entity ``alert``) and :meth:`refresh_sensors` (``sensor``).
+
+Signals
+-------
+sig_alert_selected(object)
+    The selected :class:`db.alerts.lifecycle.AlertRow` (the window shows the nearest cameras).
+sig_open_case(int)
+    Show this case (the alert's linked case, or the case just created from it).
+sig_attention_changed(int)
+    How many critical alerts wait for acknowledgement.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.alerts import lifecycle as alerts
+from db.cases import queries
+from db.alerts.lifecycle import AlertRow
+from db.worktime.clock import SHANGHAI
+from db.core.errors import CityOpsError, ConflictError
+
+from desktop.core import labels, theme
+from desktop.alerts.dialogs import ClearDialog, LinkCaseDialog, ToCaseDialog
+from desktop.alerts.model import AlertModel, Col, needs_attention
+from desktop.alerts.sound import AlarmSound
+from desktop.cases.detail import is_connection_error
+from desktop.core.context import AppContext
+from desktop.alerts.sensor_trend import SensorTrend
+
+log = logging.getLogger(__name__)
+BLINK_MS = 600
+
+
+def _local(at: dt.datetime | None) -> str:
+    return at.astimezone(SHANGHAI).strftime("%m-%d %H:%M:%S") if at else "—"
+
+
+class AlertPanel(QWidget):
+    """See the module docstring."""
+
+    sig_alert_selected = Signal(object)
+    sig_open_case = Signal(int)
+    sig_attention_changed = Signal(int)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
+                 sound: bool = True) -> None:
+        super().__init__(parent)
+        self.setObjectName("alertPanel")
+        self._ctx = ctx
+        self._loading = False
+        self._load_again = False
+        self._pending: set[int] = set()
+        self._busy = False
+        self._classes = None
+        self.current_dialog: QDialog | None = None
+        self._dialog_alert: AlertRow | None = None
+        self.message_kind = ""
+        self._shown: AlertRow | None = None  # what the detail shows: the actions act on it
+        self.model = AlertModel(self)
+        self.sound = AlarmSound(self, enabled=sound)
+        self._build()
+        self._blink = QTimer(self, interval=BLINK_MS)
+        self._blink.timeout.connect(self._on_blink)
+        self._blink.start()
+        self.sound.sig_changed.connect(self._update_sound_button)
+        self.model.rowsInserted.connect(self._contents_changed)
+        self.model.rowsRemoved.connect(self._after_rows_removed)
+        self.model.modelReset.connect(self._contents_changed)
+        self.model.dataChanged.connect(self._on_data_changed)
+        self._contents_changed()
+        self.reload()
+
+    # -- construction --------------------------------------------------------------------
+    def _build(self) -> None:
+        self.attention_bar = QLabel()
+        self.attention_bar.setTextFormat(Qt.TextFormat.PlainText)
+        self.attention_bar.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.attention_bar.hide()
+        self.count_label = QLabel()
+        self.count_label.setProperty("dim", True)
+        self.silence_button = QPushButton()
+        self.silence_button.clicked.connect(self.sound.silence)
+        self.silence_button.setShortcut(QKeySequence("Alt+M"))
+        top = QHBoxLayout()
+        top.addWidget(self.count_label, 1)
+        top.addWidget(self.silence_button)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(Col.TITLE, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self.table.doubleClicked.connect(self._on_double_clicked)
+
+        # Detail of the selected alert and its actions.
+        self.detail_label = QLabel()
+        self.detail_label.setTextFormat(Qt.TextFormat.PlainText)  # device / caller text
+        self.detail_label.setWordWrap(True)
+        self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.ack_button = self._action(self.tr("Acknowledge"), "Alt+A", self.acknowledge)
+        self.ack_button.setProperty("primary", True)
+        self.case_button = self._action(self.tr("Turn into case"), "Alt+N", self.open_to_case)
+        self.link_button = self._action(self.tr("Link to case"), "Alt+L", self.open_link)
+        self.clear_button = self._action(self.tr("Clear"), "Alt+X", self.clear_alert)
+        self.open_case_button = self._action(self.tr("Open case"), "Alt+O", self._open_linked_case)
+        buttons = QHBoxLayout()
+        for b in (self.ack_button, self.case_button, self.link_button, self.clear_button,
+                  self.open_case_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.message_label = QLabel()
+        self.message_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.message_label.setWordWrap(True)
+        self.message_label.hide()
+
+        self.trend = SensorTrend(self._ctx)
+        self.trend.hide()
+
+        detail = QFrame()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 4, 0, 0)
+        detail_layout.addWidget(self.message_label)
+        detail_layout.addWidget(self.detail_label)
+        detail_layout.addLayout(buttons)
+        detail_layout.addWidget(self.trend, 1)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.table.setMinimumHeight(150)  # at least four alerts stay visible beside the detail
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.attention_bar)
+        layout.addLayout(top)
+        layout.addWidget(self.splitter, 1)
+        self._show_selected(None)
+        self._update_sound_button()
+
+    def _action(self, text: str, shortcut: str, slot) -> QPushButton:
+        button = QPushButton(f"{text} ({shortcut})")
+        button.clicked.connect(slot)
+        sc = QShortcut(QKeySequence(shortcut), self)
+        sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        sc.activated.connect(slot)
+        return button
+
+    # -- loading and the change feed -----------------------------------------------------
+    def reload(self, *_signal_args) -> None:
+        """Read every uncleared alert again (start, reconnect, feed reload)."""
+        if self._loading:
+            self._load_again = True
+            return
+        self._loading = True
+        database = self._ctx.database
+
+        def work():
+            with database.read() as session:
+                return alerts.active_alerts(session, limit=alerts.ACTIVE_LIMIT)
+
+        self._ctx.reads.run(work, self._loaded, self._load_failed)
+
+    def _loaded(self, rows: list[AlertRow]) -> None:
+        self._loading = False
+        keep = self.selected_alert_id()
+        self.model.set_alerts(rows)
+        # Ids the feed named meanwhile stay pending: their reads queue behind this one.
+        if keep is not None and not self.select_alert(keep):
+            self._show_selected(None)
+        if self._load_again:
+            self._load_again = False
+            self.reload()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self._loading = False
+        self.show_message(self.tr("The alerts could not be read: %1")
+                          .replace("%1", getattr(exc, "message", None) or str(exc)), "error")
+
+    def apply_changes(self, alert_ids) -> None:
+        """The change feed named these alerts: re-read them and place each row."""
+        ids = {i for i in alert_ids if i is not None}
+        if not ids:
+            return
+        if self._pending:  # a read is already on its way: ride along with the next one
+            self._pending |= ids
+            return
+        self._pending = set(ids)
+        self._read_pending()
+
+    def _read_pending(self) -> None:
+        ids = sorted(self._pending)
+        database = self._ctx.database
+
+        def work():
+            with database.read() as session:
+                return alerts.alert_rows(session, ids)
+
+        def done(rows: list[AlertRow]) -> None:
+            found = {r.id for r in rows}
+            later = self._pending - set(ids)
+            self.model.merge(rows, gone=[i for i in ids if i not in found])
+            self._pending = later
+            self._refresh_selected(rows)
+            if later:
+                self._read_pending()
+
+        def failed(exc: BaseException) -> None:
+            self._pending.clear()
+            self._load_failed(exc)
+
+        self._ctx.reads.run(work, done, failed)
+
+    def refresh_sensors(self, sensor_ids) -> None:
+        self.trend.refresh(set(sensor_ids))
+
+    # -- selection -----------------------------------------------------------------------
+    def selected_alert(self) -> AlertRow | None:
+        """The alert the officer chose (as it is now), not whatever row Qt made current."""
+        if self._shown is None:
+            return None
+        return self.model.alert(self.model.row_of(self._shown.id))
+
+    def selected_alert_id(self) -> int | None:
+        a = self.selected_alert()
+        return a.id if a else None
+
+    def select_alert(self, alert_id: int) -> bool:
+        row = self.model.row_of(alert_id)
+        if row < 0:
+            return False
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+        return True
+
+    def select_most_urgent(self) -> None:
+        """F9 from anywhere: the first alert waiting for acknowledgement (critical first),
+        else the top of the list; focus on the list."""
+        rows = self.model.alerts
+        waiting = next((r for r in rows if needs_attention(r)), None) \
+            or next((r for r in rows if r.state == "active"), None) \
+            or (rows[0] if rows else None)
+        if waiting is not None:
+            self.select_alert(waiting.id)
+        self.table.setFocus()
+
+    def _after_rows_removed(self, *_signal_args) -> None:
+        if self._shown is not None and self.model.row_of(self._shown.id) < 0:
+            # The alert on screen was cleared: show nothing rather than the neighbour Qt makes
+            # current, which a second Alt+X would then clear unseen. Qt settles its current
+            # index after this signal, so the selection is cleared on the next turn.
+            self._show_selected(None)
+            QTimer.singleShot(0, self._clear_selection)
+        self._contents_changed()
+
+    def _clear_selection(self) -> None:
+        if self._shown is None:
+            self.table.selectionModel().clear()
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.model.removing is not None:
+            return  # Qt moving the current row off an alert being removed: not a choice
+        alert = self.model.alert(current.row()) if current.isValid() else None
+        self._show_selected(alert)
+        if alert is not None:
+            self.sig_alert_selected.emit(alert)
+
+    def _refresh_selected(self, rows) -> None:
+        shown = self.selected_alert()
+        if shown is not None and any(r.id == shown.id for r in rows):
+            self._show_selected(shown)
+
+    def _on_data_changed(self, top: QModelIndex, bottom: QModelIndex, roles=()) -> None:
+        if roles and Qt.ItemDataRole.DisplayRole not in roles:
+            return  # blinking only
+        shown = self.selected_alert()
+        if shown is not None and top.row() <= self.model.row_of(shown.id) <= bottom.row():
+            self._show_selected(shown)
+        self._contents_changed()
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        alert = self.model.alert(index.row())
+        if alert is not None and alert.case_id is not None:
+            self.sig_open_case.emit(alert.case_id)
+
+    def _show_selected(self, a: AlertRow | None) -> None:
+        self._shown = a
+        if a is None:
+            self.detail_label.setText(self.tr("Select an alert to see it here."))
+            for b in (self.ack_button, self.case_button, self.link_button, self.clear_button,
+                      self.open_case_button):
+                b.setEnabled(False)
+            self.trend.hide()
+            self.trend.show_sensor(None)
+            return
+        lines = [
+            f"{labels.severity_name(a.severity)} · {labels.alert_source_name(a.source)} · "
+            f"{labels.alert_state_name(a.state)} · {a.title}",
+        ]
+        if a.detail:
+            lines.append(a.detail)
+        where = a.town_name or ""
+        if a.lat is not None and a.lon is not None:
+            where = f"{where} ({a.lat:.5f}, {a.lon:.5f})".strip()
+        if where:
+            lines.append(self.tr("Where: %1").replace("%1", where))
+        lines.append(self.tr("First %1 · last %2 · %3 times")
+                     .replace("%1", _local(a.first_at)).replace("%2", _local(a.last_at))
+                     .replace("%3", str(a.repeat_count)))
+        if a.acknowledged_at is not None:
+            lines.append(self.tr("Acknowledged by %1 at %2")
+                         .replace("%1", a.acknowledged_by or "?")
+                         .replace("%2", _local(a.acknowledged_at)))
+        if a.case_no:
+            lines.append(self.tr("Case: %1").replace("%1", a.case_no))
+        self.detail_label.setText("\n".join(lines))
+        writable = not self._busy
+        self.ack_button.setEnabled(writable and a.state == "active")
+        self.case_button.setEnabled(writable and a.case_id is None)
+        self.link_button.setEnabled(writable and a.case_id is None)
+        self.clear_button.setEnabled(writable)
+        self.open_case_button.setEnabled(a.case_id is not None)
+        if a.sensor_id is not None:
+            self.trend.show()
+            self.trend.show_sensor(a.sensor_id)
+        else:
+            self.trend.hide()
+            self.trend.show_sensor(None)
+
+    # -- critical cue ----------------------------------------------------------------------
+    def _contents_changed(self, *_signal_args) -> None:
+        rows = self.model.alerts
+        ringing = {r.id for r in rows if needs_attention(r)}
+        critical = sum(1 for r in rows if r.severity == "critical")
+        shown = f"{len(rows)}+" if len(rows) >= alerts.ACTIVE_LIMIT else str(len(rows))
+        self.count_label.setText(self.tr("%1 active alerts · %2 critical")
+                                 .replace("%1", shown).replace("%2", str(critical)))
+        if ringing:
+            self.attention_bar.setText(
+                self.tr("%1 critical alerts await acknowledgement (F9)").replace("%1", str(len(ringing))))
+            self.attention_bar.show()
+        else:
+            self.attention_bar.hide()
+        self.sound.update(ringing)
+        self.sig_attention_changed.emit(len(ringing))
+
+    def _on_blink(self) -> None:
+        self.model.flip_blink()
+        if self.attention_bar.isVisible():
+            on = self.model.blink_phase
+            self.attention_bar.setStyleSheet(
+                f"background: {theme.BANNER_ALERT if on else '#5c1414'}; color: white;"
+                " font-weight: bold; padding: 6px; border-radius: 4px;")
+
+    def _update_sound_button(self) -> None:
+        b = self.silence_button
+        if not self.sound.available:
+            b.setText(self.tr("No sound"))
+            b.setToolTip(self.tr("This workstation has no audio output; critical alerts blink instead."))
+            b.setEnabled(False)
+        elif self.sound.sounding:
+            b.setText(self.tr("Silence alarm (Alt+M)"))
+            b.setToolTip(self.tr("Silences the alarms ringing now; a new critical alert sounds again."))
+            b.setEnabled(True)
+        else:
+            b.setText(self.tr("Silenced") if self.sound.silenced else self.tr("Sound on"))
+            b.setEnabled(False)
+
+    # -- actions ---------------------------------------------------------------------------
+    def _can_write(self) -> AlertRow | None:
+        a = self._shown
+        if a is None or self._busy:
+            return None
+        if not self._ctx.online:
+            self.show_message(self.tr("The database is unreachable; nothing was changed. "
+                                      "Try again when the connection is back."), "error")
+            return None
+        return a
+
+    def _run(self, what: str, fn, on_done=None) -> None:
+        self._busy = True
+        self._show_selected(self.selected_alert())
+        self.show_message(self.tr("%1: working…").replace("%1", what), "info")
+
+        def done(result) -> None:
+            self._busy = False
+            row = result[1] if isinstance(result, tuple) else result
+            self.model.merge([row])
+            self._refresh_selected([row])
+            self.show_message(self.tr("%1 done.").replace("%1", what), "success")
+            if on_done is not None:
+                on_done(result)
+
+        self._ctx.writes.run(fn, done, lambda exc: self._failed(what, exc))
+
+    def _failed(self, what: str, exc: BaseException) -> None:
+        self._busy = False
+        if isinstance(exc, ConflictError):
+            when = exc.changed_at.astimezone(SHANGHAI).strftime("%H:%M:%S") if exc.changed_at else "?"
+            text = self.tr("This alert was changed by %1 at %2; it has been refreshed.") \
+                .replace("%1", exc.changed_by).replace("%2", when)
+        elif is_connection_error(exc):
+            text = self.tr("The database is unreachable; nothing was changed. "
+                           "Try again when the connection is back.")
+        elif isinstance(exc, CityOpsError):
+            text = exc.message
+        else:
+            log.error("alert action %s failed", what, exc_info=exc)
+            text = self.tr("%1 failed: %2").replace("%1", what).replace("%2", str(exc))
+        self.show_message(text, "error")
+        if self._shown is not None:
+            self.apply_changes([self._shown.id])  # show what the alert is now
+        self._show_selected(self.selected_alert())
+
+    def acknowledge(self, *_signal_args) -> None:
+        a = self._can_write()
+        if a is None or a.state != "active":
+            return
+        database, user_id, alert_id, version = self._ctx.database, self._ctx.user.id, a.id, a.version
+        self._run(self.tr("Acknowledge"),
+                  lambda: alerts.acknowledge(database, user_id, alert_id, version))
+
+    def clear_alert(self, *_signal_args) -> None:
+        """Ask first (with an optional note): clearing ends the alarm for every workstation."""
+        a = self._can_write()
+        if a is None or self.current_dialog is not None:
+            return
+        self._open_dialog(ClearDialog(a, self), a)
+
+    def open_to_case(self, *_signal_args) -> None:
+        a = self._can_write()
+        if a is None or a.case_id is not None or self.current_dialog is not None:
+            return
+        database, city_id, alert_id = self._ctx.database, self._ctx.city_id, a.id
+        need_classes = self._classes is None
+
+        def work():
+            with database.read() as session:
+                classes = queries.filter_choices(session, city_id).classes if need_classes else None
+                return classes, alerts.case_draft(session, alert_id)
+
+        def done(result) -> None:
+            classes, draft = result
+            if classes is not None:
+                self._classes = classes
+            if self.selected_alert_id() != alert_id or self.current_dialog is not None:
+                return  # the officer moved on meanwhile
+            dialog = ToCaseDialog(a, draft, self._classes or (), self)
+            self._open_dialog(dialog, a)
+
+        self._ctx.reads.run(work, done, lambda exc: self._failed(self.tr("Turn into case"), exc))
+
+    def open_link(self, *_signal_args) -> None:
+        a = self._can_write()
+        if a is None or a.case_id is not None or self.current_dialog is not None:
+            return
+        self._open_dialog(LinkCaseDialog(a, self), a)
+
+    def _open_dialog(self, dialog: QDialog, alert: AlertRow) -> None:
+        self.current_dialog = dialog
+        self._dialog_alert = alert
+        dialog.finished.connect(self._dialog_finished)
+        dialog.open()
+
+    def _dialog_finished(self, result: int) -> None:
+        dialog, self.current_dialog = self.current_dialog, None
+        alert, self._dialog_alert = self._dialog_alert, None
+        if dialog is None or alert is None:
+            return
+        data = dialog.values() if result == QDialog.DialogCode.Accepted else None
+        kind = type(dialog)
+        dialog.deleteLater()
+        if data is None:
+            return
+        database, user_id = self._ctx.database, self._ctx.user.id
+        # The version on screen now: another desk acknowledging meanwhile (seen here through
+        # the feed) must not throw away what the officer typed. Anything that changed the
+        # decision (cleared, linked) is refused by the database all the same.
+        at = self.model.row_of(alert.id)
+        current = self.model.alert(at) if at >= 0 else alert
+        alert_id, version = alert.id, current.version
+        if kind is ClearDialog:
+            self._run(self.tr("Clear"),
+                      lambda: alerts.clear(database, user_id, alert_id, version, **data))
+        elif kind is ToCaseDialog:
+            self._run(self.tr("Turn into case"),
+                      lambda: alerts.to_case(database, user_id, alert_id, version, **data),
+                      lambda result: self.sig_open_case.emit(result[0].case_id))
+        else:
+            self._run(self.tr("Link to case"),
+                      lambda: alerts.link_case(database, user_id, alert_id, version, **data))
+
+    def _open_linked_case(self, *_signal_args) -> None:
+        a = self.selected_alert()
+        if a is not None and a.case_id is not None:
+            self.sig_open_case.emit(a.case_id)
+
+    # -- messages --------------------------------------------------------------------------
+    def show_message(self, text: str, kind: str = "info") -> None:
+        self.message_kind = kind
+        colour = {"error": "#ff4d4f", "success": theme.DEADLINE_COLORS["on_track"]}.get(kind, theme.TEXT_DIM)
+        self.message_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self.message_label.setText(text)
+        self.message_label.show()
+
+    def shutdown(self) -> None:
+        self._blink.stop()
+        self.sound.shutdown()
+
+
+__all__ = ["AlertPanel"]

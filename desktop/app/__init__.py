@@ -1,0 +1,1 @@
+"""Start-up: the command line, sign-in, demo mode, opening the window."""

@@ -1,0 +1,1 @@
+"""The case detail and its step dialogs."""

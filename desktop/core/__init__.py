@@ -1,0 +1,1 @@
+"""What every panel shares: the app context, background lanes, the live feed, operations, translations, labels and the theme."""

@@ -1,0 +1,1 @@
+"""What the demo runs beside the window: the local camera server."""

@@ -1,0 +1,1 @@
+"""The map: the page built once, the view fed over QWebChannel."""

@@ -1,0 +1,306 @@
+"""Builds the map page once: a folium map written to a file, loaded by URL by :mod:`desktop.map.view`.
+
+folium draws what never changes during a shift (the city outline, the towns, the grids) and
+``resources/map/cityops_map.js`` draws everything live on one canvas, fed in batches over
+QWebChannel. The page needs nothing from the network:
+
+* folium's default CDN links (Leaflet, jQuery, Bootstrap, Font Awesome, awesome-markers, …) are
+  replaced by the vendored Leaflet under ``resources/vendor/`` or dropped: nothing on the page
+  uses them;
+* there is no basemap by default, the outline on a dark background is the basemap; an intranet
+  tile server can be configured (``map/tile_url`` in the workstation's settings);
+* ``qwebchannel.js`` is Qt's own resource (``qrc:``), not a download.
+
+The page is written to a file and loaded with ``QUrl.fromLocalFile``: ``setHtml`` goes through a
+``data:`` URL, which Chromium caps at 2 MB, and a big page then fails without a word.
+
+Building takes a few hundred milliseconds and touches no widget, so it may run on a worker
+thread (strings are translated with ``QCoreApplication.translate``, which is thread-safe).
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import folium
+from branca.element import MacroElement
+from jinja2 import Template
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSettings
+
+from db.geo.map_data import BaseLayers
+from db.cases.workflow import State, Urgency
+
+from desktop.core import labels, theme
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+LEAFLET_DIR = RESOURCES / "vendor" / "leaflet-1.9.4"
+MAP_DIR = RESOURCES / "map"
+QWEBCHANNEL_JS = "qrc:///qtwebchannel/qwebchannel.js"
+TILE_URL_SETTING = "map/tile_url"
+PAGE_NAME = "cityops_map_{city_id}.html"
+LIVE_LAYERS = ("cases", "staff", "cameras", "sensors", "black_spots")
+BASE_LAYERS = ("outline", "towns", "grids")
+
+# Colours that are not deadline/urgency: each layer has its own hue so nothing borrows the
+# meaning of red/amber/green (theme.py: red is only ever overdue/critical).
+LAYER_COLORS = {
+    "background": "#0a0e14",
+    "land": "#121a26",
+    "outline": "#4f8fd8",
+    "grid": "#33445a",
+    "town": "#e6edf3",
+    "town_low_lying": "#388bfd",
+    "staff_on_duty": "#39c5cf",
+    "staff_off_duty": "#57606a",
+    "camera": "#a371f7",
+    "black_spot": "#000000",
+    "black_spot_ring": "#f778ba",
+    "selection": "#ffffff",
+    "case_ring": "#0a0e14",
+}
+# Sensor levels by the names their thresholds use (db.geo.map_data.sensor_level).
+SENSOR_COLORS = {
+    "unknown": "#57606a", "normal": "#8b949e",
+    "blue": "#388bfd", "yellow": "#e3b341", "orange": "#ff8c1a", "red": "#ff4d4f",
+    "alarm": "#ff8c1a", "cutoff": "#ff4d4f",
+}
+
+_CONTEXT = "map"
+
+
+_LAYER_NAMES = {
+    "outline": QT_TRANSLATE_NOOP("map", "City outline"), "towns": QT_TRANSLATE_NOOP("map", "Towns"), "grids": QT_TRANSLATE_NOOP("map", "Grids"),
+    "cases": QT_TRANSLATE_NOOP("map", "Cases"), "staff": QT_TRANSLATE_NOOP("map", "Staff"), "cameras": QT_TRANSLATE_NOOP("map", "Cameras"), "sensors": QT_TRANSLATE_NOOP("map", "Sensors"),
+    "black_spots": QT_TRANSLATE_NOOP("map", "Black spots"),
+}
+_FIELDS = {
+    "number": QT_TRANSLATE_NOOP("map", "No."), "class": QT_TRANSLATE_NOOP("map", "Class"), "town": QT_TRANSLATE_NOOP("map", "Town"), "state": QT_TRANSLATE_NOOP("map", "State"),
+    "urgency": QT_TRANSLATE_NOOP("map", "Urgency"), "deadline": QT_TRANSLATE_NOOP("map", "Deadline"), "on_duty": QT_TRANSLATE_NOOP("map", "On duty"),
+    "off_duty": QT_TRANSLATE_NOOP("map", "Off duty"), "seen": QT_TRANSLATE_NOOP("map", "Position at"), "camera": QT_TRANSLATE_NOOP("map", "Camera"),
+    "analytics": QT_TRANSLATE_NOOP("map", "Video analytics"), "sensor": QT_TRANSLATE_NOOP("map", "Sensor"), "value": QT_TRANSLATE_NOOP("map", "Reading"),
+    "level": QT_TRANSLATE_NOOP("map", "Level"), "black_spot": QT_TRANSLATE_NOOP("map", "Black spot"), "failed_rechecks": QT_TRANSLATE_NOOP("map", "Failed rechecks"),
+    "legend": QT_TRANSLATE_NOOP("map", "Deadline"), "no_reading": QT_TRANSLATE_NOOP("map", "No reading"),
+}
+_SENSOR_KINDS = {"water_level": QT_TRANSLATE_NOOP("map", "Water level"), "gas": QT_TRANSLATE_NOOP("map", "Combustible gas")}
+_SENSOR_LEVELS = {
+    "unknown": QT_TRANSLATE_NOOP("map", "Unknown"), "normal": QT_TRANSLATE_NOOP("map", "Normal"), "blue": QT_TRANSLATE_NOOP("map", "Blue"), "yellow": QT_TRANSLATE_NOOP("map", "Yellow"),
+    "orange": QT_TRANSLATE_NOOP("map", "Orange"), "red": QT_TRANSLATE_NOOP("map", "Red"), "alarm": QT_TRANSLATE_NOOP("map", "Alarm"), "cutoff": QT_TRANSLATE_NOOP("map", "Cut-off"),
+}
+_CAMERA_KINDS = {"fixed": QT_TRANSLATE_NOOP("map", "Fixed"), "ptz": QT_TRANSLATE_NOOP("map", "PTZ"), "dome": QT_TRANSLATE_NOOP("map", "Dome")}
+_BLACK_SPOT_CATEGORIES = {
+    "village": QT_TRANSLATE_NOOP("map", "Village"), "road": QT_TRANSLATE_NOOP("map", "Road"), "market": QT_TRANSLATE_NOOP("map", "Market"), "park": QT_TRANSLATE_NOOP("map", "Park"),
+    "toilet": QT_TRANSLATE_NOOP("map", "Public toilet"),
+}
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate(_CONTEXT, text)
+
+
+def map_labels() -> dict:
+    """Every text the page shows, translated now (the page itself holds no language)."""
+    return {
+        "layers": {k: _t(v) for k, v in _LAYER_NAMES.items()},
+        "fields": {k: _t(v) for k, v in _FIELDS.items()},
+        "states": {s.value: labels.state_name(s.value) for s in State},
+        "urgency": {u.value: labels.urgency_name(u.value) for u in Urgency},
+        "deadline": {k: labels.deadline_name(k) for k in theme.DEADLINE_COLORS},
+        "sensor_kinds": {k: _t(v) for k, v in _SENSOR_KINDS.items()},
+        "sensor_levels": {k: _t(v) for k, v in _SENSOR_LEVELS.items()},
+        "camera_kinds": {k: _t(v) for k, v in _CAMERA_KINDS.items()},
+        "black_spot_categories": {k: _t(v) for k, v in _BLACK_SPOT_CATEGORIES.items()},
+    }
+
+
+def configured_tile_url(settings: QSettings | None = None) -> str | None:
+    """The workstation's tile server (``map/tile_url``), or ``None`` for no basemap tiles.
+
+    A Leaflet URL template such as ``http://tiles.intranet/{z}/{x}/{y}.png``.
+    """
+    value = (settings or QSettings()).value(TILE_URL_SETTING, "")
+    value = str(value or "").strip()
+    return value or None
+
+
+def tile_host(tile_url: str | None) -> str | None:
+    """The host part of a tile URL template (may hold ``{s}``), for the request interceptor."""
+    if not tile_url:
+        return None
+    host = urlsplit(tile_url).hostname
+    return host or None
+
+
+def page_config(base: BaseLayers, *, tile_url: str | None = None, scale: float = 1.0,
+                visible: dict[str, bool] | None = None) -> dict:
+    """The configuration ``cityops.init`` receives: colours, labels, sizes, visible layers."""
+    shown = {name: True for name in BASE_LAYERS + LIVE_LAYERS}
+    shown.update(visible or {})
+    return {
+        "city": base.city_name,
+        "bounds": [list(base.bounds[0]), list(base.bounds[1])],
+        "scale": scale,
+        "tiles": bool(tile_url),
+        "select_zoom": 13,
+        "colors": {
+            "deadline": dict(theme.DEADLINE_COLORS),
+            "urgency": dict(theme.URGENCY_COLORS),
+            "layers": dict(LAYER_COLORS),
+            "sensors": dict(SENSOR_COLORS),
+        },
+        "labels": map_labels(),
+        "visible": shown,
+        "layer_order": list(BASE_LAYERS + LIVE_LAYERS),
+    }
+
+
+class _CityOpsInit(MacroElement):
+    """Hands folium's map and base layers to ``cityops.init`` once they exist."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        window.cityops.init({{ this.map_name }}, {{ this.config|tojson }}, {
+            outline: {{ this.outline_name }},
+            towns: {{ this.towns_name }},
+            grids: {{ this.grids_name }}
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self, map_name: str, config: dict, outline_name: str, towns_name: str,
+                 grids_name: str) -> None:
+        super().__init__()
+        self._name = "CityOpsInit"
+        self.map_name = map_name
+        self.config = config
+        self.outline_name = outline_name
+        self.towns_name = towns_name
+        self.grids_name = grids_name
+
+
+def _file_url(path: Path) -> str:
+    return path.resolve().as_uri()
+
+
+def build_map(base: BaseLayers, *, tile_url: str | None = None, scale: float = 1.0,
+              visible: dict[str, bool] | None = None) -> folium.Map:
+    """The folium map with only local assets (see the module docstring)."""
+    colors = LAYER_COLORS
+    fmap = folium.Map(
+        location=list(base.center), tiles=None, zoom_start=10, min_zoom=7, max_zoom=18,
+        prefer_canvas=True, control_scale=False, zoom_snap=0.25, zoom_delta=0.5,
+        attribution_control=bool(tile_url), font_size="14px",
+    )
+    # Only Leaflet stays, from the vendored copy; everything else folium links is unused here.
+    fmap.default_js = [("leaflet", _file_url(LEAFLET_DIR / "leaflet.js")),
+                       ("qwebchannel", QWEBCHANNEL_JS),
+                       ("cityops_canvas", _file_url(MAP_DIR / "cityops_canvas.js")),
+                       ("cityops_map", _file_url(MAP_DIR / "cityops_map.js"))]
+    fmap.default_css = [("leaflet_css", _file_url(LEAFLET_DIR / "leaflet.css")),
+                        ("cityops_map_css", _file_url(MAP_DIR / "cityops_map.css"))]
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr=tile_host(tile_url) or "tiles", name="tiles",
+                         max_zoom=18, control=False).add_to(fmap)
+
+    outline = folium.GeoJson(
+        base.outline, name="outline", control=False,
+        style_function=lambda _f: {"color": colors["outline"], "weight": 2.5, "opacity": 0.95,
+                                   "fillColor": colors["land"],
+                                   "fillOpacity": 0.15 if tile_url else 0.85,
+                                   "interactive": False})
+    outline.add_to(fmap)
+
+    grids = folium.GeoJson(
+        base.grids, name="grids", control=False,
+        style_function=lambda _f: {"color": colors["grid"], "weight": 0.8, "opacity": 0.9,
+                                   "fill": False, "interactive": False})
+    grids.add_to(fmap)
+
+    towns = folium.GeoJson(
+        {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": t.id, "geometry": {"type": "Point", "coordinates": [t.lon, t.lat]},
+             "properties": {"id": t.id, "name": t.name, "kind": t.kind, "low_lying": t.low_lying}}
+            for t in base.towns if t.lat is not None and t.lon is not None]},
+        name="towns", control=False,
+        marker=folium.CircleMarker(radius=3.5 * scale, weight=1.5, fill=True, fill_opacity=1.0),
+        style_function=lambda f: {
+            "color": colors["town_low_lying"] if f["properties"]["low_lying"] else colors["background"],
+            "fillColor": colors["town"], "interactive": False})
+    towns.add_to(fmap)
+
+    # No folium fit_bounds: it animates the first zoom, and Leaflet drops a setView asked for
+    # during that animation. cityops.init fits the city without animation instead.
+    config = page_config(base, tile_url=tile_url, scale=scale, visible=visible)
+    fmap.add_child(_CityOpsInit(fmap.get_name(), config, outline.get_name(), towns.get_name(),
+                                grids.get_name()))
+    return fmap
+
+
+def render_map_html(base: BaseLayers, **kwargs) -> str:
+    fmap = build_map(base, **kwargs)
+    html = fmap.get_root().render()
+    # folium's template also links CSS/JS through the figure header for each element; make sure
+    # nothing it adds on its own (a future version) reaches the network unnoticed.
+    _check_local(html, kwargs.get("tile_url"))
+    return html
+
+
+def _check_local(html: str, tile_url: str | None) -> None:
+    for url in re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)""", html):
+        scheme = urlsplit(url).scheme
+        if scheme not in ("file", "qrc", "data", "blob", ""):
+            raise RuntimeError(f"the map page would load {url}: only local files are allowed")
+    # Tile layers are the other way a Leaflet page reaches out. Data (names, descriptions) may
+    # hold any text, an address included: it is never loaded, so it is not checked here (the
+    # view's request interceptor blocks anything that would leave the machine anyway).
+    for url in re.findall(r"""L\.tileLayer\(\s*["']([^"']+)""", html):
+        if url != tile_url:
+            raise RuntimeError(f"the map page would load tiles from {url}")
+
+
+def default_cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("cityops")) / "map"
+
+
+def build_map_page(base: BaseLayers, out_dir: Path | None = None, *, tile_url: str | None = None,
+                   scale: float = 1.0, visible: dict[str, bool] | None = None) -> Path:
+    """Render the page and write it (atomically) to ``out_dir``; return the file's path.
+
+    Parameters
+    ----------
+    base
+        ``db.geo.map_data.base_layers(session, city_id)``.
+    out_dir
+        Where to write; by default ``<user cache dir>/cityops/map``. Tests pass ``tmp_path``.
+    tile_url
+        Leaflet URL template of an intranet tile server, or ``None`` (no basemap tiles, no
+        network). See :func:`configured_tile_url`.
+    scale
+        Marker and label size factor (2 on a 4K wall screen without Qt high-DPI scaling).
+    visible
+        Layers to start hidden, e.g. ``{"staff": False}``; every layer starts shown otherwise.
+    """
+    html = render_map_html(base, tile_url=tile_url, scale=scale, visible=visible)
+    out_dir = Path(out_dir) if out_dir is not None else default_cache_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / PAGE_NAME.format(city_id=base.city_id)
+    # Another workstation process may be loading the previous page: replace, never truncate.
+    fd, tmp = tempfile.mkstemp(prefix=".map-", suffix=".html", dir=out_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(html)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+__all__ = [
+    "LIVE_LAYERS", "TILE_URL_SETTING", "build_map", "build_map_page", "configured_tile_url",
+    "map_labels", "page_config", "render_map_html", "tile_host",
+]

@@ -1,0 +1,553 @@
+"""The live map widget: the page built by :mod:`desktop.map.page`, fed in batches.
+
+The page is loaded once, by URL. After that Python never rebuilds it: every change is merged
+into one pending batch and sent as ONE ``runJavaScript`` call on the next turn of the event
+loop (after Anki's ``webview.py``: calls made before the page is ready are queued, callbacks
+after the widget is gone are dropped, console errors are logged).
+
+The GUI thread only queues and sends: merging and JSON encoding (:func:`encode_batches`, tens of
+milliseconds for 20,000 markers) run on the view's own encoder thread, upserts travel as columns
+and rows (keys once, coordinates to 6 decimals), and a batch bigger than
+:data:`MAX_SCRIPT_CHARS` goes in pieces, one per event-loop turn, so no single call holds the
+GUI thread for long.
+
+No request leaves the machine: a request interceptor on the view's own (off-the-record)
+profile blocks every URL that is not ``file:``, ``qrc:``, ``data:`` or ``blob:``, except the
+configured tile server's host.
+"""
+from __future__ import annotations
+
+
+# Chromium's flags must be set before QtWebEngine starts: desktop.app.run.prepare_environment
+# turns the sandbox off only when running as root (containers) and the GPU off only offscreen;
+# the tests set both in tests/desktop/conftest.py.
+
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import re  # noqa: E402
+import weakref  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import shiboken6  # noqa: E402
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot  # noqa: E402
+from PySide6.QtWebChannel import QWebChannel  # noqa: E402
+from PySide6.QtWebEngineCore import (  # noqa: E402
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineSettings,
+    QWebEngineUrlRequestInfo,
+    QWebEngineUrlRequestInterceptor,
+)
+from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: E402
+from PySide6.QtWidgets import QVBoxLayout, QWidget  # noqa: E402
+
+from db.geo.map_data import CasePoint  # noqa: E402
+
+from desktop.map.page import LIVE_LAYERS, tile_host  # noqa: E402
+from desktop.core.tasks import TaskRunner  # noqa: E402
+
+log = logging.getLogger(__name__)
+js_log = logging.getLogger("cityops.map.js")
+
+_NOTHING = object()
+LOCAL_SCHEMES = frozenset({"file", "qrc", "data", "blob"})
+BRIDGE_NAME = "cityopsBridge"  # channel.objects.cityopsBridge in cityops_map.js
+#: A batch bigger than this (characters of JSON) is sent in pieces, one per event-loop turn:
+#: handing the page ~1 MB of script costs the GUI thread ~10 ms.
+MAX_SCRIPT_CHARS = 300_000
+ENCODE_CHUNK_ROWS = 1000  # rows per json.dumps call: the encoder lets go of the GIL between
+COORDINATE_KEYS = frozenset({"lat", "lon"})
+
+
+# ------------------------------------------------------------------------------------------
+# Markers
+# ------------------------------------------------------------------------------------------
+
+def case_marker(row: CasePoint | dict, status: str) -> dict:
+    """The JS upsert item for one case.
+
+    Parameters
+    ----------
+    row
+        A :class:`db.geo.map_data.CasePoint` (or its dict form).
+    status
+        ``overdue`` / ``due_soon`` / ``on_track`` / ``none``: from
+        ``ctx.calendar.status(now, row.deadline, row.limit_amount, row.limit_unit)``, see
+        :func:`case_status`.
+    """
+    d = row.to_dict() if isinstance(row, CasePoint) else dict(row)
+    return {
+        "id": int(d["id"]), "lat": float(d["lat"]), "lon": float(d["lon"]),
+        "number": d.get("number") or "", "class_name": d.get("class_name") or "",
+        "town": d.get("town") or "", "state": d.get("state") or "",
+        "urgency": d.get("urgency") or "normal", "status": status,
+        "title": d.get("title") or "", "summary": d.get("summary") or "",
+        "deadline_at": d.get("deadline_at"),
+    }
+
+
+_CLOCK_STOPPED = frozenset({"parked", "pending_check", "pending_close"})
+
+
+def case_status(calendar, now: dt.datetime, row: CasePoint) -> str:
+    """The deadline status of a map point on the working calendar (``WorkCalendar.status``).
+
+    Parked cases and cases reported handled (awaiting check/closing) no longer run the
+    department's clock: they show as not counting, like the queue."""
+    if row.state in _CLOCK_STOPPED:
+        return "none"
+    if row.deadline is None or not row.limit_amount or not row.limit_unit:
+        return "none" if row.deadline is None else ("overdue" if now >= row.deadline else "on_track")
+    return calendar.status(now, row.deadline, row.limit_amount, row.limit_unit)
+
+
+def point_marker(point: Any) -> dict:
+    """The JS upsert item for a staff / camera / sensor / black-spot point (its fields as-is)."""
+    if isinstance(point, dict):
+        return dict(point)
+    fields = getattr(point, "__dict__", None)
+    if fields is not None:  # a flat dataclass: a shallow copy, not asdict's deep one (4,000 a tick)
+        return dict(fields)
+    return point.to_dict()
+
+
+# ------------------------------------------------------------------------------------------
+# Web engine plumbing
+# ------------------------------------------------------------------------------------------
+
+class LocalOnlyInterceptor(QWebEngineUrlRequestInterceptor):
+    """Counts every request of the page and blocks those that would leave the machine.
+
+    ``requests_seen`` and ``blocked_requests`` are lists of URL strings (tests read them).
+    """
+
+    def __init__(self, tile_url: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.requests_seen: list[str] = []
+        self.blocked_requests: list[str] = []
+        self._tile_host = _host_pattern(tile_host(tile_url))
+
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802 - Qt API
+        url = info.requestUrl()
+        text = url.toString()
+        self.requests_seen.append(text)
+        scheme = url.scheme().lower()
+        if scheme in LOCAL_SCHEMES:
+            return
+        if (self._tile_host is not None and scheme in ("http", "https")
+                and self._tile_host.fullmatch(url.host().lower())):
+            return
+        self.blocked_requests.append(text)
+        info.block(True)
+        log.warning("map: blocked a network request to %s", text)
+
+
+def _host_pattern(host: str | None) -> re.Pattern | None:
+    if not host:
+        return None
+    # Leaflet templates may name subdomains as {s}: any one DNS label there.
+    parts = re.split(r"(\{[^}]*\})", host.lower())
+    return re.compile("".join("[a-z0-9-]+" if p.startswith("{") else re.escape(p)
+                              for p in parts if p))
+
+
+class MapPage(QWebEnginePage):
+    """Sends the page's console to Python logging: warnings and errors at their level."""
+
+    def javaScriptConsoleMessage(self, level, message, line, source) -> None:  # noqa: N802
+        where = f"{Path(source).name or source}:{line}" if source else f"line {line}"
+        if level == QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel:
+            js_log.error("%s (%s)", message, where)
+        elif level == QWebEnginePage.JavaScriptConsoleMessageLevel.WarningMessageLevel:
+            js_log.warning("%s (%s)", message, where)
+        else:
+            js_log.debug("%s (%s)", message, where)
+
+    def acceptNavigationRequest(self, url, nav_type, is_main_frame) -> bool:  # noqa: N802
+        # The page never navigates away (a link in an attribution, a dropped file): only the
+        # first load of our own file is allowed in the main frame.
+        if is_main_frame and nav_type != QWebEnginePage.NavigationType.NavigationTypeTyped:
+            log.warning("map: refused navigation to %s", url.toString())
+            return False
+        return super().acceptNavigationRequest(url, nav_type, is_main_frame)
+
+
+class MapBridge(QObject):
+    """The object the page talks to over QWebChannel (``channel.objects.cityopsBridge``).
+
+    Signals
+    -------
+    sig_case_clicked(int), sig_camera_clicked(int)
+        A marker was clicked on the page.
+    sig_page_ready()
+        The page's script is initialised and the channel is up.
+    """
+
+    sig_case_clicked = Signal(int)
+    sig_camera_clicked = Signal(int)
+    sig_page_ready = Signal()
+
+    @Slot(int)
+    def caseClicked(self, case_id: int) -> None:  # noqa: N802 - called from JS
+        self.sig_case_clicked.emit(int(case_id))
+
+    @Slot(int)
+    def cameraClicked(self, camera_id: int) -> None:  # noqa: N802 - called from JS
+        self.sig_camera_clicked.emit(int(camera_id))
+
+    @Slot()
+    def pageReady(self) -> None:  # noqa: N802 - called from JS
+        self.sig_page_ready.emit()
+
+
+# ------------------------------------------------------------------------------------------
+# Batches
+# ------------------------------------------------------------------------------------------
+
+class _PendingLayer:
+    __slots__ = ("reset", "upsert", "remove")
+
+    def __init__(self) -> None:
+        self.reset = False
+        self.upsert: dict[int, dict] = {}
+        self.remove: set[int] = set()
+
+    def merge(self, part: dict) -> None:
+        if part.get("reset"):
+            # Everything asked for earlier is superseded: the page clears the layer first.
+            self.reset = True
+            self.upsert.clear()
+            self.remove.clear()
+        for raw in part.get("remove") or ():
+            key = int(raw)
+            self.upsert.pop(key, None)
+            self.remove.add(key)
+        for item in part.get("upsert") or ():
+            key = int(item["id"])
+            self.remove.discard(key)
+            self.upsert[key] = item  # a later upsert of the same id replaces an earlier one
+
+    def as_json_ready(self) -> dict:
+        out: dict[str, Any] = {"upsert": list(self.upsert.values()), "remove": sorted(self.remove)}
+        if self.reset:
+            out["reset"] = True
+        return out
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _columns(items: list[dict]) -> list[str]:
+    cols = list(items[0]) if items else []
+    seen = set(cols)
+    for item in items:
+        if len(item) != len(cols) or item.keys() != seen:
+            for key in item:
+                if key not in seen:
+                    seen.add(key)
+                    cols.append(key)
+    return cols
+
+
+def _row_chunks(items: list[dict], cols: list[str]) -> list[str]:
+    """JSON texts of the rows (``[..],[..]``, no outer brackets), ENCODE_CHUNK_ROWS at a time."""
+    rounded = [i for i, c in enumerate(cols) if c in COORDINATE_KEYS]
+    out = []
+    for start in range(0, len(items), ENCODE_CHUNK_ROWS):
+        rows = []
+        for item in items[start:start + ENCODE_CHUNK_ROWS]:
+            row = [item.get(c) for c in cols]
+            for i in rounded:
+                if isinstance(row[i], float):
+                    row[i] = round(row[i], 6)  # 0.1 m: a shorter text, nothing visible lost
+            rows.append(row)
+        out.append(_dumps(rows)[1:-1])
+    return out
+
+
+def encode_batches(batches: list[dict], max_chars: int = MAX_SCRIPT_CHARS) -> list[str]:
+    """Merge ``batches`` (in order) and encode them for ``cityops.applyBatch``.
+
+    Returns JSON texts to apply one after the other; there is more than one only when the
+    batch is bigger than ``max_chars``. A layer's reset and removals come in the first text
+    that holds the layer, its upserts (as ``cols`` + ``rows``) follow, possibly over several.
+    Pure Python, no Qt: runs on the map view's encoder thread.
+    """
+    merged: dict[str, _PendingLayer] = {}
+    for batch in batches:
+        for name, part in batch.items():
+            if part:
+                merged.setdefault(name, _PendingLayer()).merge(part)
+    texts: list[str] = []
+    current: dict[str, dict] = {}
+    size = 0
+
+    def close() -> None:
+        nonlocal size
+        fields = []
+        for name, part in current.items():
+            inner = [f'"{k}":{_dumps(v)}' for k, v in part["head"].items()]
+            if part["rows"]:
+                inner.append(f'"cols":{_dumps(part["cols"])},"rows":[{",".join(part["rows"])}]')
+            fields.append(f'{_dumps(name)}:{{{",".join(inner)}}}')
+        texts.append("{" + ",".join(fields) + "}")
+        current.clear()
+        size = 0
+
+    for name, layer in merged.items():
+        head: dict[str, Any] = {}
+        if layer.reset:
+            head["reset"] = True
+        if layer.remove:
+            head["remove"] = sorted(layer.remove)
+        items = list(layer.upsert.values())
+        cols = _columns(items)
+        entry = current[name] = {"head": head, "cols": cols, "rows": []}
+        size += 40 + 8 * len(layer.remove)
+        for chunk in _row_chunks(items, cols):
+            if size + len(chunk) > max_chars and any(p["rows"] for p in current.values()):
+                close()
+                entry = current[name] = {"head": {}, "cols": cols, "rows": []}
+            entry["rows"].append(chunk)
+            size += len(chunk) + 1
+    if current or not texts:
+        close()
+    return texts
+
+
+class MapView(QWidget):
+    """The map: a ``QWebEngineView`` showing the page at ``page_path``.
+
+    Signals
+    -------
+    sig_case_clicked(int)
+        The user clicked a case marker (select it in the queue, show its detail).
+    sig_camera_clicked(int)
+        The user clicked a camera marker.
+    sig_ready()
+        The page has loaded and the channel is up; batches queued until now go next. Fires
+        again if the page had to be reloaded after its renderer died: the page is empty then,
+        so answer it by sending every layer again with ``reset``.
+    sig_batch_applied(object)
+        The page applied a batch (all its pieces); the argument is ``cityops.stats()``
+        (counts per layer).
+    """
+
+    sig_case_clicked = Signal(int)
+    sig_camera_clicked = Signal(int)
+    sig_ready = Signal()
+    sig_batch_applied = Signal(object)
+
+    def __init__(self, page_path: Path, parent: QWidget | None = None, *,
+                 tile_url: str | None = None) -> None:
+        super().__init__(parent)
+        self._page_path = Path(page_path)
+        self._ready = False
+        self._queued: list[dict] = []  # batches not yet handed to the encoder
+        self._encoding = False
+        self._scripts: list[tuple[str, bool]] = []  # encoded pieces: (JSON, last of its batch)
+        self._epoch = 0  # bumps when the page reloads: encodings for the old page are dropped
+        self._pending_selection: object = _NOTHING  # a case id, None (clear) or _NOTHING
+        self._flush_scheduled = False
+        self.batches_sent = 0  # runJavaScript calls made for batches (tests check coalescing)
+        self._encoder = TaskRunner("map-encode", self)
+
+        # The view first, then the profile: children are destroyed in creation order, and a
+        # profile destroyed before its page makes Qt warn and may crash.
+        self.view = QWebEngineView(self)
+        # A profile of our own, off the record: no disk cache shared with anything else.
+        self.profile = QWebEngineProfile(self)
+        self.interceptor = LocalOnlyInterceptor(tile_url, self.profile)
+        self.profile.setUrlRequestInterceptor(self.interceptor)
+        self.page = MapPage(self.profile, self.view)
+        settings = self.page.settings()
+        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
+        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls,
+                              bool(tile_url))
+        settings.setAttribute(QWebEngineSettings.WebAttribute.ErrorPageEnabled, False)
+        settings.setAttribute(QWebEngineSettings.WebAttribute.FocusOnNavigationEnabled, False)
+        self.page.setBackgroundColor(_qcolor("#0a0e14"))
+
+        self.bridge = MapBridge(self)
+        self.bridge.sig_case_clicked.connect(self.sig_case_clicked)
+        self.bridge.sig_camera_clicked.connect(self.sig_camera_clicked)
+        self.bridge.sig_page_ready.connect(self._on_page_ready)
+        self.channel = QWebChannel(self.page)
+        self.channel.registerObject(BRIDGE_NAME, self.bridge)
+        self.page.setWebChannel(self.channel)
+        self.page.loadFinished.connect(self._on_load_finished)
+        self.page.renderProcessTerminated.connect(self._on_render_process_terminated)
+        self.view.setPage(self.page)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.view.setUrl(QUrl.fromLocalFile(str(self._page_path.resolve())))
+
+    # -- public API ---------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued, being encoded or waiting to be sent."""
+        return not (self._queued or self._encoding or self._scripts or self._flush_scheduled)
+
+    @property
+    def blocked_requests(self) -> list[str]:
+        return self.interceptor.blocked_requests
+
+    @property
+    def requests_seen(self) -> list[str]:
+        return self.interceptor.requests_seen
+
+    def apply_batch(self, batch: dict) -> None:
+        """Queue changes for the page: ``{layer: {reset?, upsert: [...], remove: [ids]}}``.
+
+        Layers: cases, staff, cameras, sensors, black_spots. Calls in the same event-loop turn
+        (or before the page is ready, or while the previous batch is being encoded) are
+        merged, later upserts of an id replacing earlier ones, and go to the page as one call
+        (in pieces if it is very big). The batch is read later, on another thread: do not
+        change it after handing it over.
+        """
+        for name in batch:
+            if name not in LIVE_LAYERS:
+                raise ValueError(f"unknown map layer {name!r}; expected one of {LIVE_LAYERS}")
+        self._queued.append(batch)
+        self._schedule()
+
+    def select_case(self, case_id: int | None) -> None:
+        """Highlight the case on the map and pan to it unless it is well in view
+        (``None`` clears the highlight)."""
+        self._pending_selection = None if case_id is None else int(case_id)
+        self._schedule()
+
+    def run_js(self, script: str, callback=None) -> None:
+        """Run script on the page (tests and diagnostics); the callback is dropped if this
+        widget is gone by the time the result arrives."""
+        self.page.runJavaScript(script, 0, _guarded(self, callback))
+
+    def eval_json(self, expression: str, callback) -> None:
+        """Evaluate a JS expression and pass its value, through JSON, to ``callback``
+        (PySide6 turns JS objects into empty strings otherwise)."""
+        def decode(text):
+            callback(json.loads(text) if isinstance(text, str) and text else None)
+
+        self.run_js(f"JSON.stringify(({expression}))", decode)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _schedule(self) -> None:
+        if self._ready and not self._flush_scheduled:
+            self._flush_scheduled = True
+            QTimer.singleShot(0, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._ready or not shiboken6.isValid(self.page):
+            return  # not loaded yet, or the window closed while a batch waited for its turn
+        if self._scripts:
+            text, last = self._scripts.pop(0)
+            self._send(text, last)
+        elif not self._encoding and self._queued:
+            batches, self._queued = self._queued, []
+            self._encoding = True
+            epoch, limit = self._epoch, MAX_SCRIPT_CHARS
+            # The worker gets plain data only; the callbacks stay on this (GUI) side.
+            self._encoder.run(lambda: encode_batches(batches, limit),
+                              lambda texts: self._encoded(epoch, texts), self._encode_failed)
+        elif not self._encoding and self._pending_selection is not _NOTHING:
+            self._send(None, False)
+        if self._scripts or (self._queued and not self._encoding):
+            self._schedule()  # the next piece (or batch) on the next turn of the event loop
+
+    def _encoded(self, epoch: int, texts: list[str]) -> None:
+        self._encoding = False
+        if epoch != self._epoch:  # encoded for a page that has since been reloaded
+            self._schedule()
+            return
+        self._scripts.extend((text, i == len(texts) - 1) for i, text in enumerate(texts))
+        self._schedule()
+
+    def _encode_failed(self, exc: BaseException) -> None:
+        self._encoding = False
+        log.error("map: a batch could not be encoded and was dropped: %s", exc)
+        self._schedule()
+
+    def _send(self, batch_json: str | None, last: bool) -> None:
+        parts = []
+        if batch_json is not None:
+            parts.append(f"s=window.cityops.applyBatch({batch_json});")
+            self.batches_sent += 1
+        if self._pending_selection is not _NOTHING and not self._scripts:
+            selected = self._pending_selection
+            self._pending_selection = _NOTHING
+            parts.append(f"window.cityops.selectCase({json.dumps(selected)});")
+        if not parts:
+            return
+        # Results come back as JSON text: PySide6 does not convert JS objects reliably.
+        script = ("(function(){var s=null;try{" + "".join(parts) + "}catch(e){"
+                  "console.error('cityops batch failed: '+(e&&e.stack||e));}"
+                  "return JSON.stringify(s);})()")
+        callback = self._after_flush if last else None  # one signal per batch, not per piece
+        self.page.runJavaScript(script, 0, _guarded(self, callback))
+
+    def _after_flush(self, result) -> None:
+        stats = json.loads(result) if isinstance(result, str) and result else None
+        if stats:
+            self.sig_batch_applied.emit(stats)
+
+    def _on_load_finished(self, ok: bool) -> None:
+        if not ok:
+            log.error("map: the page %s did not load", self._page_path)
+
+    def _on_render_process_terminated(self, status, exit_code: int) -> None:
+        normal = QWebEnginePage.RenderProcessTerminationStatus.NormalTerminationStatus
+        if status == normal or not shiboken6.isValid(self.page):
+            return
+        # A 12-hour shift outlives a renderer crash: load the page again. Its markers are gone,
+        # so sig_ready fires again and the owner re-sends everything (with reset).
+        log.error("map: the page's renderer stopped (%s, exit code %s); reloading", status, exit_code)
+        self._ready = False
+        self._queued.clear()
+        self._scripts.clear()
+        self._epoch += 1
+        self.view.setUrl(QUrl.fromLocalFile(str(self._page_path.resolve())))
+
+    def _on_page_ready(self) -> None:
+        if self._ready:
+            return
+        self._ready = True
+        self.sig_ready.emit()
+        self._schedule()
+
+
+def _guarded(owner: QObject, callback):
+    """Wrap a runJavaScript callback so it does nothing once ``owner`` is destroyed."""
+    if callback is None:
+        return lambda _result: None
+    ref = weakref.ref(owner)
+
+    def call(result):
+        target = ref()
+        if target is None or not shiboken6.isValid(target):
+            return
+        try:
+            callback(result)
+        except RuntimeError as exc:  # "Internal C++ object already deleted"
+            log.debug("map: dropped a callback for a closed view: %s", exc)
+
+    return call
+
+
+def _qcolor(name: str):
+    from PySide6.QtGui import QColor
+
+    return QColor(name)
+
+
+__all__ = ["LocalOnlyInterceptor", "MapBridge", "MapPage", "MapView", "case_marker",
+           "case_status", "point_marker"]

@@ -1,0 +1,1 @@
+"""The case queue: the lazy model and its panel with filters."""

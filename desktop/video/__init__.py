@@ -1,0 +1,1 @@
+"""The video wall and its tiles."""

@@ -1,0 +1,1 @@
+"""The one screen: composes the panels and routes the change feed."""

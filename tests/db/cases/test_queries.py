@@ -1,0 +1,91 @@
+"""Read models for the queue, detail and map: filters and sorting happen in the database."""
+from __future__ import annotations
+
+import datetime as dt
+
+from db.cases import queries as q
+from db.auth.roles import Role
+from db.cases.workflow import State, Step
+
+from tests.helpers import case_in_state, report, take
+
+
+def test_queue_filters_sort_and_text_search(env):
+    a = report(env, description="人行道井盖缺失 100%危险")
+    b = case_in_state(env, State.HANDLING)
+    c = case_in_state(env, State.CLOSED)
+    with env.database.read() as s:
+        open_ids = q.queue_ids(s)
+        assert set(open_ids) == {a.case_id, b.case_id} and c.case_id not in open_ids
+        # Not-yet-dispatched cases (no deadline) sort last both ways.
+        assert q.queue_ids(s, sort=q.QueueSort("deadline_at"))[-1] == a.case_id
+        assert q.queue_ids(s, sort=q.QueueSort("deadline_at", descending=True))[-1] == a.case_id
+        everything = q.QueueFilter(states=frozenset())
+        assert set(q.queue_ids(s, everything)) == {a.case_id, b.case_id, c.case_id}
+        assert q.queue_ids(s, q.QueueFilter(text="井盖缺失")) == [a.case_id]
+        assert q.queue_ids(s, q.QueueFilter(text="100%")) == [a.case_id]
+        assert q.queue_ids(s, q.QueueFilter(text="%")) == [a.case_id]  # % is literal, not a wildcard
+        assert q.queue_ids(s, q.QueueFilter(states=frozenset({"handling"}))) == [b.case_id]
+        assert q.queue_ids(s, q.QueueFilter(sources=frozenset({"video"}))) == []
+        later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=60)
+        assert q.queue_ids(s, q.QueueFilter(overdue_only=True)) == []
+        assert q.queue_ids(s, q.QueueFilter(overdue_only=True), now=later) == [b.case_id]
+
+
+def test_stopped_clocks_sort_after_live_work_by_deadline(env):
+    parked = take(env, case_in_state(env, State.HANDLING), Step.PARK, Role.SHIFT_LEADER)
+    handled = case_in_state(env, State.PENDING_CHECK)
+    live = case_in_state(env, State.HANDLING)  # dispatched last: the latest deadline
+    with env.database.read() as s:
+        order = q.queue_ids(s, sort=q.QueueSort("deadline_at"))
+    assert order.index(live.case_id) < order.index(parked.case_id)
+    assert order.index(live.case_id) < order.index(handled.case_id)
+
+
+def test_rows_and_detail_are_plain_values_with_masked_reporter(env):
+    r = report(env, reporter_name="欧阳娜娜", reporter_phone="13912345678",
+               description="<b>占道经营</b>")
+    r = take(env, r, Step.ACCEPT)
+    with env.database.read() as s:
+        rows = q.case_rows(s, [r.case_id, 10**9])
+        detail = q.case_detail(s, r.case_id)
+    assert list(rows) == [r.case_id]
+    row = rows[r.case_id]
+    assert row.state == State.PENDING_OPEN and row.class_name and row.version == 2
+    assert detail.reporter_phone_masked == "139****5678"
+    assert detail.reporter_name_masked == "欧***"
+    assert [h.step for h in detail.history] == ["report", "accept"]
+    assert detail.history[1].actor_name == "测试值班员"
+    assert detail.description == "<b>占道经营</b>"  # raw here; every view escapes it
+
+
+def test_dispatch_choices_put_the_responsible_department_first(env):
+    r = case_in_state(env, State.PENDING_DISPATCH)
+    with env.database.read() as s:
+        departments, people = q.dispatch_choices(s, r.case_id)
+    assert departments and departments[0].hint == "责任部门"
+    assert people == []  # the reference data has no grids; demo data fills them
+
+
+def test_count_by_state(env):
+    case_in_state(env, State.HANDLING)
+    take(env, report(env), Step.VOID, Role.DUTY_OFFICER)
+    with env.database.read() as s:
+        assert q.count_by_state(s) == {"handling": 1, "void": 1}
+
+
+def test_filter_choices_and_sorting_by_meaning(env):
+    with env.database.read() as s:
+        choices = q.filter_choices(s, env.city_id)
+    assert len(choices.towns) > 30 and all(t.name and t.hint for t in choices.towns)
+    assert len(choices.classes) > 90 and all(c.hint for c in choices.classes)  # major names
+    normal = report(env)
+    emergency = report(env, urgency="emergency")
+    urgent = report(env, urgency="urgent")
+    handling = case_in_state(env, State.HANDLING)
+    with env.database.read() as s:
+        by_urgency = q.queue_ids(s, sort=q.QueueSort("urgency_rank"))
+        assert by_urgency[:2] == [emergency.case_id, urgent.case_id]
+        by_state = q.queue_ids(s, sort=q.QueueSort("state_rank"))
+        assert by_state[-1] == handling.case_id and normal.case_id in by_state[:3]
+        assert set(q.queue_ids(s, sort=q.QueueSort("assignee"))) == set(by_state)

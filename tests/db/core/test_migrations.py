@@ -1,0 +1,125 @@
+"""Alembic: one linear chain, empty → head → base → head on both engines, schema == models."""
+from __future__ import annotations
+
+import uuid
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from db.core.migrate import alembic_config, script_directory
+from db.models import Base
+
+from tests.conftest import PG_ADMIN_URL, drop_pg
+
+
+def test_revision_chain_is_linear():
+    script = script_directory()
+    revisions = list(script.walk_revisions())
+    assert len(script.get_heads()) == 1 and len(script.get_bases()) == 1
+    for rev in revisions:
+        down = rev.down_revision
+        assert down is None or isinstance(down, str), f"{rev.revision} is a merge point"
+    children = [r.down_revision for r in revisions if r.down_revision]
+    assert len(children) == len(set(children)), "two revisions share a parent (a branch)"
+
+
+def _roundtrip(engine):
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "head")
+    tables = set(inspect(engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], f"models and migrations disagree: {diff}"
+    command.downgrade(cfg, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        head = script_directory().get_current_head()
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+
+
+def test_sqlite_empty_to_head_and_back(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    _roundtrip(engine)
+    engine.dispose()
+
+
+def test_postgresql_empty_to_head_and_back(pg_template):
+    name = f"cityops_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = create_engine(make_url(PG_ADMIN_URL).set(database=name))
+    try:
+        _roundtrip(engine)
+    finally:
+        engine.dispose()
+        drop_pg(name)
+
+
+def test_workstations_starting_together_on_a_fresh_database(tmp_path, pg_template):
+    """Several processes upgrade the same empty database at once: all succeed, one schema."""
+    import subprocess
+    import sys
+
+    name = f"cityops_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    urls = [f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+            make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)]
+    try:
+        for url in urls:
+            code = f"from db.core.engine import open_database; open_database({url!r}).dispose()"
+            procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE,
+                                      text=True) for _ in range(3)]
+            errors = [p.communicate(timeout=120)[1] for p in procs]
+            assert [p.returncode for p in procs] == [0, 0, 0], errors
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+            engine.dispose()
+    finally:
+        drop_pg(name)
+
+
+def test_a_batch_migration_runs_on_a_sqlite_database_full_of_rows(sqlite_env, tmp_path):
+    """Batch mode drops and re-creates ``case``; with foreign keys on that fails once rows
+    refer to it. A future revision must pass on a populated workstation file."""
+    import shutil
+
+    from db.core.migrate import MIGRATIONS_DIR, upgrade_to_head
+
+    from tests.helpers import case_in_state
+    from db.cases.workflow import State
+
+    done = case_in_state(sqlite_env, State.CLOSED)
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, scripts)
+    head = script_directory().get_current_head()
+    (scripts / "versions" / "9999_widen_title.py").write_text(f'''
+from alembic import op
+import sqlalchemy as sa
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+def upgrade():
+    with op.batch_alter_table("case") as batch:
+        batch.alter_column("title", type_=sa.String(200), existing_type=sa.String(100))
+def downgrade():
+    pass
+''', encoding="utf-8")
+    engine = sqlite_env.database.engine
+    upgrade_to_head(engine, scripts)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999"
+        assert conn.execute(text('SELECT state FROM "case" WHERE id = :i'), {"i": done.case_id}).scalar() == "closed"
+        assert conn.execute(text("SELECT count(*) FROM case_history")).scalar() == 7
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
