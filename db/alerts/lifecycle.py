@@ -33,7 +33,8 @@ Versions and conflicts
 ``version`` counts what an officer judges by: acknowledgement, clearing, linking, escalation,
 reopening. A plain repeat does not bump it, so acknowledging an alert that repeats every ten
 seconds does not fail; acting on a version someone else (or an escalation) moved raises
-:class:`AlertConflict` (a :class:`~db.core.errors.ConflictError`) naming who and when.
+:class:`~db.core.errors.ConflictError` naming who and when (the versioned write of
+:mod:`db.core.versioned`, the same frame as a case's steps).
 Acknowledging or clearing twice with the current version is a no-op, not an error.
 
 Who may act: duty officers, dispatchers, shift leaders, leaders and administrators
@@ -54,7 +55,6 @@ import array
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,13 +66,19 @@ from db.core import feed
 from db.cases import workflow as wf
 from db.worktime.clock import SHANGHAI
 from db.core.engine import Database
+from db.core.audit import audit
+from db.core.entities import Entity
 from db.core.errors import (
-    ConflictError,
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationError,
+    unavailable_or,
 )
+from db.geo.polygons import city_geo
+from db.core.text import MAX_SHORT_TEXT, MAX_TEXT, clean_text, safe_text
+from db.core.timecheck import check_time
+from db.core.versioned import versioned_write
 from db.models import Alert, AuditLog, Camera, Case, CaseClass, City, Sensor, Town, UserAccount
 from db.auth.roles import Role
 from db.cases.workflow import Source, StepResult, Urgency
@@ -250,61 +256,22 @@ def _one_row(session: Session, alert_id: int) -> AlertRow:
     return rows[0]
 
 
-# -- errors and plumbing ---------------------------------------------------------------------
+# -- plumbing --------------------------------------------------------------------------------
 
-class AlertConflict(ConflictError):
-    """Someone (or an escalation) changed the alert after the officer looked at it."""
-
-    def __init__(self, alert_id: int, seen_version: int, current_version: int,
-                 changed_by: str, changed_at: dt.datetime | None) -> None:
-        super().__init__(alert_id, seen_version, current_version, changed_by, changed_at)
-        when = changed_at.astimezone(SHANGHAI).strftime("%H:%M:%S") if changed_at else "?"
-        self.message = f"告警已被 {changed_by} 于 {when} 修改，请刷新后再操作"
-        self.args = (self.message,)
-        self.params.pop("case_id", None)
-        self.params["alert_id"] = alert_id
-        self.alert_id = alert_id
+def _handler_check(what: str):
+    """Refuses an account that may not act on alerts, before anything is locked."""
+    def check(actor: UserAccount) -> None:
+        if Role(actor.role) not in HANDLERS:
+            raise PermissionDenied(f"{Role(actor.role).label}无权{what}告警",
+                                   code="role_cannot_handle_alert", role=actor.role)
+    return check
 
 
-@contextmanager
-def _transaction(database: Database) -> Iterator[Session]:
-    """``database.write()``; a lost connection becomes :class:`DatabaseUnavailable`."""
-    try:
-        with database.write() as session:
-            yield session
-    except DBAPIError as exc:
-        mapped = wf._unavailable_or(exc)
-        if mapped is exc:  # a constraint or similar: the caller decides (raise_alert retries)
-            raise
-        raise mapped from exc
-
-
-def _lock_alert(session: Session, alert_id: int) -> Alert:
-    alert = wf.lock_row(session, Alert, alert_id)
-    if alert is None:
-        raise NotFound(f"告警 {alert_id} 不存在", alert_id=alert_id)
-    return alert
-
-
-def _load_handler(session: Session, actor_id: int, what: str) -> UserAccount:
-    actor = wf.load_actor(session, actor_id)
-    if Role(actor.role) not in HANDLERS:
-        raise PermissionDenied(f"{Role(actor.role).label}无权{what}告警", role=actor.role)
-    return actor
-
-
-def _check_version(session: Session, alert: Alert, seen_version: int) -> None:
-    if not isinstance(seen_version, int) or seen_version > alert.version or seen_version < 1:
-        raise ValidationError(f"版本号 {seen_version!r} 无效（当前为 {alert.version}）",
-                              field="version")
-    if seen_version != alert.version:
-        last = session.execute(
-            select(AuditLog.actor_name, AuditLog.at)
-            .where(AuditLog.entity == "alert", AuditLog.entity_id == alert.id)
-            .order_by(AuditLog.id.desc()).limit(1)).first()
-        who, when = (last.actor_name, last.at) if last else ("未知", alert.last_at)
-        raise AlertConflict(alert.id, seen_version, alert.version,
-                            "告警源" if who == "system" else who, when)
+def _alert_write(database: Database, actor_id: int, alert_id: int, seen_version: int,
+                 what: str, now: dt.datetime | None):
+    """The versioned write of one alert; a change by an alarm source is named "告警源"."""
+    return versioned_write(database, Entity.ALERT, Alert, actor_id, alert_id, seen_version,
+                           now=now, authorise=_handler_check(what), system_actor="告警源")
 
 
 def _acknowledge_in(alert: Alert, actor: UserAccount, at: dt.datetime) -> None:
@@ -318,44 +285,33 @@ def _acknowledge_in(alert: Alert, actor: UserAccount, at: dt.datetime) -> None:
 def acknowledge(database: Database, actor_id: int, alert_id: int, seen_version: int, *,
                 now: dt.datetime | None = None) -> AlertRow:
     """确认: the officer has seen the alert (who and when are kept)."""
-    at = wf._check_now(now)
-    with _transaction(database) as session:
-        actor = _load_handler(session, actor_id, "确认")
-        alert = _lock_alert(session, alert_id)
-        _check_version(session, alert, seen_version)
+    with _alert_write(database, actor_id, alert_id, seen_version, "确认", now) as w:
+        alert = w.row
         if alert.state == "acknowledged":  # seen acknowledged, still so: nothing to do
-            return _one_row(session, alert.id)
+            return _one_row(w.session, alert.id)
         if alert.state == "cleared":
-            raise InvalidTransition("告警已清除，无需确认", alert_id=alert.id, state=alert.state)
-        _acknowledge_in(alert, actor, at)
-        alert.version += 1
-        wf.audit(session, actor, "alert.acknowledge", "alert", alert.id,
-                 {"severity": alert.severity, "version": alert.version}, at)
-        feed.publish(session, "alert", [alert.id])
-        return _one_row(session, alert.id)
+            raise InvalidTransition("告警已清除，无需确认", code="alert_cleared",
+                                    alert_id=alert.id, state=alert.state)
+        _acknowledge_in(alert, w.actor, w.at)
+        w.record("alert.acknowledge", {"severity": alert.severity})
+        return _one_row(w.session, alert.id)
 
 
 def clear(database: Database, actor_id: int, alert_id: int, seen_version: int, *,
           note: str = "", now: dt.datetime | None = None) -> AlertRow:
     """清除: the alarm is over or dealt with. The row stays (state cleared, who, when, note)."""
-    note = wf._clean_text(note, "备注", limit=MAX_NOTE).strip()
-    at = wf._check_now(now)
-    with _transaction(database) as session:
-        actor = _load_handler(session, actor_id, "清除")
-        alert = _lock_alert(session, alert_id)
-        _check_version(session, alert, seen_version)
+    note = clean_text(note, "备注", limit=MAX_NOTE).strip()
+    with _alert_write(database, actor_id, alert_id, seen_version, "清除", now) as w:
+        alert = w.row
         if alert.state == "cleared":
-            return _one_row(session, alert.id)
+            return _one_row(w.session, alert.id)
         previous = alert.state
         alert.state = "cleared"
-        alert.cleared_by_id = actor.id
-        alert.cleared_at = at
+        alert.cleared_by_id = w.actor.id
+        alert.cleared_at = w.at
         alert.clear_note = note or None
-        alert.version += 1
-        wf.audit(session, actor, "alert.clear", "alert", alert.id,
-                 {"from": previous, "note": note, "version": alert.version}, at)
-        feed.publish(session, "alert", [alert.id])
-        return _one_row(session, alert.id)
+        w.record("alert.clear", {"from": previous, "note": note})
+        return _one_row(w.session, alert.id)
 
 
 def link_case(database: Database, actor_id: int, alert_id: int, seen_version: int,
@@ -363,41 +319,36 @@ def link_case(database: Database, actor_id: int, alert_id: int, seen_version: in
     """关联案件: the alert belongs to an existing case, given by id or by case number.
 
     An active alert is acknowledged by the same act (the officer has plainly seen it)."""
-    at = wf._check_now(now)
-    with _transaction(database) as session:
-        actor = _load_handler(session, actor_id, "关联")
-        alert = _lock_alert(session, alert_id)
-        _check_version(session, alert, seen_version)
-        target = _find_case(session, case_ref)
+    with _alert_write(database, actor_id, alert_id, seen_version, "关联", now) as w:
+        alert = w.row
+        target = _find_case(w.session, case_ref)
         if alert.case_id == target.id:
-            return _one_row(session, alert.id)
+            return _one_row(w.session, alert.id)
         previous = alert.case_id
         alert.case_id = target.id
         if alert.state == "active":
-            _acknowledge_in(alert, actor, at)
-        alert.version += 1
-        wf.audit(session, actor, "alert.link_case", "alert", alert.id,
-                 {"case_id": target.id, "case_no": target.number, "previous_case_id": previous,
-                  "version": alert.version}, at)
-        feed.publish(session, "alert", [alert.id])
-        feed.publish(session, "case", [target.id])  # its list of alerts changed
-        return _one_row(session, alert.id)
+            _acknowledge_in(alert, w.actor, w.at)
+        w.record("alert.link_case", {"case_id": target.id, "case_no": target.number,
+                                     "previous_case_id": previous},
+                 also=[(Entity.CASE, [target.id])])  # the case's list of alerts changed
+        return _one_row(w.session, alert.id)
 
 
 def _find_case(session: Session, case_ref: int | str) -> Case:
     found = None
     if isinstance(case_ref, bool) or not isinstance(case_ref, (int, str)):
-        raise ValidationError(f"案件编号无效：{case_ref!r}", field="case_ref")
+        raise ValidationError(f"案件编号无效：{case_ref!r}", code="case_ref_invalid",
+                              field="case_ref", ref=repr(case_ref))
     if isinstance(case_ref, int):
         found = session.get(Case, case_ref)
     else:
-        ref = wf._clean_text(case_ref, "案件编号", limit=40).strip()
+        ref = clean_text(case_ref, "案件编号", limit=40).strip()
         if ref:
             # Text is a case number, only ever matched whole: the tail of a number typed by
             # an officer ("123") must not link an unrelated case whose id happens to be 123.
             found = session.scalars(select(Case).where(Case.number == ref)).one_or_none()
     if found is None:
-        raise NotFound(f"案件 {case_ref} 不存在", case_ref=str(case_ref))
+        raise NotFound(f"案件 {case_ref} 不存在", code="case_ref_not_found", ref=str(case_ref))
     return found
 
 
@@ -433,9 +384,9 @@ def _draft(session: Session, alert: Alert) -> CaseDraft:
         alert_id=alert.id,
         source=SOURCE_CHANNELS.get(alert.source, Source.SENSOR),
         class_id=class_id, class_name=class_name, lat=alert.lat, lon=alert.lon,
-        address=_safe(address, wf.MAX_SHORT_TEXT),
-        title=_safe(alert.title, 100),
-        description=_safe("\n".join(facts), wf.MAX_TEXT),
+        address=safe_text(address, MAX_SHORT_TEXT),
+        title=safe_text(alert.title, 100),
+        description=safe_text("\n".join(facts), MAX_TEXT),
         urgency=SEVERITY_URGENCY.get(alert.severity, Urgency.NORMAL),
         external_ref=f"alert:{alert.id}",
     )
@@ -480,47 +431,32 @@ def to_case(database: Database, actor_id: int, alert_id: int, seen_version: int,
     inside-city check) with the draft's channel, place and reference, and the officer's class,
     description, urgency, title and address where given. The alert gets ``case_id`` and, if
     still active, is acknowledged. Any failure leaves both untouched."""
-    at = wf._check_now(now)
-    with _transaction(database) as session:
-        actor = _load_handler(session, actor_id, "处理")
-        alert = _lock_alert(session, alert_id)
-        _check_version(session, alert, seen_version)
+    with _alert_write(database, actor_id, alert_id, seen_version, "处理", now) as w:
+        alert, session = w.row, w.session
         if alert.case_id is not None:
             number = session.scalar(select(Case.number).where(Case.id == alert.case_id))
-            raise ValidationError(f"告警已关联案件 {number}", field="case_id",
-                                  case_id=alert.case_id)
+            raise ValidationError(f"告警已关联案件 {number}", code="alert_already_linked",
+                                  field="case_id", case_id=alert.case_id, number=number)
         if alert.lat is None or alert.lon is None:
-            raise ValidationError("告警没有位置，请改用“关联案件”或人工登记", field="lat")
+            raise ValidationError("告警没有位置，请改用“关联案件”或人工登记", code="alert_no_location",
+                                  field="lat")
         draft = _draft(session, alert)
         result = wf.report_in(
-            session, database, actor.id, source=draft.source, lat=alert.lat, lon=alert.lon,
+            session, database, w.actor.id, source=draft.source, lat=alert.lat, lon=alert.lon,
             description=draft.description if description is None else description,
             title=draft.title if title is None else title,
             address=draft.address if address is None else address,
             class_id=draft.class_id if class_id is DRAFT else class_id,
             urgency=draft.urgency if urgency is None else urgency,
-            external_ref=draft.external_ref, now=at)
+            external_ref=draft.external_ref, now=w.at)
         alert.case_id = result.case_id
         if alert.state == "active":
-            _acknowledge_in(alert, actor, at)
-        alert.version += 1
-        wf.audit(session, actor, "alert.to_case", "alert", alert.id,
-                 {"case_id": result.case_id, "case_no": result.number,
-                  "version": alert.version}, at)
-        feed.publish(session, "alert", [alert.id])
+            _acknowledge_in(alert, w.actor, w.at)
+        w.record("alert.to_case", {"case_id": result.case_id, "case_no": result.number})
         return result, _one_row(session, alert.id)
 
 
 # -- raising alarms --------------------------------------------------------------------------
-
-def _safe(value: Any, limit: int) -> str:
-    """A source's text made storable: disguising or unstorable characters become U+FFFD and
-    text beyond ``limit`` is cut (an alarm is never refused for its wording)."""
-    text = "" if value is None else str(value)
-    text = wf._SURROGATE.sub("\ufffd", text)
-    text = wf._FORBIDDEN_CHARS.sub("\ufffd", text)
-    return text[:limit]
-
 
 def _normalise(alarm: dict) -> dict:
     """An alarm dict checked: known source and severity, device ids, key, storable text."""
@@ -534,7 +470,7 @@ def _normalise(alarm: dict) -> dict:
     severity = alarm.get("severity")
     if severity not in SEVERITY_RANK:
         raise ValidationError(f"告警级别无效：{severity!r}", field="severity")
-    kind = _safe(alarm.get("type"), 40)
+    kind = safe_text(alarm.get("type"), 40)
     if not kind.strip():
         raise ValidationError("告警类型为空", field="type")
     sensor_id, camera_id = alarm.get("sensor_id"), alarm.get("camera_id")
@@ -550,9 +486,9 @@ def _normalise(alarm: dict) -> dict:
         raise ValidationError("告警位置不完整", field="lat")
     value = alarm.get("value")
     return {
-        "source": source, "type": kind, "severity": severity, "dedup_key": _safe(key, 120),
-        "title": _safe(alarm.get("title") or kind, MAX_TITLE),
-        "detail": _safe(alarm.get("detail"), MAX_DETAIL),
+        "source": source, "type": kind, "severity": severity, "dedup_key": safe_text(key, 120),
+        "title": safe_text(alarm.get("title") or kind, MAX_TITLE),
+        "detail": safe_text(alarm.get("detail"), MAX_DETAIL),
         "lat": None if lat is None else float(lat), "lon": None if lon is None else float(lon),
         "town_id": alarm.get("town_id"), "sensor_id": sensor_id, "camera_id": camera_id,
         "value": None if value is None else float(value),
@@ -613,14 +549,14 @@ def raise_alerts(session: Session, alarms: list[dict], now: dt.datetime) -> list
             session.flush()
             open_by_key[key] = alert
             inserted.append(alert.id)
-            wf.audit(session, None, "alert.raise", "alert", alert.id,
+            audit(session, None, "alert.raise", Entity.ALERT, alert.id,
                      {"key": key, "severity": alarm["severity"], "value": alarm["value"]}, now)
         ids.append(alert.id)
         if alert.id not in inserted and alert.id not in changed:
             changed.append(alert.id)
     session.flush()
-    feed.publish(session, "alert", inserted, op="insert")
-    feed.publish(session, "alert", changed)
+    feed.publish(session, Entity.ALERT, inserted, op="insert")
+    feed.publish(session, Entity.ALERT, changed)
     return ids
 
 
@@ -644,7 +580,7 @@ def _repeat(session: Session, alert: Alert, alarm: dict, now: dt.datetime) -> No
     alert.detail = alarm["detail"]
     if SEVERITY_RANK[alarm["severity"]] < SEVERITY_RANK[alert.severity]:
         rearmed = alert.state == "acknowledged"
-        wf.audit(session, None, "alert.severity", "alert", alert.id,
+        audit(session, None, "alert.severity", Entity.ALERT, alert.id,
                  {"from": alert.severity, "to": alarm["severity"], "value": alarm["value"],
                   "rearmed": rearmed}, now)
         alert.severity, alert.title = alarm["severity"], alarm["title"]
@@ -656,7 +592,7 @@ def _repeat(session: Session, alert: Alert, alarm: dict, now: dt.datetime) -> No
 
 def _reopen(session: Session, alert: Alert, alarm: dict, now: dt.datetime) -> None:
     """The alarm came back soon after an officer cleared it: the same row again."""
-    wf.audit(session, None, "alert.reopen", "alert", alert.id,
+    audit(session, None, "alert.reopen", Entity.ALERT, alert.id,
              {"cleared_at": alert.cleared_at, "cleared_by_id": alert.cleared_by_id,
               "note": alert.clear_note, "severity": alarm["severity"],
               "value": alarm["value"]}, now)
@@ -676,10 +612,10 @@ def raise_alert(database: Database, *, now: dt.datetime | None = None, **alarm: 
 
     Without ``town_id`` or a device, the town comes from the position when it is inside the
     city. A race with another writer opening the same key is retried once."""
-    at = wf._check_now(now)
+    at = check_time(now)
     for attempt in (1, 2):
         try:
-            with _transaction(database) as session:
+            with database.write() as session:
                 if alarm.get("town_id") is None and alarm.get("lat") is not None \
                         and alarm.get("sensor_id") is None and alarm.get("camera_id") is None:
                     alarm = {**alarm, "town_id": _town_at(database, session, alarm)}
@@ -687,6 +623,8 @@ def raise_alert(database: Database, *, now: dt.datetime | None = None, **alarm: 
         except IntegrityError:
             if attempt == 2:
                 raise
+        except DBAPIError as exc:
+            raise unavailable_or(exc) from exc
     raise AssertionError("unreachable")
 
 
@@ -695,7 +633,7 @@ def _town_at(database: Database, session: Session, alarm: dict) -> int | None:
     if city_id is None:
         return None
     try:
-        return wf._geo(database, session).locate(city_id, float(alarm["lat"]),
+        return city_geo(database, session).locate(city_id, float(alarm["lat"]),
                                                  float(alarm["lon"])).town_id
     except (ValidationError, TypeError, ValueError):  # outside the city: kept, without a town
         return None

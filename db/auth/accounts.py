@@ -12,7 +12,7 @@ from db.core.errors import PermissionDenied
 from db.models import AppSetting, UserAccount, utcnow
 from db.auth.roles import Role
 from db.auth.security import verify_password
-from db.cases.workflow import audit
+from db.core.audit import audit
 
 DEMO_DUTY_OFFICER = "duty1"
 
@@ -50,7 +50,7 @@ def authenticate(database: Database, username: str, password: str) -> Account:
             user.last_login_at = utcnow()
             audit(session, user, "auth.login", "user_account", user.id)
             return _account(user)
-    raise PermissionDenied("账号或密码错误", username=username)
+    raise PermissionDenied("账号或密码错误", code="bad_credentials", username=username)
 
 
 def demo_info(database: Database) -> dict | None:

@@ -28,6 +28,7 @@ import time
 from sqlalchemy import bindparam, select, update
 
 from db.core.engine import Database, open_database
+from db.core.entities import Entity
 
 CENTRE = (23.02, 113.75)
 
@@ -93,7 +94,7 @@ def move_staff(database: Database, hz: float, seconds: float, seed: int = 7) -> 
             rows.append({"sid": sid, "lat": pos[0], "lon": pos[1], "at": now})
         with database.write() as session:
             session.connection().execute(stmt, rows)
-            feed.publish(session, "staff_position", list(where))
+            feed.publish(session, Entity.STAFF_POSITION, list(where))
         say("tick", n, time.monotonic_ns(), len(rows))
 
 

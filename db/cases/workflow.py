@@ -26,23 +26,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from db.auth.actors import load_actor
 from db.core import feed
+from db.core.audit import audit
+from db.core.entities import Entity
 from db.worktime.clock import SHANGHAI, UNITS, CalendarError, WorkCalendar
 from db.core.engine import Database
-from db.core.errors import (
-    ConflictError,
-    DatabaseUnavailable,
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationError,
-)
+from db.core.errors import InvalidTransition, PermissionDenied, ValidationError, unavailable_or
+from db.core.text import MAX_SHORT_TEXT, MAX_TEXT, clean_text
+from db.core.timecheck import check_time
+from db.core.versioned import versioned_write
+from db.geo.polygons import city_geo
 from db.models import AuditLog, Case, CaseClass, CaseHistory, Department, Staff, UserAccount, utcnow
 from db.auth.roles import Role
 
-MAX_TEXT = 5000  # a description or opinion longer than this is refused, not cut
 MAX_EXTENSION = {"work_hours": 200, "work_days": 60, "minutes": 24 * 60}
-MAX_SHORT_TEXT = 200
 
 
 class State(enum.StrEnum):
@@ -195,6 +193,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Step.VOID, State.PENDING_OPEN, State.VOID, _VOIDERS),
     Transition(Step.VOID, State.PENDING_DISPATCH, State.VOID, _VOIDERS),
 )
+#: Steps that must carry an opinion: the steps refuse a blank one, the dialogs ask for it.
+OPINION_REQUIRED = frozenset({
+    Step.RETURN, Step.FEEDBACK, Step.REQUEST_EXTENSION, Step.REJECT_EXTENSION, Step.PARK,
+    Step.REWORK, Step.FIX_ON_SPOT, Step.VOID,
+})
 _BY_KEY: dict[tuple[Step, State], Transition] = {(t.step, t.source): t for t in TRANSITIONS}
 
 
@@ -229,89 +232,12 @@ def _result(case: Case) -> StepResult:
 
 # -- shared plumbing ---------------------------------------------------------------------
 
-# C0 controls other than tab/newline/CR, DEL, and the bidi overrides that can make text on a
-# screen read differently from what was stored (U+202A-202E, U+2066-2069).
-_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _clean_text(value: Any, field: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
-    """Check free text: refused (never silently cut) when too long or carrying characters that
-    cannot be stored or that disguise what the text says."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError(f"{field} 必须是文本", field=field)
-    if _SURROGATE.search(value):
-        raise ValidationError(f"{field} 含有无效的字符编码", field=field)
-    bad = _FORBIDDEN_CHARS.search(value)
-    if bad:
-        raise ValidationError(f"{field} 含有不允许的控制字符 U+{ord(bad.group()):04X}", field=field)
-    if len(value) > limit:
-        raise ValidationError(f"{field} 过长：{len(value)} 字，最多 {limit} 字", field=field,
-                              length=len(value), limit=limit)
-    if required and not value.strip():
-        raise ValidationError(f"请填写{field}", field=field)
-    return value
-
-
-def load_actor(session: Session, actor_id: int) -> UserAccount:
-    actor = session.get(UserAccount, actor_id)
-    if actor is None or not actor.active:
-        raise PermissionDenied("账号不存在或已停用", actor_id=actor_id)
-    return actor
-
-
-def audit(session: Session, actor: UserAccount | None, action: str, entity: str,
-          entity_id: int | None, detail: dict | None = None, at: dt.datetime | None = None) -> None:
-    session.add(AuditLog(
-        at=at or utcnow(), actor_id=actor.id if actor else None,
-        actor_name=actor.display_name if actor else "system", action=action, entity=entity,
-        entity_id=entity_id,
-        detail_json=json.dumps(detail or {}, ensure_ascii=False, default=str),
-    ))
-
-
-def lock_row(session: Session, model, row_id: int):
-    """The ``model`` row ``row_id``, locked for the rest of the transaction (None if absent)."""
-    stmt = select(model).where(model.id == row_id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()  # SQLite: BEGIN IMMEDIATE already holds the write lock
-    return session.scalars(stmt).one_or_none()
-
-
-def _lock_case(session: Session, case_id: int) -> Case:
-    case = lock_row(session, Case, case_id)
-    if case is None:
-        raise NotFound(f"案件 {case_id} 不存在", case_id=case_id)
-    return case
-
-
 def _check_own_department(actor: UserAccount, case: Case) -> None:
     """A department's handler acts only on cases dispatched to that department."""
     if (Role(actor.role) == Role.DEPARTMENT_HANDLER and actor.department_id is not None
             and case.assignee_department_id != actor.department_id):
-        raise PermissionDenied("此案件未派遣给本部门", case_id=case.id,
+        raise PermissionDenied("此案件未派遣给本部门", code="not_own_department", case_id=case.id,
                                department_id=actor.department_id)
-
-
-def _check_now(now: dt.datetime | None) -> dt.datetime:
-    if now is None:
-        return utcnow()
-    if now.tzinfo is None:
-        raise ValidationError("时间必须带时区（UTC）", field="now")
-    return now
-
-
-def _conflict(session: Session, case: Case, seen_version: int) -> ConflictError:
-    last = session.execute(
-        select(CaseHistory.actor_name, CaseHistory.at)
-        .where(CaseHistory.case_id == case.id)
-        .order_by(CaseHistory.id.desc())
-        .limit(1)
-    ).first()
-    who, when = (last.actor_name, last.at) if last else ("未知", case.updated_at)
-    return ConflictError(case.id, seen_version, case.version, who, when)
 
 
 def _calendar(database: Database, session: Session) -> WorkCalendar:
@@ -325,7 +251,8 @@ def _calendar(database: Database, session: Session) -> WorkCalendar:
 
 def _case_class(session: Session, case: Case) -> CaseClass:
     if case.class_id is None:
-        raise ValidationError("案件尚未分类，无法计算处置时限", field="class_id")
+        raise ValidationError("案件尚未分类，无法计算处置时限", code="unclassified",
+                              field="class_id")
     return session.get(CaseClass, case.class_id)
 
 
@@ -333,65 +260,40 @@ StepBody = Callable[[Session, Database, UserAccount, Case, dt.datetime], dict]
 
 
 def _run_step(database: Database, step: Step, actor_id: int, case_id: int, seen_version: int,
-              opinion: str, body: StepBody, *, opinion_required: bool = False,
-              now: dt.datetime | None = None) -> StepResult:
-    """The frame of every step: one transaction, checks first, then the writes."""
-    opinion = _clean_text(opinion, "意见", required=opinion_required)
+              opinion: str, body: StepBody, *, now: dt.datetime | None = None) -> StepResult:
+    """A step is a versioned write of the case (:mod:`db.core.versioned`) whose body checks
+    the transition table and the role, then makes the step's own changes."""
+    opinion = clean_text(opinion, "意见", required=step in OPINION_REQUIRED)
     try:
-        with database.write() as session:
-            actor = load_actor(session, actor_id)
-            case = _lock_case(session, case_id)
-            if seen_version > case.version:
-                raise ValidationError(f"版本号 {seen_version} 无效（当前为 {case.version}）",
-                                      field="version")
-            if case.version != seen_version:
-                raise _conflict(session, case, seen_version)
+        with versioned_write(database, Entity.CASE, Case, actor_id, case_id, seen_version,
+                             now=now) as w:
+            case, actor = w.row, w.actor
             transition = find_transition(step, case.state)
             if transition is None:
                 raise InvalidTransition(
                     f"案件处于“{State(case.state).label}”，不能{step.label}",
-                    step=step.value, state=case.state)
+                    code="step_not_allowed", step=step.value, state=case.state)
             if Role(actor.role) not in transition.roles:
                 raise PermissionDenied(
                     f"{Role(actor.role).label}无权在“{State(case.state).label}”状态{step.label}",
-                    step=step.value, role=actor.role)
+                    code="role_cannot_step", step=step.value, role=actor.role, state=case.state)
             _check_own_department(actor, case)
-            at = _check_now(now)
-            data = body(session, database, actor, case, at) or {}
+            data = body(w.session, database, actor, case, w.at) or {}
             from_state = case.state
             case.state = transition.target.value
-            case.version += 1
-            case.updated_at = at
-            session.add(CaseHistory(
-                case_id=case.id, step=step.value, from_state=from_state, to_state=case.state,
-                actor_id=actor.id, actor_name=actor.display_name, at=at, opinion=opinion,
-                data_json=json.dumps(data, ensure_ascii=False, default=str), version=case.version,
-            ))
-            audit(session, actor, f"case.{step.value}", "case", case.id,
-                  {"from": from_state, "to": case.state, "version": case.version, **data}, at)
-            feed.publish(session, "case", [case.id])
+
+            def history(version: int) -> CaseHistory:
+                return CaseHistory(
+                    case_id=case.id, step=step.value, from_state=from_state, to_state=case.state,
+                    actor_id=actor.id, actor_name=actor.display_name, at=w.at, opinion=opinion,
+                    data_json=json.dumps(data, ensure_ascii=False, default=str), version=version)
+
+            w.record(f"case.{step.value}", {"from": from_state, "to": case.state, **data},
+                     history=history)
             return _result(case)
-    except DBAPIError as exc:
-        raise _unavailable_or(exc) from exc
     except CalendarError as exc:
-        raise ValidationError(f"无法计算处置时限：{exc}") from exc
-
-
-def _unavailable_or(exc: DBAPIError) -> Exception:
-    if exc.connection_invalidated or _is_connection_error(exc):
-        return DatabaseUnavailable("数据库连接中断，操作未执行，请稍后重试")
-    return exc
-
-
-def _is_connection_error(exc: DBAPIError) -> bool:
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
-    if isinstance(exc, InterfaceError):
-        return True
-    if isinstance(exc, OperationalError):
-        text = str(exc.orig).lower()
-        return any(s in text for s in ("connection", "server closed", "terminat", "could not"))
-    return False
+        raise ValidationError(f"无法计算处置时限：{exc}", code="deadline_incomputable",
+                              reason=str(exc)) from exc
 
 
 EMERGENCY_LIMIT = (30, "minutes")  # 紧急事项半小时到达现场
@@ -456,15 +358,16 @@ def report_in(session: Session | None, database: Database, actor_id: int, *,
         source = Source(source)
         urgency = Urgency(urgency)
     except ValueError as exc:
-        raise ValidationError(f"来源或紧急程度无效：{exc}") from exc
-    description = _clean_text(description, "问题描述", required=True)
-    address = _clean_text(address, "地址", limit=MAX_SHORT_TEXT)
-    title = _clean_text(title, "标题", limit=100)
-    reporter_name = _clean_text(reporter_name, "反映人", limit=40) or None
-    reporter_phone = _clean_text(reporter_phone, "联系电话", limit=30) or None
-    media = [_clean_text(m, "附件", limit=500) for m in (media or [])]
-    external_ref = _clean_text(external_ref, "工单号", limit=60) or None
-    at = _check_now(now)
+        raise ValidationError(f"来源或紧急程度无效：{exc}", code="source_or_urgency_invalid",
+                              reason=str(exc)) from exc
+    description = clean_text(description, "问题描述", required=True)
+    address = clean_text(address, "地址", limit=MAX_SHORT_TEXT)
+    title = clean_text(title, "标题", limit=100)
+    reporter_name = clean_text(reporter_name, "反映人", limit=40) or None
+    reporter_phone = clean_text(reporter_phone, "联系电话", limit=30) or None
+    media = [clean_text(m, "附件", limit=500) for m in (media or [])]
+    external_ref = clean_text(external_ref, "工单号", limit=60) or None
+    at = check_time(now)
     try:
         return _report(database, actor_id, source=source, lat=lat, lon=lon, city_id=city_id,
                        description=description, address=address, title=title,
@@ -472,7 +375,7 @@ def report_in(session: Session | None, database: Database, actor_id: int, *,
                        reporter_phone=reporter_phone, media=media, external_ref=external_ref,
                        at=at, session=session)
     except DBAPIError as exc:
-        raise _unavailable_or(exc) from exc
+        raise unavailable_or(exc) from exc
 
 
 def _report(database: Database, actor_id: int, *, source: Source, lat: float, lon: float,
@@ -484,16 +387,18 @@ def _report(database: Database, actor_id: int, *, source: Source, lat: float, lo
     with (nullcontext(session) if session is not None else database.write()) as session:
         actor = load_actor(session, actor_id)
         if Role(actor.role) not in REPORTERS:
-            raise PermissionDenied(f"{Role(actor.role).label}无权登记案件", role=actor.role)
+            raise PermissionDenied(f"{Role(actor.role).label}无权登记案件", code="role_cannot_report",
+                                   role=actor.role)
         if city_id is None:
             from db.models import City
 
             city_id = session.scalar(select(City.id).order_by(City.id).limit(1))
             if city_id is None:
-                raise ValidationError("数据库中还没有城市数据")
-        location = _geo(database, session).locate(city_id, lat, lon)
+                raise ValidationError("数据库中还没有城市数据", code="no_city_data")
+        location = city_geo(database, session).locate(city_id, lat, lon)
         if class_id is not None and session.get(CaseClass, class_id) is None:
-            raise ValidationError(f"案件类别 {class_id} 不存在", field="class_id")
+            raise ValidationError(f"案件类别 {class_id} 不存在", code="unknown_class",
+                                      field="class_id", id=class_id)
         case = Case(
             number=uuid.uuid4().hex[:24], city_id=city_id, source=source.value,
             state=State.PENDING_ACCEPT.value, urgency=urgency.value, class_id=class_id,
@@ -513,22 +418,13 @@ def _report(database: Database, actor_id: int, *, source: Source, lat: float, lo
         ))
         audit(session, actor, "case.report", "case", case.id,
               {"source": source.value, "lat": lat, "lon": lon}, at)
-        feed.publish(session, "case", [case.id], op="insert")
+        feed.publish(session, Entity.CASE, [case.id], op="insert")
         return _result(case)
 
 
 def case_number(at: dt.datetime, case_id: int) -> str:
     """案件编号: local date plus the id, unique and sortable by day."""
     return f"{at.astimezone(SHANGHAI):%Y%m%d}{case_id:08d}"
-
-
-def _geo(database: Database, session: Session):
-    geo = database.cache.get("geo")
-    if geo is None:
-        from db.geo.polygons import CityGeo
-
-        geo = database.cache["geo"] = CityGeo.load(session)
-    return geo
 
 
 # -- the steps ---------------------------------------------------------------------------
@@ -540,13 +436,15 @@ def accept(database: Database, actor_id: int, case_id: int, seen_version: int, *
 
     def body(session, _db, _actor, case, _at):
         if session.get(CaseClass, class_id) is None:
-            raise ValidationError(f"案件类别 {class_id} 不存在", field="class_id")
+            raise ValidationError(f"案件类别 {class_id} 不存在", code="unknown_class",
+                                      field="class_id", id=class_id)
         case.class_id = class_id
         if urgency is not None:
             try:
                 case.urgency = Urgency(urgency).value
             except ValueError:
-                raise ValidationError(f"紧急程度无效：{urgency!r}", field="urgency") from None
+                raise ValidationError(f"紧急程度无效：{urgency!r}", code="source_or_urgency_invalid",
+                                      field="urgency", reason=repr(urgency)) from None
         return {"class_id": class_id, "urgency": case.urgency}
 
     return _run_step(database, Step.ACCEPT, actor_id, case_id, seen_version, opinion, body, now=now)
@@ -571,11 +469,14 @@ def dispatch(database: Database, actor_id: int, case_id: int, seen_version: int,
 
     def body(session, db, _actor, case, at):
         if session.get(Department, department_id) is None:
-            raise ValidationError(f"部门 {department_id} 不存在", field="department_id")
+            raise ValidationError(f"部门 {department_id} 不存在", code="unknown_department",
+                                  field="department_id", id=department_id)
         if staff_id is not None and session.get(Staff, staff_id) is None:
-            raise ValidationError(f"人员 {staff_id} 不存在", field="staff_id")
+            raise ValidationError(f"人员 {staff_id} 不存在", code="unknown_staff",
+                                  field="staff_id", id=staff_id)
         if user_id is not None and session.get(UserAccount, user_id) is None:
-            raise ValidationError(f"账号 {user_id} 不存在", field="user_id")
+            raise ValidationError(f"账号 {user_id} 不存在", code="unknown_account",
+                                  field="user_id", id=user_id)
         assignee_user = user_id
         if assignee_user is None and staff_id is not None:
             # The person's own account, so the case shows under "mine" when they sign in.
@@ -605,15 +506,14 @@ def return_case(database: Database, actor_id: int, case_id: int, seen_version: i
         case.deadline_estimated = False
         return {"returned_by_department_id": previous}
 
-    return _run_step(database, Step.RETURN, actor_id, case_id, seen_version, opinion, body,
-                     opinion_required=True, now=now)
+    return _run_step(database, Step.RETURN, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
 def feedback(database: Database, actor_id: int, case_id: int, seen_version: int, *,
              opinion: str, media: list[str] | None = None,
              now: dt.datetime | None = None) -> StepResult:
     """处置反馈: the department reports the problem handled."""
-    media = [_clean_text(m, "附件", limit=500) for m in (media or [])]
+    media = [clean_text(m, "附件", limit=500) for m in (media or [])]
 
     def body(_session, _db, _actor, case, at):
         case.handled_at = at
@@ -623,8 +523,7 @@ def feedback(database: Database, actor_id: int, case_id: int, seen_version: int,
                                          ensure_ascii=False)
         return {"on_time": case.handled_on_time, "media": media}
 
-    return _run_step(database, Step.FEEDBACK, actor_id, case_id, seen_version, opinion, body,
-                     opinion_required=True, now=now)
+    return _run_step(database, Step.FEEDBACK, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
 def request_extension(database: Database, actor_id: int, case_id: int, seen_version: int, *,
@@ -633,14 +532,15 @@ def request_extension(database: Database, actor_id: int, case_id: int, seen_vers
     """申请延期: ask for more time; a shift leader approves or rejects."""
     if unit not in UNITS or not isinstance(amount, int) or not 0 < amount <= MAX_EXTENSION[unit]:
         raise ValidationError(f"延期时长无效：{amount} {unit}（最多 {MAX_EXTENSION.get(unit)}）",
-                              field="amount")
+                              code="extension_invalid", field="amount", amount=amount, unit=unit,
+                              limit=MAX_EXTENSION.get(unit))
 
     def body(_session, _db, _actor, case, _at):
         case.pending_extension_json = json.dumps({"amount": amount, "unit": unit})
         return {"amount": amount, "unit": unit}
 
     return _run_step(database, Step.REQUEST_EXTENSION, actor_id, case_id, seen_version, opinion,
-                     body, opinion_required=True, now=now)
+                     body, now=now)
 
 
 def approve_extension(database: Database, actor_id: int, case_id: int, seen_version: int, *,
@@ -650,7 +550,7 @@ def approve_extension(database: Database, actor_id: int, case_id: int, seen_vers
     def body(session, db, _actor, case, _at):
         ask = json.loads(case.pending_extension_json or "null")
         if not ask:
-            raise ValidationError("没有待批准的延期申请")
+            raise ValidationError("没有待批准的延期申请", code="no_pending_extension")
         old = case.deadline_at
         moved = _calendar(db, session).deadline(old, ask["amount"], ask["unit"])
         case.deadline_at = moved.at
@@ -672,14 +572,14 @@ def reject_extension(database: Database, actor_id: int, case_id: int, seen_versi
         return {}
 
     return _run_step(database, Step.REJECT_EXTENSION, actor_id, case_id, seen_version, opinion,
-                     body, opinion_required=True, now=now)
+                     body, now=now)
 
 
 def park(database: Database, actor_id: int, case_id: int, seen_version: int, *, opinion: str,
          now: dt.datetime | None = None) -> StepResult:
     """挂账: a long-term problem (budget, planning) is parked and leaves the overdue lists."""
     return _run_step(database, Step.PARK, actor_id, case_id, seen_version, opinion,
-                     lambda *_: {}, opinion_required=True, now=now)
+                     lambda *_: {}, now=now)
 
 
 def unpark(database: Database, actor_id: int, case_id: int, seen_version: int, *,
@@ -707,15 +607,15 @@ def rework(database: Database, actor_id: int, case_id: int, seen_version: int, *
 
     def body(session, db, _actor, case, at):
         if case.assignee_department_id is None:
-            raise ValidationError("此案件未经派遣（当即办理），不能返工，请重新登记", field="state")
+            raise ValidationError("此案件未经派遣（当即办理），不能返工，请重新登记",
+                                  code="rework_undispatched", field="state")
         case.rework_count += 1
         case.handled_at = case.closed_at = case.handled_on_time = case.resolution = None
         case.dispatched_at = at
         _set_deadline(db, session, case, at)
         return {"deadline_at": case.deadline_at.isoformat()}
 
-    return _run_step(database, Step.REWORK, actor_id, case_id, seen_version, opinion, body,
-                     opinion_required=True, now=now)
+    return _run_step(database, Step.REWORK, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
 def close(database: Database, actor_id: int, case_id: int, seen_version: int, *,
@@ -738,14 +638,14 @@ def fix_on_spot(database: Database, actor_id: int, case_id: int, seen_version: i
     def body(session, _db, _actor, case, at):
         if class_id is not None:
             if session.get(CaseClass, class_id) is None:
-                raise ValidationError(f"案件类别 {class_id} 不存在", field="class_id")
+                raise ValidationError(f"案件类别 {class_id} 不存在", code="unknown_class",
+                                      field="class_id", id=class_id)
             case.class_id = class_id
         case.handled_at = case.closed_at = at
         case.resolution = "on_spot"
         return {"class_id": case.class_id}
 
-    return _run_step(database, Step.FIX_ON_SPOT, actor_id, case_id, seen_version, opinion, body,
-                     opinion_required=True, now=now)
+    return _run_step(database, Step.FIX_ON_SPOT, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
 def void(database: Database, actor_id: int, case_id: int, seen_version: int, *, opinion: str,
@@ -757,8 +657,7 @@ def void(database: Database, actor_id: int, case_id: int, seen_version: int, *, 
         case.resolution = "void"
         return {}
 
-    return _run_step(database, Step.VOID, actor_id, case_id, seen_version, opinion, body,
-                     opinion_required=True, now=now)
+    return _run_step(database, Step.VOID, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
 #: Each step's function, for callers that pick the step at run time (UI buttons, simulator).

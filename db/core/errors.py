@@ -1,16 +1,25 @@
-"""Errors a workflow step can raise. Each carries a code and a plain Chinese message the UI
-shows as is (or translates by ``code``)."""
+"""Errors the data layer raises. Each carries a ``code`` (one per kind of message) and the
+parameters to word it; the message is plain Chinese for logs and for callers without a UI. The
+window words the code through Qt Linguist (``desktop.core.errors``), so ``--lang en`` shows
+English.
+
+:func:`is_connection_lost` is the one answer to "did this fail because the database could not
+be reached?" for every caller, the workflow, the alerts and the window alike.
+"""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 
 class CityOpsError(Exception):
     code = "error"
 
-    def __init__(self, message: str, **params) -> None:
+    def __init__(self, message: str, *, code: str | None = None, **params: Any) -> None:
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
         self.params = params
 
 
@@ -37,25 +46,69 @@ class OutsideCity(ValidationError):
 class DatabaseUnavailable(CityOpsError):
     code = "database_unavailable"
 
+    def __init__(self, message: str = "数据库连接中断，操作未执行，请稍后重试", **params: Any) -> None:
+        super().__init__(message, **params)
+
 
 class ConflictError(CityOpsError):
-    """Someone else changed the case after this actor looked at it."""
+    """Someone else changed the record (a case, an alert, …) after this actor looked at it."""
 
     code = "conflict"
 
-    def __init__(self, case_id: int, seen_version: int, current_version: int,
+    def __init__(self, entity: str, entity_id: int, seen_version: int, current_version: int,
                  changed_by: str, changed_at: dt.datetime | None) -> None:
+        from db.core.entities import Entity
+
+        entity = Entity(entity)
         when = changed_at.astimezone(_shanghai()).strftime("%H:%M:%S") if changed_at else "?"
         super().__init__(
-            f"案件已被 {changed_by} 于 {when} 修改，请刷新后再操作",
-            case_id=case_id, seen_version=seen_version, current_version=current_version,
-            changed_by=changed_by, changed_at=changed_at,
+            f"{entity.label}已被 {changed_by} 于 {when} 修改，请刷新后再操作",
+            entity=entity.value, entity_id=entity_id, seen_version=seen_version,
+            current_version=current_version, changed_by=changed_by, changed_at=changed_at,
         )
-        self.case_id = case_id
+        self.entity = entity
+        self.entity_id = entity_id
         self.seen_version = seen_version
         self.current_version = current_version
         self.changed_by = changed_by
         self.changed_at = changed_at
+
+
+# -- a lost connection ---------------------------------------------------------------------------
+
+# Words in a driver's message that mean the link, not the statement, failed (psycopg, SQLite).
+_LINK_WORDS = ("connection", "server closed", "terminat", "could not connect", "could not receive",
+               "could not send", "consuming input failed", "unable to open database file")
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """True when ``exc`` means the database could not be reached (so nothing was written).
+
+    A busy SQLite file ("database is locked"), a constraint or a syntax error is not: those are
+    answers from a database that is there."""
+    from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, DatabaseUnavailable | DisconnectionError | PoolTimeout | ConnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, InterfaceError):
+            return True
+        if isinstance(exc, OperationalError):
+            state = getattr(exc.orig, "sqlstate", None) or ""
+            if state.startswith("08") or state in ("57P01", "57P02", "57P03"):
+                return True
+            text = str(exc.orig).lower()
+            return any(word in text for word in _LINK_WORDS)
+        return False
+    return isinstance(exc, OSError)
+
+
+def unavailable_or(exc: BaseException) -> BaseException:
+    """:class:`DatabaseUnavailable` for a lost connection, else ``exc`` itself."""
+    if is_connection_lost(exc) and not isinstance(exc, DatabaseUnavailable):
+        return DatabaseUnavailable()
+    return exc
 
 
 def _shanghai():

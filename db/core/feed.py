@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.core.engine import PG_CONNECT_ARGS, Database
+from db.core.entities import Entity
 from db.models import ChangeLog, utcnow
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,11 @@ class Change:
 RELOAD = "reload"  # op of a change that says "re-read everything of this entity"
 
 
-def publish(session: Session, entity: str, ids: Iterable[int | None], op: str = "update") -> None:
-    """Record that ``ids`` of ``entity`` changed, in the caller's transaction."""
+def publish(session: Session, entity: Entity | str, ids: Iterable[int | None],
+            op: str = "update") -> None:
+    """Record that ``ids`` of ``entity`` changed, in the caller's transaction. ``entity`` must
+    be an :class:`~db.core.entities.Entity` (a name nobody subscribes to is a mistake)."""
+    entity = Entity(entity).value
     ids = list(ids)
     if not ids:
         return

@@ -48,6 +48,7 @@ from db.demo.build import (
     SOURCE_SHARES,
 )
 from db.core.engine import Database
+from db.geo.polygons import city_geo
 from db.core.errors import CityOpsError, ConflictError, OutsideCity
 from db.geo.map_data import sensor_level
 from db.models import (
@@ -725,7 +726,7 @@ def _camera_detections(run: _Run, now: dt.datetime, elapsed: float) -> None:
 def _inside_city(run: _Run, lat: float, lon: float) -> bool:
     """So that turning the alert into a case passes the workflow's inside-city check."""
     with run.database.read() as session:  # the outline is cached after the first call
-        return wf._geo(run.database, session).inside_city(run.city.city_id, lat, lon)
+        return city_geo(run.database, session).inside_city(run.city.city_id, lat, lon)
 
 
 def _transfers(run: _Run, now: dt.datetime, elapsed: float) -> None:

@@ -52,7 +52,8 @@ def in_polygons(lon: float, lat: float, polygons: list[list[Ring]]) -> bool:
 def check_coordinates(lat: float, lon: float) -> None:
     for name, value, low, high in (("纬度", lat, -90, 90), ("经度", lon, -180, 180)):
         if not isinstance(value, (int, float)) or math.isnan(value) or not low <= value <= high:
-            raise ValidationError(f"{name}无效：{value!r}", field="lat" if name == "纬度" else "lon")
+            raise ValidationError(f"{name}无效：{value!r}", code="coordinates_invalid",
+                                  field="lat" if name == "纬度" else "lon", value=repr(value))
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,8 @@ class CityGeo:
         """Town, village and grid of a point; raises :class:`OutsideCity` outside the outline."""
         check_coordinates(lat, lon)
         if not self.inside_city(city_id, lat, lon):
-            raise OutsideCity(f"坐标 ({lat:.5f}, {lon:.5f}) 不在本市范围内", lat=lat, lon=lon)
+            raise OutsideCity(f"坐标 ({lat:.5f}, {lon:.5f}) 不在本市范围内", lat=f"{lat:.5f}",
+                              lon=f"{lon:.5f}")
         for g in self.grids:
             x0, y0, x1, y1 = g.bbox
             if x0 <= lon <= x1 and y0 <= lat <= y1 and in_polygons(lon, lat, g.polygons):
@@ -118,3 +120,12 @@ class CityGeo:
             g = min(self.grids, key=lambda g: (g.center[0] - lat) ** 2 + (g.center[1] - lon) ** 2)
             return Location(g.town_id, g.village_id, None)
         return Location(None, None, None)
+
+
+def city_geo(database, session) -> CityGeo:
+    """The city's polygons, loaded once per database and kept in its cache (grids change
+    rarely; a change on the feed empties the cache)."""
+    geo = database.cache.get("geo")
+    if geo is None:
+        geo = database.cache["geo"] = CityGeo.load(session)
+    return geo

@@ -20,7 +20,8 @@ from db.models import AppSetting, CaseClass, ChangeLog, City, Department, Town, 
 from db.auth.roles import Role
 from db.auth.security import hash_password
 from db.reference.catalogue import CATALOGUE, DEPARTMENTS
-from db.cases.workflow import audit
+from db.core.audit import audit
+from db.core.entities import Entity
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 ADMIN_USERNAME = "admin"
@@ -131,7 +132,7 @@ def ensure_reference_data(database: Database, source: CitySource = DONGGUAN, *,
             select(func.count()).select_from(ChangeLog)
         ):
             audit(session, admin, "reference.load", "city", city.id, {"code": source.code})
-            feed.publish(session, "*", [None], op=feed.RELOAD)
+            feed.publish(session, Entity.ALL, [None], op=feed.RELOAD)
         city_id = city.id
     database.invalidate()
     if created_password and on_admin_created:

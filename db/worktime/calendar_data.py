@@ -20,6 +20,7 @@ from db.worktime.clock import (
     parse_office_hours,
 )
 from db.core import feed
+from db.core.entities import Entity
 from db.models import AppSetting, CalendarDay
 
 FIRST_SEEDED_YEAR = 2020
@@ -81,7 +82,7 @@ def set_day(session: Session, day: dt.date, is_workday: bool, kind: str, name: s
     else:
         row.is_workday, row.kind, row.name, row.source = is_workday, kind, name, "manual"
     if publish:
-        feed.publish(session, "calendar", [None])
+        feed.publish(session, Entity.CALENDAR, [None])
 
 
 def set_year(session: Session, year: int, holidays: dict[dt.date, str],
@@ -98,7 +99,7 @@ def set_year(session: Session, year: int, holidays: dict[dt.date, str],
             weekday = day.weekday() < 5
             set_day(session, day, weekday, "workday" if weekday else "weekend", publish=False)
         day += dt.timedelta(days=1)
-    feed.publish(session, "calendar", [None])
+    feed.publish(session, Entity.CALENDAR, [None])
 
 
 def load_calendar(session: Session) -> WorkCalendar:

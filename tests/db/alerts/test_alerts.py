@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from db.alerts import lifecycle as alerts
 from db.core import feed
 from db.cases import workflow as wf
-from db.alerts.lifecycle import AlertConflict, raise_alert
+from db.alerts.lifecycle import raise_alert
+from db.core.entities import Entity
 from db.core.engine import open_database
 from db.core.errors import (
     ConflictError,
@@ -134,7 +135,7 @@ def test_acknowledge_records_who_and_when_once(env):
     with pytest.raises(ConflictError) as err:
         alerts.acknowledge(env.database, user(env, Role.DISPATCHER), aid, 1)
     assert "测试值班员" in err.value.message and "10:31:00" in err.value.message
-    assert err.value.current_version == 2 and isinstance(err.value, AlertConflict)
+    assert err.value.current_version == 2 and err.value.entity == Entity.ALERT
 
 
 def test_clear_keeps_the_row_with_who_when_and_note(env):
