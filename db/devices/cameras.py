@@ -95,3 +95,14 @@ def camera_info(session: Session, ids: Iterable[int]) -> list[CameraInfo]:
         for row in session.execute(_columns().where(Camera.id.in_(chunk))):
             found[row[0]] = _info(row)
     return [found[i] for i in wanted if i in found]
+
+
+def cameras_near_case(session: Session, city_id: int, case_id: int, n: int = 4
+                      ) -> list[CameraInfo] | None:
+    """The ``n`` cameras nearest a case's place; None when the case is gone or has no place."""
+    from db.models import Case
+
+    place = session.execute(select(Case.lat, Case.lon).where(Case.id == case_id)).first()
+    if place is None or place.lat is None or place.lon is None:
+        return None
+    return nearest_cameras(session, city_id, place.lat, place.lon, n=n)

@@ -52,14 +52,15 @@ from db.alerts import lifecycle as alerts
 from db.cases import queries
 from db.alerts.lifecycle import AlertRow
 from db.worktime.clock import SHANGHAI
-from db.core.errors import CityOpsError, ConflictError
+from db.core.entities import Entity
 
 from desktop.core import labels, theme
 from desktop.alerts.dialogs import ClearDialog, LinkCaseDialog, ToCaseDialog
 from desktop.alerts.model import AlertModel, Col, needs_attention
 from desktop.alerts.sound import AlarmSound
-from desktop.cases.detail import is_connection_error
 from desktop.core.context import AppContext
+from desktop.core.errors import Outcome, classify, offline_text
+from desktop.core.operations import Report
 from desktop.alerts.sensor_trend import SensorTrend
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,6 @@ class AlertPanel(QWidget):
         self._loading = False
         self._load_again = False
         self._pending: set[int] = set()
-        self._busy = False
         self._classes = None
         self.current_dialog: QDialog | None = None
         self._dialog_alert: AlertRow | None = None
@@ -94,6 +94,8 @@ class AlertPanel(QWidget):
         self.model = AlertModel(self)
         self.sound = AlarmSound(self, enabled=sound)
         self._build()
+        ctx.changes.subscribe(Entity.ALERT, self.apply_changes)
+        ctx.changes.subscribe(Entity.SENSOR, self.refresh_sensors)
         self._blink = QTimer(self, interval=BLINK_MS)
         self._blink.timeout.connect(self._on_blink)
         self._blink.start()
@@ -221,7 +223,7 @@ class AlertPanel(QWidget):
         self.show_message(self.tr("The alerts could not be read: %1")
                           .replace("%1", getattr(exc, "message", None) or str(exc)), "error")
 
-    def apply_changes(self, alert_ids) -> None:
+    def apply_changes(self, alert_ids, _origin: object | None = None) -> None:
         """The change feed named these alerts: re-read them and place each row."""
         ids = {i for i in alert_ids if i is not None}
         if not ids:
@@ -255,7 +257,7 @@ class AlertPanel(QWidget):
 
         self._ctx.reads.run(work, done, failed)
 
-    def refresh_sensors(self, sensor_ids) -> None:
+    def refresh_sensors(self, sensor_ids, _origin: object | None = None) -> None:
         self.trend.refresh(set(sensor_ids))
 
     # -- selection -----------------------------------------------------------------------
@@ -419,45 +421,48 @@ class AlertPanel(QWidget):
         if a is None or self._busy:
             return None
         if not self._ctx.online:
-            self.show_message(self.tr("The database is unreachable; nothing was changed. "
-                                      "Try again when the connection is back."), "error")
+            self.show_message(offline_text(), "error")
             return None
         return a
 
+    @property
+    def _busy(self) -> bool:
+        return self._ctx.operations.busy(self)
+
     def _run(self, what: str, fn, on_done=None) -> None:
-        self._busy = True
-        self._show_selected(self.selected_alert())
-        self.show_message(self.tr("%1: working…").replace("%1", what), "info")
+        """An alert action through ``ctx.operations``: it words every outcome; the changed
+        alert (and its case) reach every panel through the change router."""
 
-        def done(result) -> None:
-            self._busy = False
+        def changes(result) -> dict:
             row = result[1] if isinstance(result, tuple) else result
-            self.model.merge([row])
-            self._refresh_selected([row])
-            self.show_message(self.tr("%1 done.").replace("%1", what), "success")
-            if on_done is not None:
-                on_done(result)
+            out = {Entity.ALERT: [row.id]}
+            if row.case_id is not None:
+                out[Entity.CASE] = [row.case_id]
+            return out
 
-        self._ctx.writes.run(fn, done, lambda exc: self._failed(what, exc))
+        def finished(report: Report) -> None:
+            if report.ok:
+                row = report.value[1] if isinstance(report.value, tuple) else report.value
+                self.model.merge([row])
+                self._refresh_selected([row])
+                self.show_message(report.text, report.kind)
+                if on_done is not None:
+                    on_done(report.value)
+                return
+            self.show_message(report.text, report.kind)
+            if report.outcome != Outcome.BUSY and self._shown is not None:
+                self.apply_changes([self._shown.id])  # show what the alert is now
+            self._show_selected(self.selected_alert())
+
+        started = self._ctx.operations.run(self, what, fn, changes=changes, on_done=finished)
+        if started:
+            self._show_selected(self.selected_alert())
+            self.show_message(self._ctx.operations.working_text(what), "info")
 
     def _failed(self, what: str, exc: BaseException) -> None:
-        self._busy = False
-        if isinstance(exc, ConflictError):
-            when = exc.changed_at.astimezone(SHANGHAI).strftime("%H:%M:%S") if exc.changed_at else "?"
-            text = self.tr("This alert was changed by %1 at %2; it has been refreshed.") \
-                .replace("%1", exc.changed_by).replace("%2", when)
-        elif is_connection_error(exc):
-            text = self.tr("The database is unreachable; nothing was changed. "
-                           "Try again when the connection is back.")
-        elif isinstance(exc, CityOpsError):
-            text = exc.message
-        else:
-            log.error("alert action %s failed", what, exc_info=exc)
-            text = self.tr("%1 failed: %2").replace("%1", what).replace("%2", str(exc))
+        """A read for an action (the turn-into-case draft) failed."""
+        _outcome, text = classify(exc)
         self.show_message(text, "error")
-        if self._shown is not None:
-            self.apply_changes([self._shown.id])  # show what the alert is now
-        self._show_selected(self.selected_alert())
 
     def acknowledge(self, *_signal_args) -> None:
         a = self._can_write()

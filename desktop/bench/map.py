@@ -2,7 +2,7 @@
 second (another process moves them: one transaction a second, through the change feed).
 
 The map is fed exactly as the window feeds it (:class:`MapDriver` repeats
-``MainWindow._load_map_layers`` / ``_refresh_staff``: the reads on the worker thread, the batch
+``MapLayers.load_all`` / ``refresh_staff``: the reads on the worker thread, the batch
 to :class:`~desktop.map.view.MapView`), alone in this process, so that the GUI thread's busy
 time (its CPU time, :func:`~desktop.bench.harness.gui_busy_ns`) is the map's.
 
@@ -35,7 +35,7 @@ from db.models import City
 
 from desktop.core.live import LiveFeed
 from desktop.map.page import build_map, build_map_page
-from desktop.window.main_window import case_markers, map_layers
+from desktop.map.layers import case_markers, map_layers
 from desktop.map.view import MapView, point_marker
 from desktop.core.tasks import TaskRunner
 from desktop.bench.harness import (

@@ -173,7 +173,7 @@ def run(url: str, quick: bool) -> tuple[list[Figure], dict]:
     live = _phase(watch, database.url, live_n, rate, settle=30)
 
     # -- baseline: no feed, a refresh every five seconds ----------------------------------
-    feed.sig_batch.disconnect(window._on_changes)  # noqa: SLF001 - the benchmark's switch
+    feed.sig_batch.disconnect(window._on_feed_batch)  # noqa: SLF001 - the benchmark's switch
     feed.stop()
     must(lambda: not ctx.reads.pending and map_idle(window.map_view), "the window to settle", 300)
     poll = QTimer()

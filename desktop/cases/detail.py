@@ -52,25 +52,25 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from db.alerts import lifecycle as alerts
 from db.cases import queries
 from db.worktime.clock import SHANGHAI
+from db.core.entities import Entity
 from db.core.errors import (
-    CityOpsError,
     ConflictError,
-    DatabaseUnavailable,
     InvalidTransition,
     NotFound,
     PermissionDenied,
+    is_connection_lost,
 )
 from db.cases.queries import CaseDetail, Choice
 from db.cases.workflow import STEP_FUNCTIONS, TRANSITIONS, State, Step, allowed_steps
 
 from desktop.core import labels, theme
 from desktop.core.context import AppContext
+from desktop.core.errors import Outcome, offline_text
+from desktop.core.operations import Report
 from desktop.queue.model import COUNTING_STATES
 from desktop.cases.step_dialogs import StepDialog, dialog_for
 
@@ -113,17 +113,6 @@ def _plain(text: str = "", *, wrap: bool = True, selectable: bool = True) -> QLa
     return label
 
 
-def is_connection_error(exc: BaseException) -> bool:
-    """True when ``exc`` means the database could not be reached (nothing was written)."""
-    if isinstance(exc, DatabaseUnavailable | DisconnectionError | PoolTimeout | ConnectionError):
-        return True
-    if isinstance(exc, DBAPIError):
-        from sqlalchemy.exc import InterfaceError, OperationalError
-
-        return exc.connection_invalidated or isinstance(exc, InterfaceError | OperationalError)
-    return isinstance(exc, OSError)
-
-
 class CaseDetailPanel(QWidget):
     """One case in full, with its step buttons; see the module docstring."""
 
@@ -144,9 +133,7 @@ class CaseDetailPanel(QWidget):
         self._wanted_id: int | None = None
         self._loading = False
         self._load_again = False
-        self._busy = False
         self._classes: list[Choice] | None = None
-        self._last_attempt: tuple[Step, int, int, dict] | None = None
         self.message_kind = ""  # "", "info", "success", "error"
         self.current_dialog: StepDialog | None = None
         self._dialog_context: tuple[Step, int, int] | None = None
@@ -154,6 +141,8 @@ class CaseDetailPanel(QWidget):
         self._base_pt = QApplication.font().pointSizeF() or 12.0
 
         self._build()
+        ctx.changes.subscribe(Entity.CASE, self.apply_changes)
+        ctx.changes.subscribe(Entity.ALERT, self._alerts_changed)
         self._tick_timer = QTimer(self)
         self._tick_timer.setInterval(self.TICK_MS)
         self._tick_timer.timeout.connect(self._update_time_left)
@@ -352,10 +341,18 @@ class CaseDetailPanel(QWidget):
 
     refresh = reload
 
-    def apply_changes(self, case_ids) -> None:
-        """Cases changed elsewhere: reload if the one on screen is among them."""
+    def apply_changes(self, case_ids, origin: object | None = None) -> None:
+        """Cases changed (on the feed, or by another panel): reload if the one on screen is
+        among them. A change this panel made itself was read already (``origin``)."""
+        if origin is self:
+            return
         if self._wanted_id is not None and self._wanted_id in set(case_ids):
             self._load()
+
+    def _alerts_changed(self, alert_ids, _origin: object | None = None) -> None:
+        """Its "linked alerts" show their state: read again when one of them changed."""
+        if {a.id for a in self.linked_alerts} & set(alert_ids):
+            self.reload()
 
     def clear(self) -> None:
         self._wanted_id = None
@@ -629,7 +626,7 @@ class CaseDetailPanel(QWidget):
         if d is None or self._busy:
             return
         if not self._ctx.online:
-            self._refuse_offline(step, d.row.id, d.row.version, None)
+            self._refuse_offline(step)
             return
         case_id, version = d.row.id, d.row.version
         if step == Step.DISPATCH:
@@ -658,8 +655,8 @@ class CaseDetailPanel(QWidget):
             self._open_dialog(step, case_id, version)
 
     def _choices_failed(self, exc: BaseException) -> None:
-        if is_connection_error(exc):
-            self.show_message(self._offline_text(), "error")
+        if is_connection_lost(exc):
+            self.show_message(offline_text(), "error")
         else:
             self.show_message(self.tr("The choices for this step could not be read: %1")
                               .replace("%1", getattr(exc, "message", None) or str(exc)), "error")
@@ -693,7 +690,8 @@ class CaseDetailPanel(QWidget):
 
     def run_step(self, step: Step | str, *, case_id: int | None = None,
                  seen_version: int | None = None, **data) -> bool:
-        """Run ``step`` with ``data`` on the case on screen (or ``case_id``) off the GUI thread.
+        """Run ``step`` with ``data`` on the case on screen (or ``case_id``) off the GUI thread,
+        through ``ctx.operations`` (busy, offline, conflict, refusal and success worded there).
 
         ``seen_version`` defaults to the version on screen: the version the user saw. Returns
         False when the step was refused at once (offline, busy, nothing shown).
@@ -708,83 +706,51 @@ class CaseDetailPanel(QWidget):
             if d is None or d.row.id != case_id:
                 return False
             seen_version = d.row.version
-        self._last_attempt = (step, case_id, seen_version, dict(data))
-        if not self._ctx.online:
-            self._refuse_offline(step, case_id, seen_version, data)
-            return False
-        if self._busy:
-            self.show_message(self.tr("Another step is still running; wait for it to finish."),
-                              "info")
-            return False
-        self._busy = True
-        self._set_buttons_enabled(False)
-        self.show_message(self.tr("%1: working…").replace("%1", labels.step_name(step.value)),
-                          "info")
+        ops = self._ctx.operations
+        what = labels.step_name(step.value)
         fn = STEP_FUNCTIONS[step]
         database, user_id = self._ctx.database, self._ctx.user.id
-        self._ctx.writes.run(lambda: fn(database, user_id, case_id, seen_version, **data),
-                             lambda result: self._step_done(step, result),
-                             lambda exc: self._step_failed(step, case_id, exc))
-        return True
+        if not ops.busy(self):
+            self._set_buttons_enabled(False)
+            self.show_message(ops.working_text(what), "info")
+        return ops.run(self, what, lambda: fn(database, user_id, case_id, seen_version, **data),
+                       changes=lambda result: {Entity.CASE: [result.case_id]},
+                       on_done=lambda report: self._step_finished(step, report))
+
+    @property
+    def _busy(self) -> bool:
+        return self._ctx.operations.busy(self)
 
     def retry(self, *_signal_args) -> None:
         """Run the last refused step again, exactly as it was asked for."""
-        if self._last_attempt is None:
+        if not self._busy:
+            self._set_buttons_enabled(False)
+        self._ctx.operations.retry(self)
+
+    def _refuse_offline(self, step: Step) -> None:
+        self.show_message(offline_text(), "error")
+        self.sig_step_finished.emit(step.value, Outcome.OFFLINE.value)
+
+    def _step_finished(self, step: Step, report: Report) -> None:
+        if report.outcome == Outcome.BUSY:
+            self.show_message(report.text, report.kind)
             return
-        step, case_id, version, data = self._last_attempt
-        self.run_step(step, case_id=case_id, seen_version=version, **data)
-
-    def _refuse_offline(self, step: Step, case_id: int, version: int, data: dict | None) -> None:
-        if data is not None:
-            self._last_attempt = (step, case_id, version, dict(data))
-        self.show_message(self._offline_text(), "error", retry=data is not None)
-        self.sig_step_finished.emit(step.value, "offline")
-
-    def _offline_text(self) -> str:
-        return self.tr("The database is unreachable; nothing was changed. "
-                       "Try again when the connection is back.")
-
-    def _step_done(self, step: Step, result) -> None:
-        self._busy = False
-        self._last_attempt = None
-        self.show_message(
-            self.tr("%1 done: case %2 is now “%3”.").replace("%1", labels.step_name(step.value))
-            .replace("%2", result.number).replace("%3", labels.state_name(result.state)),
-            "success")
-        self.sig_case_changed.emit(result.case_id)
-        self.sig_step_finished.emit(step.value, "done")
-        if self._wanted_id == result.case_id:
-            self._load()
-        else:
-            self._set_buttons_enabled(True)
-
-    def _step_failed(self, step: Step, case_id: int, exc: BaseException) -> None:
-        self._busy = False
-        if isinstance(exc, ConflictError):
-            when = exc.changed_at.astimezone(SHANGHAI) if exc.changed_at else None
-            today = dt.datetime.now(SHANGHAI).date()
-            when_text = ("?" if when is None else when.strftime("%H:%M:%S")
-                         if when.date() == today else when.strftime("%Y-%m-%d %H:%M"))
+        if report.ok:
+            result = report.value
             self.show_message(
-                self.tr("This case was changed by %1 at %2. The case has been refreshed; "
-                        "please check it and try again.")
-                .replace("%1", exc.changed_by).replace("%2", when_text), "error")
-            outcome = "conflict"
-            self._last_attempt = None
-        elif is_connection_error(exc):
-            self.show_message(self._offline_text(), "error", retry=True)
-            outcome = "offline"
-        elif isinstance(exc, CityOpsError):
-            self.show_message(exc.message, "error")
-            outcome = "refused"
-            self._last_attempt = None
-        else:
-            log.error("step %s on case %s failed", step.value, case_id, exc_info=exc)
-            self.show_message(self.tr("The step failed: %1").replace("%1", str(exc)), "error")
-            outcome = "failed"
-            self._last_attempt = None
-        self.sig_step_finished.emit(step.value, outcome)
-        if isinstance(exc, ConflictError | InvalidTransition | NotFound | PermissionDenied):
+                self.tr("%1 done: case %2 is now “%3”.").replace("%1", labels.step_name(step.value))
+                .replace("%2", result.number).replace("%3", labels.state_name(result.state)),
+                "success")
+            self.sig_case_changed.emit(result.case_id)
+            self.sig_step_finished.emit(step.value, report.outcome.value)
+            if self._wanted_id == result.case_id:
+                self._load()
+            else:
+                self._set_buttons_enabled(True)
+            return
+        self.show_message(report.text, report.kind, retry=report.retry)
+        self.sig_step_finished.emit(step.value, report.outcome.value)
+        if isinstance(report.error, ConflictError | InvalidTransition | NotFound | PermissionDenied):
             self._load()  # show what the case is now
         else:
             self._set_buttons_enabled(self._detail is not None)
@@ -823,5 +789,4 @@ class CaseDetailPanel(QWidget):
         super().closeEvent(event)
 
 
-__all__ = ["CaseDetailPanel", "DANGER_STEPS", "FORWARD_STEPS", "STEP_SHORTCUTS",
-           "is_connection_error"]
+__all__ = ["CaseDetailPanel", "DANGER_STEPS", "FORWARD_STEPS", "STEP_SHORTCUTS"]

@@ -1,5 +1,11 @@
 """What every widget of a signed-in window shares: the database, the user, the calendar, the
-background runners, and whether the database is reachable right now."""
+background lanes, the change router, the operation runner, and whether the database is
+reachable right now.
+
+Three background lanes, each one thread running its tasks in order: ``reads`` for what the
+screen shows now (queue rows, the detail, map points), ``writes`` for operations (never queued
+behind a slow read), and ``heavy`` for reads that take seconds (reports, rankings, exports), so
+the queue, the detail and the cameras never wait behind them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,6 +14,8 @@ from db.worktime.clock import WorkCalendar
 from db.core.engine import Database
 from db.auth.roles import Role
 
+from desktop.core.changes import ChangeRouter
+from desktop.core.operations import Operations
 from desktop.core.tasks import TaskRunner
 
 
@@ -32,3 +40,14 @@ class AppContext:
     online: bool = True  # False while the change feed cannot reach the database
     settings_scope: str = "default"  # QSettings group; tests isolate it
     extra: dict = field(default_factory=dict)
+    heavy: TaskRunner = field(default_factory=lambda: TaskRunner("heavy"))  # reads of seconds
+    changes: ChangeRouter = field(default_factory=ChangeRouter)  # entity -> subscribed handlers
+    operations: Operations = field(init=False)  # one way to run a write (see operations.py)
+
+    def __post_init__(self) -> None:
+        self.operations = Operations(self)
+
+    @property
+    def lanes(self) -> tuple[TaskRunner, ...]:
+        """Every background lane, to drain or shut down together."""
+        return (self.reads, self.writes, self.heavy)

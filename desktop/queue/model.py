@@ -55,6 +55,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 
 from db.cases import queries
+from db.core.entities import Entity
 from db.worktime.clock import SHANGHAI
 from db.cases.queries import CaseRow, QueueFilter, QueueSort
 from db.cases.workflow import State
@@ -117,6 +118,7 @@ class CaseQueueModel(QAbstractTableModel):
         self._clock = clock or (lambda: dt.datetime.now(UTC))
         self._ids: np.ndarray = _NO_IDS  # replaced, never changed in place: workers read it
         self._changing: frozenset[int] = frozenset()  # ids being re-placed (layout change)
+        ctx.changes.subscribe(Entity.CASE, self.apply_changes)
         self._resort = False  # the next id list answers a new sort order
         #: During a layout change: True when it brings changes (the view should stay where it
         #: is), False for a new sort order (nothing to stay on).
@@ -231,14 +233,15 @@ class CaseQueueModel(QAbstractTableModel):
         self._refetch_cached = True
         self._request_ids()
 
-    def apply_changes(self, case_ids: Iterable[int]) -> None:
-        """Cases changed elsewhere: re-read those rows and place them (coalesced).
+    def apply_changes(self, case_ids: Iterable[int], _origin: object | None = None) -> None:
+        """Cases changed (subscribed to ``Entity.CASE``): re-read those rows and place them
+        (coalesced).
 
         Rows still in their place update in place; otherwise the new id list is installed as
         a layout change, so the selection (by case id) and the scroll position survive.
         ``sig_loaded`` follows when done.
         """
-        self._changed_pending.update(int(c) for c in case_ids)
+        self._changed_pending.update(int(c) for c in case_ids if c is not None)
         if not self._changes_timer.isActive():
             self._changes_timer.start()
 

@@ -17,8 +17,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from db.devices import cameras
+from db.core.entities import Entity
 from db.geo import map_data
-from db.models import Case
 from db.worktime.clock import SHANGHAI
 
 from desktop.core import labels, theme
@@ -27,14 +27,14 @@ from desktop.cases.detail import CaseDetailPanel
 from desktop.core.context import AppContext
 from desktop.core.live import LiveFeed
 from desktop.map.page import build_map_page, configured_tile_url
-from desktop.map.view import MapView, case_marker, case_status, point_marker
+from desktop.map.layers import MapLayers
+from desktop.map.view import MapView
 from desktop.queue.panel import QueuePanel
 from desktop.video.wall import VideoWall
 
 log = logging.getLogger(__name__)
 CAMERA_FOLLOW_MS = 400  # the selection must rest this long before the video wall follows it
 LAYOUT_VERSION = 2  # 2: alerts (left, under the queue) and video wall (right) docks
-STATUS_REFRESH_MS = 60_000  # marker colours follow the clock (on track → due soon → overdue)
 
 
 def _reap(process) -> None:
@@ -43,36 +43,6 @@ def _reap(process) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-def case_markers(points, calendar) -> list[tuple]:
-    """``(point, marker dict, deadline status)`` for each case point, at this moment. Pure
-    Python: runs on the worker thread."""
-    now = dt.datetime.now(dt.timezone.utc)
-    out = []
-    for p in points:
-        status = case_status(calendar, now, p)
-        out.append((p, case_marker(p, status), status))
-    return out
-
-
-def map_layers(database, city_id: int, calendar) -> tuple:
-    """Every map layer read and turned into marker dicts, for a worker thread (seconds at
-    20,000 cases): ``(read at, [(case point, marker, status)], batch for MapView.apply_batch)``."""
-    started = dt.datetime.now(dt.timezone.utc)
-    with database.read() as s:
-        cases = map_data.case_points(s, city_id)
-        others = {
-            "staff": map_data.staff_points(s, city_id),
-            "cameras": map_data.camera_points(s, city_id),
-            "sensors": map_data.sensor_points(s, city_id),
-            "black_spots": map_data.black_spot_points(s, city_id),
-        }
-    marked = case_markers(cases, calendar)
-    batch = {"cases": {"reset": True, "upsert": [m for _, m, _ in marked]}}
-    for name, points in others.items():
-        batch[name] = {"reset": True, "upsert": [point_marker(p) for p in points]}
-    return started, marked, batch
 
 
 def screen_class(width: int) -> str:
@@ -90,9 +60,7 @@ class MainWindow(QMainWindow):
         self.feed = feed
         self._map_dir = map_dir
         self._simulator = None  # the demo's simulator process, stopped with the window
-        self._case_points: dict[int, map_data.CasePoint] = {}
-        self._case_status: dict[int, str] = {}
-        self._staff_since: dt.datetime | None = None
+        self.map_layers = MapLayers(ctx, self)  # the map's points and colours (no widget)
         self.setObjectName("MainWindow")
         self.setWindowTitle(self.tr("CityOps City Management Command Center"))
 
@@ -157,16 +125,16 @@ class MainWindow(QMainWindow):
         # -- wiring ----------------------------------------------------------------------------
         self.queue.sig_case_selected.connect(self._on_case_selected)
         self.queue.sig_open_case.connect(self._open_case)
-        self.detail.sig_case_changed.connect(self._on_own_change)
         self.alert_panel.sig_alert_selected.connect(self._on_alert_selected)
         self.alert_panel.sig_open_case.connect(self._open_alert_case)
         self.alert_panel.sig_attention_changed.connect(self._on_attention_changed)
+        # Changes reach each panel through its own subscriptions (ctx.changes); the window
+        # only hands the feed's batches over and keeps what is the whole screen's.
+        ctx.changes.subscribe(Entity.ALL, self._reload_everything)
+        ctx.changes.subscribe(Entity.CALENDAR, self._calendar_changed)
         if feed is not None:
-            feed.sig_batch.connect(self._on_changes)
+            feed.sig_batch.connect(self._on_feed_batch)
             feed.sig_online_changed.connect(self._set_online)
-        self._status_timer = QTimer(self, interval=STATUS_REFRESH_MS)
-        self._status_timer.timeout.connect(self._recolour_cases)
-        self._status_timer.start()
         refresh = QAction(self.tr("Refresh everything"), self)
         refresh.setShortcut(QKeySequence("Ctrl+F5"))  # F5 alone is the queue's own refresh
         refresh.triggered.connect(self.reload_all)
@@ -275,10 +243,6 @@ class MainWindow(QMainWindow):
     def _show_status_message(self, message: str) -> None:
         self.statusBar().showMessage(message, 10_000)
 
-    def _on_own_change(self, case_id: int) -> None:
-        """This window's own step: refresh at once rather than wait for the feed's echo."""
-        self._on_changes({"case": {case_id}})
-
     def _install_map(self, page_path: Path) -> None:
         self.map_view = MapView(page_path, tile_url=configured_tile_url())
         self._map_layout.replaceWidget(self.map_placeholder, self.map_view)
@@ -286,44 +250,8 @@ class MainWindow(QMainWindow):
         self.map_view.sig_case_clicked.connect(self._on_map_case_clicked)
         self.map_view.sig_camera_clicked.connect(self._on_map_camera_clicked)
         # After a renderer crash the page reloads empty and says ready again: send everything.
-        self.map_view.sig_ready.connect(self._load_map_layers)
-
-    def _load_map_layers(self) -> None:
-        database, city_id, reads = self.ctx.database, self.ctx.city_id, self.ctx.reads
-        calendar = self.ctx.calendar
-
-        reads.run(lambda: map_layers(database, city_id, calendar), self._apply_layers)
-
-    def _apply_layers(self, fetched) -> None:
-        started, marked, batch = fetched
-        if self.map_view is None:
-            return
-        self._staff_since = started
-        self._case_points = {p.id: p for p, _, _ in marked}
-        self._case_status = {p.id: status for p, _, status in marked}
-        self.map_view.apply_batch(batch)
-
-    def _recolour_cases(self) -> None:
-        """Deadlines pass without any write: move markers from on track to due soon to overdue.
-        The statuses are recomputed on the worker; only the changed markers are sent."""
-        if self.map_view is None or not self._case_points:
-            return
-        points, previous = list(self._case_points.values()), dict(self._case_status)
-        calendar = self.ctx.calendar
-
-        def work():
-            return [item for item in case_markers(points, calendar)
-                    if previous.get(item[0].id) != item[2]]
-
-        self.ctx.reads.run(work, self._apply_recolour)
-
-    def _apply_recolour(self, changed) -> None:
-        # A point refreshed meanwhile has newer data: its own refresh sent its marker.
-        fresh = [(p, m, st) for p, m, st in changed if self._case_points.get(p.id) is p]
-        for p, _, status in fresh:
-            self._case_status[p.id] = status
-        if fresh and self.map_view is not None:
-            self.map_view.apply_batch({"cases": {"upsert": [m for _, m, _ in fresh]}})
+        self.map_layers.attach(self.map_view)
+        self.map_view.sig_ready.connect(self.map_layers.load_all)
 
     # -- selection, both ways --------------------------------------------------------------
     def _on_case_selected(self, case_id: int) -> None:
@@ -357,10 +285,7 @@ class MainWindow(QMainWindow):
 
         def fetch():
             with database.read() as s:
-                case = s.get(Case, case_id)
-                if case is None or case.lat is None or case.lon is None:
-                    return number, None
-                return number, cameras.nearest_cameras(s, city_id, case.lat, case.lon, n=n)
+                return number, cameras.cameras_near_case(s, city_id, case_id, n=n)
 
         self.ctx.reads.run(fetch, self._show_cameras)
 
@@ -445,45 +370,15 @@ class MainWindow(QMainWindow):
         self.detail.setFocus()
 
     # -- live ------------------------------------------------------------------------------
-    def _on_changes(self, batch: dict) -> None:
-        if "*" in batch:
-            self.ctx.database.invalidate()
-            self.reload_all()
-            return
-        case_ids = {i for i in batch.get("case", set()) if i is not None}
-        if case_ids:
-            self.queue.model.apply_changes(case_ids)
-            self.detail.apply_changes(case_ids)
-            self._refresh_case_points(case_ids)
-        alert_ids = batch.get("alert")
-        if alert_ids:
-            self.alert_panel.apply_changes(alert_ids)
-            if {a.id for a in self.detail.linked_alerts} & set(alert_ids):
-                self.detail.reload()  # its "linked alerts" show their state
-        if batch.get("sensor"):
-            self.alert_panel.refresh_sensors(batch["sensor"])
-        if "staff_position" in batch and self.map_view is not None:
-            self._refresh_staff()
-        if batch.keys() & {"calendar", "app_setting", "grid"}:
-            self._reload_reference()
+    def _on_feed_batch(self, batch: dict) -> None:
+        self.ctx.changes.dispatch(batch)
 
-    def _refresh_staff(self) -> None:
-        database, city_id, reads = self.ctx.database, self.ctx.city_id, self.ctx.reads
-        since = self._staff_since
+    def _reload_everything(self, _ids=None, _origin=None) -> None:
+        self.ctx.database.invalidate()
+        self.reload_all()
 
-        def fetch():  # the marker dicts here too: 4,000 a second are not for the GUI thread
-            started = dt.datetime.now(dt.timezone.utc)
-            with database.read() as s:
-                points = map_data.staff_points(s, city_id, since=since)
-            return started, [point_marker(p) for p in points]
-
-        def apply(fetched) -> None:
-            started, markers = fetched
-            self._staff_since = started
-            if markers and self.map_view is not None:
-                self.map_view.apply_batch({"staff": {"upsert": markers}})
-
-        reads.run(fetch, apply)
+    def _calendar_changed(self, _ids=None, _origin=None) -> None:
+        self._reload_reference()
 
     def _reload_reference(self) -> None:
         """Another workstation changed the calendar, office hours or grids: every deadline this
@@ -499,32 +394,7 @@ class MainWindow(QMainWindow):
 
         def apply(calendar) -> None:
             self.ctx.calendar = calendar
-            self._recolour_cases()
-
-        reads.run(fetch, apply)
-
-    def _refresh_case_points(self, case_ids: set[int]) -> None:
-        if self.map_view is None:
-            return
-        database, city_id, reads = self.ctx.database, self.ctx.city_id, self.ctx.reads
-        calendar = self.ctx.calendar
-
-        def fetch():
-            with database.read() as s:
-                return case_markers(map_data.case_points(s, city_id, ids=case_ids), calendar)
-
-        def apply(marked) -> None:
-            found = {p.id for p, _, _ in marked}
-            gone = sorted(case_ids - found)  # closed, void, or moved to another city
-            for p, _, status in marked:
-                self._case_points[p.id] = p
-                self._case_status[p.id] = status
-            for cid in gone:
-                self._case_points.pop(cid, None)
-                self._case_status.pop(cid, None)
-            if self.map_view is not None:
-                self.map_view.apply_batch(
-                    {"cases": {"upsert": [m for _, m, _ in marked], "remove": gone}})
+            self.map_layers.recolour()
 
         reads.run(fetch, apply)
 
@@ -534,7 +404,7 @@ class MainWindow(QMainWindow):
         self.detail.reload()
         self.alert_panel.reload()
         if self.map_view is not None:
-            self._load_map_layers()
+            self.map_layers.load_all()
 
     def _set_online(self, online: bool, since: dt.datetime | None) -> None:
         was_offline = not self.ctx.online
@@ -575,12 +445,13 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.alert_panel.shutdown()
         self.video_wall.stop_all()
+        self.map_layers.attach(None)
         if self.map_view is not None:  # a page outliving its profile makes Qt complain
             self.map_view.setParent(None)
             self.map_view.deleteLater()
             self.map_view = None
         if self.feed is not None:
             self.feed.stop()
-        self.ctx.reads.shutdown()
-        self.ctx.writes.shutdown()
+        for lane in self.ctx.lanes:
+            lane.shutdown()
         super().closeEvent(event)

@@ -57,7 +57,6 @@ def ctx_factory(qapp, qtbot):
 
     yield factory
     for ctx in made:
-        qtbot.waitUntil(lambda c=ctx: c.reads.pending == 0 and c.writes.pending == 0,
-                        timeout=15_000)
-        ctx.reads.shutdown()
-        ctx.writes.shutdown()
+        qtbot.waitUntil(lambda c=ctx: not any(lane.pending for lane in c.lanes), timeout=15_000)
+        for lane in ctx.lanes:
+            lane.shutdown()

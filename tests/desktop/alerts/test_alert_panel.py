@@ -27,7 +27,7 @@ from tests.desktop.window.test_main_window import close, open_window
 RAISE_SCRIPT = """
 import sys
 from db.core.engine import open_database
-from db import alerts
+from db.alerts import lifecycle as alerts
 db = open_database(sys.argv[1], migrate=False)
 print(alerts.raise_alert(db, source="sensor", type="gas", severity="critical",
       dedup_key="sensor:%s:gas" % sys.argv[2], title="燃气浓度超切断值", detail="读数 41 %LEL",

@@ -216,7 +216,7 @@ def test_a_refusal_from_the_database_shows_its_message(qtbot, sqlite_env, ctx_fa
     with qtbot.waitSignal(panel.sig_step_finished, timeout=10_000) as finished:
         panel.run_step(Step.VOID, opinion="   ")  # the db requires a real opinion
     assert finished.args == [Step.VOID.value, "refused"]
-    assert panel.message_label.text() == "请填写意见"
+    assert panel.message_label.text() == "Please fill in the opinion."  # worded by its code
     assert _db_case(sqlite_env, r.case_id).state == State.PENDING_ACCEPT
 
 

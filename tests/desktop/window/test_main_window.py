@@ -259,13 +259,14 @@ def test_marker_colours_are_rechecked_off_the_gui_thread(qtbot, sqlite_env, tmp_
     handling = case_in_state(sqlite_env, State.HANDLING)
     window = open_window(qtbot, sqlite_env, tmp_path, feed=False)
     try:
-        qtbot.waitUntil(lambda: handling.case_id in window._case_status, timeout=5000)
-        real = window._case_status[handling.case_id]
+        layers = window.map_layers
+        qtbot.waitUntil(lambda: handling.case_id in layers.statuses, timeout=5000)
+        real = layers.statuses[handling.case_id]
         assert real in ("on_track", "due_soon", "overdue")
-        window._case_status[handling.case_id] = "stale"  # as if time had moved the deadline
+        layers.statuses[handling.case_id] = "stale"  # as if time had moved the deadline
         sent = window.map_view.batches_sent
-        window._recolour_cases()
-        qtbot.waitUntil(lambda: window._case_status[handling.case_id] == real, timeout=5000)
+        layers.recolour()
+        qtbot.waitUntil(lambda: layers.statuses[handling.case_id] == real, timeout=5000)
         qtbot.waitUntil(lambda: window.map_view.batches_sent > sent, timeout=5000)
     finally:
         close(window)

@@ -1,0 +1,179 @@
+"""Errors from ``db/`` worded for the officer, through Qt Linguist.
+
+``db/`` raises errors with a ``code`` (one per kind of message) and parameters; this module is
+the one place that turns them into words in the user's language. A code it does not know falls
+back to the Chinese message ``db/`` wrote, so nothing is ever shown empty.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+
+from db.core.errors import CityOpsError, ConflictError, is_connection_lost
+from db.worktime.clock import SHANGHAI
+
+from desktop.core import labels
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(enum.StrEnum):
+    """How an operation ended, as the UI reports it."""
+
+    DONE = "done"
+    OFFLINE = "offline"  # the database could not be reached: nothing was changed, try again
+    CONFLICT = "conflict"  # someone changed the record first: it is shown afresh
+    REFUSED = "refused"  # the data layer said no (role, state, data): nothing was changed
+    FAILED = "failed"  # an unexpected error: logged
+    BUSY = "busy"  # another operation of the same widget is still running
+
+
+_CONTEXT = "errors"
+# {name} placeholders are filled from the error's parameters (after wording enum values).
+MESSAGES: dict[str, str] = {
+    "conflict": QT_TRANSLATE_NOOP("errors", "This {entity} was changed by {changed_by} at {when}. "
+                                  "It has been refreshed; please check it and try again."),
+    "database_unavailable": QT_TRANSLATE_NOOP(
+        "errors", "The database is unreachable; nothing was changed. "
+        "Try again when the connection is back."),
+    "not_found": QT_TRANSLATE_NOOP("errors", "{entity} {id} does not exist."),
+    "case_ref_not_found": QT_TRANSLATE_NOOP("errors", "No case has the number {ref}."),
+    "case_ref_invalid": QT_TRANSLATE_NOOP("errors", "{ref} is not a case number."),
+    "account_inactive": QT_TRANSLATE_NOOP("errors", "This account does not exist or is disabled."),
+    "bad_credentials": QT_TRANSLATE_NOOP("errors", "Wrong account name or password."),
+    "role_cannot_step": QT_TRANSLATE_NOOP("errors",
+                                          "A {role} may not {step} a case that is “{state}”."),
+    "role_cannot_report": QT_TRANSLATE_NOOP("errors", "A {role} may not register cases."),
+    "role_cannot_handle_alert": QT_TRANSLATE_NOOP("errors", "A {role} may not act on alerts."),
+    "not_own_department": QT_TRANSLATE_NOOP("errors",
+                                            "This case was not dispatched to your department."),
+    "step_not_allowed": QT_TRANSLATE_NOOP("errors", "The case is “{state}”; it cannot {step}."),
+    "alert_cleared": QT_TRANSLATE_NOOP("errors", "The alert has been cleared already."),
+    "alert_already_linked": QT_TRANSLATE_NOOP("errors",
+                                              "The alert is already linked to case {number}."),
+    "alert_no_location": QT_TRANSLATE_NOOP(
+        "errors", "The alert has no location: link it to a case or register the case by hand."),
+    "version_invalid": QT_TRANSLATE_NOOP("errors", "Version {seen} is not valid (now {current})."),
+    "time_not_aware": QT_TRANSLATE_NOOP("errors", "A time must carry its time zone (UTC)."),
+    "text_not_text": QT_TRANSLATE_NOOP("errors", "{field} must be text."),
+    "text_bad_encoding": QT_TRANSLATE_NOOP("errors", "{field} contains invalid characters."),
+    "text_control_char": QT_TRANSLATE_NOOP("errors",
+                                           "{field} contains a control character ({char})."),
+    "text_too_long": QT_TRANSLATE_NOOP("errors",
+                                       "{field} is too long: {length} characters, at most {limit}."),
+    "text_required": QT_TRANSLATE_NOOP("errors", "Please fill in {field}."),
+    "unclassified": QT_TRANSLATE_NOOP("errors",
+                                      "The case has no class yet, so its time limit is unknown."),
+    "source_or_urgency_invalid": QT_TRANSLATE_NOOP("errors", "Unknown channel or urgency: {reason}"),
+    "no_city_data": QT_TRANSLATE_NOOP("errors", "The database holds no city yet."),
+    "unknown_class": QT_TRANSLATE_NOOP("errors", "Case class {id} does not exist."),
+    "unknown_department": QT_TRANSLATE_NOOP("errors", "Department {id} does not exist."),
+    "unknown_staff": QT_TRANSLATE_NOOP("errors", "Staff member {id} does not exist."),
+    "unknown_account": QT_TRANSLATE_NOOP("errors", "Account {id} does not exist."),
+    "extension_invalid": QT_TRANSLATE_NOOP("errors",
+                                           "Extension of {amount} {unit} is not valid (at most {limit})."),
+    "no_pending_extension": QT_TRANSLATE_NOOP("errors", "There is no extension request to approve."),
+    "rework_undispatched": QT_TRANSLATE_NOOP(
+        "errors", "This case was fixed on the spot, never dispatched: it cannot be reworked. "
+        "Register it again."),
+    "deadline_incomputable": QT_TRANSLATE_NOOP("errors", "The deadline cannot be computed: {reason}"),
+    "coordinates_invalid": QT_TRANSLATE_NOOP("errors", "Invalid coordinates: {value}"),
+    "outside_city": QT_TRANSLATE_NOOP("errors", "The point ({lat}, {lon}) is outside the city."),
+}
+
+# The names db/ gives its fields in Chinese messages, worded here per language.
+FIELDS = {
+    "意见": QT_TRANSLATE_NOOP("errors", "the opinion"),
+    "问题描述": QT_TRANSLATE_NOOP("errors", "the description"),
+    "地址": QT_TRANSLATE_NOOP("errors", "the address"),
+    "标题": QT_TRANSLATE_NOOP("errors", "the title"),
+    "反映人": QT_TRANSLATE_NOOP("errors", "the reporter"),
+    "联系电话": QT_TRANSLATE_NOOP("errors", "the phone number"),
+    "附件": QT_TRANSLATE_NOOP("errors", "an attachment"),
+    "工单号": QT_TRANSLATE_NOOP("errors", "the work-order number"),
+    "备注": QT_TRANSLATE_NOOP("errors", "the note"),
+    "案件编号": QT_TRANSLATE_NOOP("errors", "the case number"),
+}
+UNITS = {
+    "work_hours": QT_TRANSLATE_NOOP("errors", "working hours"),
+    "work_days": QT_TRANSLATE_NOOP("errors", "working days"),
+    "minutes": QT_TRANSLATE_NOOP("errors", "minutes"),
+}
+ENTITIES = {
+    "case": QT_TRANSLATE_NOOP("errors", "case"),
+    "alert": QT_TRANSLATE_NOOP("errors", "alert"),
+    "sensor": QT_TRANSLATE_NOOP("errors", "sensor"),
+    "job_run": QT_TRANSLATE_NOOP("errors", "scheduled job"),
+}
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate(_CONTEXT, text)
+
+
+def when_text(at: dt.datetime | None) -> str:
+    """A change time as the officer reads it: the time today, the date before that."""
+    if at is None:
+        return "?"
+    local = at.astimezone(SHANGHAI)
+    if local.date() == dt.datetime.now(SHANGHAI).date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def _param(name: str, value) -> str:
+    try:
+        if name == "state":
+            return labels.state_name(value)
+        if name == "step":
+            return labels.step_name(value)
+        if name == "role":
+            return labels.role_name(value)
+        if name == "unit" and value in UNITS:
+            return _t(UNITS[value])
+    except (KeyError, ValueError):
+        pass
+    if name == "entity":
+        return _t(ENTITIES[value]) if value in ENTITIES else str(value)
+    if name == "field":
+        return _t(FIELDS[value]) if value in FIELDS else str(value)
+    if name == "changed_at":
+        return when_text(value)
+    return "" if value is None else str(value)
+
+
+def word(exc: CityOpsError) -> str:
+    """The error in the user's language: its code's message with its parameters filled in."""
+    template = MESSAGES.get(exc.code)
+    if template is None:
+        return exc.message  # a code without words here: db/'s own (Chinese) message
+    text = _t(template)
+    params = dict(exc.params)
+    if isinstance(exc, ConflictError):
+        params["when"] = exc.changed_at
+    for name, value in params.items():
+        text = text.replace("{" + name + "}", _param("changed_at" if name == "when" else name,
+                                                     value))
+    if text and text[0].islower():  # "{entity} 12 does not exist" starts with a lower-case word
+        text = text[0].upper() + text[1:]
+    return text
+
+
+def classify(exc: BaseException) -> tuple[Outcome, str]:
+    """How a failed operation ended and the words for it."""
+    if isinstance(exc, ConflictError):
+        return Outcome.CONFLICT, word(exc)
+    if is_connection_lost(exc):
+        return Outcome.OFFLINE, _t(MESSAGES["database_unavailable"])
+    if isinstance(exc, CityOpsError):
+        return Outcome.REFUSED, word(exc)
+    log.error("operation failed", exc_info=exc)
+    return Outcome.FAILED, _t(QT_TRANSLATE_NOOP("errors", "Unexpected error: {error}")) \
+        .replace("{error}", str(exc) or type(exc).__name__)
+
+
+def offline_text() -> str:
+    return _t(MESSAGES["database_unavailable"])
