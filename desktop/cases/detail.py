@@ -549,13 +549,11 @@ class CaseDetailPanel(QWidget):
         if clock.phase == deadline.PARKED:
             text = self.tr("Parked — the clock is stopped")
         elif clock.running:
-            left = clock.seconds_left
-            text = self.tr("%1 · %2 left").replace("%1", labels.deadline_name(status)) \
-                .replace("%2", labels.format_duration(left)) if status != "overdue" else \
-                self.tr("Overdue by %1").replace("%1", labels.format_duration(-left))
+            text = labels.countdown_with_due(clock, now)  # "2.5 wd left · due 12-09 15:00"
         else:
             text = ""
         self.countdown = clock
+        self.time_left_label.setToolTip(labels.deadline_name(status) if clock.running else "")
         self.time_left_label.setText(text)
         self.time_left_label.setVisible(bool(text))
         if status == self.deadline_status and self.time_left_label.styleSheet():

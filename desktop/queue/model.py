@@ -57,7 +57,6 @@ from PySide6.QtGui import QColor, QFont
 from db.cases import deadline, queries
 from db.cases.deadline import Countdown
 from db.cases.queries import CaseRow, QueueFilter, QueueSort
-from db.worktime.clock import SHANGHAI
 
 from desktop.core import labels, theme
 from desktop.core.context import AppContext
@@ -262,7 +261,8 @@ class CaseQueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._headers()[section]
         if role == Qt.ItemDataRole.ToolTipRole and section == Col.TIME_LEFT:
-            return self.tr("Working time left before the deadline; negative when overdue")
+            return self.tr("Time left before the deadline, counted in the unit of the class's "
+                           "time limit: working days, working hours or minutes")
         return None
 
     def _headers(self) -> list[str]:
@@ -346,10 +346,9 @@ class CaseQueueModel(QAbstractTableModel):
 
     def _tooltip(self, row: CaseRow, c: int) -> str | None:
         if c == Col.TIME_LEFT and row.deadline_at is not None:
-            text, status, _ = self._time_left(row)
-            when = row.deadline_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-            tip = self.tr("%1 — deadline %2").replace("%1", labels.deadline_name(status)) \
-                .replace("%2", when)
+            text, status, clock = self._time_left(row)
+            due = labels.due_text(clock, self._now)
+            tip = f"{labels.deadline_name(status)} · {text} · {due}" if clock.running else due
             if row.deadline_estimated:
                 tip += "\n" + self.tr("Estimated: the official calendar for that year is missing")
             return tip
@@ -373,7 +372,7 @@ class CaseQueueModel(QAbstractTableModel):
         elif clock.phase == deadline.HANDLED:
             text = self.tr("Handled")
         elif clock.running:
-            text = labels.format_duration(clock.seconds_left)
+            text = labels.countdown_text(clock)
         else:
             text = ""
         out = (text, clock.status, clock)
