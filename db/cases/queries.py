@@ -32,10 +32,10 @@ from db.models import (
     Village,
 )
 from db.auth.security import mask_name, mask_phone
+from db.cases import deadline
 from db.cases.workflow import FINAL_STATES, State, effective_limit
 
 OPEN_STATES = frozenset(State) - FINAL_STATES
-OVERDUE_STATES = (State.HANDLING.value, State.EXTENSION_PENDING.value)
 SORT_COLUMNS = {
     "number": Case.id,
     "reported_at": Case.reported_at,
@@ -146,9 +146,9 @@ def _filtered(stmt: Select, flt: QueueFilter, now: dt.datetime) -> Select:
     if flt.city_id is not None:
         stmt = stmt.where(Case.city_id == flt.city_id)
     if flt.overdue_only:
-        # Past the deadline and still in the department's hands; a case reported handled
-        # (awaiting check/closing) is no longer the department's delay.
-        stmt = stmt.where(Case.deadline_at < now, Case.state.in_(OVERDUE_STATES))
+        # Past the deadline while the department's clock runs (db.cases.deadline): a parked
+        # case, or one reported handled (awaiting check/closing), is not the department's delay.
+        stmt = stmt.where(Case.deadline_at < now, Case.state.in_(overdue_states()))
     if flt.assignee_user_id is not None:
         stmt = stmt.where(Case.assignee_user_id == flt.assignee_user_id)
     text = flt.text.strip()
@@ -158,6 +158,12 @@ def _filtered(stmt: Select, flt: QueueFilter, now: dt.datetime) -> Select:
                       Case.address.like(like, escape="\\"), Case.title.like(like, escape="\\")]
         stmt = stmt.where(or_(*conditions))
     return stmt
+
+
+def overdue_states() -> list[str]:
+    """The states a case can be overdue in: those whose deadline clock runs, by the one rule
+    of :mod:`db.cases.deadline` (read at each query, never copied)."""
+    return deadline.running_state_values()
 
 
 def _escape_like(text: str) -> str:
@@ -174,7 +180,7 @@ def _sort_parts(sort: QueueSort):
     # deadlines would otherwise bury the work that can still be saved.
     last = column.is_(None)
     if sort.column == "deadline_at":
-        last = or_(last, Case.state.not_in(OVERDUE_STATES))
+        last = or_(last, Case.state.not_in(overdue_states()))
     return column, last
 
 
@@ -365,5 +371,6 @@ def filter_choices(session: Session, city_id: int | None = None) -> FilterChoice
 __all__ = [
     "CaseDetail", "CaseRow", "Choice", "FilterChoices", "HistoryEntry", "OPEN_STATES",
     "PLACEABLE_SORTS", "QueueFilter", "QueueSort", "case_detail", "case_rows", "count_by_state",
-    "dispatch_choices", "filter_choices", "key_before", "queue_ids", "sort_keys",
+    "dispatch_choices", "filter_choices", "key_before", "overdue_states", "queue_ids",
+    "sort_keys",
 ]

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
@@ -54,7 +55,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.alerts import lifecycle as alerts
-from db.cases import queries
+from db.cases import deadline, queries
 from db.worktime.clock import SHANGHAI
 from db.core.entities import Entity
 from db.core.errors import (
@@ -65,13 +66,12 @@ from db.core.errors import (
     is_connection_lost,
 )
 from db.cases.queries import CaseDetail, Choice
-from db.cases.workflow import STEP_FUNCTIONS, TRANSITIONS, State, Step, allowed_steps
+from db.cases.workflow import STEP_FUNCTIONS, TRANSITIONS, Step, allowed_steps
 
 from desktop.core import labels, theme
 from desktop.core.context import AppContext
 from desktop.core.errors import Outcome, offline_text
 from desktop.core.operations import Report
-from desktop.queue.model import COUNTING_STATES
 from desktop.cases.step_dialogs import StepDialog, dialog_for
 
 log = logging.getLogger(__name__)
@@ -124,10 +124,12 @@ class CaseDetailPanel(QWidget):
     TICK_MS = 1000
     SUCCESS_MESSAGE_MS = 12_000
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("caseDetailPanel")
         self._ctx = ctx
+        self._clock = clock or (lambda: dt.datetime.now(UTC))  # the countdown's "now"
         self._detail: CaseDetail | None = None
         self.linked_alerts: list = []
         self._wanted_id: int | None = None
@@ -183,6 +185,7 @@ class CaseDetailPanel(QWidget):
         self.time_left_label = _plain(wrap=False, selectable=False)
         self.time_left_label.setObjectName("timeLeft")
         self.deadline_status = "none"
+        self.countdown: deadline.Countdown | None = None  # as last shown
         title_row = QHBoxLayout()
         title_row.setSpacing(10)
         title_row.addWidget(self.number_label)
@@ -535,18 +538,19 @@ class CaseDetailPanel(QWidget):
         if d is None:
             return
         row = d.row
-        now = dt.datetime.now(UTC)
-        if row.state == State.PARKED.value:
-            text, status = self.tr("Parked — the clock is stopped"), "none"
-        elif row.state in COUNTING_STATES and row.deadline_at is not None and row.limit_unit:
-            cal = self._ctx.calendar
-            left = cal.remaining_seconds(now, row.deadline_at, row.limit_unit)
-            status = cal.status(now, row.deadline_at, row.limit_amount or 1, row.limit_unit)
-            text = self.tr("%1 · %2 left").replace("%1", labels.deadline_name(status)) \
-                .replace("%2", labels.format_duration(left)) if status != "overdue" else \
-                self.tr("Overdue by %1").replace("%1", labels.format_duration(-left))
+        now = self._clock()
+        # Whether the clock runs and what it says: the one rule of db.cases.deadline.
+        clock = deadline.countdown(self._ctx.calendar, now, row.state, row.deadline_at,
+                                   row.limit_amount, row.limit_unit)
+        status = clock.status
+        if clock.phase == deadline.PARKED:
+            text = self.tr("Parked — the clock is stopped")
+        elif clock.running:
+            text = labels.countdown_with_due(clock, now)  # "2.5 wd left · due 12-09 15:00"
         else:
-            text, status = "", "none"
+            text = ""
+        self.countdown = clock
+        self.time_left_label.setToolTip(labels.deadline_name(status) if clock.running else "")
         self.time_left_label.setText(text)
         self.time_left_label.setVisible(bool(text))
         if status == self.deadline_status and self.time_left_label.styleSheet():

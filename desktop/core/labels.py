@@ -5,10 +5,14 @@ other string of the UI. ``db/`` keeps its own Chinese labels for logs and messag
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from db.auth.roles import Role
+from db.cases.deadline import Countdown
 from db.cases.workflow import Source, State, Step, Urgency
+from db.worktime.clock import SHANGHAI
 
 CONTEXT = "labels"
 
@@ -96,17 +100,52 @@ def deadline_name(value: str) -> str:
     return _t(_DEADLINE[value])
 
 
-def format_duration(seconds: float) -> str:
-    """``2h 05m`` / ``-0h 40m`` (overdue) / ``3d 4h``: short enough for a queue column."""
-    sign = "-" if seconds < 0 else ""
-    s = int(abs(seconds))
-    days, rem = divmod(s, 86400)
-    hours, rem = divmod(rem, 3600)
-    minutes = rem // 60
-    if days:
-        text = QCoreApplication.translate("labels", "%1%2d %3h")
-        return text.replace("%1", sign).replace("%2", str(days)).replace("%3", str(hours))
-    text = QCoreApplication.translate("labels", "%1%2h %3m")
-    return text.replace("%1", sign).replace("%2", str(hours)).replace("%3", f"{minutes:02d}")
+def countdown_text(clock: Countdown) -> str:
+    """The time left of a running clock, short enough for a queue column, in the unit the
+    class's limit is counted in: ``2.5 wd left`` (working days of the city's office day, to
+    one decimal), ``2 wh 05 m left`` (working hours and minutes, floored to the minute),
+    ``7 min over`` (calendar minutes, floored). Empty when the clock does not run."""
+    left = clock.seconds_left
+    if left is None:
+        return ""
+    # At or past the deadline the case is overdue even when no working time has passed since
+    # (a deadline at 17:30 seen at 19:00): it never reads "0 left".
+    over = left < 0 or clock.status == "overdue"
+    magnitude = abs(left)
+    if clock.unit == "work_days":
+        days = f"{magnitude / clock.day_seconds:.1f}"
+        text = (QCoreApplication.translate("labels", "%1 wd over") if over
+                else QCoreApplication.translate("labels", "%1 wd left"))
+        return text.replace("%1", days)
+    if clock.unit == "work_hours":
+        hours, rem = divmod(int(magnitude), 3600)
+        text = (QCoreApplication.translate("labels", "%1 wh %2 m over") if over
+                else QCoreApplication.translate("labels", "%1 wh %2 m left"))
+        return text.replace("%1", str(hours)).replace("%2", f"{rem // 60:02d}")
+    # minutes (emergencies), or a deadline whose limit is unknown: calendar time
+    text = (QCoreApplication.translate("labels", "%1 min over") if over
+            else QCoreApplication.translate("labels", "%1 min left"))
+    return text.replace("%1", str(int(magnitude) // 60))
 
 
+def due_text(clock: Countdown, now: dt.datetime) -> str:
+    """When the deadline falls, Shanghai wall time: ``due today 16:35`` on ``now``'s local
+    date (just ``due 09:42`` for a calendar-minute limit), else ``due 12-09 15:00``."""
+    if clock.deadline_at is None:
+        return ""
+    local = clock.deadline_at.astimezone(SHANGHAI)
+    if local.date() == now.astimezone(SHANGHAI).date():
+        if clock.unit == "minutes":
+            when, text = local.strftime("%H:%M"), QCoreApplication.translate("labels", "due %1")
+        else:
+            when = local.strftime("%H:%M")
+            text = QCoreApplication.translate("labels", "due today %1")
+    else:
+        when, text = local.strftime("%m-%d %H:%M"), QCoreApplication.translate("labels", "due %1")
+    return text.replace("%1", when)
+
+
+def countdown_with_due(clock: Countdown, now: dt.datetime) -> str:
+    """``2.5 wd left · due 12-09 15:00``: the time left and when the deadline falls."""
+    text, due = countdown_text(clock), due_text(clock, now)
+    return " · ".join(part for part in (text, due) if part)

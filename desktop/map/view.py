@@ -43,6 +43,7 @@ from PySide6.QtWebEngineCore import (  # noqa: E402
 from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: E402
 from PySide6.QtWidgets import QVBoxLayout, QWidget  # noqa: E402
 
+from db.cases import deadline  # noqa: E402
 from db.geo.map_data import CasePoint  # noqa: E402
 
 from desktop.map.page import LIVE_LAYERS, tile_host  # noqa: E402
@@ -74,8 +75,7 @@ def case_marker(row: CasePoint | dict, status: str) -> dict:
         A :class:`db.geo.map_data.CasePoint` (or its dict form).
     status
         ``overdue`` / ``due_soon`` / ``on_track`` / ``none``: from
-        ``ctx.calendar.status(now, row.deadline, row.limit_amount, row.limit_unit)``, see
-        :func:`case_status`.
+        :func:`case_status` (the case's :func:`db.cases.deadline.countdown`).
     """
     d = row.to_dict() if isinstance(row, CasePoint) else dict(row)
     return {
@@ -88,19 +88,12 @@ def case_marker(row: CasePoint | dict, status: str) -> dict:
     }
 
 
-_CLOCK_STOPPED = frozenset({"parked", "pending_check", "pending_close"})
-
-
 def case_status(calendar, now: dt.datetime, row: CasePoint) -> str:
-    """The deadline status of a map point on the working calendar (``WorkCalendar.status``).
-
-    Parked cases and cases reported handled (awaiting check/closing) no longer run the
-    department's clock: they show as not counting, like the queue."""
-    if row.state in _CLOCK_STOPPED:
-        return "none"
-    if row.deadline is None or not row.limit_amount or not row.limit_unit:
-        return "none" if row.deadline is None else ("overdue" if now >= row.deadline else "on_track")
-    return calendar.status(now, row.deadline, row.limit_amount, row.limit_unit)
+    """The deadline status of a map point, by the one rule of :func:`db.cases.deadline.countdown`
+    (the queue and the case detail ask the same): only a running clock has one, so parked
+    cases and cases reported handled (awaiting check/closing) show as not counting."""
+    return deadline.countdown(calendar, now, row.state, row.deadline, row.limit_amount,
+                              row.limit_unit).status
 
 
 def point_marker(point: Any) -> dict:

@@ -54,11 +54,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
-from db.cases import queries
+from db.cases import deadline, queries
+from db.cases.deadline import Countdown
 from db.core.entities import Entity
-from db.worktime.clock import SHANGHAI
 from db.cases.queries import CaseRow, QueueFilter, QueueSort
-from db.cases.workflow import State
 
 from desktop.core import labels, theme
 from desktop.core.context import AppContext
@@ -86,10 +85,6 @@ SORT_KEYS: dict[Col, str] = {
 }
 CASE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 DEADLINE_STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
-#: The clock counts down in these states (parked cases leave the overdue lists, as in the db).
-# The department's clock: reported handled (awaiting check/closing) stops it for the queue.
-COUNTING_STATES = frozenset({State.HANDLING.value, State.EXTENSION_PENDING.value})
-HANDLED_STATES = frozenset({State.PENDING_CHECK.value, State.PENDING_CLOSE.value})
 OVERDUE_BACKGROUND = "#3a1216"  # a dark red wash behind the countdown of an overdue case
 
 
@@ -137,7 +132,7 @@ class CaseQueueModel(QAbstractTableModel):
         self._refetch_cached = False
         self._changed_pending: set[int] = set()
         self._now = self._clock()
-        self._tick_cache: dict[int, tuple[str, str, float | None]] = {}
+        self._tick_cache: dict[int, tuple[str, str, Countdown]] = {}
 
         # Signals are connected to bound methods only, never to lambdas: PySide 6.11/6.12 can
         # corrupt the heap when a lambda slot is released while a worker thread runs Python.
@@ -269,7 +264,8 @@ class CaseQueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._headers()[section]
         if role == Qt.ItemDataRole.ToolTipRole and section == Col.TIME_LEFT:
-            return self.tr("Working time left before the deadline; negative when overdue")
+            return self.tr("Time left before the deadline, counted in the unit of the class's "
+                           "time limit: working days, working hours or minutes")
         return None
 
     def _headers(self) -> list[str]:
@@ -353,10 +349,9 @@ class CaseQueueModel(QAbstractTableModel):
 
     def _tooltip(self, row: CaseRow, c: int) -> str | None:
         if c == Col.TIME_LEFT and row.deadline_at is not None:
-            text, status, _ = self._time_left(row)
-            when = row.deadline_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-            tip = self.tr("%1 — deadline %2").replace("%1", labels.deadline_name(status)) \
-                .replace("%2", when)
+            text, status, clock = self._time_left(row)
+            due = labels.due_text(clock, self._now)
+            tip = f"{labels.deadline_name(status)} · {text} · {due}" if clock.running else due
             if row.deadline_estimated:
                 tip += "\n" + self.tr("Estimated: the official calendar for that year is missing")
             return tip
@@ -365,22 +360,25 @@ class CaseQueueModel(QAbstractTableModel):
             return html.escape(row.title)
         return None
 
-    def _time_left(self, row: CaseRow) -> tuple[str, str, float | None]:
-        """(text, deadline status, seconds left) at this tick's time; cached until the next."""
+    def _time_left(self, row: CaseRow) -> tuple[str, str, Countdown]:
+        """(text, deadline status, countdown) at this tick's time; cached until the next.
+
+        Whether the clock runs and what it says comes from :func:`db.cases.deadline.countdown`,
+        the rule the overdue filter, the map and the case detail share."""
         hit = self._tick_cache.get(row.id)
         if hit is not None:
             return hit
-        if row.state == State.PARKED.value:
-            out = (self.tr("Parked"), "none", None)
-        elif row.state in HANDLED_STATES:
-            out = (self.tr("Handled"), "none", None)
-        elif row.state in COUNTING_STATES and row.deadline_at is not None and row.limit_unit:
-            cal = self._ctx.calendar
-            left = cal.remaining_seconds(self._now, row.deadline_at, row.limit_unit)
-            status = cal.status(self._now, row.deadline_at, row.limit_amount or 1, row.limit_unit)
-            out = (labels.format_duration(left), status, left)
+        clock = deadline.countdown(self._ctx.calendar, self._now, row.state, row.deadline_at,
+                                   row.limit_amount, row.limit_unit)
+        if clock.phase == deadline.PARKED:
+            text = self.tr("Parked")
+        elif clock.phase == deadline.HANDLED:
+            text = self.tr("Handled")
+        elif clock.running:
+            text = labels.countdown_text(clock)
         else:
-            out = ("", "none", None)
+            text = ""
+        out = (text, clock.status, clock)
         self._tick_cache[row.id] = out
         return out
 
@@ -624,5 +622,5 @@ def _timer(parent: QObject, interval_ms: int, *, single: bool = False) -> QTimer
     return timer
 
 
-__all__ = ["CASE_ID_ROLE", "COUNTING_STATES", "DEADLINE_STATUS_ROLE", "CaseQueueModel", "Col",
+__all__ = ["CASE_ID_ROLE", "DEADLINE_STATUS_ROLE", "CaseQueueModel", "Col",
            "SORT_KEYS", "place_changed"]

@@ -4,22 +4,22 @@
 <context>
     <name>AcceptDialog</name>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="212" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="212" />
         <source>Type to search the classes</source>
         <translation>输入关键字搜索案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="217" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="217" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="218" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="218" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="230" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="230" />
         <source>Choose the case's class.</source>
         <translation>请选择案件类别。</translation>
     </message>
@@ -27,42 +27,42 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../desktop/alert_model.py" line="42" />
+        <location filename="../../desktop/alerts/model.py" line="43" />
         <source>Level</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="43" />
+        <location filename="../../desktop/alerts/model.py" line="44" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="44" />
+        <location filename="../../desktop/alerts/model.py" line="45" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="45" />
+        <location filename="../../desktop/alerts/model.py" line="46" />
         <source>Repeats</source>
         <translation>重复</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="46" />
+        <location filename="../../desktop/alerts/model.py" line="47" />
         <source>Last</source>
         <translation>最近</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="47" />
+        <location filename="../../desktop/alerts/model.py" line="48" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="48" />
+        <location filename="../../desktop/alerts/model.py" line="49" />
         <source>Case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_model.py" line="215" />
+        <location filename="../../desktop/alerts/model.py" line="229" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
@@ -70,128 +70,128 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="141" />
-        <location filename="../../desktop/alert_panel.py" line="466" />
+        <location filename="../../desktop/alerts/panel.py" line="142" />
+        <location filename="../../desktop/alerts/panel.py" line="467" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="143" />
-        <location filename="../../desktop/alert_panel.py" line="497" />
-        <location filename="../../desktop/alert_panel.py" line="532" />
+        <location filename="../../desktop/alerts/panel.py" line="144" />
+        <location filename="../../desktop/alerts/panel.py" line="498" />
+        <location filename="../../desktop/alerts/panel.py" line="533" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="144" />
-        <location filename="../../desktop/alert_panel.py" line="536" />
+        <location filename="../../desktop/alerts/panel.py" line="145" />
+        <location filename="../../desktop/alerts/panel.py" line="537" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="145" />
-        <location filename="../../desktop/alert_panel.py" line="529" />
+        <location filename="../../desktop/alerts/panel.py" line="146" />
+        <location filename="../../desktop/alerts/panel.py" line="530" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="146" />
+        <location filename="../../desktop/alerts/panel.py" line="147" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="220" />
+        <location filename="../../desktop/alerts/panel.py" line="221" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="335" />
+        <location filename="../../desktop/alerts/panel.py" line="336" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="352" />
+        <location filename="../../desktop/alerts/panel.py" line="353" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="353" />
+        <location filename="../../desktop/alerts/panel.py" line="354" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="357" />
+        <location filename="../../desktop/alerts/panel.py" line="358" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="361" />
+        <location filename="../../desktop/alerts/panel.py" line="362" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="382" />
+        <location filename="../../desktop/alerts/panel.py" line="383" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="386" />
+        <location filename="../../desktop/alerts/panel.py" line="387" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="404" />
+        <location filename="../../desktop/alerts/panel.py" line="405" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="405" />
+        <location filename="../../desktop/alerts/panel.py" line="406" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="408" />
+        <location filename="../../desktop/alerts/panel.py" line="409" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="409" />
+        <location filename="../../desktop/alerts/panel.py" line="410" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="412" />
+        <location filename="../../desktop/alerts/panel.py" line="413" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="412" />
+        <location filename="../../desktop/alerts/panel.py" line="413" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="421" />
-        <location filename="../../desktop/alert_panel.py" line="449" />
+        <location filename="../../desktop/alerts/panel.py" line="422" />
+        <location filename="../../desktop/alerts/panel.py" line="450" />
         <source>The database is unreachable; nothing was changed. Try again when the connection is back.</source>
         <translation>无法连接数据库，未做任何更改。请在连接恢复后重试。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="429" />
+        <location filename="../../desktop/alerts/panel.py" line="430" />
         <source>%1: working…</source>
         <translation>%1：正在处理…</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="436" />
+        <location filename="../../desktop/alerts/panel.py" line="437" />
         <source>%1 done.</source>
         <translation>%1完成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="446" />
+        <location filename="../../desktop/alerts/panel.py" line="447" />
         <source>This alert was changed by %1 at %2; it has been refreshed.</source>
         <translation>该告警已被 %1 于 %2 修改，已刷新。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_panel.py" line="455" />
+        <location filename="../../desktop/alerts/panel.py" line="456" />
         <source>%1 failed: %2</source>
         <translation>%1失败：%2</translation>
     </message>
@@ -199,238 +199,228 @@
 <context>
     <name>CaseDetailPanel</name>
     <message>
-        <location filename="../../desktop/case_detail.py" line="174" />
+        <location filename="../../desktop/cases/detail.py" line="177" />
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="177" />
+        <location filename="../../desktop/cases/detail.py" line="180" />
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="223" />
+        <location filename="../../desktop/cases/detail.py" line="227" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="224" />
+        <location filename="../../desktop/cases/detail.py" line="228" />
         <source>Deadline</source>
         <translation>处置时限</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="225" />
+        <location filename="../../desktop/cases/detail.py" line="229" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="228" />
+        <location filename="../../desktop/cases/detail.py" line="232" />
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="229" />
+        <location filename="../../desktop/cases/detail.py" line="233" />
         <source>Coordinates</source>
         <translation>坐标</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="230" />
+        <location filename="../../desktop/cases/detail.py" line="234" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="232" />
+        <location filename="../../desktop/cases/detail.py" line="236" />
         <source>Reported</source>
         <translation>上报时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="233" />
+        <location filename="../../desktop/cases/detail.py" line="237" />
         <source>Reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="234" />
+        <location filename="../../desktop/cases/detail.py" line="238" />
         <source>Extensions / rework</source>
         <translation>延期 / 返工</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="247" />
+        <location filename="../../desktop/cases/detail.py" line="251" />
         <source>No photos or attachments</source>
         <translation>无照片或附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="258" />
+        <location filename="../../desktop/cases/detail.py" line="262" />
         <source>Description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="260" />
+        <location filename="../../desktop/cases/detail.py" line="264" />
         <source>Photos and attachments</source>
         <translation>照片与附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="268" />
+        <location filename="../../desktop/cases/detail.py" line="272" />
         <source>History (newest first)</source>
         <translation>流转记录（最新在前）</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="95" />
+        <location filename="../../desktop/cases/detail.py" line="96" />
         <source>working hours</source>
         <extracomment>Keyboard shortcuts of the step buttons (window-wide while the button is visible). Steps that move a case forward round the loop: drawn as the primary (blue) buttons. Steps that end or undo work: drawn with a red outline so they are not hit by accident. Steps whose dialog needs data from the database first.</extracomment>
         <translation>工作小时</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="96" />
+        <location filename="../../desktop/cases/detail.py" line="97" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="97" />
+        <location filename="../../desktop/cases/detail.py" line="98" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="226" />
+        <location filename="../../desktop/cases/detail.py" line="230" />
         <source>Town / village</source>
         <translation>镇街 / 村居</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="227" />
+        <location filename="../../desktop/cases/detail.py" line="231" />
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="231" />
+        <location filename="../../desktop/cases/detail.py" line="235" />
         <source>Work order</source>
         <translation>关联单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="264" />
+        <location filename="../../desktop/cases/detail.py" line="268" />
         <source>Linked alerts</source>
         <translation>关联告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="280" />
+        <location filename="../../desktop/cases/detail.py" line="284" />
         <source>No step for your role in this state.</source>
         <translation>当前状态下，您的角色没有可办理的操作。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="286" />
+        <location filename="../../desktop/cases/detail.py" line="290" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="287" />
+        <location filename="../../desktop/cases/detail.py" line="291" />
         <source>Read this case again from the database</source>
         <translation>从数据库重新读取此案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="291" />
+        <location filename="../../desktop/cases/detail.py" line="295" />
         <source>Select a case in the queue or on the map.</source>
         <translation>请在案件队列或地图上选择一个案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="392" />
+        <location filename="../../desktop/cases/detail.py" line="396" />
         <source>This case no longer exists.</source>
         <translation>此案件已不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="405" />
+        <location filename="../../desktop/cases/detail.py" line="409" />
         <source>The case could not be read: %1</source>
         <translation>无法读取案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="429" />
+        <location filename="../../desktop/cases/detail.py" line="433" />
         <source>Not classified yet</source>
         <translation>尚未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="434" />
+        <location filename="../../desktop/cases/detail.py" line="438" />
         <source>(estimated: the official calendar for that year is missing)</source>
         <translation>（估算值：缺少该年度的法定工作日历）</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="436" />
+        <location filename="../../desktop/cases/detail.py" line="440" />
         <source>limit %1 %2</source>
         <translation>时限 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="440" />
+        <location filename="../../desktop/cases/detail.py" line="444" />
         <source>No deadline yet (the clock starts at dispatch)</source>
         <translation>未计时（派遣后开始计时）</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="451" />
+        <location filename="../../desktop/cases/detail.py" line="455" />
         <source>Not given</source>
         <translation>未提供</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="452" />
+        <location filename="../../desktop/cases/detail.py" line="456" />
         <source>%1 extensions, %2 reworks</source>
         <translation>延期 %1 次，返工 %2 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="455" />
+        <location filename="../../desktop/cases/detail.py" line="459" />
         <source>— asking for %1 more %2</source>
         <translation>— 申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="520" />
+        <location filename="../../desktop/cases/detail.py" line="524" />
         <source>Asked for %1 more %2</source>
         <translation>申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="542" />
+        <location filename="../../desktop/cases/detail.py" line="550" />
         <source>Parked — the clock is stopped</source>
         <translation>挂账 — 已暂停计时</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="547" />
-        <source>%1 · %2 left</source>
-        <translation>%1 · 剩余时间 %2</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/case_detail.py" line="549" />
-        <source>Overdue by %1</source>
-        <translation>已超期 %1</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/case_detail.py" line="587" />
+        <location filename="../../desktop/cases/detail.py" line="592" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="663" />
+        <location filename="../../desktop/cases/detail.py" line="668" />
         <source>The choices for this step could not be read: %1</source>
         <translation>无法读取此操作的可选项：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="715" />
+        <location filename="../../desktop/cases/detail.py" line="720" />
         <source>Another step is still running; wait for it to finish.</source>
         <translation>上一个操作仍在进行中，请等待其完成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="720" />
+        <location filename="../../desktop/cases/detail.py" line="725" />
         <source>%1: working…</source>
         <translation>%1：正在处理…</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="743" />
+        <location filename="../../desktop/cases/detail.py" line="748" />
         <source>The database is unreachable; nothing was changed. Try again when the connection is back.</source>
         <translation>无法连接数据库，未做任何更改。请在连接恢复后重试。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="750" />
+        <location filename="../../desktop/cases/detail.py" line="755" />
         <source>%1 done: case %2 is now “%3”.</source>
         <translation>%1已完成：案件 %2 当前状态为“%3”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="768" />
+        <location filename="../../desktop/cases/detail.py" line="773" />
         <source>This case was changed by %1 at %2. The case has been refreshed; please check it and try again.</source>
         <translation>此案件已于 %2 被 %1 修改。案件已刷新，请核对后重试。</translation>
     </message>
     <message>
-        <location filename="../../desktop/case_detail.py" line="782" />
+        <location filename="../../desktop/cases/detail.py" line="787" />
         <source>The step failed: %1</source>
         <translation>操作失败：%1</translation>
     </message>
@@ -438,73 +428,68 @@
 <context>
     <name>CaseQueueModel</name>
     <message>
-        <location filename="../../desktop/queue_model.py" line="269" />
-        <source>Working time left before the deadline; negative when overdue</source>
-        <extracomment>Which :data:`db.queries.SORT_COLUMNS` key each column sorts by (in the database). The clock counts down in these states (parked cases leave the overdue lists, as in the db). During a layout change: True when it brings changes (the view should stay where it is), False for a new sort order (nothing to stay on).</extracomment>
-        <translation>距处置时限的剩余工作时间；已超期时为负数</translation>
+        <location filename="../../desktop/queue/model.py" line="264" />
+        <source>Time left before the deadline, counted in the unit of the class's time limit: working days, working hours or minutes</source>
+        <extracomment>Which :data:`db.cases.queries.SORT_COLUMNS` key each column sorts by (in the database). During a layout change: True when it brings changes (the view should stay where it is), False for a new sort order (nothing to stay on).</extracomment>
+        <translation>距处置时限的剩余时间，按该类别时限的单位计：工作日、工时或分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="273" />
+        <location filename="../../desktop/queue/model.py" line="269" />
         <source>Number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="273" />
+        <location filename="../../desktop/queue/model.py" line="269" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="273" />
+        <location filename="../../desktop/queue/model.py" line="269" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="273" />
+        <location filename="../../desktop/queue/model.py" line="269" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="274" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="274" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="274" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="274" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="324" />
+        <location filename="../../desktop/queue/model.py" line="320" />
         <source>Unclassified</source>
         <translation>未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="355" />
-        <source>%1 — deadline %2</source>
-        <translation>%1 — 处置时限 %2</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/queue_model.py" line="358" />
+        <location filename="../../desktop/queue/model.py" line="353" />
         <source>Estimated: the official calendar for that year is missing</source>
         <translation>估算值：缺少该年度的法定工作日历</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="371" />
+        <location filename="../../desktop/queue/model.py" line="371" />
         <source>Parked</source>
         <translation>挂账</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_model.py" line="373" />
+        <location filename="../../desktop/queue/model.py" line="373" />
         <source>Handled</source>
         <translation>已处置</translation>
     </message>
@@ -512,30 +497,30 @@
 <context>
     <name>ClearDialog</name>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="156" />
-        <location filename="../../desktop/alert_dialogs.py" line="170" />
+        <location filename="../../desktop/alerts/dialogs.py" line="156" />
+        <location filename="../../desktop/alerts/dialogs.py" line="170" />
         <source>Clear alert</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="158" />
+        <location filename="../../desktop/alerts/dialogs.py" line="158" />
         <source>Clear this alert for every workstation?
 %1</source>
         <translation>为所有工作站消除此告警？
 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="161" />
+        <location filename="../../desktop/alerts/dialogs.py" line="161" />
         <source>It has not been acknowledged yet.</source>
         <translation>该告警尚未确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="166" />
+        <location filename="../../desktop/alerts/dialogs.py" line="166" />
         <source>Why (optional), e.g. water receded, false alarm</source>
         <translation>原因（可选），如：积水已退、误报</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="174" />
+        <location filename="../../desktop/alerts/dialogs.py" line="174" />
         <source>Note</source>
         <translation>备注</translation>
     </message>
@@ -543,47 +528,47 @@
 <context>
     <name>DispatchDialog</name>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="272" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="272" />
         <source>★ %1 — responsible department</source>
         <translation>★ %1 — 责任部门</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="274" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="274" />
         <source>%1 — town department</source>
         <translation>%1 — 属地镇街部门</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="280" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="280" />
         <source>(no particular person)</source>
         <translation>（不指定人员）</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="286" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="286" />
         <source>No grid known for this location</source>
         <translation>该位置没有对应的网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="288" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="288" />
         <source>Department</source>
         <translation>部门</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="289" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="289" />
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="290" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="290" />
         <source>Person</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="292" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="292" />
         <source>No grid members are known for this case's grid</source>
         <translation>此案件所在网格暂无网格人员信息</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="301" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="301" />
         <source>There is no department to dispatch to.</source>
         <translation>没有可派遣的部门。</translation>
     </message>
@@ -591,27 +576,27 @@
 <context>
     <name>ExtensionDialog</name>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="316" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="316" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="317" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="317" />
         <source>working hours</source>
         <translation>工作小时</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="318" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="318" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="320" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="320" />
         <source>Extend by</source>
         <translation>延期时长</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="321" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="321" />
         <source>Unit</source>
         <translation>单位</translation>
     </message>
@@ -619,17 +604,17 @@
 <context>
     <name>FeedbackDialog</name>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="337" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="337" />
         <source>Photo references, one per line (optional)</source>
         <translation>照片编号或链接，每行一个（选填）</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="339" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="339" />
         <source>Photos</source>
         <translation>照片</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="349" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="349" />
         <source>A photo reference is longer than 500 characters.</source>
         <translation>有一条照片编号或链接超过 500 个字符，请缩短后重试。</translation>
     </message>
@@ -637,12 +622,12 @@
 <context>
     <name>FixOnSpotDialog</name>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="241" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="241" />
         <source>(keep the current class)</source>
         <translation>（保留当前类别）</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="243" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="243" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
@@ -650,27 +635,27 @@
 <context>
     <name>LinkCaseDialog</name>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="122" />
+        <location filename="../../desktop/alerts/dialogs.py" line="122" />
         <source>Link alert to a case</source>
         <translation>关联告警到案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="124" />
+        <location filename="../../desktop/alerts/dialogs.py" line="124" />
         <source>Alert: %1</source>
         <translation>告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="127" />
+        <location filename="../../desktop/alerts/dialogs.py" line="127" />
         <source>Case number, e.g. 2026112100000123</source>
         <translation>案件编号，例如 2026112100000123</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="131" />
+        <location filename="../../desktop/alerts/dialogs.py" line="131" />
         <source>Link</source>
         <translation>关联</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="136" />
+        <location filename="../../desktop/alerts/dialogs.py" line="136" />
         <source>Case</source>
         <translation>案件</translation>
     </message>
@@ -678,102 +663,102 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="77" />
+        <location filename="../../desktop/window/main_window.py" line="97" />
         <source>CityOps City Management Command Center</source>
         <translation>CityOps 智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="90" />
+        <location filename="../../desktop/window/main_window.py" line="110" />
         <source>Loading map…</source>
         <translation>正在加载地图…</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="99" />
+        <location filename="../../desktop/window/main_window.py" line="119" />
         <source>DEMO — signed in automatically as %1 (%2). Demo data, not real cases.</source>
         <translation>演示模式 — 已自动以 %1（%2）身份登录。当前为演示数据，并非真实案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="108" />
+        <location filename="../../desktop/window/main_window.py" line="128" />
         <source>Case queue</source>
         <translation>案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="109" />
+        <location filename="../../desktop/window/main_window.py" line="129" />
         <source>Case detail</source>
         <translation>案件详情</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="110" />
+        <location filename="../../desktop/window/main_window.py" line="130" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="111" />
+        <location filename="../../desktop/window/main_window.py" line="131" />
         <source>Video wall</source>
         <translation>视频墙</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="122" />
+        <location filename="../../desktop/window/main_window.py" line="142" />
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="150" />
+        <location filename="../../desktop/window/main_window.py" line="170" />
         <source>Refresh everything</source>
         <translation>全部刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="154" />
+        <location filename="../../desktop/window/main_window.py" line="174" />
         <source>Go to the queue</source>
         <translation>转到案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="158" />
+        <location filename="../../desktop/window/main_window.py" line="178" />
         <source>Go to the most urgent alert</source>
         <translation>转到最紧急的告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="253" />
+        <location filename="../../desktop/window/main_window.py" line="273" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="392" />
+        <location filename="../../desktop/window/main_window.py" line="396" />
         <source>No location, so no cameras to show</source>
         <translation>无位置信息，无法显示摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="395" />
+        <location filename="../../desktop/window/main_window.py" line="399" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="429" />
+        <location filename="../../desktop/window/main_window.py" line="433" />
         <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
         <translation>%1 条严重告警待确认，按 F9 查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="540" />
+        <location filename="../../desktop/window/main_window.py" line="544" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="547" />
+        <location filename="../../desktop/window/main_window.py" line="551" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="551" />
+        <location filename="../../desktop/window/main_window.py" line="555" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="556" />
+        <location filename="../../desktop/window/main_window.py" line="560" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/main_window.py" line="562" />
+        <location filename="../../desktop/window/main_window.py" line="566" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
     </message>
@@ -781,94 +766,94 @@
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="129" />
-        <location filename="../../desktop/queue_panel.py" line="288" />
-        <location filename="../../desktop/queue_panel.py" line="319" />
+        <location filename="../../desktop/queue/panel.py" line="129" />
+        <location filename="../../desktop/queue/panel.py" line="288" />
+        <location filename="../../desktop/queue/panel.py" line="319" />
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="139" />
+        <location filename="../../desktop/queue/panel.py" line="139" />
         <source>Search number, address or description (Ctrl+F)</source>
         <translation>搜索案件编号、地址或问题描述（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="142" />
+        <location filename="../../desktop/queue/panel.py" line="142" />
         <source>Overdue</source>
         <translation>已超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="144" />
+        <location filename="../../desktop/queue/panel.py" line="144" />
         <source>Show only cases past their deadline</source>
         <translation>仅显示已超过处置时限的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="145" />
+        <location filename="../../desktop/queue/panel.py" line="145" />
         <source>Mine</source>
         <translation>我的</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="147" />
+        <location filename="../../desktop/queue/panel.py" line="147" />
         <source>Show only cases assigned to me</source>
         <translation>仅显示派给我的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="157" />
+        <location filename="../../desktop/queue/panel.py" line="157" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="158" />
+        <location filename="../../desktop/queue/panel.py" line="158" />
         <source>Open cases</source>
         <translation>未结案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="161" />
+        <location filename="../../desktop/queue/panel.py" line="161" />
         <source>All cases</source>
         <translation>全部案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="164" />
+        <location filename="../../desktop/queue/panel.py" line="164" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="165" />
+        <location filename="../../desktop/queue/panel.py" line="165" />
         <source>All towns</source>
         <translation>全部镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="167" />
+        <location filename="../../desktop/queue/panel.py" line="167" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="168" />
+        <location filename="../../desktop/queue/panel.py" line="168" />
         <source>All classes</source>
         <translation>全部类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="170" />
+        <location filename="../../desktop/queue/panel.py" line="170" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="171" />
+        <location filename="../../desktop/queue/panel.py" line="171" />
         <source>All sources</source>
         <translation>全部来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="454" />
+        <location filename="../../desktop/queue/panel.py" line="456" />
         <source>%1 cases</source>
         <translation>共 %1 件案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="456" />
+        <location filename="../../desktop/queue/panel.py" line="458" />
         <source>No cases match these filters</source>
         <translation>没有符合筛选条件的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="461" />
+        <location filename="../../desktop/queue/panel.py" line="463" />
         <source>Queue not updated: %1</source>
         <translation>案件队列未能更新：%1</translation>
     </message>
@@ -876,47 +861,47 @@
 <context>
     <name>SensorTrend</name>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="127" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="127" />
         <source>The readings could not be read: %1</source>
         <translation>无法读取监测数据：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="177" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
         <source>Blue</source>
         <translation>蓝色</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="177" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
         <source>Yellow</source>
         <translation>黄色</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="177" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
         <source>Orange</source>
         <translation>橙色</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="178" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="178" />
         <source>Red</source>
         <translation>红色</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="178" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="178" />
         <source>Alarm</source>
         <translation>报警</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="178" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="178" />
         <source>Cut-off</source>
         <translation>切断</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="185" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="185" />
         <source>no reading</source>
         <translation>无读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/sensor_trend.py" line="186" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="186" />
         <source>%1 · last 24 h · now %2 · %3 readings</source>
         <translation>%1 · 近24小时 · 当前 %2 · %3 个读数</translation>
     </message>
@@ -924,49 +909,49 @@
 <context>
     <name>SignInDialog</name>
     <message>
-        <location filename="../../desktop/signin.py" line="29" />
+        <location filename="../../desktop/app/signin.py" line="29" />
         <source>CityOps — Sign in</source>
         <translation>CityOps — 登录</translation>
     </message>
     <message>
-        <location filename="../../desktop/signin.py" line="34" />
+        <location filename="../../desktop/app/signin.py" line="34" />
         <source>City Management Command Center</source>
         <translation>智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/signin.py" line="37" />
-        <location filename="../../desktop/signin.py" line="46" />
+        <location filename="../../desktop/app/signin.py" line="37" />
+        <location filename="../../desktop/app/signin.py" line="46" />
         <source>Account</source>
         <translation>账号</translation>
     </message>
     <message>
-        <location filename="../../desktop/signin.py" line="40" />
-        <location filename="../../desktop/signin.py" line="47" />
+        <location filename="../../desktop/app/signin.py" line="40" />
+        <location filename="../../desktop/app/signin.py" line="47" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location filename="../../desktop/signin.py" line="50" />
+        <location filename="../../desktop/app/signin.py" line="50" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../desktop/signin.py" line="63" />
+        <location filename="../../desktop/app/signin.py" line="63" />
         <source>Enter your account and password.</source>
         <translation>请输入账号和密码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/signin.py" line="66" />
+        <location filename="../../desktop/app/signin.py" line="66" />
         <source>Signing in…</source>
         <translation>正在登录…</translation>
     </message>
     <message>
-        <location filename="../../desktop/signin.py" line="81" />
+        <location filename="../../desktop/app/signin.py" line="81" />
         <source>Wrong account or password.</source>
         <translation>账号或密码错误，请重新输入。</translation>
     </message>
     <message>
-        <location filename="../../desktop/signin.py" line="83" />
+        <location filename="../../desktop/app/signin.py" line="83" />
         <source>The database cannot be reached: %1</source>
         <translation>无法连接数据库：%1</translation>
     </message>
@@ -974,48 +959,48 @@
 <context>
     <name>StepDialog</name>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="73" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="73" />
         <source>%1 — case %2</source>
-        <extracomment>Steps whose opinion the database requires (mirrors the ``opinion_required=True`` steps of db/workflow.py; the database still enforces it, this only keeps OK disabled meanwhile). The hint :func:`db.queries.dispatch_choices` puts on the class's responsible department and on the town's own departments.</extracomment>
+        <extracomment>Steps whose opinion the database requires (mirrors the ``opinion_required=True`` steps of db/workflow.py; the database still enforces it, this only keeps OK disabled meanwhile). The hint :func:`db.cases.queries.dispatch_choices` puts on the class's responsible department and on the town's own departments.</extracomment>
         <translation>%1 — 案件 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="85" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="85" />
         <source>Required: say what was done or why</source>
         <translation>必填：请说明处理情况或原因</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="87" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="87" />
         <source>Optional</source>
         <translation>选填</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="88" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="88" />
         <source>Opinion (required)</source>
         <translation>处理意见（必填）</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="90" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="90" />
         <source>Opinion</source>
         <translation>处理意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="102" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="102" />
         <source>Ctrl+Enter</source>
         <translation>Ctrl+Enter</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="104" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="104" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="133" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="133" />
         <source>The opinion is too long: %1 of at most %2 characters.</source>
         <translation>处理意见过长：已输入 %1 个字符，最多 %2 个。</translation>
     </message>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="137" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="137" />
         <source>The opinion contains a character that cannot be saved.</source>
         <translation>处理意见中含有无法保存的字符，请删除后重试。</translation>
     </message>
@@ -1023,62 +1008,62 @@
 <context>
     <name>ToCaseDialog</name>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="45" />
+        <location filename="../../desktop/alerts/dialogs.py" line="45" />
         <source>Turn alert into a case</source>
         <translation>告警转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="48" />
+        <location filename="../../desktop/alerts/dialogs.py" line="48" />
         <source>Alert: %1</source>
         <translation>告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="56" />
+        <location filename="../../desktop/alerts/dialogs.py" line="56" />
         <source>(classify at acceptance)</source>
         <translation>（受理时再分类）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="65" />
+        <location filename="../../desktop/alerts/dialogs.py" line="65" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="66" />
+        <location filename="../../desktop/alerts/dialogs.py" line="66" />
         <source>Location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="67" />
+        <location filename="../../desktop/alerts/dialogs.py" line="67" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="68" />
+        <location filename="../../desktop/alerts/dialogs.py" line="68" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="69" />
+        <location filename="../../desktop/alerts/dialogs.py" line="69" />
         <source>Description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="75" />
+        <location filename="../../desktop/alerts/dialogs.py" line="75" />
         <source>Create case</source>
         <translation>生成案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="91" />
+        <location filename="../../desktop/alerts/dialogs.py" line="91" />
         <source>Describe the problem.</source>
         <translation>请描述问题。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="93" />
+        <location filename="../../desktop/alerts/dialogs.py" line="93" />
         <source>The description is longer than %1 characters.</source>
         <translation>问题描述超过 %1 个字符。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alert_dialogs.py" line="96" />
+        <location filename="../../desktop/alerts/dialogs.py" line="96" />
         <source>Choose a class from the list.</source>
         <translation>请从列表中选择类别。</translation>
     </message>
@@ -1086,65 +1071,65 @@
 <context>
     <name>VideoTile</name>
     <message>
-        <location filename="../../desktop/video_tile.py" line="118" />
+        <location filename="../../desktop/video/tile.py" line="118" />
         <source>not a playable stream</source>
         <translation>无法播放的视频流</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="120" />
+        <location filename="../../desktop/video/tile.py" line="120" />
         <source>the stream ended</source>
         <translation>视频流已中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="287" />
+        <location filename="../../desktop/video/tile.py" line="287" />
         <source>no stream address</source>
         <translation>无视频流地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="365" />
+        <location filename="../../desktop/video/tile.py" line="365" />
         <source>no answer within %1 s</source>
         <translation>%1 秒内无响应</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="367" />
+        <location filename="../../desktop/video/tile.py" line="367" />
         <source>no picture for %1 s</source>
         <translation>%1 秒无画面</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="401" />
+        <location filename="../../desktop/video/tile.py" line="401" />
         <source>No camera. Click a camera on the map to show it here.</source>
         <translation>无摄像头。点击地图上的摄像头在此播放。</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="406" />
+        <location filename="../../desktop/video/tile.py" line="406" />
         <source>Double-click (or Enter) to enlarge; Esc restores.</source>
         <translation>双击（或回车）放大；Esc 还原。</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="416" />
+        <location filename="../../desktop/video/tile.py" line="416" />
         <source>Live</source>
         <translation>直播</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="418" />
+        <location filename="../../desktop/video/tile.py" line="418" />
         <source>Connecting…</source>
         <translation>连接中…</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="422" />
+        <location filename="../../desktop/video/tile.py" line="422" />
         <source>Signal lost · retry in %1 s</source>
         <translation>信号中断 · %1 秒后重试</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="423" />
-        <location filename="../../desktop/video_tile.py" line="491" />
+        <location filename="../../desktop/video/tile.py" line="423" />
+        <location filename="../../desktop/video/tile.py" line="491" />
         <source>Signal lost</source>
         <translation>信号中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_tile.py" line="424" />
-        <location filename="../../desktop/video_tile.py" line="462" />
-        <location filename="../../desktop/video_tile.py" line="467" />
+        <location filename="../../desktop/video/tile.py" line="424" />
+        <location filename="../../desktop/video/tile.py" line="462" />
+        <location filename="../../desktop/video/tile.py" line="467" />
         <source>No camera</source>
         <translation>无摄像头</translation>
     </message>
@@ -1152,37 +1137,37 @@
 <context>
     <name>VideoWall</name>
     <message>
-        <location filename="../../desktop/video_wall.py" line="78" />
+        <location filename="../../desktop/video/wall.py" line="78" />
         <source>Show %1 camera(s) (key %2)</source>
         <translation>显示 %1 路画面（按键 %2）</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="80" />
+        <location filename="../../desktop/video/wall.py" line="80" />
         <source>Layout %1</source>
         <translation>布局 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="281" />
+        <location filename="../../desktop/video/wall.py" line="281" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="309" />
+        <location filename="../../desktop/video/wall.py" line="309" />
         <source>No camera selected: pick a case, an alert or a camera on the map</source>
         <translation>未选择摄像头：请选择案件、告警或地图上的摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="312" />
+        <location filename="../../desktop/video/wall.py" line="312" />
         <source>%1 live</source>
         <translation>%1 路在线</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="314" />
+        <location filename="../../desktop/video/wall.py" line="314" />
         <source>%1 connecting</source>
         <translation>%1 路连接中</translation>
     </message>
     <message>
-        <location filename="../../desktop/video_wall.py" line="316" />
+        <location filename="../../desktop/video/wall.py" line="316" />
         <source>%1 signal lost</source>
         <translation>%1 路信号中断</translation>
     </message>
@@ -1190,57 +1175,57 @@
 <context>
     <name>alerts</name>
     <message>
-        <location filename="../../desktop/labels.py" line="52" />
+        <location filename="../../desktop/core/labels.py" line="56" />
         <source>Critical</source>
         <translation>严重</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="52" />
+        <location filename="../../desktop/core/labels.py" line="56" />
         <source>Major</source>
         <translation>重要</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="53" />
+        <location filename="../../desktop/core/labels.py" line="57" />
         <source>Minor</source>
         <translation>一般</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="53" />
+        <location filename="../../desktop/core/labels.py" line="57" />
         <source>Warning</source>
         <translation>提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="54" />
+        <location filename="../../desktop/core/labels.py" line="58" />
         <source>Active</source>
         <translation>未确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="55" />
+        <location filename="../../desktop/core/labels.py" line="59" />
         <source>Acknowledged</source>
         <translation>已确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="56" />
+        <location filename="../../desktop/core/labels.py" line="60" />
         <source>Cleared</source>
         <translation>已消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="57" />
+        <location filename="../../desktop/core/labels.py" line="61" />
         <source>Sensor</source>
         <translation>物联感知</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="57" />
+        <location filename="../../desktop/core/labels.py" line="61" />
         <source>Video analytics</source>
         <translation>视频分析</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="58" />
+        <location filename="../../desktop/core/labels.py" line="62" />
         <source>110 transfer</source>
         <translation>110转办</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="58" />
+        <location filename="../../desktop/core/labels.py" line="62" />
         <source>119 transfer</source>
         <translation>119转办</translation>
     </message>
@@ -1248,7 +1233,7 @@
 <context>
     <name>is.self</name>
     <message>
-        <location filename="../../desktop/step_dialogs.py" line="252" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="252" />
         <source>Choose a class from the list, or keep the current one.</source>
         <translation>请从列表中选择类别，或保留当前类别。</translation>
     </message>
@@ -1256,173 +1241,204 @@
 <context>
     <name>labels</name>
     <message>
-        <location filename="../../desktop/labels.py" line="21" />
+        <location filename="../../desktop/core/labels.py" line="25" />
         <source>Awaiting acceptance</source>
         <translation>待受理</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="21" />
+        <location filename="../../desktop/core/labels.py" line="25" />
         <source>Awaiting opening</source>
         <translation>待立案</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="22" />
+        <location filename="../../desktop/core/labels.py" line="26" />
         <source>Awaiting dispatch</source>
         <translation>待派遣</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="22" />
+        <location filename="../../desktop/core/labels.py" line="26" />
         <source>Being handled</source>
         <translation>处置中</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="23" />
+        <location filename="../../desktop/core/labels.py" line="27" />
         <source>Extension requested</source>
         <translation>延期待批</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="23" />
+        <location filename="../../desktop/core/labels.py" line="27" />
         <source>Parked</source>
         <translation>挂账</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="24" />
+        <location filename="../../desktop/core/labels.py" line="28" />
         <source>Awaiting check</source>
         <translation>待核查</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="24" />
+        <location filename="../../desktop/core/labels.py" line="28" />
         <source>Awaiting closing</source>
         <translation>待结案</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="25" />
+        <location filename="../../desktop/core/labels.py" line="29" />
         <source>Closed</source>
         <translation>已结案</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="25" />
-        <location filename="../../desktop/labels.py" line="33" />
+        <location filename="../../desktop/core/labels.py" line="29" />
+        <location filename="../../desktop/core/labels.py" line="37" />
         <source>Void</source>
         <translation>作废</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="28" />
+        <location filename="../../desktop/core/labels.py" line="32" />
         <source>Accept</source>
         <translation>受理</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="28" />
+        <location filename="../../desktop/core/labels.py" line="32" />
         <source>Open case</source>
         <translation>立案</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="28" />
+        <location filename="../../desktop/core/labels.py" line="32" />
         <source>Dispatch</source>
         <translation>派遣</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="29" />
+        <location filename="../../desktop/core/labels.py" line="33" />
         <source>Return</source>
         <translation>回退</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="29" />
+        <location filename="../../desktop/core/labels.py" line="33" />
         <source>Report handled</source>
         <translation>处置反馈</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="30" />
+        <location filename="../../desktop/core/labels.py" line="34" />
         <source>Request extension</source>
         <translation>申请延期</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="30" />
+        <location filename="../../desktop/core/labels.py" line="34" />
         <source>Approve extension</source>
         <translation>批准延期</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="31" />
+        <location filename="../../desktop/core/labels.py" line="35" />
         <source>Reject extension</source>
         <translation>驳回延期</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="31" />
+        <location filename="../../desktop/core/labels.py" line="35" />
         <source>Park</source>
         <translation>挂账</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="31" />
+        <location filename="../../desktop/core/labels.py" line="35" />
         <source>Resume</source>
         <translation>恢复处置</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="32" />
+        <location filename="../../desktop/core/labels.py" line="36" />
         <source>Check passed</source>
         <translation>核查通过</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="32" />
+        <location filename="../../desktop/core/labels.py" line="36" />
         <source>Rework</source>
         <translation>返工</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="32" />
+        <location filename="../../desktop/core/labels.py" line="36" />
         <source>Close case</source>
         <translation>结案</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="33" />
+        <location filename="../../desktop/core/labels.py" line="37" />
         <source>Fixed on the spot</source>
         <translation>当即办理</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="79" />
+        <location filename="../../desktop/core/labels.py" line="83" />
         <source>Reported</source>
         <translation>上报</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="107" />
-        <source>%1%2d %3h</source>
-        <translation>%1%2天%3小时</translation>
+        <location filename="../../desktop/core/labels.py" line="117" />
+        <source>%1 wd over</source>
+        <translation>超%1工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="109" />
-        <source>%1%2h %3m</source>
-        <translation>%1%2小时%3分</translation>
+        <location filename="../../desktop/core/labels.py" line="118" />
+        <source>%1 wd left</source>
+        <translation>剩%1工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="41" />
+        <location filename="../../desktop/core/labels.py" line="122" />
+        <source>%1 wh %2 m over</source>
+        <translation>超%1工时%2分</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/labels.py" line="123" />
+        <source>%1 wh %2 m left</source>
+        <translation>剩%1工时%2分</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/labels.py" line="126" />
+        <source>%1 min over</source>
+        <translation>超%1分钟</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/labels.py" line="127" />
+        <source>%1 min left</source>
+        <translation>剩%1分钟</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/labels.py" line="139" />
+        <location filename="../../desktop/core/labels.py" line="144" />
+        <source>due %1</source>
+        <translation>截止 %1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/labels.py" line="142" />
+        <source>due today %1</source>
+        <translation>截止 今天 %1</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/labels.py" line="45" />
         <source>Normal</source>
         <translation>一般</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="41" />
+        <location filename="../../desktop/core/labels.py" line="45" />
         <source>Urgent</source>
         <translation>紧急</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="41" />
+        <location filename="../../desktop/core/labels.py" line="45" />
         <source>Emergency</source>
         <translation>特急</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="48" />
+        <location filename="../../desktop/core/labels.py" line="52" />
         <source>Overdue</source>
         <translation>已超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="48" />
+        <location filename="../../desktop/core/labels.py" line="52" />
         <source>Due soon</source>
         <translation>即将超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="48" />
+        <location filename="../../desktop/core/labels.py" line="52" />
         <source>On track</source>
         <translation>正常</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="49" />
+        <location filename="../../desktop/core/labels.py" line="53" />
         <source>No deadline</source>
         <translation>未计时</translation>
     </message>
@@ -1430,218 +1446,218 @@
 <context>
     <name>map</name>
     <message>
-        <location filename="../../desktop/map_page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="75" />
         <source>City outline</source>
         <translation>市界</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="75" />
         <source>Towns</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="75" />
         <source>Grids</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="76" />
         <source>Cases</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="76" />
         <source>Staff</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="76" />
         <source>Cameras</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="76" />
         <source>Sensors</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="77" />
+        <location filename="../../desktop/map/page.py" line="77" />
         <source>Black spots</source>
         <translation>黑点</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="80" />
         <source>No.</source>
         <translation>编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="80" />
         <source>Class</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="80" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="80" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="81" />
+        <location filename="../../desktop/map/page.py" line="81" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="81" />
-        <location filename="../../desktop/map_page.py" line="85" />
+        <location filename="../../desktop/map/page.py" line="81" />
+        <location filename="../../desktop/map/page.py" line="85" />
         <source>Deadline</source>
         <translation>处置时限</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="81" />
+        <location filename="../../desktop/map/page.py" line="81" />
         <source>On duty</source>
         <translation>在岗</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="82" />
         <source>Off duty</source>
         <translation>离岗</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="82" />
         <source>Position at</source>
         <translation>定位时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="82" />
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="83" />
         <source>Video analytics</source>
         <translation>视频分析</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="83" />
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="83" />
         <source>Reading</source>
         <translation>读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="84" />
+        <location filename="../../desktop/map/page.py" line="84" />
         <source>Level</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="84" />
+        <location filename="../../desktop/map/page.py" line="84" />
         <source>Black spot</source>
         <translation>黑点</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="84" />
+        <location filename="../../desktop/map/page.py" line="84" />
         <source>Failed rechecks</source>
         <translation>复查未通过</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="85" />
+        <location filename="../../desktop/map/page.py" line="85" />
         <source>No reading</source>
         <translation>无读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="87" />
+        <location filename="../../desktop/map/page.py" line="87" />
         <source>Water level</source>
         <translation>积水水位</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="87" />
+        <location filename="../../desktop/map/page.py" line="87" />
         <source>Combustible gas</source>
         <translation>可燃气体</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Normal</source>
         <translation>正常</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Blue</source>
         <translation>蓝色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Yellow</source>
         <translation>黄色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="90" />
         <source>Orange</source>
         <translation>橙色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="90" />
         <source>Red</source>
         <translation>红色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="90" />
         <source>Alarm</source>
         <translation>报警</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="90" />
         <source>Cut-off</source>
         <translation>切断</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="92" />
+        <location filename="../../desktop/map/page.py" line="92" />
         <source>Fixed</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="92" />
+        <location filename="../../desktop/map/page.py" line="92" />
         <source>PTZ</source>
         <translation>云台</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="92" />
+        <location filename="../../desktop/map/page.py" line="92" />
         <source>Dome</source>
         <translation>球机</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Village</source>
         <translation>村居</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Road</source>
         <translation>道路</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Market</source>
         <translation>市场</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Park</source>
         <translation>公园</translation>
     </message>
     <message>
-        <location filename="../../desktop/map_page.py" line="95" />
+        <location filename="../../desktop/map/page.py" line="95" />
         <source>Public toilet</source>
         <translation>公厕</translation>
     </message>
@@ -1649,42 +1665,42 @@
 <context>
     <name>roles</name>
     <message>
-        <location filename="../../desktop/labels.py" line="43" />
+        <location filename="../../desktop/core/labels.py" line="47" />
         <source>Duty officer</source>
         <translation>值班员</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="43" />
+        <location filename="../../desktop/core/labels.py" line="47" />
         <source>Dispatcher</source>
         <translation>派遣员</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="44" />
+        <location filename="../../desktop/core/labels.py" line="48" />
         <source>Shift leader</source>
         <translation>值班长</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="44" />
+        <location filename="../../desktop/core/labels.py" line="48" />
         <source>Leader</source>
         <translation>领导</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="44" />
+        <location filename="../../desktop/core/labels.py" line="48" />
         <source>Inspector</source>
         <translation>监督员</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="45" />
+        <location filename="../../desktop/core/labels.py" line="49" />
         <source>Field officer</source>
         <translation>处置人员</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="45" />
+        <location filename="../../desktop/core/labels.py" line="49" />
         <source>Department handler</source>
         <translation>部门处置员</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="46" />
+        <location filename="../../desktop/core/labels.py" line="50" />
         <source>Administrator</source>
         <translation>管理员</translation>
     </message>
@@ -1692,7 +1708,7 @@
 <context>
     <name>self.model</name>
     <message>
-        <location filename="../../desktop/queue_panel.py" line="232" />
+        <location filename="../../desktop/queue/panel.py" line="232" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
@@ -1700,47 +1716,47 @@
 <context>
     <name>sources</name>
     <message>
-        <location filename="../../desktop/labels.py" line="36" />
+        <location filename="../../desktop/core/labels.py" line="40" />
         <source>12345 hotline</source>
         <translation>12345热线</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="36" />
+        <location filename="../../desktop/core/labels.py" line="40" />
         <source>110 transfer</source>
         <translation>110转办</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="37" />
+        <location filename="../../desktop/core/labels.py" line="41" />
         <source>119 transfer</source>
         <translation>119转办</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="37" />
+        <location filename="../../desktop/core/labels.py" line="41" />
         <source>Inspector</source>
         <translation>监督员上报</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="38" />
+        <location filename="../../desktop/core/labels.py" line="42" />
         <source>Video detection</source>
         <translation>视频识别</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="38" />
+        <location filename="../../desktop/core/labels.py" line="42" />
         <source>Sensor</source>
         <translation>物联感知</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="38" />
+        <location filename="../../desktop/core/labels.py" line="42" />
         <source>Leader</source>
         <translation>领导交办</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="39" />
+        <location filename="../../desktop/core/labels.py" line="43" />
         <source>Enterprise line</source>
         <translation>企业直通车</translation>
     </message>
     <message>
-        <location filename="../../desktop/labels.py" line="39" />
+        <location filename="../../desktop/core/labels.py" line="43" />
         <source>Walk-in</source>
         <translation>来访</translation>
     </message>
@@ -1748,12 +1764,12 @@
 <context>
     <name>startup</name>
     <message>
-        <location filename="../../desktop/app.py" line="88" />
+        <location filename="../../desktop/app/run.py" line="88" />
         <source>CityOps</source>
         <translation>CityOps</translation>
     </message>
     <message>
-        <location filename="../../desktop/startup.py" line="49" />
+        <location filename="../../desktop/app/startup.py" line="49" />
         <source>A new database was set up. Administrator account: admin, one-time password: %1
 Write it down now; it is not shown again.</source>
         <translation>已新建数据库。管理员账号：admin，一次性密码：%1
