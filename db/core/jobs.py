@@ -261,8 +261,9 @@ def _status(name: str, row: JobState | None, job: Job | None) -> JobStatus:
 def run_due(database: Database, now: dt.datetime | None = None, *,
             reg: Registry | None = None) -> list[JobRun]:
     """Run every job that is due at ``now`` (default: the clock) and whose lock this process
-    gets; return what ran. A failing job is recorded and logged and the others still run."""
-    now = now or utcnow()
+    gets; return what ran. A failing job is recorded and logged and the others still run.
+    Tests pass ``now``; otherwise each job is stamped with the clock when it starts."""
+    given, now = now, now or utcnow()
     reg = reg if reg is not None else registry()
     with database.read() as session:  # a cheap look first: no lock is tried for a job not due
         rows = {r.name: r for r in session.scalars(select(JobState))}
@@ -272,7 +273,7 @@ def run_due(database: Database, now: dt.datetime | None = None, *,
         if due is not None and due > now:
             continue
         try:
-            outcome = _attempt(database, job, now, force=False)
+            outcome = _attempt(database, job, given or max(now, utcnow()), force=False)
         except Exception:  # the database itself failed (not the job): the next job may work
             log.exception("scheduled job %s could not be run", job.name)
             continue
