@@ -1,6 +1,7 @@
 """The ``cityops`` data commands, run as a user would run them (a separate process)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -69,3 +70,118 @@ def test_simulate_runs_stops_on_sigterm_and_leaves_every_case_valid(tmp_path):
 def test_simulate_refuses_a_real_database(sqlite_env):
     out = cityops("simulate", "--db", sqlite_env.database.url, "--duration", "1")
     assert out.returncode == 2 and out.stderr
+
+
+# -- one command-line layout: --db anywhere, `db migrate`, `jobs` --------------------------------
+
+def cityops_at_home(home, *args: str, cityops_db: str = "", code: str | None = None
+                    ) -> subprocess.CompletedProcess:
+    """``cityops`` with HOME and XDG_DATA_HOME in ``home``: the default file is observable.
+    With ``code``, that Python runs first in the process (e.g. to register a job)."""
+    env = {**os.environ, "CITYOPS_DB": cityops_db, "HOME": str(home),
+           "XDG_DATA_HOME": str(home / "data")}
+    if code is None:
+        argv = [sys.executable, "-m", "desktop", *args]
+    else:
+        argv = [sys.executable, "-c", f"import sys\n{code}\nfrom desktop.app.cli import main\n"
+                "sys.exit(main(sys.argv[1:]))", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
+
+
+def _head(path) -> str | None:
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        if "alembic_version" not in inspect(engine).get_table_names():
+            return None
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_db_before_or_after_the_subcommand_migrates_the_named_database_only(tmp_path):
+    from db.core.config import default_sqlite_path
+    from db.core.migrate import script_directory
+
+    head = script_directory().get_current_head()
+    default = tmp_path / "data" / "cityops" / "cityops.sqlite3"
+    env_file = tmp_path / "from-env.sqlite3"
+    layouts = {
+        "before": ["--db", "{url}", "migrate"],
+        "after": ["migrate", "--db", "{url}"],
+        "db-before": ["--db", "{url}", "db", "migrate"],
+        "db-after": ["db", "migrate", "--db", "{url}"],
+        "db-middle": ["db", "--db", "{url}", "migrate"],
+    }
+    for tag, layout in layouts.items():
+        target = tmp_path / f"{tag}.sqlite3"
+        args = [a.format(url=f"sqlite:///{target}") for a in layout]
+        # CITYOPS_DB is set too: --db must beat it, wherever it stands.
+        out = cityops_at_home(tmp_path, *args, cityops_db=f"sqlite:///{env_file}")
+        assert out.returncode == 0, (tag, out.stderr)
+        assert str(target) in out.stdout, tag
+        assert _head(target) == head, tag
+    assert not env_file.exists() and not default.exists()
+    assert not (tmp_path / "data").exists()  # the default's folder was not even made
+    # Without --db: CITYOPS_DB, then the default file in the (redirected) user data directory.
+    assert cityops_at_home(tmp_path, "db", "migrate",
+                           cityops_db=f"sqlite:///{env_file}").returncode == 0
+    assert _head(env_file) == head and not default.exists()
+    out = cityops_at_home(tmp_path, "migrate")
+    assert out.returncode == 0, out.stderr
+    assert _head(default) == head
+    assert default_sqlite_path().parent != default.parent  # this test never touched the real one
+
+
+def test_jobs_list_json_and_jobs_run_record_the_run(tmp_path):
+    from db.core.engine import open_database
+    from db.models import JobState
+
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    missing = cityops_at_home(tmp_path, "jobs", "list", "--db", url)
+    assert missing.returncode == 2 and "cityops db migrate" in missing.stderr
+    assert not (tmp_path / "jobs.sqlite3").exists()  # looking did not create it
+    assert cityops_at_home(tmp_path, "db", "migrate", "--db", url).returncode == 0
+
+    listed = cityops_at_home(tmp_path, "--db", url, "jobs", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    jobs = {j["name"]: j for j in json.loads(listed.stdout)["jobs"]}
+    assert jobs["feed.prune"]["schedule"] == "every 5 min"
+    assert jobs["feed.prune"]["outcome"] is None and jobs["feed.prune"]["run_count"] == 0
+
+    ran = cityops_at_home(tmp_path, "jobs", "run", "feed.prune", "--db", url)
+    assert ran.returncode == 0, ran.stderr
+    assert "feed.prune" in ran.stdout
+    database = open_database(url, migrate=False)
+    try:
+        with database.read() as s:
+            state = s.scalar(select(JobState).where(JobState.name == "feed.prune"))
+        assert state.run_count == 1 and state.last_outcome == "ok"
+    finally:
+        database.dispose()
+    listed = cityops_at_home(tmp_path, "jobs", "list", "--json", "--db", url)
+    [prune] = [j for j in json.loads(listed.stdout)["jobs"] if j["name"] == "feed.prune"]
+    assert prune["outcome"] == "ok" and prune["run_count"] == 1 and prune["last_finished_at"]
+    text_list = cityops_at_home(tmp_path, "jobs", "list", "--db", url)
+    assert text_list.returncode == 0 and "feed.prune" in text_list.stdout
+
+    unknown = cityops_at_home(tmp_path, "jobs", "run", "no.such_job", "--db", url)
+    assert unknown.returncode == 2
+    assert "未知的定时任务" in unknown.stderr and "feed.prune" in unknown.stderr
+
+
+def test_jobs_run_of_a_failing_job_exits_non_zero_and_records_the_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fail.sqlite3'}"
+    assert cityops_at_home(tmp_path, "migrate", "--db", url).returncode == 0
+    boom = ("from db.core import jobs\n"
+            "def boom(db, now):\n    raise OSError('备份盘已满 disk full')\n"
+            "jobs.register('test.boom', 60, boom)")
+    out = cityops_at_home(tmp_path, "jobs", "run", "test.boom", "--db", url, code=boom)
+    assert out.returncode == 1
+    assert "运行失败" in out.stderr and "OSError: 备份盘已满 disk full" in out.stderr
+    assert "Traceback" in out.stderr  # logged with its traceback
+    listed = cityops_at_home(tmp_path, "jobs", "list", "--json", "--db", url, code=boom)
+    [state] = [j for j in json.loads(listed.stdout)["jobs"] if j["name"] == "test.boom"]
+    assert state["outcome"] == "failed" and state["error"].startswith("OSError: 备份盘已满")

@@ -1,1 +1,2 @@
-"""The plumbing every feature stands on: engine, configuration, migrations, errors, the change feed, scratch databases."""
+"""The plumbing every feature stands on: engine, configuration, migrations, errors, the change feed,
+scheduled jobs, scratch databases."""

@@ -10,9 +10,10 @@ early. On PostgreSQL a transaction-scoped advisory lock makes sequence order equ
 so a reader can never see seq N+1 committed while N is still to come and skip N.
 
 The log is kept for :data:`RETENTION` (an hour): :func:`prune_expired` drops older rows, a
-bounded number per transaction so a writer never waits long behind it. Every workstation's feed
-thread calls it now and then (``desktop.core.live``); on PostgreSQL a try-lock lets one of them do
-it while the others skip. A follower that was away longer than that is told to reload.
+bounded number per transaction so a writer never waits long behind it. It runs as the scheduled
+job ``feed.prune`` (:mod:`db.core.jobs`, every 5 minutes on one workstation); on PostgreSQL its
+own try-lock also keeps any other caller from pruning at the same moment. A follower that was
+away longer than that is told to reload.
 """
 from __future__ import annotations
 

@@ -5,11 +5,11 @@ from db.models.devices import Alert, Camera, Sensor, SensorReading
 from db.models.people import Department, Staff, StaffPosition, StaffTrack, UserAccount
 from db.models.places import City, Grid, GridMember, Town, Village
 from db.models.spots import BlackSpot, Inspection, InspectionFinding
-from db.models.system import AppSetting, CalendarDay, ChangeLog
+from db.models.system import AppSetting, CalendarDay, ChangeLog, JobState
 
 __all__ = [
     "Alert", "AppSetting", "AuditLog", "Base", "BigId", "BlackSpot", "CalendarDay", "Camera",
     "Case", "CaseClass", "CaseHistory", "ChangeLog", "City", "Department", "Grid", "GridMember",
-    "Inspection", "InspectionFinding", "Sensor", "SensorReading", "Staff", "StaffPosition",
+    "Inspection", "InspectionFinding", "JobState", "Sensor", "SensorReading", "Staff", "StaffPosition",
     "StaffTrack", "Town", "UTCDateTime", "UserAccount", "Village", "utcnow",
 ]

@@ -1,9 +1,9 @@
-"""The working calendar, settings and the change log behind the change feed."""
+"""The working calendar, settings, the change log behind the change feed and scheduled jobs."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import BigId, Base, UTCDateTime, utcnow
@@ -47,3 +47,22 @@ class ChangeLog(Base):
     entity: Mapped[str] = mapped_column(String(30))  # case / alert / staff_position / … / *
     entity_id: Mapped[int | None] = mapped_column(BigId)
     op: Mapped[str] = mapped_column(String(10))  # insert / update / delete / reload
+
+
+class JobState(Base):
+    """The last run of one scheduled job (:mod:`db.core.jobs`), shared by every workstation.
+
+    A job is due at ``last_finished_at`` (or ``last_started_at`` when the run never finished,
+    e.g. the workstation died) plus its interval. ``last_started_at`` after ``last_finished_at``
+    means a run is in progress or was cut short.
+    """
+
+    __tablename__ = "job_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    last_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_outcome: Mapped[str | None] = mapped_column(String(10))  # ok / failed
+    last_error: Mapped[str | None] = mapped_column(Text)
+    run_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

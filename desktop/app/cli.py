@@ -1,12 +1,19 @@
 """The ``cityops`` command.
 
-``cityops`` opens the command-center window; ``cityops demo`` builds demo data; ``cityops
-migrate`` upgrades a database; ``cityops bench`` measures. Qt is imported only for the window, so
-the data commands run on machines without a display or without PySide6.
+``cityops`` opens the command-center window; ``cityops demo`` builds demo data; ``cityops db
+migrate`` upgrades a database (``cityops migrate`` is the same); ``cityops jobs`` lists and runs
+the scheduled jobs; ``cityops bench`` measures. Qt is imported only for the window, so the data
+commands run on machines without a display or without PySide6.
+
+The options every command shares (``--db``, ``-v``) mean the same before or after the
+subcommand: the subcommands' copies default to ``SUPPRESS``, so one left out never overwrites
+the value given before it. The URL is resolved once, after parsing: ``--db`` beats
+``CITYOPS_DB`` beats the default file.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -14,15 +21,24 @@ import time
 from db.core.config import ENV_VAR, resolve_url
 
 
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="URL",
+def _common() -> argparse.ArgumentParser:
+    """The options every (sub)command takes, defaulting to SUPPRESS (see the module doc)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
                         help=f"SQLAlchemy database URL (default: ${ENV_VAR}, else a SQLite file "
-                             "in the user data directory)")
+                             "in the user data directory); before or after the subcommand")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log what happens")
+    return common
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cityops", description="CityOps 智慧城管指挥中心")
-    _add_db(parser)
+    # Parents share their action objects with every parser built from them, and set_defaults
+    # changes an action's default in place: the top level gets a copy of its own.
+    parser = argparse.ArgumentParser(prog="cityops", description="CityOps 智慧城管指挥中心",
+                                     parents=[_common()])
+    parser.set_defaults(db=None, verbose=False)
+    common = _common()
     parser.add_argument("--screenshot", metavar="FILE", help="render the window offscreen to a PNG and exit")
     parser.add_argument("--after", type=float, default=2.0, metavar="SECONDS",
                         help="settling time before the screenshot (default 2)")
@@ -33,30 +49,43 @@ def build_parser() -> argparse.ArgumentParser:
                         "demo database any demo account signs in directly)")
     parser.add_argument("--no-simulator", action="store_true",
                         help="on a demo database, do not start the city simulator")
-    parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command")
 
-    demo = sub.add_parser("demo", help="build deterministic Dongguan demo data")
-    _add_db(demo)
+    demo = sub.add_parser("demo", parents=[common], help="build deterministic Dongguan demo data")
     demo.add_argument("--cases", type=int, default=100_000)
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--days", type=int, default=90)
     demo.add_argument("--force", action="store_true", help="overwrite a database that holds real work")
     demo.add_argument("--if-missing", action="store_true", help="do nothing when the database already has cases")
 
-    sim = sub.add_parser("simulate", help="drive the database like a living city (demo data only)")
-    _add_db(sim)
+    sim = sub.add_parser("simulate", parents=[common],
+                         help="drive the database like a living city (demo data only)")
     sim.add_argument("--scenario", choices=["normal", "typhoon", "gas-leak"], default="normal")
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--rate", type=float, default=1.0, help="multiplies every kind of traffic")
     sim.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
 
-    mig = sub.add_parser("migrate", help="upgrade the database schema to the newest version")
-    _add_db(mig)
+    dbp = sub.add_parser("db", parents=[common], help="database administration")
+    db_sub = dbp.add_subparsers(dest="db_command", metavar="{migrate}", required=True)
+    db_sub.add_parser("migrate", parents=[common],
+                      help="upgrade the database schema to the newest version")
+    sub.add_parser("migrate", parents=[common], help="the same as `cityops db migrate`")
 
-    bench = sub.add_parser("bench", help="measure what the control room feels, each figure "
+    jobs = sub.add_parser("jobs", parents=[common], help="the scheduled jobs (change-log pruning, "
+                          "…): list them with their last run, or run one now")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", metavar="{list,run}", required=True)
+    jobs_list = jobs_sub.add_parser("list", parents=[common],
+                                    help="each job: schedule, last run, outcome, error")
+    jobs_list.add_argument("--json", action="store_true", help="print JSON on standard output")
+    jobs_run = jobs_sub.add_parser("run", parents=[common],
+                                   help="run one job now (exit code 1 if it failed)")
+    jobs_run.add_argument("name", metavar="NAME", help="the job, e.g. feed.prune")
+    jobs_run.add_argument("--json", action="store_true", help="print the run as JSON on "
+                          "standard output")
+
+    bench = sub.add_parser("bench", parents=[common],
+                           help="measure what the control room feels, each figure "
                            "beside a baseline measured in the same run (see README)")
-    _add_db(bench)
     bench.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
     bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
     bench.add_argument("--only", metavar="SECTIONS", help="comma-separated: workflow, screen, "
@@ -82,16 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(url, args)
     if args.command == "simulate":
         return _simulate(url, args)
-    if args.command == "migrate":
-        from db.core.engine import open_database
-        from db.reference.city import ensure_reference_data
-
-        database = open_database(url)
-        ensure_reference_data(database, on_admin_created=lambda pw: print(
-            f"administrator account created: admin, one-time password {pw} (shown once)"))
-        database.dispose()
-        print(f"schema up to date: {url}")
-        return 0
+    if args.command == "migrate" or (args.command == "db" and args.db_command == "migrate"):
+        return _migrate(url)
+    if args.command == "jobs":
+        return _jobs(url, args)
     if args.command == "cameras":
         from desktop.demo.stream_server import run
 
@@ -111,6 +134,129 @@ def main(argv: list[str] | None = None) -> int:
     return run_app(url, screenshot=args.screenshot, after=args.after, size=args.size,
                    language=args.lang, username=args.user,
                    simulator=not (args.no_simulator or args.screenshot))
+
+
+def _migrate(url: str) -> int:
+    from db.core.engine import open_database
+    from db.reference.city import ensure_reference_data
+
+    database = open_database(url)
+    ensure_reference_data(database, on_admin_created=lambda pw: print(
+        f"administrator account created: admin, one-time password {pw} (shown once)"))
+    database.dispose()
+    print(f"schema up to date: {_shown(url)}")
+    return 0
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy understands: it will say so itself
+        return url
+
+
+def _jobs(url: str, args) -> int:
+    """``cityops jobs list|run``. Exit codes: 0 done, 1 the job failed, 2 unknown job or a
+    database not ready, 3 the job is running on another workstation right now."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.core import jobs
+    from db.core.engine import open_database
+    from db.core.migrate import is_at_head
+
+    prog = f"cityops jobs {args.jobs_command}"
+    missing = _missing_sqlite_file(url)
+    if missing:
+        print(f"{prog}: 数据库文件不存在 / no database file at {missing}; "
+              "create it with `cityops db migrate`", file=sys.stderr)
+        return 2
+    database = open_database(url, migrate=False)  # a look at the jobs never changes the schema
+    try:
+        try:
+            ready = is_at_head(database.engine)
+        except SQLAlchemyError as exc:
+            print(f"{prog}: 无法连接数据库 / cannot reach the database {_shown(url)}: "
+                  f"{str(exc).splitlines()[0]}", file=sys.stderr)
+            return 2
+        if not ready:
+            print(f"{prog}: 数据库结构不是最新版本，请先运行 cityops db migrate / the schema is not "
+                  f"up to date: run `cityops db migrate` first ({_shown(url)})", file=sys.stderr)
+            return 2
+        if args.jobs_command == "list":
+            return _jobs_list(database, args)
+        try:
+            run = jobs.run(database, args.name)
+        except jobs.UnknownJob as exc:
+            print(f"{prog}: {exc.message} / unknown job", file=sys.stderr)
+            return 2
+        if args.json:
+            print(json.dumps(_run_json(run), ensure_ascii=False, indent=2))
+        if run.outcome == jobs.BUSY:
+            print(f"{prog}: 任务 {run.name} 正在另一工作站运行，本次未运行 / the job is running on "
+                  "another workstation; not run here", file=sys.stderr)
+            return 3
+        if run.outcome == jobs.FAILED:
+            print(f"{prog}: 任务 {run.name} 运行失败 / the job failed: "
+                  f"{run.error.splitlines()[0]} (详情 / details: cityops jobs list)",
+                  file=sys.stderr)
+            return 1
+        if not args.json:
+            seconds = (run.finished_at - run.started_at).total_seconds()
+            print(f"任务 {run.name} 完成 / done in {seconds:.1f} s: {run.result}")
+        return 0
+    finally:
+        database.dispose()
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite file URL whose file does not exist (opening it would create it)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:" \
+            or path.startswith("file:"):
+        return None
+    return None if Path(path).exists() else path
+
+
+def _jobs_list(database, args) -> int:
+    from db.core import jobs
+
+    rows = jobs.status(database)
+    if args.json:
+        print(json.dumps({"jobs": [r.as_json() for r in rows]}, ensure_ascii=False, indent=2))
+        return 0
+    from db.worktime.clock import SHANGHAI
+
+    def when(t) -> str:
+        return t.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if t else "-"
+
+    table = [("name", "schedule", "last run (北京时间)", "outcome", "runs", "error")]
+    for r in rows:
+        outcome = "running" if r.running else (r.outcome or "never run")
+        error = r.error.splitlines()[0] if r.error else "-"
+        table.append((r.name, r.schedule or "(not registered)", when(r.last_started_at),
+                      outcome, str(r.run_count), error))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+    return 0
+
+
+def _run_json(run) -> dict:
+    iso = lambda t: t.isoformat() if t else None  # noqa: E731
+    return {"name": run.name, "outcome": run.outcome, "started_at": iso(run.started_at),
+            "finished_at": iso(run.finished_at), "error": run.error,
+            "result": None if run.result is None else str(run.result)}
 
 
 def _simulate(url: str, args) -> int:

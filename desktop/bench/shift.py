@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from sqlalchemy import func, select
 
 from db.bench.report import Figure, slope, summary
+from db.core import jobs
 from db.core.feed import latest_seq
 from db.models import ChangeLog
 
@@ -77,7 +78,9 @@ def run(url: str, quick: bool) -> tuple[list[Figure], dict]:
     # An hour of retention is under a minute of this compressed shift (~100 simulated seconds
     # a second): scale it down, or the short run would never see a row old enough to go.
     retention = dt.timedelta(seconds=3 if quick else 30)
-    feed = LiveFeed(database.url, prune_every=1.0 if quick else 10.0, retention=retention)
+    prune_jobs = jobs.Registry()
+    jobs.register_feed_prune(prune_jobs, every=1.0 if quick else 10.0, retention=retention)
+    feed = LiveFeed(database.url, jobs_registry=prune_jobs, jobs_every=0.5, jobs_delay=0.5)
     kwargs = {"sound": False} if "sound" in inspect.signature(MainWindow).parameters else {}
     window = MainWindow(ctx, feed, Path(tempfile.mkdtemp(prefix="cityops-bench-shift-")), **kwargs)
     window.resize(1920, 1080)

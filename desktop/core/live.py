@@ -6,8 +6,9 @@ A :class:`FeedWorker` lives on its own QThread and blocks in :class:`db.core.fee
 a second. A change after a quiet spell goes out at once (the wait is only for the next batch
 within those 50 ms), so a single new case reaches the screen without a coalescing delay.
 
-The worker also keeps the change log short: every :data:`PRUNE_EVERY_S` it drops rows older
-than :data:`db.core.feed.RETENTION` (:func:`db.core.feed.prune_expired`).
+The worker also runs the scheduled jobs (:func:`db.core.jobs.run_due`, every
+:data:`JOBS_EVERY_S`, off the GUI thread): among them ``feed.prune``, which keeps the change log
+short. A job that is due runs on one workstation only; the others skip it.
 """
 from __future__ import annotations
 
@@ -17,15 +18,17 @@ import time
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from db.core import jobs
 from db.core.engine import Database
-from db.core.feed import RELOAD, RETENTION, ChangeFollower, prune_expired
+from db.core.feed import RELOAD, ChangeFollower
 
 log = logging.getLogger(__name__)
 COALESCE_MS = 50
 WAIT_SECONDS = 0.5  # how often the worker looks at its stop flag
 SILENCE_LIMIT_S = 5.0  # no heartbeat for this long: the database counts as unreachable
-PRUNE_EVERY_S = 300.0  # how often a workstation trims the change log (one at a time on PG)
-PRUNE_LIMIT = 100_000  # rows a turn at most (~1 s): the loop must keep its heartbeat going
+JOBS_EVERY_S = 15.0  # how often a workstation looks for due jobs (a one-table read)
+JOBS_DELAY_S = 60.0  # no jobs during start-up
+BACKLOG_EVERY_S = 2.0  # a job that stopped at its per-run limit goes on this soon
 _stuck_threads: list = []  # feed threads that would not stop: kept, never destroyed running
 
 
@@ -41,13 +44,15 @@ class FeedWorker(QObject):
     sig_online = Signal(bool)
     sig_alive = Signal()  # once per loop: silence means the worker is stuck on a dead link
 
-    def __init__(self, url: str, *, prune_every: float = PRUNE_EVERY_S,
-                 retention: dt.timedelta = RETENTION) -> None:
+    def __init__(self, url: str, *, jobs_registry: jobs.Registry | None = None,
+                 jobs_every: float = JOBS_EVERY_S, jobs_delay: float = JOBS_DELAY_S) -> None:
         super().__init__()
         self._url = url
         self._stop = False
-        self._prune_every = prune_every
-        self._retention = retention
+        self._jobs = jobs_registry
+        self._jobs_every = jobs_every
+        self._jobs_delay = jobs_delay
+        self._backlog: list[str] = []
 
     @Slot()
     def run(self) -> None:
@@ -56,7 +61,7 @@ class FeedWorker(QObject):
         database: Database | None = None
         follower: ChangeFollower | None = None
         online: bool | None = None
-        next_prune = time.monotonic() + min(60.0, self._prune_every)  # not during start-up
+        next_jobs = time.monotonic() + self._jobs_delay
         while not self._stop:
             try:
                 if follower is None:
@@ -68,17 +73,9 @@ class FeedWorker(QObject):
                 log.debug("feed worker cannot start: %s", exc)
                 changes, now_online = [], False
                 time.sleep(WAIT_SECONDS)
-            if database is not None and now_online and time.monotonic() >= next_prune:
-                next_prune = time.monotonic() + self._prune_every
-                try:
-                    removed = prune_expired(database, self._retention, limit=PRUNE_LIMIT)
-                    if removed:
-                        log.info("change log: %d rows older than %s pruned", removed,
-                                 self._retention)
-                    if removed >= PRUNE_LIMIT:  # a backlog (months unpruned): more soon
-                        next_prune = time.monotonic() + WAIT_SECONDS * 4
-                except Exception as exc:  # a busy or lost database: try again next time
-                    log.debug("change log not pruned: %s", exc)
+            if database is not None and now_online and time.monotonic() >= next_jobs:
+                backlog = self._run_jobs(database)
+                next_jobs = time.monotonic() + (BACKLOG_EVERY_S if backlog else self._jobs_every)
             self.sig_alive.emit()
             if now_online != online:
                 online = now_online
@@ -93,6 +90,20 @@ class FeedWorker(QObject):
             follower.close()
         if database is not None:
             database.dispose()
+
+    def _run_jobs(self, database: Database) -> bool:
+        """Run what is due (or, after a backlog, go on with it); True when a backlog is left.
+        Each job's failure is logged and recorded by db.core.jobs itself."""
+        try:
+            if self._backlog:
+                runs = [jobs.run(database, name, reg=self._jobs) for name in self._backlog]
+            else:
+                runs = jobs.run_due(database, reg=self._jobs)
+        except Exception as exc:  # a busy or lost database: try again next time
+            log.debug("scheduled jobs not run: %s", exc)
+            runs = []
+        self._backlog = [r.name for r in runs if r.backlog]
+        return bool(self._backlog)
 
     def stop(self) -> None:
         self._stop = True
@@ -113,7 +124,8 @@ class LiveFeed(QObject):
     sig_online_changed = Signal(bool, object)
 
     def __init__(self, url: str, parent: QObject | None = None, *,
-                 prune_every: float = PRUNE_EVERY_S, retention: dt.timedelta = RETENTION) -> None:
+                 jobs_registry: jobs.Registry | None = None, jobs_every: float = JOBS_EVERY_S,
+                 jobs_delay: float = JOBS_DELAY_S) -> None:
         super().__init__(parent)
         self._pending: dict[str, set] = {}
         self._timer = QTimer(self, singleShot=True, interval=COALESCE_MS)
@@ -123,7 +135,8 @@ class LiveFeed(QObject):
         self.offline_since: dt.datetime | None = None
         self._thread = QThread(self)
         self._thread.setObjectName("cityops-feed")
-        self._worker = FeedWorker(url, prune_every=prune_every, retention=retention)
+        self._worker = FeedWorker(url, jobs_registry=jobs_registry, jobs_every=jobs_every,
+                                  jobs_delay=jobs_delay)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.sig_changes.connect(self._collect)

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from db.core.migrate import alembic_config, script_directory
 from db.models import Base
@@ -123,3 +125,55 @@ def downgrade():
         assert conn.execute(text('SELECT state FROM "case" WHERE id = :i'), {"i": done.case_id}).scalar() == "closed"
         assert conn.execute(text("SELECT count(*) FROM case_history")).scalar() == 7
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def _empty_database(engine_name: str, tmp_path):
+    """An empty database on ``engine_name``: its engine and a clean-up."""
+    if engine_name == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'step.sqlite3'}")
+        return engine, engine.dispose
+    name = f"cityops_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = create_engine(make_url(PG_ADMIN_URL).set(database=name))
+
+    def cleanup():
+        engine.dispose()
+        drop_pg(name)
+
+    return engine, cleanup
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
+def test_0003_job_state_upgrades_and_downgrades_keeping_other_rows(engine_name, tmp_path,
+                                                                    request):
+    if engine_name == "postgresql":
+        request.getfixturevalue("pg_template")  # skips with CITYOPS_SKIP_PG=1
+    engine, cleanup = _empty_database(engine_name, tmp_path)
+    cfg = alembic_config(engine)
+    try:
+        command.upgrade(cfg, "0002")
+        assert "job_state" not in inspect(engine).get_table_names()
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO app_setting (key, value_json, updated_at) "
+                              "VALUES ('kept', '1', CURRENT_TIMESTAMP)"))
+        command.upgrade(cfg, "0003")
+        columns = {c["name"] for c in inspect(engine).get_columns("job_state")}
+        assert columns == {"id", "name", "last_started_at", "last_finished_at", "last_outcome",
+                           "last_error", "run_count"}
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO job_state (name) VALUES ('feed.prune')"))
+            assert conn.execute(text("SELECT run_count FROM job_state")).scalar() == 0
+            with pytest.raises(IntegrityError):  # one row per job name
+                with conn.begin_nested():
+                    conn.execute(text("INSERT INTO job_state (name) VALUES ('feed.prune')"))
+        command.downgrade(cfg, "0002")
+        assert "job_state" not in inspect(engine).get_table_names()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT value_json FROM app_setting")).scalar() == "1"
+        command.upgrade(cfg, "head")
+        assert "job_state" in inspect(engine).get_table_names()
+    finally:
+        cleanup()

@@ -13,7 +13,8 @@ import time
 
 from sqlalchemy import func, select, update
 
-from db.models import ChangeLog
+from db.core import jobs
+from db.models import ChangeLog, JobState
 from desktop.core.live import COALESCE_MS, LiveFeed
 
 from tests.helpers import report
@@ -63,22 +64,33 @@ def test_a_lone_change_goes_out_at_once_a_burst_is_coalesced(qtbot, sqlite_env):
     assert len(batches) == 2
 
 
-def test_the_feed_thread_prunes_the_change_log(qtbot, sqlite_env):
+def test_the_feed_thread_runs_the_prune_job(qtbot, sqlite_env):
     for _ in range(3):
         report(sqlite_env)
     with sqlite_env.database.write() as s:
         s.execute(update(ChangeLog).values(at=dt.datetime.now(dt.timezone.utc)
                                            - dt.timedelta(hours=2)))
-    feed = LiveFeed(sqlite_env.database.url, prune_every=0.2, retention=dt.timedelta(hours=1))
+    prune_jobs = jobs.Registry()
+    jobs.register_feed_prune(prune_jobs, every=0.2, retention=dt.timedelta(hours=1))
+    feed = LiveFeed(sqlite_env.database.url, jobs_registry=prune_jobs, jobs_every=0.1,
+                    jobs_delay=0)
     feed.start()
     try:
-        def rows() -> int:
+        def rows() -> int:  # the job's own "job_run" rows are recent: they stay
             with sqlite_env.database.read() as s:
-                return s.scalar(select(func.count()).select_from(ChangeLog))
+                return s.scalar(select(func.count()).select_from(ChangeLog)
+                                .where(ChangeLog.entity != jobs.FEED_ENTITY))
+
+        def runs() -> int:
+            with sqlite_env.database.read() as s:
+                state = s.scalar(select(JobState).where(JobState.name == "feed.prune"))
+                assert state is None or state.last_outcome == "ok", state.last_error
+                return state.run_count if state else 0
 
         qtbot.waitUntil(lambda: rows() == 0, timeout=10_000)
         report(sqlite_env)  # a recent change stays
-        qtbot.wait(600)
+        after = runs()
+        qtbot.waitUntil(lambda: runs() > after, timeout=10_000)  # the job ran again since
         assert rows() >= 1
     finally:
         feed.stop()
