@@ -52,6 +52,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from db.core import feed
+from db.core.entities import Entity
 from db.core.engine import Database
 from db.core.errors import NotFound, ValidationError
 from db.models import JobState, utcnow
@@ -63,7 +64,7 @@ OK = "ok"
 FAILED = "failed"
 BUSY = "busy"  # another workstation holds the job's lock: not run here
 NOT_DUE = "not_due"  # another workstation ran it meanwhile
-FEED_ENTITY = "job_run"
+FEED_ENTITY = Entity.JOB_RUN
 ERROR_LIMIT = 8000  # characters of error text kept in the row
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 #: Modules whose import registers jobs (beside the built-in ones at the end of this module).

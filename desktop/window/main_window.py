@@ -17,6 +17,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from db.devices import cameras
+from db.auth.roles import Role
+from db.core import jobs
 from db.core.entities import Entity
 from db.geo import map_data
 from db.worktime.clock import SHANGHAI
@@ -132,6 +134,13 @@ class MainWindow(QMainWindow):
         # only hands the feed's batches over and keeps what is the whole screen's.
         ctx.changes.subscribe(Entity.ALL, self._reload_everything)
         ctx.changes.subscribe(Entity.CALENDAR, self._calendar_changed)
+        self.job_label = QLabel()  # a failed scheduled job, for the administrator
+        self.job_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.job_label.setStyleSheet(f"color: {theme.DEADLINE_COLORS['overdue']}; font-weight: bold;")
+        self.job_label.hide()
+        self.statusBar().addWidget(self.job_label)
+        if ctx.user.role == Role.ADMIN:
+            ctx.changes.subscribe(Entity.JOB_RUN, self._jobs_changed)
         if feed is not None:
             feed.sig_batch.connect(self._on_feed_batch)
             feed.sig_online_changed.connect(self._set_online)
@@ -379,6 +388,23 @@ class MainWindow(QMainWindow):
 
     def _calendar_changed(self, _ids=None, _origin=None) -> None:
         self._reload_reference()
+
+    def _jobs_changed(self, _ids=None, _origin=None) -> None:
+        """A scheduled job ran somewhere: an administrator sees any that failed last time."""
+        database = self.ctx.database
+        self.ctx.reads.run(lambda: [j for j in jobs.status(database) if j.outcome == "failed"],
+                           self._show_failed_jobs)
+
+    def _show_failed_jobs(self, failed) -> None:
+        if not failed:
+            self.job_label.hide()
+            return
+        first = failed[0]
+        self.job_label.setText(
+            self.tr("Scheduled job %1 failed: %2").replace("%1", first.name)
+            .replace("%2", (first.error or "").splitlines()[0] if first.error else "?"))
+        self.job_label.setToolTip("\n\n".join(f"{j.name}: {j.error or ''}" for j in failed))
+        self.job_label.show()
 
     def _reload_reference(self) -> None:
         """Another workstation changed the calendar, office hours or grids: every deadline this
