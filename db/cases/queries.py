@@ -316,11 +316,17 @@ def case_detail(session: Session, case_id: int) -> CaseDetail | None:
     )
 
 
+#: What a department is to a case, among the dispatch choices (a flag the UI words itself).
+RESPONSIBLE = "responsible"  # the case class's responsible department
+LOCAL = "local"  # a department of the case's own town
+
+
 @dataclass(frozen=True)
 class Choice:
     id: int
     name: str
-    hint: str = ""
+    hint: str = ""  # shown as it is: a grid duty, a town's kind, a class's major class
+    relation: str = ""  # RESPONSIBLE / LOCAL for dispatch departments, else ""
 
 
 def dispatch_choices(session: Session, case_id: int) -> tuple[list[Choice], list[Choice]]:
@@ -333,8 +339,10 @@ def dispatch_choices(session: Session, case_id: int) -> tuple[list[Choice], list
                             .where(or_(Department.town_id.is_(None),
                                        Department.town_id == (case.town_id if case else None)))
                             .order_by(Department.id)).all()
-    departments = sorted((Choice(d, n, "责任部门" if d == preferred else ("属地" if t else ""))
-                          for d, n, t in depts), key=lambda c: (c.hint != "责任部门", c.hint != "属地", c.id))
+    order = {RESPONSIBLE: 0, LOCAL: 1, "": 2}
+    departments = sorted((Choice(d, n, relation=RESPONSIBLE if d == preferred else
+                                 (LOCAL if t else "")) for d, n, t in depts),
+                         key=lambda c: (order[c.relation], c.id))
     people: list[Choice] = []
     if case and case.grid_id:
         people = [Choice(s, n, duty) for s, n, duty in session.execute(

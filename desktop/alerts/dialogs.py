@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 
 from db.alerts.lifecycle import AlertRow, CaseDraft
 from db.cases.queries import Choice
-from db.cases.workflow import MAX_TEXT, Urgency
+from db.cases.workflow import Urgency
+from db.core.text import MAX_TEXT
 
 from desktop.core import labels
-from desktop.cases.step_dialogs import _class_combo, _combo_value
+from desktop.core.widgets import class_combo, combo_value
 
 
 def _plain_label(text: str) -> QLabel:
@@ -52,7 +53,7 @@ class ToCaseDialog(QDialog):
         place = draft.address or (f"{draft.lat:.5f}, {draft.lon:.5f}"
                                   if draft.lat is not None and draft.lon is not None else "")
         self.place_label = _plain_label(place)
-        self.class_combo = _class_combo(classes, draft.class_id,
+        self.class_combo = class_combo(classes, draft.class_id,
                                         first=(self.tr("(classify at acceptance)"), None))
         self.urgency_combo = QComboBox()
         for u in Urgency:
@@ -91,7 +92,7 @@ class ToCaseDialog(QDialog):
             return self.tr("Describe the problem.")
         if len(text) > MAX_TEXT:
             return self.tr("The description is longer than %1 characters.").replace("%1", str(MAX_TEXT))
-        chosen = _combo_value(self.class_combo)
+        chosen = combo_value(self.class_combo)
         if chosen is Ellipsis:
             return self.tr("Choose a class from the list.")
         return None
@@ -108,7 +109,7 @@ class ToCaseDialog(QDialog):
 
     def values(self) -> dict:
         """Keyword arguments of :func:`db.alerts.lifecycle.to_case`."""
-        return {"class_id": _combo_value(self.class_combo),
+        return {"class_id": combo_value(self.class_combo),
                 "description": self.description_edit.toPlainText().strip(),
                 "urgency": self.urgency_combo.currentData()}
 

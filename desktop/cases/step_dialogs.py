@@ -30,21 +30,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.cases.queries import Choice
-from db.cases.workflow import MAX_TEXT, Step, Urgency
+from db.cases.queries import LOCAL, RESPONSIBLE, Choice
+from db.cases.workflow import OPINION_REQUIRED, Step, Urgency
+from db.core.text import MAX_TEXT
+
+
 
 from desktop.core import labels, theme
+from desktop.core.widgets import class_combo, combo_value
 
-#: Steps whose opinion the database requires (mirrors the ``opinion_required=True`` steps of
-#: db/workflow.py; the database still enforces it, this only keeps OK disabled meanwhile).
-OPINION_REQUIRED = frozenset({
-    Step.RETURN, Step.FEEDBACK, Step.REQUEST_EXTENSION, Step.REJECT_EXTENSION, Step.PARK,
-    Step.REWORK, Step.FIX_ON_SPOT, Step.VOID,
-})
-#: The hint :func:`db.cases.queries.dispatch_choices` puts on the class's responsible department and
-#: on the town's own departments.
-RESPONSIBLE_HINT = "责任部门"
-LOCAL_HINT = "属地"
 UNITS = ("work_hours", "work_days", "minutes")
 
 
@@ -163,37 +157,6 @@ class StepDialog(QDialog):
         widget.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
-def _class_text(choice: Choice) -> str:
-    return f"{choice.name}（{choice.hint}）" if choice.hint else choice.name
-
-
-def _class_combo(classes: Sequence[Choice], current: int | None, *,
-                 first: tuple[str, int | None] | None = None) -> QComboBox:
-    """An editable combo: type part of a class name and pick from what matches."""
-    combo = QComboBox()
-    combo.setEditable(True)
-    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-    combo.setMaxVisibleItems(20)
-    if first is not None:
-        combo.addItem(*first)
-    for c in classes:
-        combo.addItem(_class_text(c), c.id)
-    completer = combo.completer()
-    completer.setFilterMode(Qt.MatchFlag.MatchContains)
-    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-    index = combo.findData(current) if current is not None else 0
-    combo.setCurrentIndex(max(0, index))
-    return combo
-
-
-def _combo_value(combo: QComboBox):
-    """The data of the item whose text is in the edit field, else the sentinel ``...``."""
-    index = combo.currentIndex()
-    if index < 0 or combo.itemText(index) != combo.currentText():
-        index = combo.findText(combo.currentText(), Qt.MatchFlag.MatchExactly)
-    return combo.itemData(index) if index >= 0 else ...
-
-
 class OpinionDialog(StepDialog):
     """Steps that take only an opinion (open, return, verify, close, rework, void, …)."""
 
@@ -204,7 +167,7 @@ class AcceptDialog(StepDialog):
     def __init__(self, case_number: str, classes: Sequence[Choice], parent: QWidget | None = None,
                  *, class_id: int | None = None, urgency: str = Urgency.NORMAL.value) -> None:
         super().__init__(Step.ACCEPT, case_number, parent)
-        self.class_combo = _class_combo(classes, class_id)
+        self.class_combo = class_combo(classes, class_id)
         self.class_combo.setObjectName("classCombo")
         if class_id is None:
             self.class_combo.setCurrentIndex(-1)
@@ -221,11 +184,11 @@ class AcceptDialog(StepDialog):
         self._focus_first_input(self.class_combo)
 
     def values(self) -> dict:
-        return {"class_id": _combo_value(self.class_combo),
+        return {"class_id": combo_value(self.class_combo),
                 "urgency": self.urgency_combo.currentData(), **super().values()}
 
     def problem(self) -> str | None:
-        value = _combo_value(self.class_combo)
+        value = combo_value(self.class_combo)
         if value is ... or value is None:
             return self.tr("Choose the case's class.") if self.class_combo.currentText() else ""
         return super().problem()
@@ -237,18 +200,18 @@ class FixOnSpotDialog(StepDialog):
     def __init__(self, case_number: str, classes: Sequence[Choice], parent: QWidget | None = None,
                  *, class_id: int | None = None) -> None:
         super().__init__(Step.FIX_ON_SPOT, case_number, parent)
-        self.class_combo = _class_combo(classes, class_id,
+        self.class_combo = class_combo(classes, class_id,
                                         first=(self.tr("(keep the current class)"), None))
         self.class_combo.setObjectName("classCombo")
         self.form.addRow(self.tr("Class"), self.class_combo)
         self.class_combo.editTextChanged.connect(self.validate)
 
     def values(self) -> dict:
-        value = _combo_value(self.class_combo)
+        value = combo_value(self.class_combo)
         return {"class_id": None if value is ... else value, **super().values()}
 
     def problem(self) -> str | None:
-        if _combo_value(self.class_combo) is ...:
+        if combo_value(self.class_combo) is ...:
             return self.tr("Choose a class from the list, or keep the current one.")
         return super().problem()
 
@@ -268,9 +231,9 @@ class DispatchDialog(StepDialog):
         self.department_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         for d in departments:
-            if d.hint == RESPONSIBLE_HINT:
+            if d.relation == RESPONSIBLE:
                 text = self.tr("★ %1 — responsible department").replace("%1", d.name)
-            elif d.hint == LOCAL_HINT:
+            elif d.relation == LOCAL:
                 text = self.tr("%1 — town department").replace("%1", d.name)
             else:
                 text = d.name
@@ -370,5 +333,5 @@ def dialog_for(step: Step | str, case_number: str, parent: QWidget | None = None
 
 
 __all__ = ["AcceptDialog", "DispatchDialog", "ExtensionDialog", "FeedbackDialog",
-           "FixOnSpotDialog", "OPINION_REQUIRED", "OpinionDialog", "StepDialog", "UNITS",
+           "FixOnSpotDialog", "OpinionDialog", "StepDialog", "UNITS",
            "dialog_for"]

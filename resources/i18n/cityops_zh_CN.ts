@@ -4,22 +4,22 @@
 <context>
     <name>AcceptDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="212" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="175" />
         <source>Type to search the classes</source>
         <translation>输入关键字搜索案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="217" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="180" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="218" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="181" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="230" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="193" />
         <source>Choose the case's class.</source>
         <translation>请选择案件类别。</translation>
     </message>
@@ -70,206 +70,180 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="142" />
-        <location filename="../../desktop/alerts/panel.py" line="467" />
+        <location filename="../../desktop/alerts/panel.py" line="144" />
+        <location filename="../../desktop/alerts/panel.py" line="472" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="144" />
-        <location filename="../../desktop/alerts/panel.py" line="498" />
-        <location filename="../../desktop/alerts/panel.py" line="533" />
+        <location filename="../../desktop/alerts/panel.py" line="146" />
+        <location filename="../../desktop/alerts/panel.py" line="503" />
+        <location filename="../../desktop/alerts/panel.py" line="538" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="145" />
-        <location filename="../../desktop/alerts/panel.py" line="537" />
+        <location filename="../../desktop/alerts/panel.py" line="147" />
+        <location filename="../../desktop/alerts/panel.py" line="542" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="146" />
-        <location filename="../../desktop/alerts/panel.py" line="530" />
+        <location filename="../../desktop/alerts/panel.py" line="148" />
+        <location filename="../../desktop/alerts/panel.py" line="535" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="147" />
+        <location filename="../../desktop/alerts/panel.py" line="149" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="221" />
+        <location filename="../../desktop/alerts/panel.py" line="223" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="336" />
+        <location filename="../../desktop/alerts/panel.py" line="338" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="353" />
+        <location filename="../../desktop/alerts/panel.py" line="355" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="354" />
+        <location filename="../../desktop/alerts/panel.py" line="356" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="358" />
+        <location filename="../../desktop/alerts/panel.py" line="360" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="362" />
+        <location filename="../../desktop/alerts/panel.py" line="364" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="383" />
+        <location filename="../../desktop/alerts/panel.py" line="385" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="387" />
+        <location filename="../../desktop/alerts/panel.py" line="389" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="405" />
+        <location filename="../../desktop/alerts/panel.py" line="407" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="406" />
+        <location filename="../../desktop/alerts/panel.py" line="408" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="409" />
+        <location filename="../../desktop/alerts/panel.py" line="411" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="410" />
+        <location filename="../../desktop/alerts/panel.py" line="412" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="413" />
+        <location filename="../../desktop/alerts/panel.py" line="415" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="413" />
+        <location filename="../../desktop/alerts/panel.py" line="415" />
         <source>Sound on</source>
         <translation>声音开启</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/alerts/panel.py" line="422" />
-        <location filename="../../desktop/alerts/panel.py" line="450" />
-        <source>The database is unreachable; nothing was changed. Try again when the connection is back.</source>
-        <translation>无法连接数据库，未做任何更改。请在连接恢复后重试。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/alerts/panel.py" line="430" />
-        <source>%1: working…</source>
-        <translation>%1：正在处理…</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/alerts/panel.py" line="437" />
-        <source>%1 done.</source>
-        <translation>%1完成。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/alerts/panel.py" line="447" />
-        <source>This alert was changed by %1 at %2; it has been refreshed.</source>
-        <translation>该告警已被 %1 于 %2 修改，已刷新。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/alerts/panel.py" line="456" />
-        <source>%1 failed: %2</source>
-        <translation>%1失败：%2</translation>
     </message>
 </context>
 <context>
     <name>CaseDetailPanel</name>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="177" />
+        <location filename="../../desktop/cases/detail.py" line="166" />
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="180" />
+        <location filename="../../desktop/cases/detail.py" line="169" />
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="227" />
+        <location filename="../../desktop/cases/detail.py" line="216" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="228" />
+        <location filename="../../desktop/cases/detail.py" line="217" />
         <source>Deadline</source>
         <translation>处置时限</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="229" />
+        <location filename="../../desktop/cases/detail.py" line="218" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="232" />
+        <location filename="../../desktop/cases/detail.py" line="221" />
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="233" />
+        <location filename="../../desktop/cases/detail.py" line="222" />
         <source>Coordinates</source>
         <translation>坐标</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="234" />
+        <location filename="../../desktop/cases/detail.py" line="223" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="236" />
+        <location filename="../../desktop/cases/detail.py" line="225" />
         <source>Reported</source>
         <translation>上报时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="237" />
+        <location filename="../../desktop/cases/detail.py" line="226" />
         <source>Reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="238" />
+        <location filename="../../desktop/cases/detail.py" line="227" />
         <source>Extensions / rework</source>
         <translation>延期 / 返工</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="251" />
+        <location filename="../../desktop/cases/detail.py" line="240" />
         <source>No photos or attachments</source>
         <translation>无照片或附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="262" />
+        <location filename="../../desktop/cases/detail.py" line="251" />
         <source>Description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="264" />
+        <location filename="../../desktop/cases/detail.py" line="253" />
         <source>Photos and attachments</source>
         <translation>照片与附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="272" />
+        <location filename="../../desktop/cases/detail.py" line="261" />
         <source>History (newest first)</source>
         <translation>流转记录（最新在前）</translation>
     </message>
@@ -290,206 +264,181 @@
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="230" />
+        <location filename="../../desktop/cases/detail.py" line="219" />
         <source>Town / village</source>
         <translation>镇街 / 村居</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="231" />
+        <location filename="../../desktop/cases/detail.py" line="220" />
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="235" />
+        <location filename="../../desktop/cases/detail.py" line="224" />
         <source>Work order</source>
         <translation>关联单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="268" />
+        <location filename="../../desktop/cases/detail.py" line="257" />
         <source>Linked alerts</source>
         <translation>关联告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="284" />
+        <location filename="../../desktop/cases/detail.py" line="273" />
         <source>No step for your role in this state.</source>
         <translation>当前状态下，您的角色没有可办理的操作。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="290" />
+        <location filename="../../desktop/cases/detail.py" line="279" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="291" />
+        <location filename="../../desktop/cases/detail.py" line="280" />
         <source>Read this case again from the database</source>
         <translation>从数据库重新读取此案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="295" />
+        <location filename="../../desktop/cases/detail.py" line="284" />
         <source>Select a case in the queue or on the map.</source>
         <translation>请在案件队列或地图上选择一个案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="396" />
+        <location filename="../../desktop/cases/detail.py" line="393" />
         <source>This case no longer exists.</source>
         <translation>此案件已不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="409" />
+        <location filename="../../desktop/cases/detail.py" line="406" />
         <source>The case could not be read: %1</source>
         <translation>无法读取案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="433" />
+        <location filename="../../desktop/cases/detail.py" line="430" />
         <source>Not classified yet</source>
         <translation>尚未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="438" />
+        <location filename="../../desktop/cases/detail.py" line="435" />
         <source>(estimated: the official calendar for that year is missing)</source>
         <translation>（估算值：缺少该年度的法定工作日历）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="440" />
+        <location filename="../../desktop/cases/detail.py" line="437" />
         <source>limit %1 %2</source>
         <translation>时限 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="444" />
+        <location filename="../../desktop/cases/detail.py" line="441" />
         <source>No deadline yet (the clock starts at dispatch)</source>
         <translation>未计时（派遣后开始计时）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="455" />
+        <location filename="../../desktop/cases/detail.py" line="452" />
         <source>Not given</source>
         <translation>未提供</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="456" />
+        <location filename="../../desktop/cases/detail.py" line="453" />
         <source>%1 extensions, %2 reworks</source>
         <translation>延期 %1 次，返工 %2 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="459" />
+        <location filename="../../desktop/cases/detail.py" line="456" />
         <source>— asking for %1 more %2</source>
         <translation>— 申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="524" />
+        <location filename="../../desktop/cases/detail.py" line="521" />
         <source>Asked for %1 more %2</source>
         <translation>申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="550" />
+        <location filename="../../desktop/cases/detail.py" line="547" />
         <source>Parked — the clock is stopped</source>
         <translation>挂账 — 已暂停计时</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="592" />
+        <location filename="../../desktop/cases/detail.py" line="589" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="668" />
+        <location filename="../../desktop/cases/detail.py" line="665" />
         <source>The choices for this step could not be read: %1</source>
         <translation>无法读取此操作的可选项：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="720" />
-        <source>Another step is still running; wait for it to finish.</source>
-        <translation>上一个操作仍在进行中，请等待其完成。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/cases/detail.py" line="725" />
-        <source>%1: working…</source>
-        <translation>%1：正在处理…</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/cases/detail.py" line="748" />
-        <source>The database is unreachable; nothing was changed. Try again when the connection is back.</source>
-        <translation>无法连接数据库，未做任何更改。请在连接恢复后重试。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/cases/detail.py" line="755" />
+        <location filename="../../desktop/cases/detail.py" line="745" />
         <source>%1 done: case %2 is now “%3”.</source>
         <translation>%1已完成：案件 %2 当前状态为“%3”。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/cases/detail.py" line="773" />
-        <source>This case was changed by %1 at %2. The case has been refreshed; please check it and try again.</source>
-        <translation>此案件已于 %2 被 %1 修改。案件已刷新，请核对后重试。</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/cases/detail.py" line="787" />
-        <source>The step failed: %1</source>
-        <translation>操作失败：%1</translation>
     </message>
 </context>
 <context>
     <name>CaseQueueModel</name>
     <message>
-        <location filename="../../desktop/queue/model.py" line="264" />
+        <location filename="../../desktop/queue/model.py" line="267" />
         <source>Time left before the deadline, counted in the unit of the class's time limit: working days, working hours or minutes</source>
         <extracomment>Which :data:`db.cases.queries.SORT_COLUMNS` key each column sorts by (in the database). During a layout change: True when it brings changes (the view should stay where it is), False for a new sort order (nothing to stay on).</extracomment>
         <translation>距处置时限的剩余时间，按该类别时限的单位计：工作日、工时或分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="269" />
+        <location filename="../../desktop/queue/model.py" line="272" />
         <source>Number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="269" />
+        <location filename="../../desktop/queue/model.py" line="272" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="269" />
+        <location filename="../../desktop/queue/model.py" line="272" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="269" />
+        <location filename="../../desktop/queue/model.py" line="272" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="270" />
+        <location filename="../../desktop/queue/model.py" line="273" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="270" />
+        <location filename="../../desktop/queue/model.py" line="273" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="270" />
+        <location filename="../../desktop/queue/model.py" line="273" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="270" />
+        <location filename="../../desktop/queue/model.py" line="273" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="320" />
+        <location filename="../../desktop/queue/model.py" line="323" />
         <source>Unclassified</source>
         <translation>未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="353" />
+        <location filename="../../desktop/queue/model.py" line="356" />
         <source>Estimated: the official calendar for that year is missing</source>
         <translation>估算值：缺少该年度的法定工作日历</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="371" />
+        <location filename="../../desktop/queue/model.py" line="374" />
         <source>Parked</source>
         <translation>挂账</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="373" />
+        <location filename="../../desktop/queue/model.py" line="376" />
         <source>Handled</source>
         <translation>已处置</translation>
     </message>
@@ -497,30 +446,30 @@
 <context>
     <name>ClearDialog</name>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="156" />
-        <location filename="../../desktop/alerts/dialogs.py" line="170" />
+        <location filename="../../desktop/alerts/dialogs.py" line="157" />
+        <location filename="../../desktop/alerts/dialogs.py" line="171" />
         <source>Clear alert</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="158" />
+        <location filename="../../desktop/alerts/dialogs.py" line="159" />
         <source>Clear this alert for every workstation?
 %1</source>
         <translation>为所有工作站消除此告警？
 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="161" />
+        <location filename="../../desktop/alerts/dialogs.py" line="162" />
         <source>It has not been acknowledged yet.</source>
         <translation>该告警尚未确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="166" />
+        <location filename="../../desktop/alerts/dialogs.py" line="167" />
         <source>Why (optional), e.g. water receded, false alarm</source>
         <translation>原因（可选），如：积水已退、误报</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="174" />
+        <location filename="../../desktop/alerts/dialogs.py" line="175" />
         <source>Note</source>
         <translation>备注</translation>
     </message>
@@ -528,47 +477,47 @@
 <context>
     <name>DispatchDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="272" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="235" />
         <source>★ %1 — responsible department</source>
         <translation>★ %1 — 责任部门</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="274" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="237" />
         <source>%1 — town department</source>
         <translation>%1 — 属地镇街部门</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="280" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="243" />
         <source>(no particular person)</source>
         <translation>（不指定人员）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="286" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="249" />
         <source>No grid known for this location</source>
         <translation>该位置没有对应的网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="288" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="251" />
         <source>Department</source>
         <translation>部门</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="289" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="252" />
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="290" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="253" />
         <source>Person</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="292" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="255" />
         <source>No grid members are known for this case's grid</source>
         <translation>此案件所在网格暂无网格人员信息</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="301" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="264" />
         <source>There is no department to dispatch to.</source>
         <translation>没有可派遣的部门。</translation>
     </message>
@@ -576,27 +525,27 @@
 <context>
     <name>ExtensionDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="316" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="279" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="317" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="280" />
         <source>working hours</source>
         <translation>工作小时</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="318" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="281" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="320" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="283" />
         <source>Extend by</source>
         <translation>延期时长</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="321" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="284" />
         <source>Unit</source>
         <translation>单位</translation>
     </message>
@@ -604,17 +553,17 @@
 <context>
     <name>FeedbackDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="337" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="300" />
         <source>Photo references, one per line (optional)</source>
         <translation>照片编号或链接，每行一个（选填）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="339" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="302" />
         <source>Photos</source>
         <translation>照片</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="349" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="312" />
         <source>A photo reference is longer than 500 characters.</source>
         <translation>有一条照片编号或链接超过 500 个字符，请缩短后重试。</translation>
     </message>
@@ -622,12 +571,12 @@
 <context>
     <name>FixOnSpotDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="241" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="204" />
         <source>(keep the current class)</source>
         <translation>（保留当前类别）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="243" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="206" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
@@ -635,27 +584,27 @@
 <context>
     <name>LinkCaseDialog</name>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="122" />
+        <location filename="../../desktop/alerts/dialogs.py" line="123" />
         <source>Link alert to a case</source>
         <translation>关联告警到案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="124" />
+        <location filename="../../desktop/alerts/dialogs.py" line="125" />
         <source>Alert: %1</source>
         <translation>告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="127" />
+        <location filename="../../desktop/alerts/dialogs.py" line="128" />
         <source>Case number, e.g. 2026112100000123</source>
         <translation>案件编号，例如 2026112100000123</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="131" />
+        <location filename="../../desktop/alerts/dialogs.py" line="132" />
         <source>Link</source>
         <translation>关联</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="136" />
+        <location filename="../../desktop/alerts/dialogs.py" line="137" />
         <source>Case</source>
         <translation>案件</translation>
     </message>
@@ -663,102 +612,107 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="97" />
+        <location filename="../../desktop/window/main_window.py" line="67" />
         <source>CityOps City Management Command Center</source>
         <translation>CityOps 智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="110" />
+        <location filename="../../desktop/window/main_window.py" line="80" />
         <source>Loading map…</source>
         <translation>正在加载地图…</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="119" />
+        <location filename="../../desktop/window/main_window.py" line="89" />
         <source>DEMO — signed in automatically as %1 (%2). Demo data, not real cases.</source>
         <translation>演示模式 — 已自动以 %1（%2）身份登录。当前为演示数据，并非真实案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="128" />
+        <location filename="../../desktop/window/main_window.py" line="98" />
         <source>Case queue</source>
         <translation>案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="129" />
+        <location filename="../../desktop/window/main_window.py" line="99" />
         <source>Case detail</source>
         <translation>案件详情</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="130" />
+        <location filename="../../desktop/window/main_window.py" line="100" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="131" />
+        <location filename="../../desktop/window/main_window.py" line="101" />
         <source>Video wall</source>
         <translation>视频墙</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="142" />
+        <location filename="../../desktop/window/main_window.py" line="112" />
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="170" />
+        <location filename="../../desktop/window/main_window.py" line="147" />
         <source>Refresh everything</source>
         <translation>全部刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="174" />
+        <location filename="../../desktop/window/main_window.py" line="151" />
         <source>Go to the queue</source>
         <translation>转到案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="178" />
+        <location filename="../../desktop/window/main_window.py" line="155" />
         <source>Go to the most urgent alert</source>
         <translation>转到最紧急的告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="273" />
+        <location filename="../../desktop/window/main_window.py" line="250" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="396" />
+        <location filename="../../desktop/window/main_window.py" line="330" />
         <source>No location, so no cameras to show</source>
         <translation>无位置信息，无法显示摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="399" />
+        <location filename="../../desktop/window/main_window.py" line="333" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="433" />
+        <location filename="../../desktop/window/main_window.py" line="367" />
         <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
         <translation>%1 条严重告警待确认，按 F9 查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="544" />
+        <location filename="../../desktop/window/main_window.py" line="404" />
+        <source>Scheduled job %1 failed: %2</source>
+        <translation>定时任务 %1 执行失败：%2</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/window/main_window.py" line="440" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="551" />
+        <location filename="../../desktop/window/main_window.py" line="447" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="555" />
+        <location filename="../../desktop/window/main_window.py" line="451" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="560" />
+        <location filename="../../desktop/window/main_window.py" line="456" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="566" />
+        <location filename="../../desktop/window/main_window.py" line="462" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
     </message>
@@ -959,48 +913,47 @@
 <context>
     <name>StepDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="73" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="67" />
         <source>%1 — case %2</source>
-        <extracomment>Steps whose opinion the database requires (mirrors the ``opinion_required=True`` steps of db/workflow.py; the database still enforces it, this only keeps OK disabled meanwhile). The hint :func:`db.cases.queries.dispatch_choices` puts on the class's responsible department and on the town's own departments.</extracomment>
         <translation>%1 — 案件 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="85" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="79" />
         <source>Required: say what was done or why</source>
         <translation>必填：请说明处理情况或原因</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="87" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="81" />
         <source>Optional</source>
         <translation>选填</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="88" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="82" />
         <source>Opinion (required)</source>
         <translation>处理意见（必填）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="90" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="84" />
         <source>Opinion</source>
         <translation>处理意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="102" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="96" />
         <source>Ctrl+Enter</source>
         <translation>Ctrl+Enter</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="104" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="98" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="133" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="127" />
         <source>The opinion is too long: %1 of at most %2 characters.</source>
         <translation>处理意见过长：已输入 %1 个字符，最多 %2 个。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="137" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="131" />
         <source>The opinion contains a character that cannot be saved.</source>
         <translation>处理意见中含有无法保存的字符，请删除后重试。</translation>
     </message>
@@ -1008,62 +961,62 @@
 <context>
     <name>ToCaseDialog</name>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="45" />
+        <location filename="../../desktop/alerts/dialogs.py" line="46" />
         <source>Turn alert into a case</source>
         <translation>告警转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="48" />
+        <location filename="../../desktop/alerts/dialogs.py" line="49" />
         <source>Alert: %1</source>
         <translation>告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="56" />
+        <location filename="../../desktop/alerts/dialogs.py" line="57" />
         <source>(classify at acceptance)</source>
         <translation>（受理时再分类）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="65" />
+        <location filename="../../desktop/alerts/dialogs.py" line="66" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="66" />
+        <location filename="../../desktop/alerts/dialogs.py" line="67" />
         <source>Location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="67" />
+        <location filename="../../desktop/alerts/dialogs.py" line="68" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="68" />
+        <location filename="../../desktop/alerts/dialogs.py" line="69" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="69" />
+        <location filename="../../desktop/alerts/dialogs.py" line="70" />
         <source>Description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="75" />
+        <location filename="../../desktop/alerts/dialogs.py" line="76" />
         <source>Create case</source>
         <translation>生成案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="91" />
+        <location filename="../../desktop/alerts/dialogs.py" line="92" />
         <source>Describe the problem.</source>
         <translation>请描述问题。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="93" />
+        <location filename="../../desktop/alerts/dialogs.py" line="94" />
         <source>The description is longer than %1 characters.</source>
         <translation>问题描述超过 %1 个字符。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="96" />
+        <location filename="../../desktop/alerts/dialogs.py" line="97" />
         <source>Choose a class from the list.</source>
         <translation>请从列表中选择类别。</translation>
     </message>
@@ -1231,9 +1184,277 @@
     </message>
 </context>
 <context>
+    <name>errors</name>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="37" />
+        <source>This {entity} was changed by {changed_by} at {when}. It has been refreshed; please check it and try again.</source>
+        <translation>此{entity}已被 {changed_by} 于 {when} 修改，已重新读取；请核对后再操作。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="39" />
+        <source>The database is unreachable; nothing was changed. Try again when the connection is back.</source>
+        <translation>无法连接数据库，未做任何更改。请在连接恢复后重试。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="42" />
+        <source>{entity} {id} does not exist.</source>
+        <translation>{entity} {id} 不存在。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="43" />
+        <source>No case has the number {ref}.</source>
+        <translation>没有编号为 {ref} 的案件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="44" />
+        <source>{ref} is not a case number.</source>
+        <translation>{ref} 不是有效的案件编号。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="45" />
+        <source>This account does not exist or is disabled.</source>
+        <translation>账号不存在或已停用。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="46" />
+        <source>Wrong account name or password.</source>
+        <translation>账号或密码错误。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="47" />
+        <source>A {role} may not {step} a case that is “{state}”.</source>
+        <translation>{role}无权对“{state}”的案件执行“{step}”。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="49" />
+        <source>A {role} may not register cases.</source>
+        <translation>{role}无权登记案件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="50" />
+        <source>A {role} may not act on alerts.</source>
+        <translation>{role}无权处理告警。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="51" />
+        <source>This case was not dispatched to your department.</source>
+        <translation>此案件未派遣给本部门。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="53" />
+        <source>The case is “{state}”; it cannot {step}.</source>
+        <translation>案件处于“{state}”，不能“{step}”。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="54" />
+        <source>The alert has been cleared already.</source>
+        <translation>告警已清除，无需确认。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="55" />
+        <source>The alert is already linked to case {number}.</source>
+        <translation>告警已关联案件 {number}。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="57" />
+        <source>The alert has no location: link it to a case or register the case by hand.</source>
+        <translation>告警没有位置，请改用“关联案件”或人工登记。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="59" />
+        <source>Version {seen} is not valid (now {current}).</source>
+        <translation>版本号 {seen} 无效（当前为 {current}）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="60" />
+        <source>A time must carry its time zone (UTC).</source>
+        <translation>时间必须带时区（UTC）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="61" />
+        <source>{field} must be text.</source>
+        <translation>{field}必须是文本。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="62" />
+        <source>{field} contains invalid characters.</source>
+        <translation>{field}含有无效的字符编码。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="63" />
+        <source>{field} contains a control character ({char}).</source>
+        <translation>{field}含有不允许的控制字符（{char}）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="65" />
+        <source>{field} is too long: {length} characters, at most {limit}.</source>
+        <translation>{field}过长：{length} 字，最多 {limit} 字。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="67" />
+        <source>Please fill in {field}.</source>
+        <translation>请填写{field}。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="68" />
+        <source>The case has no class yet, so its time limit is unknown.</source>
+        <translation>案件尚未分类，无法计算处置时限。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="70" />
+        <source>Unknown channel or urgency: {reason}</source>
+        <translation>来源或紧急程度无效：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="71" />
+        <source>The database holds no city yet.</source>
+        <translation>数据库中还没有城市数据。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="72" />
+        <source>Case class {id} does not exist.</source>
+        <translation>案件类别 {id} 不存在。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="73" />
+        <source>Department {id} does not exist.</source>
+        <translation>部门 {id} 不存在。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="74" />
+        <source>Staff member {id} does not exist.</source>
+        <translation>人员 {id} 不存在。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="75" />
+        <source>Account {id} does not exist.</source>
+        <translation>账号 {id} 不存在。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="76" />
+        <source>Extension of {amount} {unit} is not valid (at most {limit}).</source>
+        <translation>延期 {amount} {unit} 无效（最多 {limit}）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="78" />
+        <source>There is no extension request to approve.</source>
+        <translation>没有待批准的延期申请。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="79" />
+        <source>This case was fixed on the spot, never dispatched: it cannot be reworked. Register it again.</source>
+        <translation>此案件为当即办理，未经派遣，不能返工，请重新登记。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="82" />
+        <source>The deadline cannot be computed: {reason}</source>
+        <translation>无法计算处置时限：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="83" />
+        <source>Invalid coordinates: {value}</source>
+        <translation>坐标无效：{value}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="84" />
+        <source>The point ({lat}, {lon}) is outside the city.</source>
+        <translation>坐标 ({lat}, {lon}) 不在本市范围内。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="89" />
+        <source>the opinion</source>
+        <translation>意见</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="90" />
+        <source>the description</source>
+        <translation>问题描述</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="91" />
+        <source>the address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="92" />
+        <source>the title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="93" />
+        <source>the reporter</source>
+        <translation>反映人</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="94" />
+        <source>the phone number</source>
+        <translation>联系电话</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="95" />
+        <source>an attachment</source>
+        <translation>附件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="96" />
+        <source>the work-order number</source>
+        <translation>工单号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="97" />
+        <source>the note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="98" />
+        <source>the case number</source>
+        <translation>案件编号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="101" />
+        <source>working hours</source>
+        <translation>工时</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="102" />
+        <source>working days</source>
+        <translation>工作日</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="103" />
+        <source>minutes</source>
+        <translation>分钟</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="106" />
+        <source>case</source>
+        <translation>案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="107" />
+        <source>alert</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="108" />
+        <source>sensor</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="109" />
+        <source>scheduled job</source>
+        <translation>定时任务</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="174" />
+        <source>Unexpected error: {error}</source>
+        <translation>意外错误：{error}</translation>
+    </message>
+</context>
+<context>
     <name>is.self</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="252" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="215" />
         <source>Choose a class from the list, or keep the current one.</source>
         <translation>请从列表中选择类别，或保留当前类别。</translation>
     </message>
@@ -1660,6 +1881,24 @@
         <location filename="../../desktop/map/page.py" line="95" />
         <source>Public toilet</source>
         <translation>公厕</translation>
+    </message>
+</context>
+<context>
+    <name>operations</name>
+    <message>
+        <location filename="../../desktop/core/operations.py" line="93" />
+        <source>Another action is still running; wait for it to finish.</source>
+        <translation>另一项操作仍在进行，请等待其完成。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/operations.py" line="118" />
+        <source>%1: working…</source>
+        <translation>%1：处理中…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/operations.py" line="126" />
+        <source>%1 done.</source>
+        <translation>%1已完成。</translation>
     </message>
 </context>
 <context>

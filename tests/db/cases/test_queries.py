@@ -63,7 +63,7 @@ def test_dispatch_choices_put_the_responsible_department_first(env):
     r = case_in_state(env, State.PENDING_DISPATCH)
     with env.database.read() as s:
         departments, people = q.dispatch_choices(s, r.case_id)
-    assert departments and departments[0].hint == "责任部门"
+    assert departments and departments[0].relation == q.RESPONSIBLE
     assert people == []  # the reference data has no grids; demo data fills them
 
 
