@@ -25,7 +25,7 @@ from db.worktime.clock import SHANGHAI
 from desktop.cases.detail import CaseDetailPanel
 from desktop.core import i18n, labels, theme
 from desktop.queue.model import DEADLINE_STATUS_ROLE, OVERDUE_BACKGROUND, CaseQueueModel, Col
-from desktop.window.main_window import case_markers
+from desktop.map.layers import case_markers
 
 from tests.helpers import any_class_id, case_in_state, report, take
 
@@ -181,7 +181,7 @@ def test_the_clock_rule_lives_in_db_and_every_screen_follows_it(qtbot, sqlite_en
     def map_status() -> str:
         with env.database.read() as s:
             points = map_data.case_points(s, env.city_id, ids=[cid])
-        [(_, marker, status)] = case_markers(points, ctx.calendar)  # as the window builds it
+        [(_, marker, status)] = case_markers(points, ctx.calendar)  # as the map layers build it
         assert marker["status"] == status
         return status
 
