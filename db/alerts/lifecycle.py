@@ -73,7 +73,7 @@ from db.core.errors import (
     NotFound,
     PermissionDenied,
     ValidationError,
-    unavailable_or,
+    raise_mapped,
 )
 from db.geo.polygons import city_geo
 from db.core.text import MAX_SHORT_TEXT, MAX_TEXT, clean_text, safe_text
@@ -252,7 +252,8 @@ def alerts_for_case(session: Session, case_id: int) -> list[AlertRow]:
 def _one_row(session: Session, alert_id: int) -> AlertRow:
     rows = alert_rows(session, [alert_id])
     if not rows:
-        raise NotFound(f"告警 {alert_id} 不存在", alert_id=alert_id)
+        raise NotFound(f"告警 {alert_id} 不存在", code="not_found", entity=Entity.ALERT.value,
+                       id=alert_id)
     return rows[0]
 
 
@@ -356,7 +357,8 @@ def case_draft(session: Session, alert_id: int) -> CaseDraft:
     """What the turn-into-case dialog pre-fills: channel, suggested class, place, text, urgency."""
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise NotFound(f"告警 {alert_id} 不存在", alert_id=alert_id)
+        raise NotFound(f"告警 {alert_id} 不存在", code="not_found", entity=Entity.ALERT.value,
+                       id=alert_id)
     return _draft(session, alert)
 
 
@@ -624,7 +626,7 @@ def raise_alert(database: Database, *, now: dt.datetime | None = None, **alarm: 
             if attempt == 2:
                 raise
         except DBAPIError as exc:
-            raise unavailable_or(exc) from exc
+            raise_mapped(exc)
     raise AssertionError("unreachable")
 
 
@@ -649,7 +651,8 @@ def sensor_info(session: Session, sensor_id: int) -> SensorInfo:
                Sensor.last_at)
         .outerjoin(Town, Town.id == Sensor.town_id).where(Sensor.id == sensor_id)).first()
     if row is None:
-        raise NotFound(f"传感器 {sensor_id} 不存在", sensor_id=sensor_id)
+        raise NotFound(f"传感器 {sensor_id} 不存在", code="not_found", entity=Entity.SENSOR.value,
+                       id=sensor_id)
     try:
         raw = json.loads(row.thresholds_json or "{}")
         thresholds = {str(k): float(v) for k, v in raw.items()}

@@ -32,7 +32,7 @@ from db.core.audit import audit
 from db.core.entities import Entity
 from db.worktime.clock import SHANGHAI, UNITS, CalendarError, WorkCalendar
 from db.core.engine import Database
-from db.core.errors import InvalidTransition, PermissionDenied, ValidationError, unavailable_or
+from db.core.errors import InvalidTransition, PermissionDenied, ValidationError, raise_mapped
 from db.core.text import MAX_SHORT_TEXT, MAX_TEXT, clean_text
 from db.core.timecheck import check_time
 from db.core.versioned import versioned_write
@@ -375,7 +375,7 @@ def report_in(session: Session | None, database: Database, actor_id: int, *,
                        reporter_phone=reporter_phone, media=media, external_ref=external_ref,
                        at=at, session=session)
     except DBAPIError as exc:
-        raise unavailable_or(exc) from exc
+        raise_mapped(exc)
 
 
 def _report(database: Database, actor_id: int, *, source: Source, lat: float, lon: float,

@@ -50,6 +50,16 @@ class DatabaseUnavailable(CityOpsError):
         super().__init__(message, **params)
 
 
+class DatabaseBusy(CityOpsError):
+    """The database is there but the row or file stayed locked past the timeout (SQLite busy,
+    a PostgreSQL lock or statement timeout, a deadlock): nothing was written, try again."""
+
+    code = "database_busy"
+
+    def __init__(self, message: str = "数据库繁忙，操作未执行，请稍后重试", **params: Any) -> None:
+        super().__init__(message, **params)
+
+
 class ConflictError(CityOpsError):
     """Someone else changed the record (a case, an alert, …) after this actor looked at it."""
 
@@ -104,11 +114,44 @@ def is_connection_lost(exc: BaseException) -> bool:
     return isinstance(exc, OSError)
 
 
+# PostgreSQL: lock not available, statement timeout, serialization failure, deadlock.
+_BUSY_STATES = ("55P03", "57014", "40001", "40P01")
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    """True when the database answered "not now": a lock or a timeout, nothing written."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DatabaseBusy):
+        return True
+    if not isinstance(exc, DBAPIError) or exc.connection_invalidated:
+        return False
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    if state in _BUSY_STATES:
+        return True
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
 def unavailable_or(exc: BaseException) -> BaseException:
-    """:class:`DatabaseUnavailable` for a lost connection, else ``exc`` itself."""
-    if is_connection_lost(exc) and not isinstance(exc, DatabaseUnavailable):
+    """:class:`DatabaseUnavailable` for a lost connection, :class:`DatabaseBusy` for a lock or a
+    timeout, else ``exc`` itself (a constraint, a bug: the caller decides)."""
+    if isinstance(exc, DatabaseUnavailable | DatabaseBusy):
+        return exc
+    if is_connection_lost(exc):
         return DatabaseUnavailable()
+    if is_database_busy(exc):
+        return DatabaseBusy()
     return exc
+
+
+def raise_mapped(exc: BaseException) -> None:
+    """Raise what :func:`unavailable_or` makes of ``exc``, chained to it; ``exc`` itself when
+    it maps to nothing (call inside an ``except`` block)."""
+    mapped = unavailable_or(exc)
+    if mapped is exc:
+        raise exc
+    raise mapped from exc
 
 
 def _shanghai():

@@ -15,7 +15,8 @@ In one transaction, in this order:
    change-feed row.
 
 A body that finds nothing to do does not call ``record`` and nothing is written. A lost
-connection anywhere in the frame becomes :class:`~db.core.errors.DatabaseUnavailable`.
+connection anywhere in the frame becomes :class:`~db.core.errors.DatabaseUnavailable`, a lock or
+statement timeout :class:`~db.core.errors.DatabaseBusy`.
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.auth.actors import load_actor
@@ -34,7 +34,7 @@ from db.core import feed
 from db.core.audit import audit
 from db.core.engine import Database
 from db.core.entities import Entity
-from db.core.errors import ConflictError, NotFound, ValidationError, unavailable_or
+from db.core.errors import ConflictError, NotFound, ValidationError, raise_mapped
 from db.core.timecheck import check_time
 from db.models import AuditLog, UserAccount
 
@@ -128,8 +128,5 @@ def versioned_write(database: Database, entity: Entity, model, actor_id: int, ro
                                entity=entity.value, id=row_id)
             check_version(session, entity, row, seen_version, system_actor=system_actor)
             yield Write(session, database, entity, actor, row, at)
-    except DBAPIError as exc:
-        mapped = unavailable_or(exc)
-        if mapped is exc:
-            raise
-        raise mapped from exc
+    except Exception as exc:  # a lost link or a lock timeout, in the frame or in the body
+        raise_mapped(exc)

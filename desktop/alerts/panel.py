@@ -223,8 +223,11 @@ class AlertPanel(QWidget):
         self.show_message(self.tr("The alerts could not be read: %1")
                           .replace("%1", getattr(exc, "message", None) or str(exc)), "error")
 
-    def apply_changes(self, alert_ids, _origin: object | None = None) -> None:
-        """The change feed named these alerts: re-read them and place each row."""
+    def apply_changes(self, alert_ids, origin: object | None = None) -> None:
+        """These alerts changed: re-read them and place each row. This panel's own action
+        (``origin``) merged the row it got back already."""
+        if origin is self:
+            return
         ids = {i for i in alert_ids if i is not None}
         if not ids:
             return
@@ -429,14 +432,15 @@ class AlertPanel(QWidget):
     def _busy(self) -> bool:
         return self._ctx.operations.busy(self)
 
-    def _run(self, what: str, fn, on_done=None) -> None:
+    def _run(self, what: str, fn, on_done=None, *, touches_case: bool = False) -> None:
         """An alert action through ``ctx.operations``: it words every outcome; the changed
-        alert (and its case) reach every panel through the change router."""
+        alert (and, for link and turn-into-case, its case) reach every panel through the change
+        router."""
 
         def changes(result) -> dict:
             row = result[1] if isinstance(result, tuple) else result
             out = {Entity.ALERT: [row.id]}
-            if row.case_id is not None:
+            if touches_case and row.case_id is not None:
                 out[Entity.CASE] = [row.case_id]
             return out
 
@@ -460,9 +464,13 @@ class AlertPanel(QWidget):
             self.show_message(self._ctx.operations.working_text(what), "info")
 
     def _failed(self, what: str, exc: BaseException) -> None:
-        """A read for an action (the turn-into-case draft) failed."""
+        """A read for an action (the turn-into-case draft) failed: say why, show the alert as
+        it is now."""
         _outcome, text = classify(exc)
         self.show_message(text, "error")
+        if self._shown is not None:
+            self.apply_changes([self._shown.id])
+        self._show_selected(self.selected_alert())
 
     def acknowledge(self, *_signal_args) -> None:
         a = self._can_write()
@@ -537,10 +545,11 @@ class AlertPanel(QWidget):
         elif kind is ToCaseDialog:
             self._run(self.tr("Turn into case"),
                       lambda: alerts.to_case(database, user_id, alert_id, version, **data),
-                      lambda result: self.sig_open_case.emit(result[0].case_id))
+                      lambda result: self.sig_open_case.emit(result[0].case_id), touches_case=True)
         else:
             self._run(self.tr("Link to case"),
-                      lambda: alerts.link_case(database, user_id, alert_id, version, **data))
+                      lambda: alerts.link_case(database, user_id, alert_id, version, **data),
+                      touches_case=True)
 
     def _open_linked_case(self, *_signal_args) -> None:
         a = self.selected_alert()

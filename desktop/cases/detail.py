@@ -727,9 +727,12 @@ class CaseDetailPanel(QWidget):
 
     def retry(self, *_signal_args) -> None:
         """Run the last refused step again, exactly as it was asked for."""
-        if not self._busy:
-            self._set_buttons_enabled(False)
-        self._ctx.operations.retry(self)
+        if self._busy:
+            return
+        self._set_buttons_enabled(False)
+        self.show_message(self._ctx.operations.working_text(self.tr("Try again")), "info")
+        if not self._ctx.operations.retry(self) and not self._busy:
+            self._set_buttons_enabled(self._detail is not None)
 
     def _refuse_offline(self, step: Step) -> None:
         self.show_message(offline_text(), "error")

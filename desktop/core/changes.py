@@ -66,17 +66,18 @@ class ChangeRouter:
         refs = self._handlers.get(entity)
         if not refs:
             return
-        keep = []
-        for ref in list(refs):
+        for ref in list(refs):  # a copy: a handler may subscribe meanwhile
             handler = ref()
             if not _alive(handler):
+                if ref in refs:
+                    refs.remove(ref)
                 continue
-            keep.append(ref)
             try:
                 handler(ids, origin)
             except RuntimeError as exc:  # the widget's C++ side is gone (window closing)
                 log.debug("dropped a change for a closed widget: %s", exc)
-        self._handlers[entity] = keep
+            except Exception:  # one panel's bug must not keep the others stale
+                log.exception("a handler of %s changes failed", entity.value)
 
 
 def _alive(handler) -> bool:

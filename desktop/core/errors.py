@@ -12,7 +12,12 @@ import logging
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from db.core.errors import CityOpsError, ConflictError, is_connection_lost
+from db.core.errors import (
+    CityOpsError,
+    ConflictError,
+    is_connection_lost,
+    is_database_busy,
+)
 from db.worktime.clock import SHANGHAI
 
 from desktop.core import labels
@@ -29,6 +34,7 @@ class Outcome(enum.StrEnum):
     REFUSED = "refused"  # the data layer said no (role, state, data): nothing was changed
     FAILED = "failed"  # an unexpected error: logged
     BUSY = "busy"  # another operation of the same widget is still running
+    DB_BUSY = "database_busy"  # the database stayed locked past its timeout: nothing changed
 
 
 _CONTEXT = "errors"
@@ -39,6 +45,8 @@ MESSAGES: dict[str, str] = {
     "database_unavailable": QT_TRANSLATE_NOOP(
         "errors", "The database is unreachable; nothing was changed. "
         "Try again when the connection is back."),
+    "database_busy": QT_TRANSLATE_NOOP(
+        "errors", "The database is busy; nothing was changed. Try again in a moment."),
     "not_found": QT_TRANSLATE_NOOP("errors", "{entity} {id} does not exist."),
     "case_ref_not_found": QT_TRANSLATE_NOOP("errors", "No case has the number {ref}."),
     "case_ref_invalid": QT_TRANSLATE_NOOP("errors", "{ref} is not a case number."),
@@ -168,6 +176,8 @@ def classify(exc: BaseException) -> tuple[Outcome, str]:
         return Outcome.CONFLICT, word(exc)
     if is_connection_lost(exc):
         return Outcome.OFFLINE, _t(MESSAGES["database_unavailable"])
+    if is_database_busy(exc):
+        return Outcome.DB_BUSY, _t(MESSAGES["database_busy"])
     if isinstance(exc, CityOpsError):
         return Outcome.REFUSED, word(exc)
     log.error("operation failed", exc_info=exc)

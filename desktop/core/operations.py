@@ -17,6 +17,7 @@ The work runs on the context's write lane (``ctx.writes``): a write never waits 
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -51,8 +52,9 @@ class Report:
 
     @property
     def retry(self) -> bool:
-        """The same request may be sent again unchanged (the database was unreachable)."""
-        return self.outcome == Outcome.OFFLINE
+        """The same request may be sent again unchanged (the database was unreachable or
+        busy: nothing was written)."""
+        return self.outcome in (Outcome.OFFLINE, Outcome.DB_BUSY)
 
 
 @dataclass
@@ -74,7 +76,8 @@ class Operations:
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
         self._busy: set[int] = set()  # id() of the widgets with an operation running
-        self._last: dict[int, _Request] = {}  # the last request each widget may retry
+        # The last request each widget may retry; weak, so a closed widget takes it along.
+        self._last: weakref.WeakKeyDictionary[object, _Request] = weakref.WeakKeyDictionary()
 
     def busy(self, origin: object) -> bool:
         return id(origin) in self._busy
@@ -93,7 +96,7 @@ class Operations:
             self._finish(request, Report(Outcome.BUSY, _t(QT_TRANSLATE_NOOP(
                 "operations", "Another action is still running; wait for it to finish."))))
             return False
-        self._last[key] = request
+        self._last[origin] = request
         if not self._ctx.online:
             self._finish(request, Report(Outcome.OFFLINE, offline_text()))
             return False
@@ -104,7 +107,7 @@ class Operations:
 
     def retry(self, origin: object) -> bool:
         """Send the widget's last request again, unchanged (after "try again")."""
-        request = self._last.get(id(origin))
+        request = self._last.get(origin)
         if request is None:
             return False
         return self.run(origin, request.what, request.fn, changes=request.changes,
@@ -112,26 +115,29 @@ class Operations:
 
     def forget(self, origin: object) -> None:
         """The widget moved on: its last request is no longer one to retry."""
-        self._last.pop(id(origin), None)
+        self._last.pop(origin, None)
 
     def working_text(self, what: str) -> str:
         return _t(QT_TRANSLATE_NOOP("operations", "%1: working…")).replace("%1", what)
 
     def _succeeded(self, request: _Request, value: Any) -> None:
         self._busy.discard(id(request.origin))
-        self._last.pop(id(request.origin), None)
-        if request.changes is not None:
-            for entity, ids in request.changes(value).items():
-                self._ctx.changes.publish(entity, ids, origin=request.origin)
+        self._last.pop(request.origin, None)
         text = _t(QT_TRANSLATE_NOOP("operations", "%1 done.")).replace("%1", request.what)
-        self._finish(request, Report(Outcome.DONE, text, value=value))
+        try:
+            if request.changes is not None:
+                for entity, ids in request.changes(value).items():
+                    self._ctx.changes.publish(entity, ids, origin=request.origin)
+        finally:  # the widget hears of its outcome whatever a subscriber did
+            self._finish(request, Report(Outcome.DONE, text, value=value))
 
     def _failed(self, request: _Request, exc: BaseException) -> None:
         self._busy.discard(id(request.origin))
         outcome, text = classify(exc)
-        if outcome != Outcome.OFFLINE:
-            self._last.pop(id(request.origin), None)
-        self._finish(request, Report(outcome, text, error=exc))
+        report = Report(outcome, text, error=exc)
+        if not report.retry:
+            self._last.pop(request.origin, None)
+        self._finish(request, report)
 
     @staticmethod
     def _finish(request: _Request, report: Report) -> None:

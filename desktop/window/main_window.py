@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.job_label)
         if ctx.user.role == Role.ADMIN:
             ctx.changes.subscribe(Entity.JOB_RUN, self._jobs_changed)
+            self._jobs_changed()  # a job that failed before this window opened
         if feed is not None:
             feed.sig_batch.connect(self._on_feed_batch)
             feed.sig_online_changed.connect(self._set_online)

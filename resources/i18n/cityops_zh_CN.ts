@@ -71,26 +71,26 @@
     <name>AlertPanel</name>
     <message>
         <location filename="../../desktop/alerts/panel.py" line="144" />
-        <location filename="../../desktop/alerts/panel.py" line="472" />
+        <location filename="../../desktop/alerts/panel.py" line="480" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
         <location filename="../../desktop/alerts/panel.py" line="146" />
-        <location filename="../../desktop/alerts/panel.py" line="503" />
-        <location filename="../../desktop/alerts/panel.py" line="538" />
+        <location filename="../../desktop/alerts/panel.py" line="511" />
+        <location filename="../../desktop/alerts/panel.py" line="546" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
         <location filename="../../desktop/alerts/panel.py" line="147" />
-        <location filename="../../desktop/alerts/panel.py" line="542" />
+        <location filename="../../desktop/alerts/panel.py" line="550" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
         <location filename="../../desktop/alerts/panel.py" line="148" />
-        <location filename="../../desktop/alerts/panel.py" line="535" />
+        <location filename="../../desktop/alerts/panel.py" line="543" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
@@ -105,67 +105,67 @@
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="338" />
+        <location filename="../../desktop/alerts/panel.py" line="341" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="355" />
+        <location filename="../../desktop/alerts/panel.py" line="358" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="356" />
+        <location filename="../../desktop/alerts/panel.py" line="359" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="360" />
+        <location filename="../../desktop/alerts/panel.py" line="363" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="364" />
+        <location filename="../../desktop/alerts/panel.py" line="367" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="385" />
+        <location filename="../../desktop/alerts/panel.py" line="388" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="389" />
+        <location filename="../../desktop/alerts/panel.py" line="392" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="407" />
+        <location filename="../../desktop/alerts/panel.py" line="410" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="408" />
+        <location filename="../../desktop/alerts/panel.py" line="411" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="411" />
+        <location filename="../../desktop/alerts/panel.py" line="414" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="412" />
+        <location filename="../../desktop/alerts/panel.py" line="415" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="415" />
+        <location filename="../../desktop/alerts/panel.py" line="418" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="415" />
+        <location filename="../../desktop/alerts/panel.py" line="418" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
@@ -174,6 +174,7 @@
     <name>CaseDetailPanel</name>
     <message>
         <location filename="../../desktop/cases/detail.py" line="166" />
+        <location filename="../../desktop/cases/detail.py" line="733" />
         <source>Try again</source>
         <translation>重试</translation>
     </message>
@@ -369,7 +370,7 @@
         <translation>无法读取此操作的可选项：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="745" />
+        <location filename="../../desktop/cases/detail.py" line="748" />
         <source>%1 done: case %2 is now “%3”.</source>
         <translation>%1已完成：案件 %2 当前状态为“%3”。</translation>
     </message>
@@ -652,67 +653,67 @@
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="147" />
+        <location filename="../../desktop/window/main_window.py" line="148" />
         <source>Refresh everything</source>
         <translation>全部刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="151" />
+        <location filename="../../desktop/window/main_window.py" line="152" />
         <source>Go to the queue</source>
         <translation>转到案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="155" />
+        <location filename="../../desktop/window/main_window.py" line="156" />
         <source>Go to the most urgent alert</source>
         <translation>转到最紧急的告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="250" />
+        <location filename="../../desktop/window/main_window.py" line="251" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="330" />
+        <location filename="../../desktop/window/main_window.py" line="331" />
         <source>No location, so no cameras to show</source>
         <translation>无位置信息，无法显示摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="333" />
+        <location filename="../../desktop/window/main_window.py" line="334" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="367" />
+        <location filename="../../desktop/window/main_window.py" line="368" />
         <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
         <translation>%1 条严重告警待确认，按 F9 查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="404" />
+        <location filename="../../desktop/window/main_window.py" line="405" />
         <source>Scheduled job %1 failed: %2</source>
         <translation>定时任务 %1 执行失败：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="440" />
+        <location filename="../../desktop/window/main_window.py" line="441" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="447" />
+        <location filename="../../desktop/window/main_window.py" line="448" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="451" />
+        <location filename="../../desktop/window/main_window.py" line="452" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="456" />
+        <location filename="../../desktop/window/main_window.py" line="457" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="462" />
+        <location filename="../../desktop/window/main_window.py" line="463" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
     </message>
@@ -1186,267 +1187,272 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../desktop/core/errors.py" line="37" />
+        <location filename="../../desktop/core/errors.py" line="43" />
         <source>This {entity} was changed by {changed_by} at {when}. It has been refreshed; please check it and try again.</source>
         <translation>此{entity}已被 {changed_by} 于 {when} 修改，已重新读取；请核对后再操作。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="39" />
+        <location filename="../../desktop/core/errors.py" line="45" />
         <source>The database is unreachable; nothing was changed. Try again when the connection is back.</source>
         <translation>无法连接数据库，未做任何更改。请在连接恢复后重试。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="42" />
+        <location filename="../../desktop/core/errors.py" line="48" />
+        <source>The database is busy; nothing was changed. Try again in a moment.</source>
+        <translation>数据库繁忙，未做任何更改。请稍后重试。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="50" />
         <source>{entity} {id} does not exist.</source>
         <translation>{entity} {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="43" />
+        <location filename="../../desktop/core/errors.py" line="51" />
         <source>No case has the number {ref}.</source>
         <translation>没有编号为 {ref} 的案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="44" />
+        <location filename="../../desktop/core/errors.py" line="52" />
         <source>{ref} is not a case number.</source>
         <translation>{ref} 不是有效的案件编号。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="45" />
+        <location filename="../../desktop/core/errors.py" line="53" />
         <source>This account does not exist or is disabled.</source>
         <translation>账号不存在或已停用。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="46" />
+        <location filename="../../desktop/core/errors.py" line="54" />
         <source>Wrong account name or password.</source>
         <translation>账号或密码错误。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="47" />
+        <location filename="../../desktop/core/errors.py" line="55" />
         <source>A {role} may not {step} a case that is “{state}”.</source>
         <translation>{role}无权对“{state}”的案件执行“{step}”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="49" />
+        <location filename="../../desktop/core/errors.py" line="57" />
         <source>A {role} may not register cases.</source>
         <translation>{role}无权登记案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="50" />
+        <location filename="../../desktop/core/errors.py" line="58" />
         <source>A {role} may not act on alerts.</source>
         <translation>{role}无权处理告警。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="51" />
+        <location filename="../../desktop/core/errors.py" line="59" />
         <source>This case was not dispatched to your department.</source>
         <translation>此案件未派遣给本部门。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="53" />
+        <location filename="../../desktop/core/errors.py" line="61" />
         <source>The case is “{state}”; it cannot {step}.</source>
         <translation>案件处于“{state}”，不能“{step}”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="54" />
+        <location filename="../../desktop/core/errors.py" line="62" />
         <source>The alert has been cleared already.</source>
         <translation>告警已清除，无需确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="55" />
+        <location filename="../../desktop/core/errors.py" line="63" />
         <source>The alert is already linked to case {number}.</source>
         <translation>告警已关联案件 {number}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="57" />
+        <location filename="../../desktop/core/errors.py" line="65" />
         <source>The alert has no location: link it to a case or register the case by hand.</source>
         <translation>告警没有位置，请改用“关联案件”或人工登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="59" />
+        <location filename="../../desktop/core/errors.py" line="67" />
         <source>Version {seen} is not valid (now {current}).</source>
         <translation>版本号 {seen} 无效（当前为 {current}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="60" />
+        <location filename="../../desktop/core/errors.py" line="68" />
         <source>A time must carry its time zone (UTC).</source>
         <translation>时间必须带时区（UTC）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="61" />
+        <location filename="../../desktop/core/errors.py" line="69" />
         <source>{field} must be text.</source>
         <translation>{field}必须是文本。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="62" />
+        <location filename="../../desktop/core/errors.py" line="70" />
         <source>{field} contains invalid characters.</source>
         <translation>{field}含有无效的字符编码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="63" />
+        <location filename="../../desktop/core/errors.py" line="71" />
         <source>{field} contains a control character ({char}).</source>
         <translation>{field}含有不允许的控制字符（{char}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="65" />
+        <location filename="../../desktop/core/errors.py" line="73" />
         <source>{field} is too long: {length} characters, at most {limit}.</source>
         <translation>{field}过长：{length} 字，最多 {limit} 字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="67" />
+        <location filename="../../desktop/core/errors.py" line="75" />
         <source>Please fill in {field}.</source>
         <translation>请填写{field}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="68" />
+        <location filename="../../desktop/core/errors.py" line="76" />
         <source>The case has no class yet, so its time limit is unknown.</source>
         <translation>案件尚未分类，无法计算处置时限。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="70" />
+        <location filename="../../desktop/core/errors.py" line="78" />
         <source>Unknown channel or urgency: {reason}</source>
         <translation>来源或紧急程度无效：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="71" />
+        <location filename="../../desktop/core/errors.py" line="79" />
         <source>The database holds no city yet.</source>
         <translation>数据库中还没有城市数据。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="72" />
+        <location filename="../../desktop/core/errors.py" line="80" />
         <source>Case class {id} does not exist.</source>
         <translation>案件类别 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="73" />
+        <location filename="../../desktop/core/errors.py" line="81" />
         <source>Department {id} does not exist.</source>
         <translation>部门 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="74" />
+        <location filename="../../desktop/core/errors.py" line="82" />
         <source>Staff member {id} does not exist.</source>
         <translation>人员 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="75" />
+        <location filename="../../desktop/core/errors.py" line="83" />
         <source>Account {id} does not exist.</source>
         <translation>账号 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="76" />
+        <location filename="../../desktop/core/errors.py" line="84" />
         <source>Extension of {amount} {unit} is not valid (at most {limit}).</source>
         <translation>延期 {amount} {unit} 无效（最多 {limit}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="78" />
+        <location filename="../../desktop/core/errors.py" line="86" />
         <source>There is no extension request to approve.</source>
         <translation>没有待批准的延期申请。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="79" />
+        <location filename="../../desktop/core/errors.py" line="87" />
         <source>This case was fixed on the spot, never dispatched: it cannot be reworked. Register it again.</source>
         <translation>此案件为当即办理，未经派遣，不能返工，请重新登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="82" />
+        <location filename="../../desktop/core/errors.py" line="90" />
         <source>The deadline cannot be computed: {reason}</source>
         <translation>无法计算处置时限：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="83" />
+        <location filename="../../desktop/core/errors.py" line="91" />
         <source>Invalid coordinates: {value}</source>
         <translation>坐标无效：{value}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="84" />
+        <location filename="../../desktop/core/errors.py" line="92" />
         <source>The point ({lat}, {lon}) is outside the city.</source>
         <translation>坐标 ({lat}, {lon}) 不在本市范围内。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="89" />
+        <location filename="../../desktop/core/errors.py" line="97" />
         <source>the opinion</source>
         <translation>意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="90" />
+        <location filename="../../desktop/core/errors.py" line="98" />
         <source>the description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="91" />
+        <location filename="../../desktop/core/errors.py" line="99" />
         <source>the address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="92" />
+        <location filename="../../desktop/core/errors.py" line="100" />
         <source>the title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="93" />
+        <location filename="../../desktop/core/errors.py" line="101" />
         <source>the reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="94" />
+        <location filename="../../desktop/core/errors.py" line="102" />
         <source>the phone number</source>
         <translation>联系电话</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="95" />
+        <location filename="../../desktop/core/errors.py" line="103" />
         <source>an attachment</source>
         <translation>附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="96" />
+        <location filename="../../desktop/core/errors.py" line="104" />
         <source>the work-order number</source>
         <translation>工单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="97" />
+        <location filename="../../desktop/core/errors.py" line="105" />
         <source>the note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="98" />
+        <location filename="../../desktop/core/errors.py" line="106" />
         <source>the case number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="101" />
+        <location filename="../../desktop/core/errors.py" line="109" />
         <source>working hours</source>
         <translation>工时</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="102" />
+        <location filename="../../desktop/core/errors.py" line="110" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="103" />
+        <location filename="../../desktop/core/errors.py" line="111" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="106" />
+        <location filename="../../desktop/core/errors.py" line="114" />
         <source>case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="107" />
+        <location filename="../../desktop/core/errors.py" line="115" />
         <source>alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="108" />
+        <location filename="../../desktop/core/errors.py" line="116" />
         <source>sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="109" />
+        <location filename="../../desktop/core/errors.py" line="117" />
         <source>scheduled job</source>
         <translation>定时任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="174" />
+        <location filename="../../desktop/core/errors.py" line="184" />
         <source>Unexpected error: {error}</source>
         <translation>意外错误：{error}</translation>
     </message>
@@ -1886,12 +1892,12 @@
 <context>
     <name>operations</name>
     <message>
-        <location filename="../../desktop/core/operations.py" line="93" />
+        <location filename="../../desktop/core/operations.py" line="96" />
         <source>Another action is still running; wait for it to finish.</source>
         <translation>另一项操作仍在进行，请等待其完成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/operations.py" line="118" />
+        <location filename="../../desktop/core/operations.py" line="121" />
         <source>%1: working…</source>
         <translation>%1：处理中…</translation>
     </message>
