@@ -38,15 +38,10 @@ from sqlalchemy.orm import Session
 from db.alerts import lifecycle as alerts
 from db.core import feed
 from db.cases import workflow as wf
-from db.demo.build import (
-    DEMO_ACCOUNTS,
-    DEMO_SETTING,
-    DETAILS,
-    OPINIONS,
-    SOURCE_HOURS,
-    SOURCE_LEADS,
-    SOURCE_SHARES,
-)
+from db.demo.accounts import DEMO_ACCOUNTS
+from db.demo.build import DEMO_SETTING
+from db.demo.casework import SOURCE_HOURS, SOURCE_SHARES
+from db.demo.vocabulary import DETAILS, OPINIONS, SOURCE_LEADS
 from db.core.engine import Database
 from db.core.errors import CityOpsError, ConflictError, OutsideCity
 from db.geo.map_data import sensor_level
