@@ -11,7 +11,8 @@ import json
 from sqlalchemy.orm import Session
 
 from db.alerts.lifecycle import raise_alerts
-from db.demo.situation import _current_incidents, _sensor_alarm
+from db.alerts.sensors import STANDARD_THRESHOLDS, UNITS, SensorSite, reading_alarm
+from db.demo.situation import _current_incidents
 from db.demo.vocabulary import ROADS
 from db.demo.world import _World, _apportion, _cum, _insert, _rng
 from db.models import Camera, Sensor, SensorReading
@@ -59,7 +60,7 @@ def _build_devices(session: Session, w: _World) -> tuple[int, int]:
     for n in range(WATER_SENSORS + GAS_SENSORS):
         sid = w.next_id("sensor")
         if n < WATER_SENSORS:
-            kind, unit = "water_level", "m"
+            kind = "water_level"
             if rng.random() < 0.7:  # most water sensors watch the low-lying towns
                 town = rng.choice(low)
             else:
@@ -67,16 +68,15 @@ def _build_devices(session: Session, w: _World) -> tuple[int, int]:
             code = f"DG-WL-{n + 1:04d}"
             spot = rng.choice(("下穿隧道", "低洼路段", "桥底涵洞", "立交桥下"))
             name = f"{town.name}{rng.choice(ROADS)}{spot}积水监测点"
-            thresholds = {"blue": 0.15, "yellow": 0.3, "orange": 0.5, "red": 0.8}
             base, noise, digits = rng.uniform(0.0, 0.03), 0.004, 3  # a dry road: a few cm at most
         else:
-            kind, unit = "gas", "%LEL"
+            kind = "gas"
             town = rng.choices(w.towns, cum_weights=town_cum)[0]
             code = f"DG-GAS-{n - WATER_SENSORS + 1:04d}"
             village = rng.choice(town.villages).short if town.villages else town.name
             name = f"{town.name}{village}{rng.choice(('餐饮街', '农贸市场', '燃气调压站', '地下管廊'))}燃气监测点"
-            thresholds = {"alarm": 20, "cutoff": 35}
             base, noise, digits = rng.uniform(0.0, 1.5), 0.3, 1  # clean air reads near zero
+        unit, thresholds = UNITS[kind], json.dumps(STANDARD_THRESHOLDS[kind])
         town.sensors[kind].append(name)
         lat, lon = w.point_in(rng, town.pick_grid(rng))
         value = 0.0
@@ -88,10 +88,11 @@ def _build_devices(session: Session, w: _World) -> tuple[int, int]:
                              "at": last_at - dt.timedelta(minutes=10 * (143 - k)), "value": value})
         sensors.append({"id": sid, "code": code, "name": name, "kind": kind, "unit": unit,
                         "lat": lat, "lon": lon, "town_id": town.id,
-                        "thresholds_json": json.dumps(thresholds), "last_value": value,
+                        "thresholds_json": thresholds, "last_value": value,
                         "last_at": last_at, "active": True})
-        if peak:
-            alarms.append(_sensor_alarm(sensors[-1], town, value, thresholds))
+        if peak:  # the alert it has raised by now (the simulator raises the same ones live)
+            alarms.append(reading_alarm(
+                SensorSite(sid, kind, name, lat, lon, thresholds, town.id, town.name), value))
     _insert(session, Sensor.__table__, sensors)
     _insert(session, SensorReading.__table__, readings)
     alarms += _current_incidents(rng, w, cameras)

@@ -36,6 +36,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from db.alerts import lifecycle as alerts
+from db.alerts.sensors import SensorSite, reading_alarm
 from db.core import feed
 from db.cases import workflow as wf
 from db.demo.accounts import DEMO_ACCOUNTS
@@ -44,7 +45,6 @@ from db.demo.casework import SOURCE_HOURS, SOURCE_SHARES
 from db.demo.vocabulary import DETAILS, OPINIONS, SOURCE_LEADS
 from db.core.engine import Database
 from db.core.errors import CityOpsError, ConflictError, OutsideCity
-from db.geo.map_data import sensor_level
 from db.models import (
     AppSetting,
     Camera,
@@ -682,18 +682,9 @@ def _alert_transaction(run: _Run, write: Callable[[Session], list[int]]) -> list
 
 
 def _sensor_alarm(run: _Run, s: _SensorState, value: float) -> dict | None:
-    level = sensor_level(value, s.thresholds)
-    severity = alerts.LEVEL_SEVERITY.get(level)
-    if severity is None:
-        return None
-    town = run.city.town_names.get(s.town_id, "")
-    what = "积水" if s.kind == "water_level" else "燃气浓度"
-    unit = "m" if s.kind == "water_level" else "%LEL"
-    return {"source": "sensor", "type": s.kind, "severity": severity,
-            "dedup_key": f"sensor:{s.id}:{s.kind}",
-            "title": f"{s.name}{what}{alerts.LEVEL_LABELS[level]}预警"[:120],
-            "detail": f"{town} {s.name} 读数 {value} {unit}", "lat": s.lat, "lon": s.lon,
-            "town_id": s.town_id, "sensor_id": s.id, "camera_id": None, "value": value}
+    site = SensorSite(s.id, s.kind, s.name, s.lat, s.lon, s.thresholds, s.town_id,
+                      run.city.town_names.get(s.town_id, ""))
+    return reading_alarm(site, value)
 
 
 def _camera_detections(run: _Run, now: dt.datetime, elapsed: float) -> None:

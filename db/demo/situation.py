@@ -1,30 +1,14 @@
-"""The control room's situation at the demo's "now": the alerts the rising sensors have raised,
-a few camera detections and the 110/119 transfers waiting in the alert panel, the same kinds of
-alarm the live simulator (:mod:`db.demo.simulate`) goes on raising.
+"""The control room's situation at the demo's "now" besides the sensors: a few camera detections
+and the 110/119 transfers waiting in the alert panel, the same kinds of alarm the live simulator
+(:mod:`db.demo.simulate`) goes on raising. (The rising sensors' alerts come from their readings
+through :func:`db.alerts.sensors.reading_alarm`, in :mod:`db.demo.devices`.)
 """
 from __future__ import annotations
 
-import json
 import random
 
-from db.alerts.lifecycle import LEVEL_LABELS, LEVEL_SEVERITY
-from db.demo.world import _Town, _World
-from db.geo.map_data import sensor_level
+from db.demo.world import _World
 from db.worktime.clock import SHANGHAI
-
-
-def _sensor_alarm(sensor: dict, town: _Town, value: float, thresholds: dict) -> dict | None:
-    """The alert a rising sensor has raised by now (the simulator raises the same ones live)."""
-    level = sensor_level(value, json.dumps(thresholds))
-    severity = LEVEL_SEVERITY.get(level)
-    if severity is None:
-        return None
-    what = "积水" if sensor["kind"] == "water_level" else "燃气浓度"
-    return {"source": "sensor", "type": sensor["kind"], "severity": severity,
-            "title": f"{sensor['name']}{what}{LEVEL_LABELS[level]}预警"[:120],
-            "detail": f"{town.name} {sensor['name']} 读数 {value} {sensor['unit']}",
-            "lat": sensor["lat"], "lon": sensor["lon"], "town_id": sensor["town_id"],
-            "sensor_id": sensor["id"], "value": value}
 
 
 def _current_incidents(rng: random.Random, w: _World, cameras: list[dict]) -> list[dict]:
