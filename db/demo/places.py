@@ -12,7 +12,8 @@ import random
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from db.demo.world import TAU, _Grid, _Outline, _Town, _World, _cum, _insert, _km, _offset, _rng
+from db.demo.world import TAU, _Grid, _Outline, _Town, _World, _cum, _insert, _offset, _rng
+from db.geo.distance import distance_km
 from db.models import Department, Village
 
 
@@ -27,7 +28,7 @@ TOWN_KINDS = tuple(kind for kind, _ in TOWN_DEPARTMENTS)
 class _SpatialHash:
     """Points in cells of ~2 km, to find the nearest neighbour while scattering villages."""
 
-    CELL = 0.02  # degrees: at least GRID_GAP_KM in both directions
+    CELL = 0.02  # degrees: at least GRID_GAP_KM in both directions (2.04 km of longitude at 23.2°N)
 
     def __init__(self) -> None:
         self._cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
@@ -45,7 +46,7 @@ class _SpatialHash:
         for dy in (-1, 0, 1):
             for dx in (-1, 0, 1):
                 for plat, plon in self._cells.get((ky + dy, kx + dx), ()):
-                    d = _km(lat, lon, plat, plon)
+                    d = distance_km(lat, lon, plat, plon)
                     if d < best and not (skip_self and d < 1e-9):
                         best = d
         return best
