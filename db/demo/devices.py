@@ -1,7 +1,8 @@
 """Devices: about 300 cameras (at least two a town, the rest where people and traffic are, a third
 with video analytics) and 200 sensors (water-level sensors mostly in the low-lying towns, gas
-sensors where people eat and trade), each sensor with a day of readings every ten minutes: quiet
-except for the few that :mod:`db.demo.situation` has rising now.
+sensors where people eat and trade) with the standard thresholds of their kind. Each sensor gets
+the day of readings :mod:`db.demo.situation` draws for it; the rising ones raise their alerts
+through :func:`db.alerts.sensors.reading_alarm`, together with the situation's other incidents.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.alerts.lifecycle import raise_alerts
 from db.alerts.sensors import STANDARD_THRESHOLDS, UNITS, SensorSite, reading_alarm
-from db.demo.situation import _current_incidents
+from db.demo.situation import _current_incidents, _day_of_readings, _rising_sensors
 from db.demo.vocabulary import ROADS
 from db.demo.world import _World, _apportion, _cum, _insert, _rng
 from db.models import Camera, Sensor, SensorReading
@@ -53,9 +54,7 @@ def _build_devices(session: Session, w: _World) -> tuple[int, int]:
     sensors = []
     last_at = w.now.replace(second=0, microsecond=0) - dt.timedelta(minutes=w.now.minute % 10)
     readings = []
-    # The control room's situation now: a few sensors rising over the last two hours.
-    rising = set(rng.sample(range(WATER_SENSORS), 3)) | {WATER_SENSORS + rng.randrange(GAS_SENSORS)}
-    rise_peaks = iter((0.34, 0.58, 0.86, 23.5))  # yellow, orange, red; gas past the alarm
+    rising = _rising_sensors(rng, WATER_SENSORS, GAS_SENSORS)  # position -> climb
     alarms = []
     for n in range(WATER_SENSORS + GAS_SENSORS):
         sid = w.next_id("sensor")
@@ -79,18 +78,14 @@ def _build_devices(session: Session, w: _World) -> tuple[int, int]:
         unit, thresholds = UNITS[kind], json.dumps(STANDARD_THRESHOLDS[kind])
         town.sensors[kind].append(name)
         lat, lon = w.point_in(rng, town.pick_grid(rng))
-        value = 0.0
-        peak = next(rise_peaks) if n in rising else 0.0
-        for k in range(144):  # 24 h every 10 minutes
-            climb = peak * max(0.0, (k - 131) / 12)  # the last two hours
-            value = round(max(0.0, base + climb + rng.gauss(0.0, noise)), digits)
-            readings.append({"id": w.next_id("sensor_reading"), "sensor_id": sid,
-                             "at": last_at - dt.timedelta(minutes=10 * (143 - k)), "value": value})
+        day = _day_of_readings(rng, w, sid, base, noise, digits, rising.get(n, 0.0), last_at)
+        readings += day
+        value = day[-1]["value"]
         sensors.append({"id": sid, "code": code, "name": name, "kind": kind, "unit": unit,
                         "lat": lat, "lon": lon, "town_id": town.id,
                         "thresholds_json": thresholds, "last_value": value,
                         "last_at": last_at, "active": True})
-        if peak:  # the alert it has raised by now (the simulator raises the same ones live)
+        if n in rising:  # the alert it has raised by now (the simulator raises the same live)
             alarms.append(reading_alarm(
                 SensorSite(sid, kind, name, lat, lon, thresholds, town.id, town.name), value))
     _insert(session, Sensor.__table__, sensors)
