@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import array
 import datetime as dt
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +79,7 @@ from db.core.text import MAX_SHORT_TEXT, MAX_TEXT, clean_text, safe_text
 from db.core.timecheck import check_time
 from db.core.versioned import versioned_write
 from db.models import Alert, AuditLog, Camera, Case, CaseClass, City, Sensor, Town, UserAccount
+from db.alerts.sensors import parse_thresholds
 from db.auth.roles import Role
 from db.cases.workflow import Source, StepResult, Urgency
 
@@ -210,12 +210,6 @@ def _row_select():
         .outerjoin(Case, Case.id == Alert.case_id)
     )
 
-
-#: A sensor level (db.geo.map_data.sensor_level) and the alert severity and words it raises.
-LEVEL_SEVERITY = {"blue": "warning", "yellow": "minor", "orange": "major", "red": "critical",
-                  "alarm": "major", "cutoff": "critical"}
-LEVEL_LABELS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色",
-                "alarm": "报警", "cutoff": "切断"}
 
 #: How many uncleared alerts a workstation lists at most (it says "1000+" beyond).
 ACTIVE_LIMIT = 1000
@@ -653,14 +647,9 @@ def sensor_info(session: Session, sensor_id: int) -> SensorInfo:
     if row is None:
         raise NotFound(f"传感器 {sensor_id} 不存在", code="not_found", entity=Entity.SENSOR.value,
                        id=sensor_id)
-    try:
-        raw = json.loads(row.thresholds_json or "{}")
-        thresholds = {str(k): float(v) for k, v in raw.items()}
-    except (ValueError, TypeError, AttributeError):
-        thresholds = {}
-    return SensorInfo(row.id, row.code, row.name, row.kind, row.unit,
-                      dict(sorted(thresholds.items(), key=lambda kv: kv[1])), row.lat, row.lon,
-                      row[8], row.last_value, row.last_at)
+    thresholds = parse_thresholds(row.thresholds_json) or {}  # lowest first
+    return SensorInfo(row.id, row.code, row.name, row.kind, row.unit, thresholds, row.lat,
+                      row.lon, row[8], row.last_value, row.last_at)
 
 
 # Epoch seconds computed by the database, so no datetime object is built per row. SQLite keeps
@@ -717,7 +706,7 @@ def _bind_time(dialect: str, value: dt.datetime) -> Any:
 
 
 __all__ = [
-    "ACTIVE_LIMIT", "DAMPING_WINDOW", "LEVEL_LABELS", "LEVEL_SEVERITY", "DRAFT", "HANDLERS", "SEVERITIES", "SOURCES", "STATES", "AlertConflict",
+    "ACTIVE_LIMIT", "DAMPING_WINDOW", "DRAFT", "HANDLERS", "SEVERITIES", "SOURCES", "STATES", "AlertConflict",
     "AlertRow", "CaseDraft", "SensorInfo", "acknowledge", "active_alerts", "alert_rows",
     "alerts_for_case", "case_draft", "clear", "link_case", "raise_alert", "raise_alerts",
     "sensor_info", "sensor_series", "suggest_class", "to_case",

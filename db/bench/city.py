@@ -180,6 +180,8 @@ def city_key(spec: CitySpec) -> str:
     h.update(repr((BENCH_CITY_VERSION, asdict(spec))).encode())
     h.update(",".join(sorted(script_directory().get_heads())).encode())
     for path in sorted([root / "bench" / "city.py", *(root / "demo").glob("*.py"),
+                        root / "alerts" / "sensors.py",  # the demo's thresholds and alarms
+                        root / "geo" / "distance.py",  # where the demo puts things
                         *(root / "reference").glob("*.py"), *(root / "models").glob("*.py")]):
         h.update(path.name.encode())
         h.update(path.read_bytes())

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
 import random
 import sys
 import time
@@ -29,6 +28,7 @@ from sqlalchemy import bindparam, select, update
 
 from db.core.engine import Database, open_database
 from db.core.entities import Entity
+from db.geo.distance import offset
 
 CENTRE = (23.02, 113.75)
 
@@ -88,9 +88,8 @@ def move_staff(database: Database, hz: float, seconds: float, seed: int = 7) -> 
         now = dt.datetime.now(dt.timezone.utc)
         rows = []
         for sid, pos in where.items():
-            angle, metres = rng.uniform(0, math.tau), rng.uniform(5, 30)
-            pos[0] += metres * math.sin(angle) / 110_570
-            pos[1] += metres * math.cos(angle) / 102_500
+            heading, metres = rng.uniform(0, 360.0), rng.uniform(5, 30)
+            pos[0], pos[1] = offset(pos[0], pos[1], metres / 1000, heading)
             rows.append({"sid": sid, "lat": pos[0], "lon": pos[1], "at": now})
         with database.write() as session:
             session.connection().execute(stmt, rows)

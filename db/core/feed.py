@@ -62,11 +62,13 @@ class Change:
 RELOAD = "reload"  # op of a change that says "re-read everything of this entity"
 
 
-def publish(session: Session, entity: Entity | str, ids: Iterable[int | None],
+def publish(session: Session, entity: Entity, ids: Iterable[int | None],
             op: str = "update") -> None:
-    """Record that ``ids`` of ``entity`` changed, in the caller's transaction. ``entity`` must
-    be an :class:`~db.core.entities.Entity` (a name nobody subscribes to is a mistake)."""
-    entity = Entity(entity).value
+    """Record that ``ids`` of ``entity`` changed, in the caller's transaction. ``entity`` is
+    an :class:`~db.core.entities.Entity`: a free name nobody subscribes to is refused."""
+    if not isinstance(entity, Entity):
+        raise TypeError(f"feed.publish takes an Entity, not {entity!r}")
+    entity = entity.value
     ids = list(ids)
     if not ids:
         return

@@ -36,21 +36,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from db.alerts import lifecycle as alerts
+from db.alerts.sensors import SensorSite, reading_alarm
 from db.core import feed
+from db.core.entities import Entity
 from db.cases import workflow as wf
-from db.demo.build import (
-    DEMO_ACCOUNTS,
-    DEMO_SETTING,
-    DETAILS,
-    OPINIONS,
-    SOURCE_HOURS,
-    SOURCE_LEADS,
-    SOURCE_SHARES,
-)
+from db.demo.accounts import DEMO_ACCOUNTS
+from db.demo.build import DEMO_SETTING
+from db.demo.casework import SOURCE_HOURS, SOURCE_SHARES
+from db.demo.vocabulary import DETAILS, OPINIONS, SOURCE_LEADS
 from db.core.engine import Database
 from db.geo.polygons import city_geo
 from db.core.errors import CityOpsError, ConflictError, OutsideCity
-from db.geo.map_data import sensor_level
+from db.geo.distance import bearing, distance_km, offset
 from db.models import (
     AppSetting,
     Camera,
@@ -81,7 +78,6 @@ CAMERA_DETECTIONS_PER_SECOND = 1 / 120  # one detection every two minutes at rat
 TRANSFERS_PER_SECOND = 1 / 600  # one 110/119 transfer every ten minutes at rate 1
 TRANSFER_REPEAT_SHARE = 0.25  # of transfers, a follow-up call about an incident already sent
 HOME_RADIUS_M = 800.0  # a person walks within this of where the run found them
-M_PER_DEG_LAT, M_PER_DEG_LON = 110_570.0, 102_500.0  # Dongguan, 23°N
 CST = dt.timedelta(hours=8)
 
 VIDEO_LABELS = (("garbage", "暴露垃圾", "minor"), ("street_vending", "占道经营", "minor"),
@@ -371,9 +367,10 @@ def _local_hour(now: dt.datetime) -> int:
     return (now.astimezone(dt.UTC) + CST).hour
 
 
-def _offset(lat: float, lon: float, metres: float, angle: float) -> tuple[float, float]:
-    return (round(lat + metres * math.sin(angle) / M_PER_DEG_LAT, 6),
-            round(lon + metres * math.cos(angle) / M_PER_DEG_LON, 6))
+def _offset(lat: float, lon: float, metres: float, heading: float) -> tuple[float, float]:
+    """The point ``metres`` away on compass ``heading`` (degrees), to six decimals (~0.1 m)."""
+    lat2, lon2 = offset(lat, lon, metres / 1000, heading)
+    return round(lat2, 6), round(lon2, 6)
 
 
 def _record(run: _Run, name: str, count: int) -> None:
@@ -416,7 +413,7 @@ def _report_one(run: _Run, source: Source, now: dt.datetime) -> None:
     actor = _reporter(run, source, now)
     grids = [g for g in city.grids if g[1] == actor.town_id] if source == Source.INSPECTOR else []
     _gid, _town, glat, glon = rng.choice(grids or city.grids)
-    lat, lon = _offset(glat, glon, rng.uniform(0, 400), rng.uniform(0, math.tau))
+    lat, lon = _offset(glat, glon, rng.uniform(0, 400), rng.uniform(0, 360.0))
     cid, name, _w, _dept = rng.choices(city.classes, weights=[c[2] for c in city.classes])[0]
     detail = rng.choice(DETAILS.get(name) or (f"{name}问题",))
     phone = f"13{rng.randrange(10 ** 9):09d}" if source == Source.HOTLINE_12345 else None
@@ -584,7 +581,7 @@ def _move_staff(run: _Run, now: dt.datetime, elapsed: float) -> None:
     with run.database.write() as session:
         _upsert_positions(session, latest)
         session.execute(insert(StaffTrack), track)
-        feed.publish(session, "staff_position", [r["staff_id"] for r in latest])
+        feed.publish(session, Entity.STAFF_POSITION, [r["staff_id"] for r in latest])
         # No audit rows for fixes: the audit log records what people did in the system, and
         # hundreds of GPS fixes a second are device telemetry whose own record is staff_track.
     _record(run, "positions", len(track))
@@ -592,13 +589,12 @@ def _move_staff(run: _Run, now: dt.datetime, elapsed: float) -> None:
 
 def _walk(rng: random.Random, w: _Walker) -> None:
     """A few tens of metres; back towards home once beyond HOME_RADIUS_M."""
-    dy = (w.lat - w.home_lat) * M_PER_DEG_LAT
-    dx = (w.lon - w.home_lon) * M_PER_DEG_LON
-    if math.hypot(dx, dy) > HOME_RADIUS_M:
-        angle = math.atan2(-dy, -dx) + rng.uniform(-0.5, 0.5)
+    if distance_km(w.lat, w.lon, w.home_lat, w.home_lon) * 1000 > HOME_RADIUS_M:
+        home = bearing(w.lat, w.lon, w.home_lat, w.home_lon)
+        heading = home + math.degrees(rng.uniform(-0.5, 0.5))  # within ~29° of home
     else:
-        angle = rng.uniform(0, math.tau)
-    w.lat, w.lon = _offset(w.lat, w.lon, rng.uniform(10, 60), angle)
+        heading = rng.uniform(0, 360.0)
+    w.lat, w.lon = _offset(w.lat, w.lon, rng.uniform(10, 60), heading)
 
 
 def _upsert_positions(session: Session, rows: list[dict]) -> None:
@@ -661,7 +657,7 @@ def _read_sensors(run: _Run, now: dt.datetime) -> None:
         ids = alerts.raise_alerts(session, alarms, now)  # locks its alert rows, then publishes
         # Published last: the feed's lock is the last lock a transaction takes (no deadlock
         # with a workstation that holds an alert row and waits for the feed).
-        feed.publish(session, "sensor", [s.id for s in sensors])
+        feed.publish(session, Entity.SENSOR, [s.id for s in sensors])
         return ids
 
     alert_ids = _alert_transaction(run, write)
@@ -688,18 +684,9 @@ def _alert_transaction(run: _Run, write: Callable[[Session], list[int]]) -> list
 
 
 def _sensor_alarm(run: _Run, s: _SensorState, value: float) -> dict | None:
-    level = sensor_level(value, s.thresholds)
-    severity = alerts.LEVEL_SEVERITY.get(level)
-    if severity is None:
-        return None
-    town = run.city.town_names.get(s.town_id, "")
-    what = "积水" if s.kind == "water_level" else "燃气浓度"
-    unit = "m" if s.kind == "water_level" else "%LEL"
-    return {"source": "sensor", "type": s.kind, "severity": severity,
-            "dedup_key": f"sensor:{s.id}:{s.kind}",
-            "title": f"{s.name}{what}{alerts.LEVEL_LABELS[level]}预警"[:120],
-            "detail": f"{town} {s.name} 读数 {value} {unit}", "lat": s.lat, "lon": s.lon,
-            "town_id": s.town_id, "sensor_id": s.id, "camera_id": None, "value": value}
+    site = SensorSite(s.id, s.kind, s.name, s.lat, s.lon, s.thresholds, s.town_id,
+                      run.city.town_names.get(s.town_id, ""))
+    return reading_alarm(site, value)
 
 
 def _camera_detections(run: _Run, now: dt.datetime, elapsed: float) -> None:
@@ -711,7 +698,7 @@ def _camera_detections(run: _Run, now: dt.datetime, elapsed: float) -> None:
     for _ in range(n):
         cid, name, lat, lon, town_id = rng.choice(cameras)
         label, zh, severity = rng.choice(VIDEO_LABELS)
-        dlat, dlon = _offset(lat, lon, rng.uniform(5, 60), rng.uniform(0, math.tau))
+        dlat, dlon = _offset(lat, lon, rng.uniform(5, 60), rng.uniform(0, 360.0))
         alarms.append({"source": "camera", "type": f"video:{label}", "severity": severity,
                        "dedup_key": f"camera:{cid}:video:{label}",
                        "title": f"{name}视频识别：{zh}"[:120], "detail": f"智能分析发现{zh}",
@@ -743,7 +730,7 @@ def _transfers(run: _Run, now: dt.datetime, elapsed: float) -> None:
             continue
         source, what, detail, severities = rng.choice(TRANSFER_INCIDENTS)
         _gid, town_id, glat, glon = rng.choice(city.grids)
-        lat, lon = _offset(glat, glon, rng.uniform(0, 150), rng.uniform(0, math.tau))
+        lat, lon = _offset(glat, glon, rng.uniform(0, 150), rng.uniform(0, 360.0))
         if not _inside_city(run, lat, lon):  # a grid on the city's edge: its centre instead
             lat, lon = glat, glon
         number = f"{source}{(now.astimezone(dt.UTC) + CST):%Y%m%d}{rng.randrange(10 ** 6):06d}"

@@ -3,22 +3,19 @@
 The wall runs these on a worker thread and gets :class:`CameraInfo` values back, so nothing
 lazy-loads on the GUI thread. ``nearest_cameras`` narrows by a latitude/longitude box in SQL
 (one range on each axis, no GIS extension on either engine) and ranks the few rows left by
-great-circle distance in Python: with 100,000 cameras spread over a city, a 3 km box holds
+great-circle distance in Python (both from :mod:`db.geo.distance`): with 100,000 cameras spread over a city, a 3 km box holds
 a few hundred at most.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from db.geo.distance import bounding_box, distance_km
 from db.models import Camera, Town
-
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEGREE_LAT = 111.32
 
 
 @dataclass(frozen=True)
@@ -33,14 +30,6 @@ class CameraInfo:
     stream_url: str
     kind: str
     town_name: str | None = None
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def _columns():
@@ -64,14 +53,11 @@ def nearest_cameras(session: Session, city_id: int, lat: float, lon: float, n: i
     be placed in another city's list by its town)."""
     if n <= 0 or max_km <= 0:
         return []
-    dlat = max_km / KM_PER_DEGREE_LAT
-    # The box's longitude half-width at the box edge nearest a pole (a wider one is safe).
-    edge = min(89.0, abs(lat) + dlat)
-    dlon = min(180.0, max_km / (KM_PER_DEGREE_LAT * math.cos(math.radians(edge))))
+    box = bounding_box(lat, lon, max_km)
     query = _columns().where(
         Camera.active.is_(True),
-        Camera.lat.between(lat - dlat, lat + dlat),
-        Camera.lon.between(lon - dlon, lon + dlon),
+        Camera.lat.between(box.lat_min, box.lat_max),
+        Camera.lon.between(box.lon_min, box.lon_max),
         or_(Town.city_id == city_id, Camera.town_id.is_(None)),
     )
     ranked = []

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from db.alerts.sensors import sensor_level
 from db.geo.polygons import rings_of
 from db.models import (
     BlackSpot,
@@ -130,7 +131,7 @@ class SensorPoint(_Dict):
     town: str
     last_value: float | None
     last_at: str | None
-    level: str  # see sensor_level()
+    level: str  # see db.alerts.sensors.sensor_level()
 
 
 @dataclass(frozen=True)
@@ -276,26 +277,6 @@ def camera_points(session: Session, city_id: int, ids: Iterable[int] | None = No
     return out
 
 
-def sensor_level(value: float | None, thresholds_json: str | None) -> str:
-    """The highest threshold ``value`` reaches, by name, or ``normal``; ``unknown`` without a
-    reading or with unreadable thresholds.
-
-    Water level: ``blue`` < ``yellow`` < ``orange`` < ``red`` (metres); gas: ``alarm`` <
-    ``cutoff`` (%LEL). Any other names work the same way: they are ordered by their values.
-    """
-    if value is None:
-        return "unknown"
-    try:
-        thresholds = json.loads(thresholds_json or "")
-        ordered = sorted(((float(v), str(k)) for k, v in thresholds.items()), reverse=True)
-    except (ValueError, TypeError, AttributeError):
-        return "unknown"
-    for limit, name in ordered:
-        if value >= limit:
-            return name
-    return "normal"
-
-
 def sensor_points(session: Session, city_id: int, ids: Iterable[int] | None = None) -> list[SensorPoint]:
     """The city's active sensors with their last value and the level it reaches."""
     base = _in_city(
@@ -332,5 +313,5 @@ def black_spot_points(session: Session, city_id: int,
 __all__ = [
     "BaseLayers", "BlackSpotPoint", "CameraPoint", "CasePoint", "SensorPoint", "StaffPoint",
     "TownPoint", "base_layers", "black_spot_points", "camera_points", "case_points",
-    "sensor_level", "sensor_points", "staff_points",
+    "sensor_points", "staff_points",
 ]

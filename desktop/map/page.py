@@ -61,7 +61,7 @@ LAYER_COLORS = {
     "selection": "#ffffff",
     "case_ring": "#0a0e14",
 }
-# Sensor levels by the names their thresholds use (db.geo.map_data.sensor_level).
+# Sensor levels by the names their thresholds use (db.alerts.sensors.sensor_level).
 SENSOR_COLORS = {
     "unknown": "#57606a", "normal": "#8b949e",
     "blue": "#388bfd", "yellow": "#e3b341", "orange": "#ff8c1a", "red": "#ff4d4f",

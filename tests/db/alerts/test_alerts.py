@@ -526,7 +526,8 @@ def test_a_malformed_alarm_is_refused(env):
 
 def test_the_simulator_hands_over_110_and_119_incidents_that_become_cases(tmp_path, monkeypatch):
     from db.demo import simulate as sim
-    from db.demo.build import DEMO_ACCOUNTS, build_demo
+    from db.demo.accounts import DEMO_ACCOUNTS
+    from db.demo.build import build_demo
     from db.models import UserAccount
 
     database = open_database(f"sqlite:///{tmp_path / 'demo.sqlite3'}")

@@ -11,15 +11,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from db.demo.build import (
-    DEMO_ACCOUNTS,
-    DEMO_PASSWORD,
-    DEMO_SETTING,
-    DemoRefused,
-    DemoStats,
-    _Outline,
-    build_demo,
-)
+from db.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from db.demo.build import DEMO_SETTING, DemoRefused, DemoStats, build_demo
+from db.demo.world import _Outline
 from db.core.engine import open_database
 from db.core.errors import CityOpsError
 from db.geo.polygons import in_polygons, rings_of

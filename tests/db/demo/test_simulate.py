@@ -9,7 +9,8 @@ import uuid
 import pytest
 from sqlalchemy import func, select, text
 
-from db.demo.build import LOW_LYING_TOWNS, build_demo
+from db.demo.build import build_demo
+from db.demo.world import LOW_LYING_TOWNS
 from db.core.engine import open_database
 from db.core.scratch import scratch_database
 from db.models import (

@@ -1,21 +1,21 @@
 """db/cameras.py: the cameras nearest a place and cameras by id, on both engines."""
 from __future__ import annotations
 
-import math
 import random
 
 from sqlalchemy import func, select
 
-from db.devices.cameras import CameraInfo, camera_info, distance_km, nearest_cameras
+from db.devices.cameras import CameraInfo, camera_info, nearest_cameras
+from db.geo import distance
+from db.geo.distance import distance_km
 from db.models import City, Camera, Town
 
 LAT, LON = 23.02, 113.75  # 东莞 city centre
 
 
 def offset(km_north: float, km_east: float) -> tuple[float, float]:
-    """A point so many km north and east of the centre."""
-    return (LAT + km_north / 111.32,
-            LON + km_east / (111.32 * math.cos(math.radians(LAT))))
+    """A point so many km north of the centre, then so many km east of that."""
+    return distance.offset(*distance.offset(LAT, LON, km_north, 0), km_east, 90)
 
 
 def add_cameras(env, rows: list[dict]) -> None:

@@ -203,22 +203,6 @@ def test_sensor_points_carry_their_level(world):
         assert [p.id for p in map_data.sensor_points(s, world.city_id, ids=[603])] == [603]
 
 
-@pytest.mark.parametrize("value, level", [
-    (None, "unknown"), (0.0, "normal"), (0.15, "blue"), (0.49, "yellow"), (0.5, "orange"),
-    (2.0, "red")])
-def test_sensor_level_water(value, level):
-    thresholds = json.dumps({"blue": 0.15, "yellow": 0.3, "orange": 0.5, "red": 0.8})
-    assert map_data.sensor_level(value, thresholds) == level
-
-
-def test_sensor_level_gas_and_bad_thresholds():
-    gas = json.dumps({"alarm": 20, "cutoff": 35})
-    assert [map_data.sensor_level(v, gas) for v in (5, 20, 34.9, 35)] == [
-        "normal", "alarm", "alarm", "cutoff"]
-    assert map_data.sensor_level(5, "not json") == "unknown"
-    assert map_data.sensor_level(5, "[1, 2]") == "unknown"
-
-
 def test_black_spot_points_are_the_active_ones(world):
     with world.database.read() as s, count_selects(world.database) as selects:
         points = map_data.black_spot_points(s, world.city_id)
