@@ -6,14 +6,19 @@
 Baselines in the same run: the same rows as ORM objects, and as a Core select of (at, value)
 with UTCDateTime conversion per row. Median of 5 runs each, warm cache, after one warm-up.
 """
-import datetime as dt, json, statistics, sys, time
-from sqlalchemy import select, text
-from db.core.scratch import scratch_database
-from db.models import Sensor, SensorReading, Town
-from db.reference.city import ensure_reference_data
-from db.alerts import lifecycle as alerts
+import datetime as dt
+import statistics
+import sys
+import time
 
-UTC = dt.timezone.utc
+from sqlalchemy import select, text
+
+from db.alerts import lifecycle as alerts
+from db.core.scratch import scratch_database
+from db.models import Sensor, SensorReading
+from db.reference.city import ensure_reference_data
+
+UTC = dt.UTC
 T0 = dt.datetime(2026, 1, 1, tzinfo=UTC)
 N = 1_000_000
 OTHER = 199  # other sensors' readings for the last day, interleaved as in a real table
@@ -25,7 +30,9 @@ def fill(database):
         for i in range(OTHER + 1):
             sensor = Sensor(code=f"S{i}", name=f"S{i}", kind="water_level", unit="m", lat=23.02,
                             lon=113.75, thresholds_json="{}")
-            s.add(sensor); s.flush(); ids.append(sensor.id)
+            s.add(sensor)
+            s.flush()
+            ids.append(sensor.id)
     sid = ids[0]
     t = time.perf_counter()
     if database.is_postgres:
@@ -41,7 +48,8 @@ def fill(database):
     else:
         with database.write() as s:
             raw = s.connection().connection.driver_connection
-            fmt = lambda g: (T0 + dt.timedelta(seconds=10 * g)).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+            fmt = lambda g: (T0 + dt.timedelta(seconds=10 * g)).replace(tzinfo=None) \
+                .isoformat(sep=" ", timespec="microseconds")
             raw.executemany("INSERT INTO sensor_reading (sensor_id, at, value) VALUES (?, ?, ?)",
                             ((sid, fmt(g), 0.1 + (g % 500) / 1000.0) for g in range(N)))
             raw.executemany("INSERT INTO sensor_reading (sensor_id, at, value) VALUES (?, ?, ?)",
@@ -55,7 +63,9 @@ def timed(fn, repeat=5):
     fn()
     out = []
     for _ in range(repeat):
-        t = time.perf_counter(); n = fn(); out.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        n = fn()
+        out.append(time.perf_counter() - t)
     return statistics.median(out) * 1000, n
 
 def main(url):
@@ -79,7 +89,9 @@ def main(url):
                         SensorReading.sensor_id == sid, SensorReading.at >= since)
                         .order_by(SensorReading.at)).all())
             rep = 5 if label.startswith("24") else 3
-            a, n = timed(ours, rep); b, _ = timed(core, rep); c, _ = timed(orm, rep)
+            a, n = timed(ours, rep)
+            b, _ = timed(core, rep)
+            c, _ = timed(orm, rep)
             print(f"  {label}: rows={n:,} sensor_series {a:.1f} ms | Core (at,value) {b:.1f} ms "
                   f"(x{b / a:.1f}) | ORM objects {c:.1f} ms (x{c / a:.1f})", flush=True)
 

@@ -20,7 +20,8 @@ for context in tree.getroot().findall("context"):
                 missing.append(f"{context.find('name').text}: {source}")
 tree.write(PATH, encoding="utf-8", xml_declaration=True)
 with open(PATH, encoding="utf-8") as fh:
-    text = fh.read().replace("<?xml version='1.0' encoding='utf-8'?>", '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>', 1)
+    text = fh.read().replace("<?xml version='1.0' encoding='utf-8'?>",
+                             '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>', 1)
 with open(PATH, "w", encoding="utf-8") as fh:
     fh.write(text)
 print("still unfinished:", missing or "none")

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import importlib.abc
 import os
-import sys
 import shutil
+import sys
 import uuid
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-
 
 BLOCKED_TOP_LEVEL = {"PySide6", "shiboken6", "pyqtgraph", "desktop"}
 
@@ -38,12 +36,12 @@ if os.environ.get("CITYOPS_BLOCK_QT") == "1":
     collect_ignore = ["desktop"]
 
 # db/ is imported only now, after the blocker is in place.
+from db.auth.roles import Role
+from db.auth.security import hash_password
 from db.core.config import normalise_url  # noqa: E402
 from db.core.engine import Database, open_database
 from db.models import UserAccount
 from db.reference.city import ensure_reference_data
-from db.auth.roles import Role
-from db.auth.security import hash_password
 
 PG_ADMIN_URL = normalise_url(
     os.environ.get("CITYOPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from db.cases import workflow as wf
-from db.models import CaseClass, Department
 from db.auth.roles import Role
+from db.cases import workflow as wf
 from db.cases.workflow import State, Step
+from db.models import CaseClass, Department
 
 CENTRE = (23.02, 113.75)  # 东莞 city centre, inside the outline
 

@@ -9,7 +9,6 @@ import sys
 from sqlalchemy import func, select
 
 from db.models import Case
-
 from tests.helpers import report
 
 
@@ -44,8 +43,8 @@ def test_simulate_runs_stops_on_sigterm_and_leaves_every_case_valid(tmp_path):
     import signal
     import time
 
-    from db.core.engine import open_database
     from db.cases.workflow import check_invariants
+    from db.core.engine import open_database
 
     url = f"sqlite:///{tmp_path / 'sim.sqlite3'}"
     assert cityops("demo", "--db", url, "--cases", "200", "--days", "10").returncode == 0

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import array
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,11 +61,13 @@ from sqlalchemy import case, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from db.core import feed
+from db.alerts.sensors import parse_thresholds
+from db.auth.roles import Role
 from db.cases import workflow as wf
-from db.worktime.clock import SHANGHAI
-from db.core.engine import Database
+from db.cases.workflow import Source, StepResult, Urgency
+from db.core import feed
 from db.core.audit import audit
+from db.core.engine import Database
 from db.core.entities import Entity
 from db.core.errors import (
     InvalidTransition,
@@ -74,14 +76,12 @@ from db.core.errors import (
     ValidationError,
     raise_mapped,
 )
-from db.geo.polygons import city_geo
 from db.core.text import MAX_SHORT_TEXT, MAX_TEXT, clean_text, safe_text
 from db.core.timecheck import check_time
 from db.core.versioned import versioned_write
-from db.models import Alert, AuditLog, Camera, Case, CaseClass, City, Sensor, Town, UserAccount
-from db.alerts.sensors import parse_thresholds
-from db.auth.roles import Role
-from db.cases.workflow import Source, StepResult, Urgency
+from db.geo.polygons import city_geo
+from db.models import Alert, Camera, Case, CaseClass, City, Sensor, Town, UserAccount
+from db.worktime.clock import SHANGHAI
 
 SEVERITIES = ("critical", "major", "minor", "warning")  # most severe first
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -699,14 +699,14 @@ def sensor_series(session: Session, sensor_id: int, since: dt.datetime,
 
 
 def _bind_time(dialect: str, value: dt.datetime) -> Any:
-    value = value.astimezone(dt.timezone.utc)
+    value = value.astimezone(dt.UTC)
     if dialect == "sqlite":  # the text UTCDateTime stores, so the index compares like with like
         return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     return value
 
 
 __all__ = [
-    "ACTIVE_LIMIT", "DAMPING_WINDOW", "DRAFT", "HANDLERS", "SEVERITIES", "SOURCES", "STATES", "AlertConflict",
+    "ACTIVE_LIMIT", "DAMPING_WINDOW", "DRAFT", "HANDLERS", "SEVERITIES", "SOURCES", "STATES",
     "AlertRow", "CaseDraft", "SensorInfo", "acknowledge", "active_alerts", "alert_rows",
     "alerts_for_case", "case_draft", "clear", "link_case", "raise_alert", "raise_alerts",
     "sensor_info", "sensor_series", "suggest_class", "to_case",

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from db.demo.build import DEMO_SETTING
-from db.core.engine import Database
-from db.core.errors import PermissionDenied
-from db.models import AppSetting, UserAccount, utcnow
 from db.auth.roles import Role
 from db.auth.security import verify_password
 from db.core.audit import audit
+from db.core.engine import Database
+from db.core.errors import PermissionDenied
+from db.demo.build import DEMO_SETTING
+from db.models import AppSetting, UserAccount, utcnow
 
 DEMO_DUTY_OFFICER = "duty1"
 

@@ -157,7 +157,7 @@ def _ensure_every_staff_has_a_position(database: Database) -> None:
         rows = session.execute(select(Staff.id, Town.lat, Town.lon)
                                .join(Town, Town.id == Staff.town_id)
                                .where(Staff.town_id.is_not(None)).order_by(Staff.id)).all()
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         missing = [{"staff_id": sid, "lat": lat + (sid % 13 - 6) * 0.001,
                     "lon": lon + (sid % 17 - 8) * 0.001, "at": now}
                    for sid, lat, lon in rows if sid not in have and lat is not None]

@@ -99,7 +99,7 @@ def _simulate_for(database: Database, seconds: float, *, step: float, rate: floa
                   seed: int) -> dict:
     from db.demo.simulate import simulate
 
-    origin = dt.datetime.now(dt.timezone.utc)
+    origin = dt.datetime.now(dt.UTC)
     tick = [0]
 
     def clock() -> dt.datetime:

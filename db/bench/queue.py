@@ -11,7 +11,6 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from db.models import Case
 from db.cases.queries import (
     CaseRow,
     QueueFilter,
@@ -21,13 +20,14 @@ from db.cases.queries import (
     _sort_parts,
     _to_row,
 )
+from db.models import Case
 
 
 def eager_rows(session: Session, flt: QueueFilter, sort: QueueSort,
                now: dt.datetime | None = None) -> list[CaseRow]:
     """Every matching row, in the queue's order."""
     column, last = _sort_parts(sort)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     order = (column.desc() if sort.descending else column.asc()).nulls_last()
     stmt = _filtered(_row_select(), flt, now).order_by(
         last, order, Case.id.desc() if sort.descending else Case.id)

@@ -39,8 +39,8 @@ def say(*parts) -> None:
 
 def report_cases(database: Database, count: int, rate: float, seed: int = 6) -> None:
     from db.auth.accounts import DEMO_DUTY_OFFICER
-    from db.models import Town, UserAccount
     from db.cases.workflow import report_case
+    from db.models import Town, UserAccount
 
     rng = random.Random(seed)
     with database.read() as s:
@@ -85,7 +85,7 @@ def move_staff(database: Database, hz: float, seconds: float, seed: int = 7) -> 
     start = time.monotonic()
     for n in range(ticks):
         _sleep_until(start + n * period)
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         rows = []
         for sid, pos in where.items():
             heading, metres = rng.uniform(0, 360.0), rng.uniform(5, 30)
@@ -101,7 +101,7 @@ def shift(database: Database, hours: float, step: float, rate: float, seed: int 
           scenario: str = "typhoon") -> None:
     from db.demo.simulate import simulate
 
-    origin = dt.datetime.now(dt.timezone.utc)
+    origin = dt.datetime.now(dt.UTC)
     ticks = [0]
     events = [0]
 

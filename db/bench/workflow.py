@@ -21,12 +21,12 @@ import time
 
 from sqlalchemy import func, select, update
 
+from db.auth.roles import Role
+from db.auth.security import hash_password
 from db.cases import workflow as wf
 from db.core.engine import Database
 from db.models import Case, CaseClass, Department, UserAccount
 from db.reference.city import ensure_reference_data
-from db.auth.roles import Role
-from db.auth.security import hash_password
 
 LOOP = (wf.Step.ACCEPT, wf.Step.OPEN, wf.Step.DISPATCH, wf.Step.FEEDBACK, wf.Step.VERIFY,
         wf.Step.CLOSE)

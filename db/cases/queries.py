@@ -20,6 +20,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, aliased
 
+from db.auth.security import mask_name, mask_phone
+from db.cases import deadline
+from db.cases.workflow import FINAL_STATES, State, effective_limit
 from db.models import (
     Case,
     CaseClass,
@@ -31,9 +34,6 @@ from db.models import (
     Town,
     Village,
 )
-from db.auth.security import mask_name, mask_phone
-from db.cases import deadline
-from db.cases.workflow import FINAL_STATES, State, effective_limit
 
 OPEN_STATES = frozenset(State) - FINAL_STATES
 SORT_COLUMNS = {
@@ -193,7 +193,7 @@ def queue_ids(session: Session, flt: QueueFilter = QueueFilter(), sort: QueueSor
     then the id, in the column's direction.
     """
     column, last = _sort_parts(sort)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     stmt = _filtered(select(Case.id), flt, now)
     order = (column.desc() if sort.descending else column.asc()).nulls_last()
     stmt = stmt.order_by(last, order, Case.id.desc() if sort.descending else Case.id)
@@ -222,7 +222,7 @@ def sort_keys(session: Session, sort: QueueSort, ids: Iterable[int],
     sorts in :data:`PLACEABLE_SORTS`.
     """
     column, last = _sort_parts(sort)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     out: dict[int, SortKey] = {}
     ids = list(dict.fromkeys(int(i) for i in ids))
     for start in range(0, len(ids), ROW_FETCH_LIMIT):

@@ -15,30 +15,28 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-import re
 import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.auth.actors import load_actor
+from db.auth.roles import Role
 from db.core import feed
 from db.core.audit import audit
-from db.core.entities import Entity
-from db.worktime.clock import SHANGHAI, UNITS, CalendarError, WorkCalendar
 from db.core.engine import Database
+from db.core.entities import Entity
 from db.core.errors import InvalidTransition, PermissionDenied, ValidationError, raise_mapped
-from db.core.text import MAX_SHORT_TEXT, MAX_TEXT, clean_text
+from db.core.text import MAX_SHORT_TEXT, clean_text
 from db.core.timecheck import check_time
 from db.core.versioned import versioned_write
 from db.geo.polygons import city_geo
-from db.models import AuditLog, Case, CaseClass, CaseHistory, Department, Staff, UserAccount, utcnow
-from db.auth.roles import Role
+from db.models import Case, CaseClass, CaseHistory, Department, Staff, UserAccount
+from db.worktime.clock import SHANGHAI, UNITS, CalendarError, WorkCalendar
 
 MAX_EXTENSION = {"work_hours": 200, "work_days": 60, "minutes": 24 * 60}
 

@@ -52,8 +52,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from db.core import feed
-from db.core.entities import Entity
 from db.core.engine import Database
+from db.core.entities import Entity
 from db.core.errors import NotFound, ValidationError
 from db.models import JobState, utcnow
 

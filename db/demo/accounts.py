@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session
 
 from db.auth.roles import Role
 from db.auth.security import hash_password
-from db.demo.world import _Actor, _Person, _Town, _World, _insert, _local, _name, _rng
+from db.demo.world import _Actor, _insert, _local, _name, _Person, _rng, _Town, _World
 from db.models import UserAccount
 from db.reference.catalogue import DEPARTMENTS
-
 
 DEMO_PASSWORD = "demo"
 

@@ -33,18 +33,18 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from db.auth.roles import Role
-from db.core.audit import audit
 from db.core import feed
-from db.core.entities import Entity
+from db.core.audit import audit
 from db.core.engine import Database
+from db.core.entities import Entity
 from db.core.errors import CityOpsError
 from db.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, _build_accounts
-from db.demo.casework import _CaseMaker, _build_cases
+from db.demo.casework import _build_cases, _CaseMaker
 from db.demo.devices import _build_devices
 from db.demo.inspections import _build_spots_and_inspections
 from db.demo.places import _build_places
 from db.demo.staff import _build_people
-from db.demo.world import UTC, _World, _load_world, _rng
+from db.demo.world import UTC, _load_world, _rng, _World
 from db.models import (
     Alert,
     AppSetting,
@@ -68,7 +68,6 @@ from db.models import (
     utcnow,
 )
 from db.reference.city import ensure_reference_data
-
 
 DEMO_SETTING = "demo"  # app_setting key marking a database as demo data (safe to rebuild)
 

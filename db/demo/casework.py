@@ -29,18 +29,17 @@ from db.demo.world import (
     CHUNK,
     _Actor,
     _Class,
-    _Grid,
-    _Town,
-    _World,
     _cum,
     _from_local,
+    _Grid,
     _insert,
     _local,
     _mobile,
     _name,
+    _Town,
+    _World,
 )
 from db.models import Case, CaseHistory
-
 
 # -- case flow ------------------------------------------------------------------------------
 

@@ -15,9 +15,8 @@ from db.alerts.lifecycle import raise_alerts
 from db.alerts.sensors import STANDARD_THRESHOLDS, UNITS, SensorSite, reading_alarm
 from db.demo.situation import _current_incidents, _day_of_readings, _rising_sensors
 from db.demo.vocabulary import ROADS
-from db.demo.world import _World, _apportion, _cum, _insert, _rng
+from db.demo.world import _apportion, _cum, _insert, _rng, _World
 from db.models import Camera, Sensor, SensorReading
-
 
 CAMERAS, WATER_SENSORS, GAS_SENSORS = 300, 140, 60
 

@@ -11,9 +11,8 @@ import random
 from sqlalchemy.orm import Session
 
 from db.demo.vocabulary import ROADS
-from db.demo.world import _Grid, _Town, _World, _cum, _from_local, _insert, _local, _rng
+from db.demo.world import _cum, _from_local, _Grid, _insert, _local, _rng, _Town, _World
 from db.models import BlackSpot, Inspection, InspectionFinding
-
 
 BLACK_SPOTS, BLACK_SPOTS_REMOVED = 94, 86
 

@@ -12,10 +12,9 @@ import random
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from db.demo.world import TAU, _Grid, _Outline, _Town, _World, _cum, _insert, _offset, _rng
+from db.demo.world import TAU, _cum, _Grid, _insert, _offset, _Outline, _rng, _Town, _World
 from db.geo.distance import distance_km
 from db.models import Department, Village
-
 
 VILLAGE_RADIUS_KM = (0.5, 6.0)  # villages scatter this far from the town seat
 GRID_GAP_KM = 2.0  # wanted gap between grid centres: hexagons of radius <= 1 km cannot overlap

@@ -37,17 +37,19 @@ from sqlalchemy.orm import Session
 
 from db.alerts import lifecycle as alerts
 from db.alerts.sensors import SensorSite, reading_alarm
-from db.core import feed
-from db.core.entities import Entity
+from db.auth.roles import Role
 from db.cases import workflow as wf
+from db.cases.workflow import Source, State, Step, Urgency
+from db.core import feed
+from db.core.engine import Database
+from db.core.entities import Entity
+from db.core.errors import CityOpsError, ConflictError, OutsideCity
 from db.demo.accounts import DEMO_ACCOUNTS
 from db.demo.build import DEMO_SETTING
 from db.demo.casework import SOURCE_HOURS, SOURCE_SHARES
 from db.demo.vocabulary import DETAILS, OPINIONS, SOURCE_LEADS
-from db.core.engine import Database
-from db.geo.polygons import city_geo
-from db.core.errors import CityOpsError, ConflictError, OutsideCity
 from db.geo.distance import bearing, distance_km, offset
+from db.geo.polygons import city_geo
 from db.models import (
     AppSetting,
     Camera,
@@ -64,8 +66,6 @@ from db.models import (
     UserAccount,
     utcnow,
 )
-from db.auth.roles import Role
-from db.cases.workflow import Source, State, Step, Urgency
 
 SCENARIOS = ("normal", "typhoon", "gas-leak")
 TICK_SECONDS = 1.0  # wall time per tick with the real clock

@@ -13,7 +13,6 @@ import random
 from db.demo.world import _World
 from db.worktime.clock import SHANGHAI
 
-
 #: How far the rising sensors climb over the last two hours, in the order they come: three water
 #: sensors (to yellow, orange and red, in metres) and one gas sensor (past its alarm, %LEL).
 RISE_PEAKS = (0.34, 0.58, 0.86, 23.5)

@@ -11,9 +11,8 @@ import random
 from sqlalchemy.orm import Session
 
 from db.demo.places import TOWN_KINDS
-from db.demo.world import _Person, _Town, _World, _apportion, _insert, _mobile, _name, _rng
+from db.demo.world import _apportion, _insert, _mobile, _name, _Person, _rng, _Town, _World
 from db.models import Grid, GridMember, Staff, StaffPosition
-
 
 #: Dongguan's city-management workforce (DOMAIN.md, "Scale").
 STAFF_TITLES = (("公务员", 324), ("事业编", 843), ("协管员", 2868))

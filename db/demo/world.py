@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 CHUNK = 5_000  # rows per executemany
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # Asia/Shanghai has had no daylight saving since 1991: a fixed +8 h is exact for these dates and
 # far cheaper than a zoneinfo conversion per timestamp.
 CST = dt.timedelta(hours=8)

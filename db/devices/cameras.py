@@ -3,8 +3,8 @@
 The wall runs these on a worker thread and gets :class:`CameraInfo` values back, so nothing
 lazy-loads on the GUI thread. ``nearest_cameras`` narrows by a latitude/longitude box in SQL
 (one range on each axis, no GIS extension on either engine) and ranks the few rows left by
-great-circle distance in Python (both from :mod:`db.geo.distance`): with 100,000 cameras spread over a city, a 3 km box holds
-a few hundred at most.
+great-circle distance in Python (both from :mod:`db.geo.distance`): with 100,000 cameras
+spread over a city, a 3 km box holds a few hundred at most.
 """
 from __future__ import annotations
 

@@ -23,6 +23,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.alerts.sensors import sensor_level
+from db.cases.queries import OPEN_STATES, ROW_FETCH_LIMIT
+from db.cases.workflow import effective_limit
 from db.geo.polygons import rings_of
 from db.models import (
     BlackSpot,
@@ -36,8 +38,6 @@ from db.models import (
     StaffPosition,
     Town,
 )
-from db.cases.queries import OPEN_STATES, ROW_FETCH_LIMIT
-from db.cases.workflow import effective_limit
 
 SUMMARY_CHARS = 60  # the start of a description, for a tooltip when the case has no title
 OPEN_STATE_VALUES = sorted(s.value for s in OPEN_STATES)
@@ -49,7 +49,7 @@ class _Dict:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.timezone.utc).isoformat() if value is not None else None
+    return value.astimezone(dt.UTC).isoformat() if value is not None else None
 
 
 @dataclass(frozen=True)

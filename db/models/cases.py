@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.models.base import BigId, Base, UTCDateTime, utcnow
+from db.models.base import Base, BigId, UTCDateTime, utcnow
 
 
 class CaseClass(Base):

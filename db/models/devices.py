@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import BigId, Base, UTCDateTime, utcnow
+from db.models.base import Base, BigId, UTCDateTime, utcnow
 
 
 class Camera(Base):

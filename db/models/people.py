@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.models.base import BigId, Base, UTCDateTime, utcnow
+from db.models.base import Base, BigId, UTCDateTime, utcnow
 
 
 class Department(Base):

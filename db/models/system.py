@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import BigId, Base, UTCDateTime, utcnow
+from db.models.base import Base, BigId, UTCDateTime, utcnow
 
 
 class CalendarDay(Base):

@@ -12,16 +12,16 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.core import feed
-from db.worktime.calendar_data import office_hours_json, seed_calendar
-from db.worktime.clock import OFFICE_HOURS_SETTING
-from db.core.engine import Database
-from db.models import AppSetting, CaseClass, ChangeLog, City, Department, Town, UserAccount, Village
 from db.auth.roles import Role
 from db.auth.security import hash_password
-from db.reference.catalogue import CATALOGUE, DEPARTMENTS
+from db.core import feed
 from db.core.audit import audit
+from db.core.engine import Database
 from db.core.entities import Entity
+from db.models import AppSetting, CaseClass, ChangeLog, City, Department, Town, UserAccount, Village
+from db.reference.catalogue import CATALOGUE, DEPARTMENTS
+from db.worktime.calendar_data import office_hours_json, seed_calendar
+from db.worktime.clock import OFFICE_HOURS_SETTING
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 ADMIN_USERNAME = "admin"

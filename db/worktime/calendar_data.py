@@ -13,15 +13,15 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.core import feed
+from db.core.entities import Entity
+from db.models import AppSetting, CalendarDay
 from db.worktime.clock import (
     DEFAULT_OFFICE_HOURS,
     OFFICE_HOURS_SETTING,
     WorkCalendar,
     parse_office_hours,
 )
-from db.core import feed
-from db.core.entities import Entity
-from db.models import AppSetting, CalendarDay
 
 FIRST_SEEDED_YEAR = 2020
 

@@ -128,7 +128,7 @@ class WorkCalendar:
                     available = (period_end - begin).total_seconds()
                     if remaining <= available:
                         at = begin + dt.timedelta(seconds=remaining)
-                        return Deadline(at.astimezone(dt.timezone.utc), estimated)
+                        return Deadline(at.astimezone(dt.UTC), estimated)
                     remaining -= available
             elif guess:
                 estimated = True

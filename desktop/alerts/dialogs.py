@@ -25,7 +25,6 @@ from db.alerts.lifecycle import AlertRow, CaseDraft
 from db.cases.queries import Choice
 from db.cases.workflow import Urgency
 from db.core.text import MAX_TEXT
-
 from desktop.core import labels
 from desktop.core.widgets import class_combo, combo_value
 

@@ -23,7 +23,6 @@ from PySide6.QtGui import QColor, QFont
 
 from db.alerts.lifecycle import SEVERITIES, AlertRow
 from db.worktime.clock import SHANGHAI
-
 from desktop.core import labels, theme
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}

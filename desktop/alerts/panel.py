@@ -49,19 +49,18 @@ from PySide6.QtWidgets import (
 )
 
 from db.alerts import lifecycle as alerts
-from db.cases import queries
 from db.alerts.lifecycle import AlertRow
-from db.worktime.clock import SHANGHAI
+from db.cases import queries
 from db.core.entities import Entity
-
-from desktop.core import labels, theme
+from db.worktime.clock import SHANGHAI
 from desktop.alerts.dialogs import ClearDialog, LinkCaseDialog, ToCaseDialog
 from desktop.alerts.model import AlertModel, Col, needs_attention
+from desktop.alerts.sensor_trend import SensorTrend
 from desktop.alerts.sound import AlarmSound
+from desktop.core import labels, theme
 from desktop.core.context import AppContext
 from desktop.core.errors import Outcome, classify, offline_text
 from desktop.core.operations import Report
-from desktop.alerts.sensor_trend import SensorTrend
 
 log = logging.getLogger(__name__)
 BLINK_MS = 600

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from db.alerts import lifecycle as alerts
 from db.alerts.lifecycle import SensorInfo
 from db.worktime.clock import SHANGHAI
-
 from desktop.core import theme
 from desktop.core.context import AppContext
 
@@ -110,10 +109,10 @@ class SensorTrend(QWidget):
             return
         self._fetching = True
         database, sensor_id = self._ctx.database, self._wanted
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         since = now - WINDOW
         if not full and self.times.size:
-            since = max(since, dt.datetime.fromtimestamp(self.times[-1], dt.timezone.utc))
+            since = max(since, dt.datetime.fromtimestamp(self.times[-1], dt.UTC))
 
         def work():
             with database.read() as session:
@@ -142,7 +141,7 @@ class SensorTrend(QWidget):
             newer = times > (self.times[-1] if self.times.size else -np.inf)
             self.times = np.concatenate([self.times, times[newer]])
             self.values = np.concatenate([self.values, values[newer]])
-        cutoff = dt.datetime.now(dt.timezone.utc).timestamp() - WINDOW.total_seconds()
+        cutoff = dt.datetime.now(dt.UTC).timestamp() - WINDOW.total_seconds()
         keep = self.times >= cutoff
         if not keep.all():
             self.times, self.values = self.times[keep], self.values[keep]
@@ -190,7 +189,7 @@ class SensorTrend(QWidget):
             top = max(max(s.thresholds.values(), default=0.0), float(self.values.max()))
             if s.thresholds:
                 self.plot.setYRange(0, top * 1.3, padding=0)
-        now = dt.datetime.now(dt.timezone.utc).timestamp()
+        now = dt.datetime.now(dt.UTC).timestamp()
         self.plot.setXRange(now - WINDOW.total_seconds(), now, padding=0)
 
 

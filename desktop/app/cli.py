@@ -293,8 +293,8 @@ def _simulate(url: str, args) -> int:
 def _demo(url: str, args) -> int:
     from sqlalchemy import func, select
 
-    from db.demo.build import DemoRefused, build_demo
     from db.core.engine import open_database
+    from db.demo.build import DemoRefused, build_demo
     from db.models import Case
 
     database = open_database(url)

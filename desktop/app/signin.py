@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
 from db.auth.accounts import Account, authenticate
 from db.core.engine import Database
 from db.core.errors import PermissionDenied
-
 from desktop.core.tasks import TaskRunner
 
 

@@ -11,11 +11,10 @@ import threading
 from sqlalchemy import select
 
 from db.auth.accounts import Account, demo_account
-from db.worktime.calendar_data import load_calendar
 from db.core.engine import Database, open_database
 from db.models import City
 from db.reference.city import ensure_reference_data
-
+from db.worktime.calendar_data import load_calendar
 from desktop.core.context import AppContext, SignedInUser
 from desktop.core.tasks import TaskRunner
 
@@ -139,9 +138,9 @@ def start(url: str, *, username: str | None = None, interactive: bool = True,
     On a demo database with ``simulator`` set, the city simulator runs beside the window
     until the window closes; with ``cameras`` set, so does the camera stream server (when
     the sample clips exist and its port is free)."""
+    from desktop.app.signin import SignInDialog
     from desktop.core.live import LiveFeed
     from desktop.window.main_window import MainWindow
-    from desktop.app.signin import SignInDialog
 
     database, city_id = open_and_prepare(url, _show_admin_password)
     account = demo_account(database, username) if username else demo_account(database)

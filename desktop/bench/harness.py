@@ -245,7 +245,6 @@ def bench_context(url: str):
     """The scratch database opened as the window opens it, signed in as the demo duty
     officer (the benchmark's databases are demo cities): ``(database, ctx)``."""
     from db.auth.accounts import demo_account
-
     from desktop.app.startup import make_context, open_and_prepare
 
     database, city_id = open_and_prepare(url)

@@ -24,20 +24,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
-
 from sqlalchemy import select
 
-from db.geo import map_data
 from db.bench.report import Figure, summary
-from db.worktime.calendar_data import load_calendar
 from db.core.engine import open_database
+from db.geo import map_data
 from db.models import City
-
-from desktop.core.live import LiveFeed
-from desktop.map.page import build_map, build_map_page
-from desktop.map.layers import case_markers, map_layers
-from desktop.map.view import MapView, point_marker
-from desktop.core.tasks import TaskRunner
+from db.worktime.calendar_data import load_calendar
 from desktop.bench.harness import (
     JS_TIMING,
     gui_busy_ns,
@@ -49,6 +42,11 @@ from desktop.bench.harness import (
     say,
     wait_js,
 )
+from desktop.core.live import LiveFeed
+from desktop.core.tasks import TaskRunner
+from desktop.map.layers import case_markers, map_layers
+from desktop.map.page import build_map, build_map_page
+from desktop.map.view import MapView, point_marker
 
 SECTION = "3 map under load"
 
@@ -84,7 +82,7 @@ class MapDriver(QObject):
         database, city_id, since = self.database, self.city_id, self.staff_since
 
         def fetch():
-            started = dt.datetime.now(dt.timezone.utc)
+            started = dt.datetime.now(dt.UTC)
             with database.read() as s:
                 points = map_data.staff_points(s, city_id, since=since)
             return started, [point_marker(p) for p in points]

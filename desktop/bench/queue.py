@@ -19,16 +19,15 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Slot
 from PySide6.QtWidgets import QHeaderView, QTableView
 from sqlalchemy import func, select
 
-from db.cases import workflow as wf
+from db.auth.roles import Role
 from db.bench.queue import eager_rows
 from db.bench.report import Figure, summary
-from db.models import Case, Town
+from db.cases import workflow as wf
 from db.cases.queries import QueueFilter, QueueSort
-from db.auth.roles import Role
-
+from db.models import Case, Town
+from desktop.bench.harness import bench_context, make_app, must, pump, say, self_rss_mb
 from desktop.queue.model import Col
 from desktop.queue.panel import ALL, QueuePanel
-from desktop.bench.harness import bench_context, make_app, must, pump, say, self_rss_mb
 
 SECTION = "2 queue"
 

@@ -225,7 +225,7 @@ def run_bench(url: str, *, quick: bool = False, json_path: str | None = None,
         safe_url = make_url(url).render_as_string(hide_password=True)
         Path(json_path).write_text(json.dumps({
             "engine": engine, "quick": quick, "database": safe_url, "machine": info,
-            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "wall_seconds": round(wall, 1), "sections": sections,
             "figures": [f.to_dict() for f in figures]}, indent=2, ensure_ascii=False, default=str),
             encoding="utf-8")

@@ -25,9 +25,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from db.bench.report import Figure, summary
-
-from desktop.core.live import LiveFeed
 from desktop.bench.harness import bench_context, make_app, map_idle, must, pump, say
+from desktop.core.live import LiveFeed
 
 SECTION = "1 event to screen"
 POLL_S = 5.0

@@ -28,8 +28,6 @@ from db.bench.report import Figure, slope, summary
 from db.core import jobs
 from db.core.feed import latest_seq
 from db.models import ChangeLog
-
-from desktop.core.live import LiveFeed
 from desktop.bench.harness import (
     LagProbe,
     bench_context,
@@ -41,6 +39,7 @@ from desktop.bench.harness import (
     pump,
     say,
 )
+from desktop.core.live import LiveFeed
 
 SECTION = "5 compressed shift"
 STEP_S = 60  # simulated seconds per tick

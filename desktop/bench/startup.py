@@ -19,7 +19,6 @@ import time
 from PySide6.QtCore import QUrl
 
 from db.bench.report import Figure
-
 from desktop.bench.harness import js, make_app, map_idle, must, pump, say
 
 SECTION = "4 start-up"
@@ -47,8 +46,8 @@ def probe(url: str, mode: str, spawned_ns: int) -> tuple[list[Figure], dict]:
         view.close()
         return [], {"usable_ms": ms, "imported_ms": imported_ms}
 
-    from desktop.queue.panel import QueuePanel  # noqa: F401 - counted: the window needs it anyway
     from desktop.app.startup import start
+    from desktop.queue.panel import QueuePanel  # noqa: F401 - counted: the window needs it anyway
 
     kwargs = {"cameras": False} if "cameras" in inspect.signature(start).parameters else {}
     window = start(url, interactive=False, simulator=False, **kwargs)

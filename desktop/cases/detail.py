@@ -56,7 +56,8 @@ from PySide6.QtWidgets import (
 
 from db.alerts import lifecycle as alerts
 from db.cases import deadline, queries
-from db.worktime.clock import SHANGHAI
+from db.cases.queries import CaseDetail, Choice
+from db.cases.workflow import STEP_FUNCTIONS, TRANSITIONS, Step, allowed_steps
 from db.core.entities import Entity
 from db.core.errors import (
     ConflictError,
@@ -65,17 +66,15 @@ from db.core.errors import (
     PermissionDenied,
     is_connection_lost,
 )
-from db.cases.queries import CaseDetail, Choice
-from db.cases.workflow import STEP_FUNCTIONS, TRANSITIONS, Step, allowed_steps
-
+from db.worktime.clock import SHANGHAI
+from desktop.cases.step_dialogs import StepDialog, dialog_for
 from desktop.core import labels, theme
 from desktop.core.context import AppContext
 from desktop.core.errors import Outcome, offline_text
 from desktop.core.operations import Report
-from desktop.cases.step_dialogs import StepDialog, dialog_for
 
 log = logging.getLogger(__name__)
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 #: Keyboard shortcuts of the step buttons (window-wide while the button is visible).
 STEP_SHORTCUTS: dict[Step, str] = {

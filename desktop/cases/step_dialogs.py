@@ -19,7 +19,6 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -33,9 +32,6 @@ from PySide6.QtWidgets import (
 from db.cases.queries import LOCAL, RESPONSIBLE, Choice
 from db.cases.workflow import OPINION_REQUIRED, Step, Urgency
 from db.core.text import MAX_TEXT
-
-
-
 from desktop.core import labels, theme
 from desktop.core.widgets import class_combo, combo_value
 

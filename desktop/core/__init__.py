@@ -1,1 +1,2 @@
-"""What every panel shares: the app context, background lanes, the live feed, operations, translations, labels and the theme."""
+"""What every panel shares: the app context, background lanes, the live feed, operations,
+translations, labels and the theme."""

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from db.worktime.clock import WorkCalendar
-from db.core.engine import Database
 from db.auth.roles import Role
-
+from db.core.engine import Database
+from db.worktime.clock import WorkCalendar
 from desktop.core.changes import ChangeRouter
 from desktop.core.operations import Operations
 from desktop.core.tasks import TaskRunner

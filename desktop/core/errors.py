@@ -19,7 +19,6 @@ from db.core.errors import (
     is_database_busy,
 )
 from db.worktime.clock import SHANGHAI
-
 from desktop.core import labels
 
 log = logging.getLogger(__name__)

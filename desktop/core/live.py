@@ -202,5 +202,5 @@ class LiveFeed(QObject):
         if online == self.online:
             return
         self.online = online
-        self.offline_since = None if online else dt.datetime.now(dt.timezone.utc)
+        self.offline_since = None if online else dt.datetime.now(dt.UTC)
         self.sig_online_changed.emit(online, self.offline_since)

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from db.core.entities import Entity
-
 from desktop.core.errors import Outcome, classify, offline_text
 
 if TYPE_CHECKING:

@@ -121,7 +121,7 @@ class TsClip:
         return self.duration / 90_000
 
     @classmethod
-    def parse(cls, data: bytes, name: str = "") -> "TsClip":
+    def parse(cls, data: bytes, name: str = "") -> TsClip:
         if not data or len(data) % TS_PACKET or data[0] != SYNC:
             raise ValueError(f"{name or 'clip'}: not a 188-byte-packet MPEG-TS file")
         n = len(data) // TS_PACKET
@@ -200,7 +200,7 @@ class TsClip:
                    psi_pids=psi, name=name)
 
     @classmethod
-    def load(cls, path: Path | str) -> "TsClip":
+    def load(cls, path: Path | str) -> TsClip:
         path = Path(path)
         return cls.parse(path.read_bytes(), path.stem)
 
@@ -259,7 +259,7 @@ class HlsClip:
     duration: int = 0  # one pass in 90 kHz ticks
 
     @classmethod
-    def load(cls, playlist: Path) -> "HlsClip":
+    def load(cls, playlist: Path) -> HlsClip:
         durations, files = [], []
         pending = None
         for line in playlist.read_text(encoding="utf-8").splitlines():
@@ -309,7 +309,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True  # restart on the same port while old connections linger
     request_queue_size = 64
 
-    def __init__(self, address, handler, owner: "StreamServer") -> None:
+    def __init__(self, address, handler, owner: StreamServer) -> None:
         self.owner = owner
         super().__init__(address, handler)
 
@@ -347,7 +347,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(text.encode(), "text/plain; charset=utf-8", head)
             else:
                 self.send_error(HTTPStatus.NOT_FOUND)
-        except (BrokenPipeError, ConnectionResetError, socket.timeout, TimeoutError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
             pass  # the viewer went away: normal for a live stream
         except LookupError as exc:
             self.send_error(HTTPStatus.SERVICE_UNAVAILABLE, str(exc))
@@ -361,7 +361,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(body)
 
-    def _live_ts(self, owner: "StreamServer", code: str, head: bool) -> None:
+    def _live_ts(self, owner: StreamServer, code: str, head: bool) -> None:
         clip = owner.clip_for(code)  # LookupError when there are no clips
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "video/mp2t")
@@ -424,7 +424,7 @@ class StreamServer:
             return f"http://{self.host}:{self._port}/hls/{code}/index.m3u8"
         return f"http://{self.host}:{self._port}/cam/{code}.ts"
 
-    def start(self) -> "StreamServer":
+    def start(self) -> StreamServer:
         """Load the clips (once) and serve on a background thread; returns self."""
         if self._httpd is not None:
             return self
@@ -468,7 +468,7 @@ class StreamServer:
         finally:
             self.stop()
 
-    def __enter__(self) -> "StreamServer":
+    def __enter__(self) -> StreamServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -17,7 +17,6 @@ from PySide6.QtCore import QObject, QTimer
 
 from db.core.entities import Entity
 from db.geo import map_data
-
 from desktop.core.context import AppContext
 from desktop.map.view import case_marker, case_status, point_marker
 
@@ -31,7 +30,7 @@ class MapSink(Protocol):
 def case_markers(points, calendar) -> list[tuple]:
     """``(point, marker dict, deadline status)`` for each case point, at this moment. Pure
     Python: runs on the worker thread."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     out = []
     for p in points:
         status = case_status(calendar, now, p)
@@ -42,7 +41,7 @@ def case_markers(points, calendar) -> list[tuple]:
 def map_layers(database, city_id: int, calendar) -> tuple:
     """Every map layer read and turned into marker dicts, for a worker thread (seconds at
     20,000 cases): ``(read at, [(case point, marker, status)], batch for apply_batch)``."""
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     with database.read() as s:
         cases = map_data.case_points(s, city_id)
         others = {
@@ -154,7 +153,7 @@ class MapLayers(QObject):
         since = self._staff_since
 
         def fetch():  # the marker dicts here too: 4,000 a second are not for the GUI thread
-            started = dt.datetime.now(dt.timezone.utc)
+            started = dt.datetime.now(dt.UTC)
             with database.read() as s:
                 points = map_data.staff_points(s, city_id, since=since)
             return started, [point_marker(p) for p in points]

@@ -30,9 +30,8 @@ from branca.element import MacroElement
 from jinja2 import Template
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSettings
 
-from db.geo.map_data import BaseLayers
 from db.cases.workflow import State, Urgency
-
+from db.geo.map_data import BaseLayers
 from desktop.core import labels, theme
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"

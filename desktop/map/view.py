@@ -17,11 +17,9 @@ configured tile server's host.
 """
 from __future__ import annotations
 
-
 # Chromium's flags must be set before QtWebEngine starts: desktop.app.run.prepare_environment
 # turns the sandbox off only when running as root (containers) and the GPU off only offscreen;
 # the tests set both in tests/desktop/conftest.py.
-
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
@@ -45,9 +43,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget  # noqa: E402
 
 from db.cases import deadline  # noqa: E402
 from db.geo.map_data import CasePoint  # noqa: E402
-
-from desktop.map.page import LIVE_LAYERS, tile_host  # noqa: E402
 from desktop.core.tasks import TaskRunner  # noqa: E402
+from desktop.map.page import LIVE_LAYERS, tile_host  # noqa: E402
 
 log = logging.getLogger(__name__)
 js_log = logging.getLogger("cityops.map.js")

@@ -32,17 +32,15 @@ sig_load_failed(str)
 """
 from __future__ import annotations
 
-import html
-
 import datetime as dt
 import enum
 import functools
+import html
 import logging
 import time
 from collections.abc import Callable, Iterable
 
 import numpy as np
-
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -56,14 +54,13 @@ from PySide6.QtGui import QColor, QFont
 
 from db.cases import deadline, queries
 from db.cases.deadline import Countdown
-from db.core.entities import Entity
 from db.cases.queries import CaseRow, QueueFilter, QueueSort
-
+from db.core.entities import Entity
 from desktop.core import labels, theme
 from desktop.core.context import AppContext
 
 log = logging.getLogger(__name__)
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class Col(enum.IntEnum):

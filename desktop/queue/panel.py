@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
 from db.cases import queries
 from db.cases.queries import QueueFilter
 from db.cases.workflow import Source, State, Urgency
-
 from desktop.core import labels, theme
 from desktop.core.context import AppContext
 from desktop.queue.model import CaseQueueModel, Col

@@ -32,8 +32,7 @@ import time
 from enum import StrEnum
 from pathlib import Path
 
-from PySide6.QtCore import (QCoreApplication, QObject, QRectF, QSize, Qt, QTimer, QUrl, Signal,
-                            Slot)
+from PySide6.QtCore import QCoreApplication, QObject, QRectF, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -91,7 +90,7 @@ class _Feed(QObject):
     keeps one player for its whole life and only changes its source.
     """
 
-    def __init__(self, tile: "VideoTile", player: QMediaPlayer, sink: QVideoSink) -> None:
+    def __init__(self, tile: VideoTile, player: QMediaPlayer, sink: QVideoSink) -> None:
         super().__init__(tile)
         self.tile: VideoTile | None = tile
         self.active = True

@@ -16,20 +16,19 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, qVersion
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
-from db.devices import cameras
 from db.auth.roles import Role
 from db.core import jobs
 from db.core.entities import Entity
+from db.devices import cameras
 from db.geo import map_data
 from db.worktime.clock import SHANGHAI
-
-from desktop.core import labels, theme
 from desktop.alerts.panel import AlertPanel
 from desktop.cases.detail import CaseDetailPanel
+from desktop.core import labels, theme
 from desktop.core.context import AppContext
 from desktop.core.live import LiveFeed
-from desktop.map.page import build_map_page, configured_tile_url
 from desktop.map.layers import MapLayers
+from desktop.map.page import build_map_page, configured_tile_url
 from desktop.map.view import MapView
 from desktop.queue.panel import QueuePanel
 from desktop.video.wall import VideoWall
@@ -443,7 +442,7 @@ class MainWindow(QMainWindow):
             if was_offline:
                 self.reload_all()  # the feed delivers what was missed; this also re-reads views
         else:
-            local = (since or dt.datetime.now(dt.timezone.utc)).astimezone(SHANGHAI)
+            local = (since or dt.datetime.now(dt.UTC)).astimezone(SHANGHAI)
             self.outage_banner.setText(
                 self.tr("Database connection lost since %1. Showing the last known state; "
                         "case actions are refused until the connection is back.")

@@ -13,8 +13,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Root in a container: Chromium's sandbox cannot start; there is no GPU either.
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
 
-from db.worktime.calendar_data import load_calendar  # noqa: E402
 from db.auth.roles import Role  # noqa: E402
+from db.worktime.calendar_data import load_calendar  # noqa: E402
 from desktop.core.context import AppContext, SignedInUser  # noqa: E402
 from desktop.core.tasks import TaskRunner  # noqa: E402
 

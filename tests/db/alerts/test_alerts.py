@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import func, select
 
 from db.alerts import lifecycle as alerts
-from db.core import feed
-from db.cases import workflow as wf
 from db.alerts.lifecycle import raise_alert
-from db.core.entities import Entity
+from db.auth.roles import Role
+from db.cases import workflow as wf
+from db.core import feed
 from db.core.engine import open_database
+from db.core.entities import Entity
 from db.core.errors import (
     ConflictError,
     InvalidTransition,
@@ -29,8 +30,6 @@ from db.core.errors import (
 )
 from db.core.feed import ChangeFollower
 from db.models import Alert, AuditLog, Camera, Case, CaseClass, Grid, Sensor, SensorReading
-from db.auth.roles import Role
-
 from tests.helpers import CENTRE, report
 
 UTC = dt.UTC
@@ -664,7 +663,6 @@ def test_revision_0002_on_postgresql_keeps_existing_alerts_and_their_rules():
     from sqlalchemy.engine import make_url
 
     from db.core.migrate import alembic_config
-
     from tests.conftest import PG_ADMIN_URL
 
     name = f"cityops_mig_{uuid.uuid4().hex[:10]}"

@@ -5,11 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from db.auth.accounts import authenticate, demo_account
+from db.auth.roles import Role
 from db.core.errors import PermissionDenied
 from db.models import AuditLog, UserAccount
 from db.reference.city import ensure_admin
-from db.auth.roles import Role
-
 from tests.conftest import TEST_PASSWORD
 
 

@@ -1,8 +1,8 @@
 """Password hashes, masking of reporters' data, and where the database URL comes from."""
 from __future__ import annotations
 
-from db.core import config
 from db.auth.security import hash_password, mask_name, mask_phone, verify_password
+from db.core import config
 
 
 def test_passwords_are_argon2_hashes_that_verify():

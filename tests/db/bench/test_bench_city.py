@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select
 
-from db.cases import queries
 from db.bench.city import CitySpec, bench_city, city_key, grow_cases
-from db.models import Case
+from db.cases import queries
 from db.cases.workflow import State
-
+from db.models import Case
 from tests.helpers import case_in_state, report
 
 
@@ -56,7 +55,6 @@ def test_the_postgres_city_is_a_template_cloned_for_each_run(pg_env):
     from sqlalchemy import create_engine, text
 
     from db.bench.city import CACHE_DB_PREFIX
-
     from tests.conftest import PG_ADMIN_URL
 
     spec = CitySpec(cases=700, open_cases=120, demo_cases=250)

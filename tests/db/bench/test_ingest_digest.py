@@ -1,10 +1,9 @@
 """The ingest proof: a follower's digest of the changes it saw equals the change log's own."""
 from __future__ import annotations
 
-from db.core import feed
 from db.bench.ingest import Digest, log_digest
+from db.core import feed
 from db.core.feed import ChangeFollower
-
 from tests.helpers import report
 
 

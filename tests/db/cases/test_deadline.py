@@ -18,10 +18,9 @@ from db.cases.deadline import Countdown, clock_phase, countdown
 from db.cases.workflow import State
 from db.worktime.calendar_data import official_days
 from db.worktime.clock import SHANGHAI, WorkCalendar
-
 from tests.helpers import case_in_state
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 H = 3600
 
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from db.cases import queries as q
 from db.auth.roles import Role
+from db.cases import queries as q
 from db.cases.workflow import State, Step
-
 from tests.helpers import case_in_state, report, take
 
 
@@ -27,7 +26,7 @@ def test_queue_filters_sort_and_text_search(env):
         assert q.queue_ids(s, q.QueueFilter(text="%")) == [a.case_id]  # % is literal, not a wildcard
         assert q.queue_ids(s, q.QueueFilter(states=frozenset({"handling"}))) == [b.case_id]
         assert q.queue_ids(s, q.QueueFilter(sources=frozenset({"video"}))) == []
-        later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=60)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
         assert q.queue_ids(s, q.QueueFilter(overdue_only=True)) == []
         assert q.queue_ids(s, q.QueueFilter(overdue_only=True), now=later) == [b.case_id]
 

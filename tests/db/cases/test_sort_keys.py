@@ -7,13 +7,12 @@ import random
 from sqlalchemy import select, update
 
 from db.cases import queries
-from db.models import Case, Town
 from db.cases.queries import QueueFilter, QueueSort
 from db.cases.workflow import State, Step
-
+from db.models import Case, Town
 from tests.helpers import case_in_state, report, take
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_sort_keys_compare_as_the_database_orders(env):
@@ -21,7 +20,7 @@ def test_sort_keys_compare_as_the_database_orders(env):
     now = dt.datetime.now(UTC)
     with env.database.read() as s:
         towns = list(s.scalars(select(Town.id).order_by(Town.id).limit(3)))
-    for i in range(30):
+    for _ in range(30):
         state = rng.choice([State.PENDING_ACCEPT, State.HANDLING, State.HANDLING, State.PARKED,
                             State.PENDING_CHECK])
         r = case_in_state(env, State.PENDING_DISPATCH if state != State.PENDING_ACCEPT else state)

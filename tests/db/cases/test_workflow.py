@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from db.auth.roles import Role
 from db.cases import workflow as wf
+from db.cases.workflow import State, Step
 from db.core.errors import (
     ConflictError,
     InvalidTransition,
@@ -18,9 +20,6 @@ from db.core.errors import (
     ValidationError,
 )
 from db.models import AuditLog, Case, CaseHistory, ChangeLog
-from db.auth.roles import Role
-from db.cases.workflow import State, Step
-
 from tests.helpers import (
     PATHS,
     any_class_id,
@@ -217,7 +216,7 @@ def test_audit_log_is_append_only(env):
 
 
 def test_times_are_stored_and_returned_in_utc(env):
-    now = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)  # Monday 09:00 in Shanghai
+    now = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # Monday 09:00 in Shanghai
     r = report(env, now=now)
     r = wf.accept(env.database, env.users[Role.DUTY_OFFICER], r.case_id, r.version,
                   class_id=step_args(env, Step.ACCEPT)["class_id"], now=now)
@@ -254,7 +253,7 @@ def test_a_version_from_the_future_is_invalid_not_a_conflict(env):
 
 
 def test_an_emergency_runs_on_the_30_minute_clock_whatever_its_class(env):
-    now = dt.datetime(2026, 3, 6, 9, 50, tzinfo=dt.timezone.utc)  # Friday 17:50 in Shanghai
+    now = dt.datetime(2026, 3, 6, 9, 50, tzinfo=dt.UTC)  # Friday 17:50 in Shanghai
     r = report(env, urgency="emergency", now=now)
     r = take(env, r, Step.ACCEPT, urgency="emergency", class_id=any_class_id(env, "work_days"))
     r = take(env, r, Step.OPEN)

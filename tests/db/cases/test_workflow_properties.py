@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from db.cases import workflow as wf
-from db.core.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationError
 from db.auth.roles import Role
+from db.cases import workflow as wf
 from db.cases.workflow import State, Step
-
+from db.core.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationError
 from tests.helpers import report, step_args
+
 
 def draw_action(data, state: State) -> tuple[Step, Role, bool]:
     """Mostly an allowed (step, role) so that runs go deep; otherwise anything at all."""

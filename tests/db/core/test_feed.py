@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from db.core import feed
 from db.core.engine import open_database
+from db.core.entities import Entity
 from db.core.feed import ChangeFollower
-
 from tests.helpers import report
 
 
@@ -49,7 +49,7 @@ def test_rolled_back_work_is_never_announced(env):
     follower = ChangeFollower(env.database)
     with pytest.raises(RuntimeError):
         with env.database.write() as s:
-            feed.publish(s, "case", [123])
+            feed.publish(s, Entity.CASE, [123])
             raise RuntimeError("step failed")
     assert follower.wait(0.3) == []
     follower.close()
@@ -134,14 +134,14 @@ def test_postgres_sequence_order_is_commit_order(pg_env):
 
     def writer_a():
         with env.database.write() as s:
-            feed.publish(s, "case", [1001])
+            feed.publish(s, Entity.CASE, [1001])
             a_published.set()
             release_a.wait(10)
 
     def writer_b():
         a_published.wait(10)
         with env.database.write() as s:
-            feed.publish(s, "case", [1002])
+            feed.publish(s, Entity.CASE, [1002])
         b_done.set()
 
     follower = ChangeFollower(env.database)

@@ -9,10 +9,9 @@ from sqlalchemy import func, select, update
 from db.core import feed
 from db.core.feed import ChangeFollower
 from db.models import ChangeLog
-
 from tests.helpers import report
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _age_log(env, older_than: dt.timedelta) -> None:

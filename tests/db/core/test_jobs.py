@@ -12,7 +12,7 @@ from db.core import feed, jobs
 from db.core.engine import open_database
 from db.models import AppSetting, ChangeLog, JobState
 
-T0 = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
 MINUTE = dt.timedelta(minutes=1)
 
 
@@ -217,7 +217,7 @@ def test_feed_prune_is_the_first_registered_job_and_prunes(env):
     assert jobs.registry().get("feed.prune").every == dt.timedelta(minutes=5)
     report(env)
     with env.database.write() as s:
-        s.execute(update(ChangeLog).values(at=dt.datetime.now(dt.timezone.utc)
+        s.execute(update(ChangeLog).values(at=dt.datetime.now(dt.UTC)
                                            - dt.timedelta(hours=2)))
     fresh = report(env).case_id
     run = jobs.run(env.database, "feed.prune")

@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 
 from db.core.migrate import alembic_config, script_directory
 from db.models import Base
-
 from tests.conftest import PG_ADMIN_URL, drop_pg
 
 
@@ -96,10 +95,9 @@ def test_a_batch_migration_runs_on_a_sqlite_database_full_of_rows(sqlite_env, tm
     refer to it. A future revision must pass on a populated workstation file."""
     import shutil
 
-    from db.core.migrate import MIGRATIONS_DIR, upgrade_to_head
-
-    from tests.helpers import case_in_state
     from db.cases.workflow import State
+    from db.core.migrate import MIGRATIONS_DIR, upgrade_to_head
+    from tests.helpers import case_in_state
 
     done = case_in_state(sqlite_env, State.CLOSED)
     scripts = tmp_path / "migrations"

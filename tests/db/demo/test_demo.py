@@ -11,11 +11,22 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from db.auth.roles import Role
+from db.auth.security import hash_password, verify_password
+from db.cases.workflow import (
+    DISPATCHED_STATES,
+    FINAL_STATES,
+    Source,
+    State,
+    case_number,
+    check_invariants,
+    report_case,
+)
+from db.core.engine import open_database
+from db.core.errors import CityOpsError
 from db.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from db.demo.build import DEMO_SETTING, DemoRefused, DemoStats, build_demo
 from db.demo.world import _Outline
-from db.core.engine import open_database
-from db.core.errors import CityOpsError
 from db.geo.polygons import in_polygons, rings_of
 from db.models import (
     Alert,
@@ -42,21 +53,10 @@ from db.models import (
     Village,
 )
 from db.reference.city import ensure_reference_data
-from db.auth.roles import Role
-from db.auth.security import hash_password, verify_password
 from tests.conftest import PG_ADMIN_URL as PG_URL
 from tests.conftest import SKIP_PG
-from db.cases.workflow import (
-    DISPATCHED_STATES,
-    FINAL_STATES,
-    Source,
-    State,
-    case_number,
-    check_invariants,
-    report_case,
-)
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 18, 2, 30, tzinfo=UTC)  # a Wednesday, 10:30 in Dongguan
 CASES, DAYS = 2500, 20  # dense enough for every open state to show up
 

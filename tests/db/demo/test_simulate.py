@@ -9,10 +9,12 @@ import uuid
 import pytest
 from sqlalchemy import func, select, text
 
-from db.demo.build import build_demo
-from db.demo.world import LOW_LYING_TOWNS
+from db.cases.workflow import check_invariants
 from db.core.engine import open_database
 from db.core.scratch import scratch_database
+from db.demo.build import build_demo
+from db.demo.simulate import NotADemoDatabase, SimStats, simulate
+from db.demo.world import LOW_LYING_TOWNS
 from db.models import (
     Alert,
     AuditLog,
@@ -24,9 +26,6 @@ from db.models import (
     StaffTrack,
     Town,
 )
-from db.demo.simulate import NotADemoDatabase, SimStats, simulate
-from db.cases.workflow import check_invariants
-
 from tests.conftest import PG_ADMIN_URL, SKIP_PG
 
 UTC = dt.UTC

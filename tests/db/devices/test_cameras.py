@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from db.devices.cameras import CameraInfo, camera_info, nearest_cameras
 from db.geo import distance
 from db.geo.distance import distance_km
-from db.models import City, Camera, Town
+from db.models import Camera, City, Town
 
 LAT, LON = 23.02, 113.75  # 东莞 city centre
 

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, select
 
+from db.cases.workflow import State
 from db.geo import map_data
 from db.models import BlackSpot, Camera, Grid, Sensor, Staff, StaffPosition, Town
-from db.cases.workflow import State
-
 from tests.helpers import CENTRE, case_in_state, report
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
-NOW = dt.datetime(2025, 3, 4, 2, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 3, 4, 2, 0, tzinfo=dt.UTC)
 
 
 @contextmanager

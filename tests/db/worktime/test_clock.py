@@ -8,7 +8,7 @@ import pytest
 from db.worktime.calendar_data import load_calendar, official_days, seed_calendar, set_day, set_year
 from db.worktime.clock import SHANGHAI, CalendarError, WorkCalendar, parse_office_hours
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def local(y, m, d, hh=0, mm=0):

@@ -9,7 +9,7 @@ import random
 from db.alerts.lifecycle import SEVERITIES, AlertRow
 from desktop.alerts.model import AlertModel, sort_key
 
-T0 = dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
 
 
 def make(alert_id: int, rng: random.Random) -> AlertRow:

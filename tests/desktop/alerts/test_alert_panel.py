@@ -14,15 +14,15 @@ from PySide6.QtWidgets import QDialog
 from sqlalchemy import insert, select
 
 from db.alerts import lifecycle as alerts
-from db.core import feed
-from db.models import Alert, Sensor, SensorReading
 from db.auth.roles import Role
+from db.core import feed
+from db.core.entities import Entity
+from db.models import Alert, Sensor, SensorReading
 from desktop.alerts.panel import AlertPanel
 from desktop.core.live import LiveFeed
-
-from tests.helpers import CENTRE
 from tests.desktop.conftest import make_ctx
 from tests.desktop.window.test_main_window import close, open_window
+from tests.helpers import CENTRE
 
 RAISE_SCRIPT = """
 import sys
@@ -197,7 +197,7 @@ def test_turn_into_case_carries_the_alert_and_links_both_ways(qtbot, env):
 
 def test_the_trend_holds_the_readings_written_and_follows_new_ones(qtbot, env):
     sensor_id = add_sensor(env, "water_level")
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     written = [(now - dt.timedelta(seconds=10 * i), round(0.1 + 0.001 * i, 3)) for i in range(2000)]
     old = (now - dt.timedelta(hours=25), 9.9)  # outside the 24-hour window
     with env.database.write() as s:
@@ -216,10 +216,10 @@ def test_the_trend_holds_the_readings_written_and_follows_new_ones(qtbot, env):
         assert len(panel.trend.threshold_lines) == 4
         assert sorted(line.value() for line in panel.trend.threshold_lines) == sorted(WATER.values())
 
-        later = dt.datetime.now(dt.timezone.utc)
+        later = dt.datetime.now(dt.UTC)
         with env.database.write() as s:
             s.execute(insert(SensorReading), [{"sensor_id": sensor_id, "at": later, "value": 0.66}])
-            feed.publish(s, "sensor", [sensor_id])
+            feed.publish(s, Entity.SENSOR, [sensor_id])
         qtbot.waitUntil(lambda: panel.trend.values.size == len(written) + 1, timeout=3000)
         assert panel.trend.values[-1] == 0.66
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from db.auth.roles import Role
 from desktop.app.signin import SignInDialog
 from desktop.core.tasks import TaskRunner
-
 from tests.conftest import TEST_PASSWORD
 
 

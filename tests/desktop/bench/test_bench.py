@@ -16,7 +16,6 @@ from sqlalchemy import func, select, update
 from db.core import jobs
 from db.models import ChangeLog, JobState
 from desktop.core.live import COALESCE_MS, LiveFeed
-
 from tests.helpers import report
 
 SECTIONS = ("workflow", "screen", "queue", "map", "startup", "shift", "ingest")
@@ -68,7 +67,7 @@ def test_the_feed_thread_runs_the_prune_job(qtbot, sqlite_env):
     for _ in range(3):
         report(sqlite_env)
     with sqlite_env.database.write() as s:
-        s.execute(update(ChangeLog).values(at=dt.datetime.now(dt.timezone.utc)
+        s.execute(update(ChangeLog).values(at=dt.datetime.now(dt.UTC)
                                            - dt.timedelta(hours=2)))
     prune_jobs = jobs.Registry()
     jobs.register_feed_prune(prune_jobs, every=0.2, retention=dt.timedelta(hours=1))

@@ -8,11 +8,11 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QPushButton
 from sqlalchemy import select
 
+from db.auth.roles import Role
 from db.cases import workflow as wf
+from db.cases.workflow import State, Step, allowed_steps
 from db.core.errors import DatabaseUnavailable
 from db.models import Case, CaseClass
-from db.auth.roles import Role
-from db.cases.workflow import State, Step, allowed_steps
 from desktop.cases.detail import STEP_SHORTCUTS, CaseDetailPanel
 from desktop.cases.step_dialogs import (
     AcceptDialog,
@@ -21,7 +21,6 @@ from desktop.cases.step_dialogs import (
     OpinionDialog,
     dialog_for,
 )
-
 from tests.helpers import any_class_id, case_in_state, report, take
 
 HOSTILE = '<b>bold</b><script>alert(1)</script><img src=x onerror="alert(2)"> &amp; 占道'

@@ -24,12 +24,11 @@ from db.models import CaseClass
 from db.worktime.clock import SHANGHAI
 from desktop.cases.detail import CaseDetailPanel
 from desktop.core import i18n, labels, theme
-from desktop.queue.model import DEADLINE_STATUS_ROLE, OVERDUE_BACKGROUND, CaseQueueModel, Col
 from desktop.map.layers import case_markers
-
+from desktop.queue.model import DEADLINE_STATUS_ROLE, OVERDUE_BACKGROUND, CaseQueueModel, Col
 from tests.helpers import any_class_id, case_in_state, report, take
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def local(y, m, d, hh=0, mm=0, ss=0) -> dt.datetime:

@@ -7,7 +7,6 @@ from PySide6.QtWidgets import QWidget
 from db.core import jobs
 from db.core.entities import Entity
 from desktop.core.changes import ChangeRouter
-
 from tests.desktop.window.test_main_window import close, open_window
 
 

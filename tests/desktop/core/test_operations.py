@@ -13,7 +13,6 @@ from db.cases.workflow import State, Step
 from db.core.entities import Entity
 from desktop.cases.detail import CaseDetailPanel
 from desktop.core.errors import Outcome
-
 from tests.helpers import any_class_id, report
 
 

@@ -7,7 +7,6 @@ from db.cases import workflow as wf
 from db.cases.workflow import State
 from db.core.entities import Entity
 from desktop.map.layers import MapLayers
-
 from tests.helpers import case_in_state, report
 
 

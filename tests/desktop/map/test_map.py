@@ -15,12 +15,11 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QColor
 
-from db.geo import map_data
 from db.cases.workflow import State
-from desktop.map import page as map_page
+from db.geo import map_data
 from desktop.core import theme
+from desktop.map import page as map_page
 from desktop.map.view import LOCAL_SCHEMES, MapView, case_marker, case_status, point_marker
-
 from tests.helpers import CENTRE, case_in_state, report
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
@@ -104,7 +103,7 @@ def applied(qtbot, view: MapView, batch: dict) -> dict:
 
 
 def markers_for(env, ctx, ids=None) -> list[dict]:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with env.database.read() as s:
         points = map_data.case_points(s, env.city_id, ids=ids)
     return [case_marker(p, case_status(ctx.calendar, now, p)) for p in points]
@@ -540,7 +539,7 @@ def test_staff_under_the_case_canvas_still_answer_the_mouse(qtbot, view):
                                                 "name": "王网格", "at": None, "on_duty": True}]},
                           "cases": {"upsert": [{"id": 9, "lat": CENTRE[0] + 0.05,
                                                 "lon": CENTRE[1] + 0.05, "status": "on_track"}]}})
-    js(qtbot, view, "cityops._setView(%f, %f, 14)" % CENTRE)
+    js(qtbot, view, f"cityops._setView({CENTRE[0]:f}, {CENTRE[1]:f}, 14)")
     qtbot.wait(300)
     hover = """(function () {
       var m = cityops._markerRef('staff', 1), map = m._map;

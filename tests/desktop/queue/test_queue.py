@@ -9,18 +9,17 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTableView
 from sqlalchemy import select, update
 
-from db.cases import workflow as wf
-from db.models import Case, Town
-from db.cases.queries import QueueFilter
 from db.auth.roles import Role
+from db.cases import workflow as wf
+from db.cases.queries import QueueFilter
 from db.cases.workflow import State, Step
+from db.models import Case, Town
 from desktop.core import theme
 from desktop.queue.model import CaseQueueModel, Col
 from desktop.queue.panel import ALL, QueuePanel
-
 from tests.helpers import any_class_id, case_in_state, report, take
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 def _loaded(qtbot, model: CaseQueueModel) -> None:
     qtbot.waitUntil(lambda: model.loaded, timeout=10_000)

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer, Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage
 from sqlalchemy import select
 
@@ -116,7 +116,7 @@ class RtspCamera:
         self.port = 0
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "RtspCamera":
+    def start(self) -> RtspCamera:
         self.process = subprocess.Popen(
             [SYSTEM_PYTHON, "-c", RTSP_SERVER, str(self.clip), str(self.port)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

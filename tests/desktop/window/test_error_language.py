@@ -10,7 +10,6 @@ from db.cases import workflow as wf
 from db.cases.workflow import Step
 from db.core.engine import open_database
 from desktop.core import i18n
-
 from tests.conftest import Env
 from tests.desktop.window.test_main_window import close, open_window
 from tests.helpers import any_class_id, report

@@ -12,17 +12,16 @@ from PySide6.QtCore import QCoreApplication, QSettings, Qt
 from PySide6.QtGui import QImage
 from sqlalchemy.engine import make_url
 
-from db.core.engine import open_database
 from db.auth.roles import Role
 from db.cases.workflow import State
+from db.core.engine import open_database
 from desktop.core import i18n
 from desktop.core.live import LiveFeed
 from desktop.window.main_window import LAYOUT_VERSION, MainWindow
-
 from tests.conftest import Env
+from tests.desktop.conftest import make_ctx
 from tests.helpers import CENTRE, case_in_state, report
 from tests.tcp_proxy import TcpProxy
-from tests.desktop.conftest import make_ctx
 
 REPORT_SCRIPT = """
 import sys

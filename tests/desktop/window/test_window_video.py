@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from db.alerts import lifecycle as alerts
 from db.models import Camera
-
-from tests.helpers import CENTRE, report
 from tests.desktop.window.test_main_window import close, js, open_window
+from tests.helpers import CENTRE, report
 
 DEAD_URL = "http://127.0.0.1:9/cam/{code}.ts"  # nothing listens: the tile shows signal lost
 
