@@ -19,6 +19,7 @@ from db.core.errors import (
     PermissionDenied,
     ValidationError,
 )
+from db.core.text import MAX_TEXT
 from db.models import AuditLog, Case, CaseHistory, ChangeLog
 from tests.helpers import (
     PATHS,
@@ -97,7 +98,7 @@ def test_report_roles_and_validation(env):
     with pytest.raises(ValidationError):
         report(env, description="")
     with pytest.raises(ValidationError):
-        report(env, description="x" * (wf.MAX_TEXT + 1))
+        report(env, description="x" * (MAX_TEXT + 1))
     with pytest.raises(ValidationError):
         report(env, description="bad\x00byte")
     with pytest.raises(ValidationError):
@@ -117,7 +118,7 @@ def test_step_data_is_checked_and_nothing_partial_is_written(env):
     with pytest.raises(ValidationError):
         take(env, r, Step.VOID, opinion="   ")
     with pytest.raises(ValidationError):
-        take(env, r, Step.VOID, opinion="y" * (wf.MAX_TEXT + 1))
+        take(env, r, Step.VOID, opinion="y" * (MAX_TEXT + 1))
     assert counts(env, r.case_id) == before
     with pytest.raises(NotFound):
         wf.dispatch(env.database, env.users[Role.DISPATCHER], 10**9, 1, department_id=1)
