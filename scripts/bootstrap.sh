@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Installs what CityOps needs on a fresh Debian machine that has Python 3.11 and pip:
-# Debian packages (CJK fonts for the Chinese UI, Xvfb, ffmpeg and a font for the sample camera
-# clips), a virtual environment in .venv and the project with its test extras, and the sample
-# clips in var/media. Safe to run again: it only installs or makes what is missing.
+# Debian packages (CJK fonts for the Chinese UI, the X libraries Qt's xcb platform plugin loads
+# on a real display, Xvfb, ffmpeg and a font for the sample camera clips), a virtual environment
+# in .venv and the project with its test extras, and the sample clips in var/media. Safe to run
+# again: it only installs or makes what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBS=(fonts-noto-cjk xvfb ffmpeg fonts-dejavu-core)
+# What Qt 6's xcb platform plugin (a real X display) loads; offscreen needs none of them, so a
+# machine set up only for the tests would otherwise fail on a desk with "could not load the Qt
+# platform plugin xcb" (tests/desktop/app/test_real_display.py runs the app under Xvfb on xcb).
+DEBS+=(libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
+       libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
+       libxcb-sync1 libxcb-shm0 libxcb-util1 libx11-xcb1 libxkbcommon-x11-0 libxkbcommon0
+       libegl1 libgl1 libfontconfig1 libdbus-1-3)
 if [ "${CITYOPS_WITH_POSTGRES:-0}" = 1 ]; then  # the test set-up (scripts/test.sh)
   DEBS+=(postgresql)
   # An RTSP camera for the video tests: GStreamer's RTSP server, driven by Debian's Python.
