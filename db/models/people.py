@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Index, String
+from sqlalchemy import Float, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.models.base import Base, BigId, UTCDateTime, utcnow
@@ -56,6 +56,9 @@ class UserAccount(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A one-time password (the administrator's first): the next sign-in must choose a new one
+    # (db.auth.accounts.change_password clears it).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class StaffPosition(Base):

@@ -101,13 +101,16 @@ def load_catalogue(session: Session, city: City) -> None:
 
 def ensure_admin(session: Session, password: str | None = None) -> tuple[UserAccount, str | None]:
     """The administrator account; created on first use with ``password`` or, when none is
-    given, a random one-time password that is returned (and shown once) — never a fixed one."""
+    given, a random one-time password that is returned (and shown once) — never a fixed one.
+    A one-time password is only that: the account must change it at its first sign-in."""
     admin = session.scalar(select(UserAccount).where(UserAccount.username == ADMIN_USERNAME))
     if admin is not None:
         return admin, None
+    one_time = not password
     password = password or secrets.token_urlsafe(9)
     admin = UserAccount(username=ADMIN_USERNAME, display_name="系统管理员",
-                        role=Role.ADMIN.value, password_hash=hash_password(password))
+                        role=Role.ADMIN.value, password_hash=hash_password(password),
+                        must_change_password=one_time)
     session.add(admin)
     session.flush()
     return admin, password
@@ -115,11 +118,14 @@ def ensure_admin(session: Session, password: str | None = None) -> tuple[UserAcc
 
 def ensure_reference_data(database: Database, source: CitySource = DONGGUAN, *,
                           admin_password: str | None = None,
-                          on_admin_created: Callable[[str], None] | None = None) -> int:
+                          on_admin_created: Callable[[str], None] | None = None,
+                          with_admin: bool = True) -> int:
     """Load everything a fresh database needs in one transaction; return the city id.
 
-    ``on_admin_created(password)`` is called when this created the administrator, so the
-    caller can show the one-time password.
+    ``on_admin_created(password)`` is called when this created the administrator with a
+    one-time password, so the caller can show it (once: it is stored only as a hash). With
+    ``with_admin`` false no administrator is created: a caller that cannot show the password
+    (``cityops db migrate``, a headless screenshot) leaves that to the window's first start.
     """
     with database.write() as session:
         city = load_city(session, source)
@@ -127,7 +133,8 @@ def ensure_reference_data(database: Database, source: CitySource = DONGGUAN, *,
         seed_calendar(session)
         if session.get(AppSetting, OFFICE_HOURS_SETTING) is None:
             session.add(AppSetting(key=OFFICE_HOURS_SETTING, value_json=office_hours_json()))
-        admin, created_password = ensure_admin(session, admin_password)
+        admin, created_password = (ensure_admin(session, admin_password) if with_admin
+                                   else (None, None))
         if session.scalar(select(func.count()).select_from(Town)) and not session.scalar(
             select(func.count()).select_from(ChangeLog)
         ):
@@ -138,6 +145,12 @@ def ensure_reference_data(database: Database, source: CitySource = DONGGUAN, *,
     if created_password and on_admin_created:
         on_admin_created(created_password)
     return city_id
+
+
+def has_admin(session: Session) -> bool:
+    """Whether the administrator account exists (``ensure_admin`` has run)."""
+    return session.scalar(select(UserAccount.id).where(UserAccount.username == ADMIN_USERNAME)) \
+        is not None
 
 
 def _csv(path: Path) -> list[dict[str, str]]:

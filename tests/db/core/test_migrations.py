@@ -175,3 +175,41 @@ def test_0003_job_state_upgrades_and_downgrades_keeping_other_rows(engine_name, 
         assert "job_state" in inspect(engine).get_table_names()
     finally:
         cleanup()
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
+def test_0004_must_change_password_flags_the_real_administrator_only(engine_name, tmp_path,
+                                                                      request):
+    if engine_name == "postgresql":
+        request.getfixturevalue("pg_template")  # skips with CITYOPS_SKIP_PG=1
+    engine, cleanup = _empty_database(engine_name, tmp_path)
+    cfg = alembic_config(engine)
+    insert = text("INSERT INTO user_account (username, display_name, role, password_hash, "
+                  "active, created_at) VALUES (:u, :u, 'admin', 'x', :yes, CURRENT_TIMESTAMP)")
+    try:
+        command.upgrade(cfg, "0003")
+        with engine.begin() as conn:
+            for username in ("admin", "duty1"):
+                conn.execute(insert, {"u": username, "yes": True})
+        command.upgrade(cfg, "0004_must_change_password")
+        with engine.connect() as conn:
+            flags = dict(conn.execute(text(
+                "SELECT username, must_change_password FROM user_account")).all())
+        # Before 0004 no password could be changed: the administrator of a real database still
+        # has its one-time password and is flagged; every other account keeps the default.
+        assert flags == {"admin": True, "duty1": False}
+        command.downgrade(cfg, "0003")
+        columns = {c["name"] for c in inspect(engine).get_columns("user_account")}
+        assert "must_change_password" not in columns
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM user_account")).scalar() == 2
+        # A demo database keeps its published demo password unflagged.
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO app_setting (key, value_json, updated_at) "
+                              "VALUES ('demo', '{}', CURRENT_TIMESTAMP)"))
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert not conn.execute(text("SELECT must_change_password FROM user_account "
+                                         "WHERE username = 'admin'")).scalar()
+    finally:
+        cleanup()
