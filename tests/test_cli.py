@@ -39,6 +39,24 @@ def test_demo_builds_and_migrate_is_idempotent(tmp_path):
     assert again.returncode == 0 and "schema up to date" in again.stdout
 
 
+def test_migrate_never_prints_an_administrator_password(tmp_path):
+    """A one-time password on standard output ends up in terminals, logs and CI: `migrate` makes
+    no administrator; the window's first start does, and shows its password there once."""
+    from db.core.engine import open_database
+    from db.reference.city import has_admin
+
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    out = cityops("db", "migrate", "--db", url)
+    assert out.returncode == 0, out.stderr
+    assert "schema up to date" in out.stdout and "first start of the window" in out.stdout
+    database = open_database(url)
+    try:
+        with database.read() as s:
+            assert not has_admin(s)  # so no password exists that could have been printed
+    finally:
+        database.dispose()
+
+
 def test_simulate_runs_stops_on_sigterm_and_leaves_every_case_valid(tmp_path):
     import signal
     import time

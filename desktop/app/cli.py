@@ -138,13 +138,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def _migrate(url: str) -> int:
     from db.core.engine import open_database
-    from db.reference.city import ensure_reference_data
+    from db.reference.city import ensure_reference_data, has_admin
 
     database = open_database(url)
-    ensure_reference_data(database, on_admin_created=lambda pw: print(
-        f"administrator account created: admin, one-time password {pw} (shown once)"))
+    # No administrator here: its one-time password is shown once, by the window's first start,
+    # and never on standard output (logs, terminals and CI keep what is printed).
+    ensure_reference_data(database, with_admin=False)
+    with database.read() as session:
+        admin = has_admin(session)
     database.dispose()
     print(f"schema up to date: {_shown(url)}")
+    if not admin:
+        print("no administrator yet: the first start of the window (cityops) creates it and "
+              "shows its one-time password once")
     return 0
 
 

@@ -89,6 +89,7 @@ def run_app(url: str, *, screenshot: str | None = None, after: float = 2.0,
         return 2
     if window is None:  # sign-in cancelled
         return 0
+    desk = window.desk  # noqa: F841 - kept for the whole run: sign-out and switch user live there
     if screenshot:
         window.resize(width, height)
         window.show()

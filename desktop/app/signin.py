@@ -1,20 +1,27 @@
-"""The sign-in dialog. The password check (argon2, a database round trip) runs off the GUI
-thread; the dialog stays responsive and says plainly when the database cannot be reached."""
+"""Signing in. The password check (argon2, a database round trip) runs off the GUI thread; the
+dialog stays responsive and says plainly when the database cannot be reached. An account
+signing in with a one-time password chooses a new one before it is signed in
+(:class:`ChangePasswordDialog`); a new database's one-time password is shown once, whole and
+copyable (:class:`FirstRunDialog`)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
 )
 
-from db.auth.accounts import Account, authenticate
+from db.auth.accounts import PASSWORD_MIN_LENGTH, Account, authenticate, change_password
 from db.core.engine import Database
-from db.core.errors import PermissionDenied
+from db.core.errors import CityOpsError, PermissionDenied
+from desktop.core.errors import word
 from desktop.core.tasks import TaskRunner
 
 
@@ -28,8 +35,10 @@ class SignInDialog(QDialog):
         self.setWindowTitle(self.tr("CityOps — Sign in"))
         self.setMinimumWidth(420)
         self.account: Account | None = None
+        self.change_dialog: ChangePasswordDialog | None = None  # while a new password is chosen
         self._database = database
         self._runner = runner
+        self._typed = ""  # the password being checked, for a one-time password's change
         title = QLabel(self.tr("City Management Command Center"))
         title.setStyleSheet("font-size: 20pt; font-weight: bold;")
         self.username = QLineEdit()
@@ -63,16 +72,44 @@ class SignInDialog(QDialog):
             return
         self.buttons.setEnabled(False)
         self.message.setText(self.tr("Signing in…"))
+        self._typed = password
         database = self._database  # the task captures plain values, never the dialog
         self._runner.run(lambda: authenticate(database, username, password),
                          self._succeeded, self._failed)
 
     def _succeeded(self, account: Account) -> None:
+        if account.must_change_password:  # a one-time password: not signed in until replaced
+            self.message.setText(self.tr("This was a one-time password: choose your own."))
+            self.change_dialog = ChangePasswordDialog(self._database, self._runner, account,
+                                                      self._typed, self)
+            self._typed = ""
+            self.change_dialog.accepted.connect(self._password_changed)
+            self.change_dialog.rejected.connect(self._change_cancelled)
+            self.change_dialog.open()
+            return
+        self._typed = ""
+        self._signed_in(account)
+
+    def _signed_in(self, account: Account) -> None:
         self.account = account
         self.sig_signed_in.emit(account)
         self.accept()
 
+    def _password_changed(self) -> None:
+        dialog, self.change_dialog = self.change_dialog, None
+        dialog.deleteLater()
+        self._signed_in(dialog.account)
+
+    def _change_cancelled(self) -> None:
+        self.change_dialog.deleteLater()
+        self.change_dialog = None
+        self.buttons.setEnabled(True)
+        self.password.clear()
+        self.password.setFocus()
+        self.message.setText(self.tr("Choose a new password to finish signing in."))
+
     def _failed(self, exc: BaseException) -> None:
+        self._typed = ""
         self.buttons.setEnabled(True)
         self.password.clear()
         self.password.setFocus()
@@ -80,3 +117,121 @@ class SignInDialog(QDialog):
             self.message.setText(self.tr("Wrong account or password."))
         else:
             self.message.setText(self.tr("The database cannot be reached: %1").replace("%1", str(exc)))
+
+
+class ChangePasswordDialog(QDialog):
+    """A new password, twice, for ``account`` signed in with the one-time ``old`` password.
+    ``account`` holds the changed account (flag cleared) after ``accepted``."""
+
+    def __init__(self, database: Database, runner: TaskRunner, account: Account, old: str,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("CityOps — Choose a new password"))
+        self.setMinimumWidth(420)
+        self.account = account
+        self._database = database
+        self._runner = runner
+        self._old = old
+        intro = QLabel(self.tr("You signed in with a one-time password. Choose your own password "
+                               "(at least %1 characters) to finish signing in.")
+                       .replace("%1", str(PASSWORD_MIN_LENGTH)))
+        intro.setWordWrap(True)
+        self.new = QLineEdit()
+        self.repeat = QLineEdit()
+        for field in (self.new, self.repeat):
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = QLabel("")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setStyleSheet("color: #ff7b72;")
+        self.message.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("New password"), self.new)
+        form.addRow(self.tr("Repeat it"), self.repeat)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Change password"))
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.new.setFocus()
+
+    def submit(self) -> None:
+        new, repeat = self.new.text(), self.repeat.text()
+        # The same rules as db.auth.accounts.change_password, said before the round trip.
+        if len(new) < PASSWORD_MIN_LENGTH:
+            problem = self.tr("The new password needs at least %1 characters.").replace(
+                "%1", str(PASSWORD_MIN_LENGTH))
+        elif new != repeat:
+            problem = self.tr("The two entries differ.")
+        elif new == self._old:
+            problem = self.tr("Choose a password other than the one-time password.")
+        else:
+            problem = ""
+        if problem:
+            self.message.setText(problem)
+            self.repeat.clear()
+            return
+        self.buttons.setEnabled(False)
+        self.message.setText(self.tr("Changing the password…"))
+        database, actor_id, old = self._database, self.account.id, self._old
+        self._runner.run(lambda: change_password(database, actor_id, old, new),
+                         self._succeeded, self._failed)
+
+    def _succeeded(self, account: Account) -> None:
+        self.account = account
+        self._old = ""
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.buttons.setEnabled(True)
+        if isinstance(exc, CityOpsError):
+            self.message.setText(word(exc))
+        else:
+            self.message.setText(self.tr("The database cannot be reached: %1").replace("%1", str(exc)))
+
+
+class FirstRunDialog(QDialog):
+    """A new database's administrator account and its one-time password, shown this once: in a
+    read-only field (never wrapped, even at a hyphen) with a Copy button."""
+
+    def __init__(self, username: str, password: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("CityOps — First start"))
+        self.setMinimumWidth(480)
+        intro = QLabel(self.tr(
+            "A new database was set up with an administrator account. Sign in with this one-time "
+            "password; you will then choose your own. Copy it or write it down now: it is not "
+            "shown again and is stored nowhere."))
+        intro.setWordWrap(True)
+        self.username = QLineEdit(username)
+        self.username.setReadOnly(True)
+        self.password = QLineEdit(password)
+        self.password.setReadOnly(True)
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        fixed.setPointSizeF(max(fixed.pointSizeF(), 12.0))
+        self.password.setFont(fixed)
+        self.password.setMinimumWidth(self.password.fontMetrics().horizontalAdvance(password) + 24)
+        self.copy_button = QPushButton(self.tr("Copy"))
+        self.copy_button.clicked.connect(self.copy)
+        row = QHBoxLayout()
+        row.addWidget(self.password, 1)
+        row.addWidget(self.copy_button)
+        form = QFormLayout()
+        form.addRow(self.tr("Account"), self.username)
+        form.addRow(self.tr("One-time password"), row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.password.selectAll()
+        self.password.setFocus()
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.password.text())
+        self.copy_button.setText(self.tr("Copied"))

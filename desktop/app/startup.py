@@ -1,4 +1,6 @@
-"""From a database URL to a signed-in command-center window."""
+"""From a database URL to a signed-in command-center window, and from one signed-in window to
+the next: :class:`Desk` closes the window of whoever signs out and opens one for whoever signs
+in, in the same process."""
 from __future__ import annotations
 
 import atexit
@@ -8,12 +10,13 @@ import subprocess
 import sys
 import threading
 
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from sqlalchemy import select
 
-from db.auth.accounts import Account, demo_account
+from db.auth.accounts import Account, demo_account, demo_info
 from db.core.engine import Database, open_database
 from db.models import City
-from db.reference.city import ensure_reference_data
+from db.reference.city import ADMIN_USERNAME, ensure_reference_data, has_admin
 from db.worktime.calendar_data import load_calendar
 from desktop.core.context import AppContext, SignedInUser
 from desktop.core.tasks import TaskRunner
@@ -27,36 +30,29 @@ class StartupError(Exception):
 
 
 def open_and_prepare(url: str, on_admin_created=None) -> tuple[Database, int]:
-    """Open (and migrate) the database; a brand-new one gets its reference data and an
-    administrator whose one-time password goes to ``on_admin_created``."""
+    """Open (and migrate) the database; a brand-new one gets its reference data. The
+    administrator is created only when ``on_admin_created`` can show its one-time password
+    (it is stored as a hash only): a database made by ``cityops db migrate`` gets it at the
+    window's first start."""
     try:
         database = open_database(url)
         with database.read() as session:
             city_id = session.scalar(select(City.id).order_by(City.id).limit(1))
-        if city_id is None:
-            city_id = ensure_reference_data(database, on_admin_created=on_admin_created)
+            admin = has_admin(session)
+        if city_id is None or (on_admin_created is not None and not admin):
+            city_id = ensure_reference_data(database, on_admin_created=on_admin_created,
+                                            with_admin=on_admin_created is not None)
     except Exception as exc:  # shown to the user as is: the URL, the server, the file
         raise StartupError(f"无法打开数据库 / cannot open the database {url}: {exc}") from exc
     return database, city_id
 
 
 def _show_admin_password(password: str) -> None:
-    """A new database: the administrator's one-time password, shown once."""
-    from PySide6.QtCore import QCoreApplication
-    from PySide6.QtWidgets import QMessageBox
+    """A new database: the administrator's one-time password, in the first-run dialog and
+    nowhere else (not on standard output, not in a log)."""
+    from desktop.app.signin import FirstRunDialog
 
-    text = QCoreApplication.translate(
-        "startup", "A new database was set up. Administrator account: admin, one-time "
-        "password: %1\nWrite it down now; it is not shown again.").replace("%1", password)
-    print(text)
-    if QCoreApplication.instance() is not None and not _offscreen():
-        QMessageBox.information(None, "CityOps", text)
-
-
-def _offscreen() -> bool:
-    import os
-
-    return os.environ.get("QT_QPA_PLATFORM") == "offscreen"
+    FirstRunDialog(ADMIN_USERNAME, password).exec()
 
 
 def make_context(database: Database, city_id: int, account: Account, *, demo: bool) -> AppContext:
@@ -131,38 +127,129 @@ def _reap(process: subprocess.Popen) -> None:
         process.wait()
 
 
+class Desk(QObject):
+    """The sessions of one workstation process: the window of the account signed in and, after
+    a sign-out or a switch of user, the sign-in dialog and then a window for whoever signs in.
+    On demo data too, a sign-out shows the sign-in dialog (no automatic sign-in again).
+
+    Signals: ``sig_window_opened(MainWindow)``."""
+
+    sig_window_opened = Signal(object)
+
+    def __init__(self, database: Database, city_id: int, *, simulator: bool = False,
+                 map_dir=None, on_cancelled=None) -> None:
+        super().__init__()
+        self.database = database
+        self.city_id = city_id
+        self.demo = demo_info(database) is not None
+        self.simulator = simulator
+        self.window = None  # MainWindow of the account signed in
+        self.sign_in = None  # SignInDialog shown after a sign-out
+        self._map_dir = map_dir
+        self._on_cancelled = on_cancelled or QCoreApplication.quit
+        self._sign_in_runner: TaskRunner | None = None
+
+    def open_window(self, account: Account, *, show: bool = False):
+        from desktop.core.live import LiveFeed
+        from desktop.window.main_window import MainWindow
+
+        ctx = make_context(self.database, self.city_id, account, demo=self.demo)
+        feed = LiveFeed(self.database.url)
+        window = MainWindow(ctx, feed, self._map_dir)  # map page in map_page.default_cache_dir()
+        window.sig_sign_out.connect(self.sign_out)
+        window.sig_switch_user.connect(self.switch_user)
+        feed.start()
+        if self.demo and self.simulator:
+            window.attach_simulator(start_simulator(self.database.url))
+        self.window = window
+        window.desk = self  # the window's owner lives as long as a window does
+        if show:
+            window.resize(1600, 900)
+            window.showMaximized()
+        self.sig_window_opened.emit(window)
+        return window
+
+    def sign_out(self) -> None:
+        """Close this session (feed, lanes, simulator: MainWindow.closeEvent) and ask who signs
+        in next; the last account is prefilled."""
+        self._end_session(prefill=True)
+
+    def switch_user(self) -> None:
+        """The same, for handing the desk to someone else: the account field starts empty."""
+        self._end_session(prefill=False)
+
+    def _end_session(self, *, prefill: bool) -> None:
+        from desktop.app.signin import SignInDialog
+
+        window, self.window = self.window, None
+        if window is None or self.sign_in is not None:
+            return
+        self._sign_in_runner = TaskRunner("signin")
+        dialog = SignInDialog(self.database, self._sign_in_runner)
+        if prefill:
+            dialog.username.setText(window.ctx.user.username)
+            dialog.password.setFocus()
+        dialog.sig_signed_in.connect(self._signed_in)
+        dialog.rejected.connect(self._cancelled)
+        dialog.finished.connect(self._sign_in_finished)
+        self.sign_in = dialog
+        dialog.open()  # before the window closes: the application never has no window
+        window.close()
+        window.deleteLater()
+
+    def _signed_in(self, account: Account) -> None:
+        self.open_window(account, show=True)
+
+    def _cancelled(self) -> None:
+        self._on_cancelled()
+
+    def _sign_in_finished(self, _result: int) -> None:
+        dialog, self.sign_in = self.sign_in, None
+        runner, self._sign_in_runner = self._sign_in_runner, None
+        if dialog is not None:
+            dialog.deleteLater()
+        if runner is not None:
+            runner.shutdown()
+
+
 def start(url: str, *, username: str | None = None, interactive: bool = True,
-          simulator: bool = False, cameras: bool = True):
+          simulator: bool = False, cameras: bool = True, map_dir=None):
     """Open the database, sign in, build the window. Returns None if sign-in was cancelled.
 
     On a demo database with ``simulator`` set, the city simulator runs beside the window
     until the window closes; with ``cameras`` set, so does the camera stream server (when
-    the sample clips exist and its port is free)."""
+    the sample clips exist and its port is free). A new database's administrator, with its
+    one-time password in the first-run dialog, is made only here when ``interactive``.
+    ``window.desk`` is the :class:`Desk` that handles sign-out and switch user (keep it:
+    ``desk.window`` is the window of whoever is signed in now)."""
     from desktop.app.signin import SignInDialog
-    from desktop.core.live import LiveFeed
-    from desktop.window.main_window import MainWindow
 
-    database, city_id = open_and_prepare(url, _show_admin_password)
+    created: list[str] = []
+
+    def admin_created(password: str) -> None:
+        created.append(ADMIN_USERNAME)
+        _show_admin_password(password)
+
+    database, city_id = open_and_prepare(url, admin_created if interactive else None)
+    desk = Desk(database, city_id, simulator=simulator, map_dir=map_dir)
     account = demo_account(database, username) if username else demo_account(database)
-    demo = account is not None
     if account is None:
         if not interactive:
             raise StartupError("这不是演示数据库，需要登录 / not a demo database: sign in "
                                "interactively (no --screenshot)")
-        dialog = SignInDialog(database, TaskRunner("signin"))
-        if username:
-            dialog.username.setText(username)
-            dialog.password.setFocus()
-        if not dialog.exec() or dialog.account is None:
-            return None
-        account = dialog.account
-    ctx = make_context(database, city_id, account, demo=demo)
-    feed = LiveFeed(database.url)
-    window = MainWindow(ctx, feed)  # map page in map_page.default_cache_dir()
-    feed.start()
-    if demo and simulator:
-        window.attach_simulator(start_simulator(database.url))
-    if demo and cameras:
+        runner = TaskRunner("signin")
+        try:
+            dialog = SignInDialog(database, runner)
+            if username or created:
+                dialog.username.setText(username or ADMIN_USERNAME)
+                dialog.password.setFocus()
+            if not dialog.exec() or dialog.account is None:
+                return None
+            account = dialog.account
+        finally:
+            runner.shutdown()
+    window = desk.open_window(account)
+    if desk.demo and cameras:
         camera_server = start_camera_server()
         if camera_server is not None:
             stop_with_application(camera_server)

@@ -12,9 +12,9 @@ import subprocess
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, qVersion
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, qVersion
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolButton, QVBoxLayout, QWidget
 
 from db.auth.roles import Role
 from db.core import jobs
@@ -52,7 +52,14 @@ def screen_class(width: int) -> str:
 
 
 class MainWindow(QMainWindow):
-    """Signals: none of its own; it wires the panels' signals together."""
+    """Wires the panels' signals together.
+
+    Signals: ``sig_sign_out`` and ``sig_switch_user``, asked for by the user; whoever opened the
+    window (desktop/app/startup.py) closes it and shows the sign-in dialog.
+    """
+
+    sig_sign_out = Signal()
+    sig_switch_user = Signal()
 
     def __init__(self, ctx: AppContext, feed: LiveFeed | None = None,
                  map_dir: Path | None = None, *, sound: bool = True) -> None:
@@ -156,6 +163,20 @@ class MainWindow(QMainWindow):
         to_alerts.setShortcut(QKeySequence("F9"))
         to_alerts.triggered.connect(self.go_to_alerts)
         self.addAction(to_alerts)
+        # -- the session: sign out, or hand the desk to someone else ----------------------------
+        self.sign_out_action = QAction(self.tr("Sign out"), self)
+        self.sign_out_action.setShortcut(QKeySequence("Ctrl+Shift+Q"))
+        self.sign_out_action.triggered.connect(self.sig_sign_out)
+        self.switch_user_action = QAction(self.tr("Switch user"), self)
+        self.switch_user_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.switch_user_action.triggered.connect(self.sig_switch_user)
+        for action in (self.switch_user_action, self.sign_out_action):
+            action.setToolTip(f"{action.text()} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
+            self.addAction(action)
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setAutoRaise(True)
+            self.statusBar().addPermanentWidget(button)
 
         self.restore_layout()
         self._load_map()
