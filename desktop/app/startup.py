@@ -181,9 +181,9 @@ class Desk(QObject):
     def _end_session(self, *, prefill: bool) -> None:
         from desktop.app.signin import SignInDialog
 
+        if self.window is None or self.sign_in is not None:
+            return  # no session open, or already asking who signs in
         window, self.window = self.window, None
-        if window is None or self.sign_in is not None:
-            return
         self._sign_in_runner = TaskRunner("signin")
         dialog = SignInDialog(self.database, self._sign_in_runner)
         if prefill:
