@@ -1,6 +1,6 @@
 """user_account.must_change_password: a one-time password must be replaced at the next sign-in
 
-Revision ID: 0004_must_change_password
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02
 
@@ -15,7 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0004_must_change_password'
+revision: str = '0004'
 down_revision: Union[str, Sequence[str], None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

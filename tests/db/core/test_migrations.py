@@ -191,7 +191,7 @@ def test_0004_must_change_password_flags_the_real_administrator_only(engine_name
         with engine.begin() as conn:
             for username in ("admin", "duty1"):
                 conn.execute(insert, {"u": username, "yes": True})
-        command.upgrade(cfg, "0004_must_change_password")
+        command.upgrade(cfg, "0004")
         with engine.connect() as conn:
             flags = dict(conn.execute(text(
                 "SELECT username, must_change_password FROM user_account")).all())
