@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -522,6 +523,9 @@ class AlertPanel(QWidget):
         self.cleared_button.setShortcut(QKeySequence("Alt+H"))
         self.cleared_button.setToolTip(self.tr("Review the alerts cleared today: who, when and why"))
         self.cleared_button.toggled.connect(self.show_cleared_today)
+        # It may shrink rather than widen the panel (and so the window) past the action buttons.
+        self.cleared_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.cleared_button.setMinimumWidth(24)
         return self.cleared_button
 
     def show_cleared_today(self, shown: bool = True) -> None:
