@@ -61,7 +61,7 @@ from sqlalchemy import case, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from db.alerts.sensors import parse_thresholds
+from db.alerts.sensors import LEVEL_SEVERITY, parse_thresholds, sensor_level
 from db.auth.roles import Role
 from db.cases import workflow as wf
 from db.cases.workflow import Source, StepResult, Urgency
@@ -292,14 +292,59 @@ def acknowledge(database: Database, actor_id: int, alert_id: int, seen_version: 
         return _one_row(w.session, alert.id)
 
 
+def clear_needs_reason(severity: str, state: str, sensor_severity: str | None = None) -> bool:
+    """Whether clearing an alert needs a reason: it is critical and still live, that is
+    nobody has acknowledged it (``active``), or its sensor's last reading is still at or
+    above the alert's level (``sensor_severity``: the severity that reading raises, see
+    :func:`sensor_severity_now`). One rule for :func:`clear` and the clear dialog."""
+    if severity != "critical":
+        return False
+    if state == "active":
+        return True
+    return sensor_severity is not None and SEVERITY_RANK[sensor_severity] <= SEVERITY_RANK[severity]
+
+
+def sensor_severity_now(last_value: float | None, thresholds_json: str | None) -> str | None:
+    """The severity a sensor's last reading raises (:mod:`db.alerts.sensors`' level rule), or
+    None below every threshold, without a reading or with unreadable thresholds."""
+    return LEVEL_SEVERITY.get(sensor_level(last_value, thresholds_json))
+
+
+def _sensor_severity(session: Session, sensor_id: int | None) -> str | None:
+    if sensor_id is None:
+        return None
+    row = session.execute(select(Sensor.last_value, Sensor.thresholds_json)
+                          .where(Sensor.id == sensor_id)).first()
+    return sensor_severity_now(row.last_value, row.thresholds_json) if row else None
+
+
+def clear_reason_required(session: Session, alert_id: int) -> bool:
+    """:func:`clear_needs_reason` for the alert as it is in the database now (the dialog asks
+    before the officer types; :func:`clear` checks again when it writes)."""
+    alert = session.get(Alert, alert_id)
+    if alert is None or alert.state == "cleared" or alert.severity != "critical":
+        return False
+    return clear_needs_reason(alert.severity, alert.state,
+                              _sensor_severity(session, alert.sensor_id))
+
+
 def clear(database: Database, actor_id: int, alert_id: int, seen_version: int, *,
           note: str = "", now: dt.datetime | None = None) -> AlertRow:
-    """清除: the alarm is over or dealt with. The row stays (state cleared, who, when, note)."""
+    """清除: the alarm is over or dealt with. The row stays (state cleared, who, when, note).
+
+    A critical alert that is still live (unacknowledged, or its sensor still reads at its
+    level: :func:`clear_needs_reason`) is cleared only with a reason in ``note``; without one
+    it is refused (``clear_reason_required``) and nothing changes."""
     note = clean_text(note, "备注", limit=MAX_NOTE).strip()
     with _alert_write(database, actor_id, alert_id, seen_version, "清除", now) as w:
         alert = w.row
         if alert.state == "cleared":
             return _one_row(w.session, alert.id)
+        if not note and alert.severity == "critical" and clear_needs_reason(
+                alert.severity, alert.state, _sensor_severity(w.session, alert.sensor_id)):
+            raise ValidationError("紧急告警仍在报警（未确认或读数仍在该级别），清除须填写原因",
+                                  code="clear_reason_required", field="note",
+                                  alert_id=alert.id)
         previous = alert.state
         alert.state = "cleared"
         alert.cleared_by_id = w.actor.id
@@ -307,6 +352,21 @@ def clear(database: Database, actor_id: int, alert_id: int, seen_version: int, *
         alert.clear_note = note or None
         w.record("alert.clear", {"from": previous, "note": note})
         return _one_row(w.session, alert.id)
+
+
+def cleared_alerts(session: Session, since: dt.datetime,
+                   until: dt.datetime | None = None) -> list[AlertRow]:
+    """Alerts cleared at ``since <= cleared_at < until`` (no upper bound without ``until``),
+    latest clearing first: who cleared each (``cleared_by``), when (``cleared_at``) and why
+    (``clear_note``), for the review of what the desk cleared."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationError("时间必须带时区（UTC）", code="time_not_aware", field=name)
+    stmt = _row_select().where(Alert.state == "cleared", Alert.cleared_at >= since)
+    if until is not None:
+        stmt = stmt.where(Alert.cleared_at < until)
+    return [AlertRow(*r) for r in session.execute(
+        stmt.order_by(Alert.cleared_at.desc(), Alert.id.desc()))]
 
 
 def link_case(database: Database, actor_id: int, alert_id: int, seen_version: int,
@@ -708,6 +768,7 @@ def _bind_time(dialect: str, value: dt.datetime) -> Any:
 __all__ = [
     "ACTIVE_LIMIT", "DAMPING_WINDOW", "DRAFT", "HANDLERS", "SEVERITIES", "SOURCES", "STATES",
     "AlertRow", "CaseDraft", "SensorInfo", "acknowledge", "active_alerts", "alert_rows",
-    "alerts_for_case", "case_draft", "clear", "link_case", "raise_alert", "raise_alerts",
-    "sensor_info", "sensor_series", "suggest_class", "to_case",
+    "alerts_for_case", "case_draft", "clear", "clear_needs_reason", "clear_reason_required",
+    "cleared_alerts", "link_case", "raise_alert", "raise_alerts", "sensor_info", "sensor_series",
+    "sensor_severity_now", "suggest_class", "to_case",
 ]

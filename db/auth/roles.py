@@ -29,3 +29,8 @@ ROLE_LABELS: dict[Role, str] = {
     Role.DEPARTMENT_HANDLER: "部门处置员",
     Role.ADMIN: "管理员",
 }
+
+#: Who may see a reporter's full phone number (to call the citizen back); every reveal is
+#: audited (:func:`db.cases.contact.reveal_reporter_phone`). Everyone else sees it masked.
+PHONE_REVEALERS: frozenset[Role] = frozenset({Role.DUTY_OFFICER, Role.DISPATCHER,
+                                              Role.SHIFT_LEADER, Role.LEADER})

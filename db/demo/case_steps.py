@@ -140,14 +140,25 @@ class _Sim:
     def park(self, at: dt.datetime, actor: _Actor, opinion: str) -> dt.datetime | None:
         if (at := self._when(at)) is None:
             return None
-        return self._record("park", at, actor, opinion, None)
+        # The clock stops with the time it had left (db.cases.workflow.park).
+        left = self.maker.cal.remaining_seconds(at, self.row["deadline_at"], self.cls.unit)
+        self.row["paused_left_seconds"] = left
+        return self._record("park", at, actor, opinion, {"left_seconds": left, "unit": self.cls.unit})
 
     def unpark(self, at: dt.datetime, actor: _Actor, opinion: str) -> dt.datetime | None:
         if (at := self._when(at)) is None:
             return None
-        self._deadline(at)
+        # The clock resumes with the time left at parking (the default rule "resume").
+        row = self.row
+        left, row["paused_left_seconds"] = row["paused_left_seconds"], None
+        if self.cls.unit == "minutes":
+            row["deadline_at"], row["deadline_estimated"] = at + dt.timedelta(seconds=left), False
+        else:
+            resumed = self.maker.cal.add_working_seconds(at, left)
+            row["deadline_at"], row["deadline_estimated"] = resumed.at, resumed.estimated
         return self._record("unpark", at, actor, opinion,
-                            {"deadline_at": self.row["deadline_at"].isoformat()})
+                            {"rule": "resume", "left_seconds": left, "unit": self.cls.unit,
+                             "deadline_at": row["deadline_at"].isoformat()})
 
     def verify(self, at: dt.datetime, actor: _Actor, opinion: str) -> dt.datetime | None:
         if (at := self._when(at)) is None:

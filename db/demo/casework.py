@@ -241,7 +241,7 @@ class _CaseMaker:
             "handled_on_time": None, "resolution": None, "assignee_department_id": None,
             "assignee_staff_id": None, "assignee_user_id": None, "created_by_id": reporter_actor.id,
             "extension_count": 0, "rework_count": 0, "pending_extension_json": None,
-            "updated_at": at, "version": 1,
+            "paused_left_seconds": None, "updated_at": at, "version": 1,
         }
         sim = _Sim(self, row, cls)
         sim.report(reporter_actor)

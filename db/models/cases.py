@@ -101,6 +101,10 @@ class Case(Base):
     extension_count: Mapped[int] = mapped_column(Integer, default=0)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     pending_extension_json: Mapped[str | None] = mapped_column(Text)
+    # While parked (挂账): the time the deadline clock had left when it stopped, in the limit's
+    # own time (working seconds for work_hours/work_days, calendar seconds for minutes);
+    # negative when parked overdue. Un-parking resumes it (db.cases.workflow.unpark).
+    paused_left_seconds: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

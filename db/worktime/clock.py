@@ -113,6 +113,11 @@ class WorkCalendar:
         return self.add_working_seconds(start, self.limit_seconds(amount, unit))
 
     def add_working_seconds(self, start: dt.datetime, seconds: float) -> Deadline:
+        """The moment ``seconds`` of working time after ``start``; negative ``seconds`` go
+        back: the moment that much working time *before* ``start`` (an overdue clock resumed
+        overdue)."""
+        if seconds < 0:
+            return self._back_working_seconds(start, -seconds)
         local = start.astimezone(SHANGHAI)
         remaining = seconds
         estimated = False
@@ -133,6 +138,29 @@ class WorkCalendar:
             elif guess:
                 estimated = True
             day += dt.timedelta(days=1)
+        raise CalendarError("time limit too long for the calendar")
+
+    def _back_working_seconds(self, end: dt.datetime, seconds: float) -> Deadline:
+        local = end.astimezone(SHANGHAI)
+        remaining = seconds
+        estimated = False
+        day = local.date()
+        for _ in range(MAX_DAYS_SCANNED):
+            working, guess = self.is_workday(day)
+            if working:
+                estimated |= guess
+                for period_start, period_end in reversed(self._periods(day)):
+                    finish = min(period_end, local)
+                    if finish <= period_start:
+                        continue
+                    available = (finish - period_start).total_seconds()
+                    if remaining <= available:
+                        at = finish - dt.timedelta(seconds=remaining)
+                        return Deadline(at.astimezone(dt.UTC), estimated)
+                    remaining -= available
+            elif guess:
+                estimated = True
+            day -= dt.timedelta(days=1)
         raise CalendarError("time limit too long for the calendar")
 
     # -- measuring time ----------------------------------------------------------------

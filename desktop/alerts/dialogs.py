@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.alerts.lifecycle import AlertRow, CaseDraft
+from db.alerts.lifecycle import AlertRow, CaseDraft, clear_needs_reason
 from db.cases.queries import Choice
 from db.cases.workflow import Urgency
 from db.core.text import MAX_TEXT
@@ -149,9 +149,16 @@ class LinkCaseDialog(QDialog):
 
 
 class ClearDialog(QDialog):
-    """消警: the alarm is over for every workstation; an optional note says why. Enter confirms."""
+    """消警: the alarm is over for every workstation; a note says why. Enter confirms.
 
-    def __init__(self, alert: AlertRow, parent: QWidget | None = None) -> None:
+    The note is optional, except for a critical alarm that is still live (not acknowledged,
+    or its sensor still reads at its level: :func:`db.alerts.lifecycle.clear_needs_reason`):
+    then OK stays disabled until a reason is typed, and a line says why. The dialog knows at
+    once when the alarm is unacknowledged; the panel tells it the sensor's part
+    (:meth:`set_reason_required`) when its read comes back. The database checks again."""
+
+    def __init__(self, alert: AlertRow, parent: QWidget | None = None, *,
+                 reason_required: bool | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Clear alert"))
         self.setMinimumWidth(460)
@@ -163,20 +170,47 @@ class ClearDialog(QDialog):
         warning.setStyleSheet("color: #ffb020;")
         warning.setVisible(alert.state == "active")
         self.note_edit = QLineEdit()
-        self.note_edit.setPlaceholderText(self.tr("Why (optional), e.g. water receded, false alarm"))
         self.note_edit.setMaxLength(500)
+        self.reason_hint = _plain_label(self.tr(
+            "A critical alarm that is still live (not acknowledged, or its sensor still reads at "
+            "that level) is cleared only with a reason."))
+        self.reason_hint.setStyleSheet("color: #ff4d4f;")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Clear alert"))
-        self.buttons.accepted.connect(self.accept)
+        self.buttons.accepted.connect(self._accept_if_valid)
         self.buttons.rejected.connect(self.reject)
+        self.note_edit.textChanged.connect(self._validate)
         form = QFormLayout()
         form.addRow(self.tr("Note"), self.note_edit)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(warning)
         layout.addLayout(form)
+        layout.addWidget(self.reason_hint)
         layout.addWidget(self.buttons)
+        if reason_required is None:
+            reason_required = clear_needs_reason(alert.severity, alert.state)
+        self.reason_required = False
+        self.set_reason_required(reason_required)
+
+    def set_reason_required(self, required: bool) -> None:
+        """Whether the note must be filled in (OK disabled until it is)."""
+        self.reason_required = bool(required)
+        self.note_edit.setPlaceholderText(
+            self.tr("Why (required), e.g. false alarm confirmed on site") if self.reason_required
+            else self.tr("Why (optional), e.g. water receded, false alarm"))
+        self.reason_hint.setVisible(self.reason_required)
+        self._validate()
+
+    def _validate(self, *_signal_args) -> bool:
+        ok = not self.reason_required or bool(self.note_edit.text().strip())
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+        return ok
+
+    def _accept_if_valid(self) -> None:
+        if self._validate():
+            self.accept()
 
     def values(self) -> dict:
         """Keyword arguments of :func:`db.alerts.lifecycle.clear`."""

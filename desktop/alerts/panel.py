@@ -13,7 +13,11 @@ Turn to case   Alt+N      a case pre-filled from the alert (source, class, locat
 Link case      Alt+L      attach the alert to an existing case by its number
 Clear          Alt+X      the alarm is over: the row leaves the list (kept in the database)
 Open case      Alt+O      the linked case in the detail panel
+Cleared today  Alt+H      toggles a read-only list of today's cleared alerts (who, when, why)
 =============  =========  ===========================================================
+
+Clearing a critical alarm that is still live (not acknowledged, or its sensor still reads at its
+level) needs a reason: the dialog keeps OK disabled until one is typed.
 
 Every read and write runs on the context's runners; the panel follows the change feed through
 :meth:`AlertPanel.apply_changes` (entity ``alert``) and :meth:`refresh_sensors` (``sensor``).
@@ -42,6 +46,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -53,6 +58,7 @@ from db.alerts.lifecycle import AlertRow
 from db.cases import queries
 from db.core.entities import Entity
 from db.worktime.clock import SHANGHAI
+from desktop.alerts.cleared import ClearedTodayView
 from desktop.alerts.dialogs import ClearDialog, LinkCaseDialog, ToCaseDialog
 from desktop.alerts.model import AlertModel, Col, needs_attention
 from desktop.alerts.sensor_trend import SensorTrend
@@ -151,6 +157,7 @@ class AlertPanel(QWidget):
                   self.open_case_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self._build_cleared_toggle())
         self.message_label = QLabel()
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
         self.message_label.setWordWrap(True)
@@ -484,7 +491,57 @@ class AlertPanel(QWidget):
         a = self._can_write()
         if a is None or self.current_dialog is not None:
             return
-        self._open_dialog(ClearDialog(a, self), a)
+        self._open_clear_dialog(a)
+
+    def _open_clear_dialog(self, a: AlertRow) -> None:
+        """The clear dialog at once; it requires a reason for a critical alarm nobody has
+        acknowledged. For an acknowledged critical alarm the database says whether its sensor
+        still reads at that level, and the dialog then asks for a reason too."""
+        dialog = ClearDialog(a, self)
+        self._open_dialog(dialog, a)
+        if a.severity != "critical" or dialog.reason_required:
+            return
+        database, alert_id = self._ctx.database, a.id
+
+        def work() -> bool:
+            with database.read() as session:
+                return alerts.clear_reason_required(session, alert_id)
+
+        def done(required: bool) -> None:
+            if self.current_dialog is dialog and required:
+                dialog.set_reason_required(True)
+
+        self._ctx.reads.run(work, done, lambda exc: log.warning("clear rule read failed: %s", exc))
+
+    # -- cleared today -----------------------------------------------------------------------
+    def _build_cleared_toggle(self) -> QPushButton:
+        """The "Cleared today" toggle of the button row; its list is made when first shown."""
+        self.cleared_view: ClearedTodayView | None = None
+        self.cleared_button = QPushButton(self.tr("Cleared today (Alt+H)"))
+        self.cleared_button.setObjectName("clearedToday")
+        self.cleared_button.setCheckable(True)
+        self.cleared_button.setShortcut(QKeySequence("Alt+H"))
+        self.cleared_button.setToolTip(self.tr("Review the alerts cleared today: who, when and why"))
+        self.cleared_button.toggled.connect(self.show_cleared_today)
+        # It may shrink rather than widen the panel (and so the window) past the action buttons.
+        self.cleared_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.cleared_button.setMinimumWidth(24)
+        return self.cleared_button
+
+    def show_cleared_today(self, shown: bool = True) -> None:
+        """Show (read afresh) or hide the read-only list of today's cleared alerts, between
+        the live list and the detail."""
+        if self.cleared_button.isChecked() != shown:
+            self.cleared_button.setChecked(shown)  # comes back here through toggled
+            return
+        if shown:
+            if self.cleared_view is None:
+                self.cleared_view = ClearedTodayView(self._ctx, self)
+                self.splitter.insertWidget(1, self.cleared_view)
+            self.cleared_view.show()
+            self.cleared_view.reload()
+        elif self.cleared_view is not None:
+            self.cleared_view.hide()
 
     def open_to_case(self, *_signal_args) -> None:
         a = self._can_write()

@@ -55,7 +55,8 @@ from PySide6.QtWidgets import (
 )
 
 from db.alerts import lifecycle as alerts
-from db.cases import deadline, queries
+from db.auth.roles import PHONE_REVEALERS
+from db.cases import contact, deadline, queries
 from db.cases.queries import CaseDetail, Choice
 from db.cases.workflow import STEP_FUNCTIONS, TRANSITIONS, Step, allowed_steps
 from db.core.entities import Entity
@@ -85,6 +86,8 @@ STEP_SHORTCUTS: dict[Step, str] = {
     Step.UNPARK: "Ctrl+Shift+U", Step.REWORK: "Ctrl+Shift+K", Step.FIX_ON_SPOT: "Ctrl+Shift+O",
     Step.VOID: "Ctrl+Shift+V",
 }
+#: Reveals the reporter's full number. Not Ctrl+Shift+P: that parks the case (STEP_SHORTCUTS).
+REVEAL_SHORTCUT = "Ctrl+Shift+N"
 #: Steps that move a case forward round the loop: drawn as the primary (blue) buttons.
 FORWARD_STEPS = frozenset({Step.ACCEPT, Step.OPEN, Step.DISPATCH, Step.FEEDBACK, Step.VERIFY,
                            Step.CLOSE, Step.APPROVE_EXTENSION, Step.UNPARK})
@@ -222,7 +225,7 @@ class CaseDetailPanel(QWidget):
                              (self.tr("Source"), self.source_label),
                              (self.tr("Work order"), self.ref_label),
                              (self.tr("Reported"), self.reported_label),
-                             (self.tr("Reporter"), self.reporter_label),
+                             (self.tr("Reporter"), self._reporter_row()),
                              (self.tr("Extensions / rework"), self.counts_label)):
             name = QLabel(text)
             name.setStyleSheet(f"color: {theme.TEXT_DIM};")
@@ -312,6 +315,71 @@ class CaseDetailPanel(QWidget):
         label.setStyleSheet(f"color: {theme.TEXT_DIM}; font-weight: bold; "
                             f"border-bottom: 1px solid {theme.BORDER}; padding-top: 6px;")
         return label
+
+    # -- the reporter and calling back -------------------------------------------------------
+    def _reporter_row(self) -> QWidget:
+        """The reporter, masked, and for the roles that may call back (PHONE_REVEALERS) a
+        button that reveals the full number; every reveal is audited by the database."""
+        self._revealed: tuple[int, str] | None = None  # (case id, number) shown in full
+        self.reveal_button = QPushButton(self.tr("Show number"))
+        self.reveal_button.setObjectName("revealPhone")
+        self.reveal_button.setShortcut(QKeySequence(REVEAL_SHORTCUT))
+        self.reveal_button.setToolTip(
+            self.tr("Show the reporter's full number to call back; every reveal is recorded (%1)")
+            .replace("%1", QKeySequence(REVEAL_SHORTCUT).toString(
+                QKeySequence.SequenceFormat.NativeText)))
+        self.reveal_button.clicked.connect(self.reveal_phone)
+        self.reveal_button.hide()
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(8)
+        box.addWidget(self.reporter_label, 1)
+        box.addWidget(self.reveal_button, 0, Qt.AlignmentFlag.AlignTop)
+        return row
+
+    @property
+    def revealed_phone(self) -> str | None:
+        """The full number on screen, or None while it is masked."""
+        d = self._detail
+        if d is None or self._revealed is None or self._revealed[0] != d.row.id:
+            return None
+        return self._revealed[1]
+
+    def _show_reporter(self, d: CaseDetail) -> None:
+        if self._revealed is not None and self._revealed[0] != d.row.id:
+            self._revealed = None  # another case: its number is masked again
+        phone = self.revealed_phone or d.reporter_phone_masked
+        reporter = "  ".join(x for x in (d.reporter_name_masked, phone) if x)
+        self.reporter_label.setText(reporter or self.tr("Not given"))
+        self.reveal_button.setVisible(self._ctx.user.role in PHONE_REVEALERS
+                                      and bool(d.reporter_phone_masked)
+                                      and self.revealed_phone is None)
+        self.reveal_button.setEnabled(not self._ctx.operations.busy(self.reveal_button))
+
+    def reveal_phone(self, *_signal_args) -> None:
+        """Ask the database for the full number of the case on screen (audited there)."""
+        d = self._detail
+        if (d is None or self._ctx.user.role not in PHONE_REVEALERS
+                or not d.reporter_phone_masked or self.revealed_phone is not None):
+            return  # the database refuses other roles all the same
+        database, user_id, case_id = self._ctx.database, self._ctx.user.id, d.row.id
+
+        def done(report: Report) -> None:
+            self.reveal_button.setEnabled(True)
+            if not report.ok:
+                self.show_message(report.text, "error")
+                return
+            current = self._detail
+            if current is None or current.row.id != case_id:
+                return  # the officer moved on: the number stays hidden
+            self._revealed = (case_id, report.value)
+            self._show_reporter(current)
+
+        if self._ctx.operations.run(
+                self.reveal_button, self.tr("Show number"),
+                lambda: contact.reveal_reporter_phone(database, user_id, case_id), on_done=done):
+            self.reveal_button.setEnabled(False)
 
     # -- loading -------------------------------------------------------------------------
     @property
@@ -447,8 +515,7 @@ class CaseDetailPanel(QWidget):
         self.source_label.setText(labels.source_name(row.source))
         self.ref_label.setText(d.external_ref or "—")
         self.reported_label.setText(_local(row.reported_at))
-        reporter = "  ".join(x for x in (d.reporter_name_masked, d.reporter_phone_masked) if x)
-        self.reporter_label.setText(reporter or self.tr("Not given"))
+        self._show_reporter(d)
         counts = self.tr("%1 extensions, %2 reworks").replace("%1", str(d.extension_count)) \
             .replace("%2", str(d.rework_count))
         if d.pending_extension:

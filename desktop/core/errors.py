@@ -64,6 +64,12 @@ MESSAGES: dict[str, str] = {
                                             "This case was not dispatched to your department."),
     "step_not_allowed": QT_TRANSLATE_NOOP("errors", "The case is “{state}”; it cannot {step}."),
     "alert_cleared": QT_TRANSLATE_NOOP("errors", "The alert has been cleared already."),
+    "clear_reason_required": QT_TRANSLATE_NOOP(
+        "errors", "This critical alarm is still live (not acknowledged, or its sensor still "
+        "reads at that level): say why you clear it."),
+    "role_cannot_reveal_phone": QT_TRANSLATE_NOOP(
+        "errors", "A {role} may not see the reporter's full phone number."),
+    "setting_invalid": QT_TRANSLATE_NOOP("errors", "The setting {field} is not valid: {value}"),
     "alert_already_linked": QT_TRANSLATE_NOOP("errors",
                                               "The alert is already linked to case {number}."),
     "alert_no_location": QT_TRANSLATE_NOOP(

@@ -70,307 +70,328 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="143" />
-        <location filename="../../desktop/alerts/panel.py" line="479" />
+        <location filename="../../desktop/alerts/panel.py" line="149" />
+        <location filename="../../desktop/alerts/panel.py" line="486" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="145" />
-        <location filename="../../desktop/alerts/panel.py" line="510" />
-        <location filename="../../desktop/alerts/panel.py" line="545" />
+        <location filename="../../desktop/alerts/panel.py" line="151" />
+        <location filename="../../desktop/alerts/panel.py" line="567" />
+        <location filename="../../desktop/alerts/panel.py" line="602" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="146" />
-        <location filename="../../desktop/alerts/panel.py" line="549" />
+        <location filename="../../desktop/alerts/panel.py" line="152" />
+        <location filename="../../desktop/alerts/panel.py" line="606" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="147" />
-        <location filename="../../desktop/alerts/panel.py" line="542" />
+        <location filename="../../desktop/alerts/panel.py" line="153" />
+        <location filename="../../desktop/alerts/panel.py" line="599" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="148" />
+        <location filename="../../desktop/alerts/panel.py" line="154" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="222" />
+        <location filename="../../desktop/alerts/panel.py" line="229" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="340" />
+        <location filename="../../desktop/alerts/panel.py" line="347" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="357" />
+        <location filename="../../desktop/alerts/panel.py" line="364" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="358" />
+        <location filename="../../desktop/alerts/panel.py" line="365" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="362" />
+        <location filename="../../desktop/alerts/panel.py" line="369" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="366" />
+        <location filename="../../desktop/alerts/panel.py" line="373" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="387" />
+        <location filename="../../desktop/alerts/panel.py" line="394" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="391" />
+        <location filename="../../desktop/alerts/panel.py" line="398" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="409" />
+        <location filename="../../desktop/alerts/panel.py" line="416" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="410" />
+        <location filename="../../desktop/alerts/panel.py" line="417" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="413" />
+        <location filename="../../desktop/alerts/panel.py" line="420" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="414" />
+        <location filename="../../desktop/alerts/panel.py" line="421" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="417" />
+        <location filename="../../desktop/alerts/panel.py" line="424" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="417" />
+        <location filename="../../desktop/alerts/panel.py" line="424" />
         <source>Sound on</source>
         <translation>声音开启</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/panel.py" line="520" />
+        <source>Cleared today (Alt+H)</source>
+        <translation>今日已清除 (Alt+H)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/panel.py" line="524" />
+        <source>Review the alerts cleared today: who, when and why</source>
+        <translation>查看今日已清除的告警：谁、何时、原因</translation>
     </message>
 </context>
 <context>
     <name>CaseDetailPanel</name>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="165" />
-        <location filename="../../desktop/cases/detail.py" line="732" />
+        <location filename="../../desktop/cases/detail.py" line="168" />
+        <location filename="../../desktop/cases/detail.py" line="799" />
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="168" />
+        <location filename="../../desktop/cases/detail.py" line="171" />
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="215" />
+        <location filename="../../desktop/cases/detail.py" line="218" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="216" />
+        <location filename="../../desktop/cases/detail.py" line="219" />
         <source>Deadline</source>
         <translation>处置时限</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="217" />
+        <location filename="../../desktop/cases/detail.py" line="220" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="220" />
+        <location filename="../../desktop/cases/detail.py" line="223" />
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="221" />
+        <location filename="../../desktop/cases/detail.py" line="224" />
         <source>Coordinates</source>
         <translation>坐标</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="222" />
+        <location filename="../../desktop/cases/detail.py" line="225" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="224" />
+        <location filename="../../desktop/cases/detail.py" line="227" />
         <source>Reported</source>
         <translation>上报时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="225" />
+        <location filename="../../desktop/cases/detail.py" line="228" />
         <source>Reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="226" />
+        <location filename="../../desktop/cases/detail.py" line="229" />
         <source>Extensions / rework</source>
         <translation>延期 / 返工</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="239" />
+        <location filename="../../desktop/cases/detail.py" line="242" />
         <source>No photos or attachments</source>
         <translation>无照片或附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="250" />
+        <location filename="../../desktop/cases/detail.py" line="253" />
         <source>Description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="252" />
+        <location filename="../../desktop/cases/detail.py" line="255" />
         <source>Photos and attachments</source>
         <translation>照片与附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="260" />
+        <location filename="../../desktop/cases/detail.py" line="263" />
         <source>History (newest first)</source>
         <translation>流转记录（最新在前）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="95" />
+        <location filename="../../desktop/cases/detail.py" line="98" />
         <source>working hours</source>
-        <extracomment>Keyboard shortcuts of the step buttons (window-wide while the button is visible). Steps that move a case forward round the loop: drawn as the primary (blue) buttons. Steps that end or undo work: drawn with a red outline so they are not hit by accident. Steps whose dialog needs data from the database first.</extracomment>
+        <extracomment>Keyboard shortcuts of the step buttons (window-wide while the button is visible). Reveals the reporter's full number. Not Ctrl+Shift+P: that parks the case (STEP_SHORTCUTS). Steps that move a case forward round the loop: drawn as the primary (blue) buttons. Steps that end or undo work: drawn with a red outline so they are not hit by accident. Steps whose dialog needs data from the database first.</extracomment>
         <translation>工作小时</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="96" />
+        <location filename="../../desktop/cases/detail.py" line="99" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="97" />
+        <location filename="../../desktop/cases/detail.py" line="100" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="218" />
+        <location filename="../../desktop/cases/detail.py" line="221" />
         <source>Town / village</source>
         <translation>镇街 / 村居</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="219" />
+        <location filename="../../desktop/cases/detail.py" line="222" />
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="223" />
+        <location filename="../../desktop/cases/detail.py" line="226" />
         <source>Work order</source>
         <translation>关联单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="256" />
+        <location filename="../../desktop/cases/detail.py" line="259" />
         <source>Linked alerts</source>
         <translation>关联告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="272" />
+        <location filename="../../desktop/cases/detail.py" line="275" />
         <source>No step for your role in this state.</source>
         <translation>当前状态下，您的角色没有可办理的操作。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="278" />
+        <location filename="../../desktop/cases/detail.py" line="281" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="279" />
+        <location filename="../../desktop/cases/detail.py" line="282" />
         <source>Read this case again from the database</source>
         <translation>从数据库重新读取此案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="283" />
+        <location filename="../../desktop/cases/detail.py" line="286" />
         <source>Select a case in the queue or on the map.</source>
         <translation>请在案件队列或地图上选择一个案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="392" />
+        <location filename="../../desktop/cases/detail.py" line="324" />
+        <location filename="../../desktop/cases/detail.py" line="380" />
+        <source>Show number</source>
+        <translation>显示号码</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/cases/detail.py" line="328" />
+        <source>Show the reporter's full number to call back; every reveal is recorded (%1)</source>
+        <translation>显示反映人完整号码以便回访；每次查看均记入审计 (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/cases/detail.py" line="460" />
         <source>This case no longer exists.</source>
         <translation>此案件已不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="405" />
+        <location filename="../../desktop/cases/detail.py" line="473" />
         <source>The case could not be read: %1</source>
         <translation>无法读取案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="429" />
+        <location filename="../../desktop/cases/detail.py" line="497" />
         <source>Not classified yet</source>
         <translation>尚未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="434" />
+        <location filename="../../desktop/cases/detail.py" line="502" />
         <source>(estimated: the official calendar for that year is missing)</source>
         <translation>（估算值：缺少该年度的法定工作日历）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="436" />
+        <location filename="../../desktop/cases/detail.py" line="504" />
         <source>limit %1 %2</source>
         <translation>时限 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="440" />
+        <location filename="../../desktop/cases/detail.py" line="508" />
         <source>No deadline yet (the clock starts at dispatch)</source>
         <translation>未计时（派遣后开始计时）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="451" />
+        <location filename="../../desktop/cases/detail.py" line="354" />
         <source>Not given</source>
         <translation>未提供</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="452" />
+        <location filename="../../desktop/cases/detail.py" line="519" />
         <source>%1 extensions, %2 reworks</source>
         <translation>延期 %1 次，返工 %2 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="455" />
+        <location filename="../../desktop/cases/detail.py" line="522" />
         <source>— asking for %1 more %2</source>
         <translation>— 申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="520" />
+        <location filename="../../desktop/cases/detail.py" line="587" />
         <source>Asked for %1 more %2</source>
         <translation>申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="546" />
+        <location filename="../../desktop/cases/detail.py" line="613" />
         <source>Parked — the clock is stopped</source>
         <translation>挂账 — 已暂停计时</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="588" />
+        <location filename="../../desktop/cases/detail.py" line="655" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="664" />
+        <location filename="../../desktop/cases/detail.py" line="731" />
         <source>The choices for this step could not be read: %1</source>
         <translation>无法读取此操作的可选项：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="747" />
+        <location filename="../../desktop/cases/detail.py" line="814" />
         <source>%1 done: case %2 is now “%3”.</source>
         <translation>%1已完成：案件 %2 当前状态为“%3”。</translation>
     </message>
@@ -500,32 +521,85 @@
 <context>
     <name>ClearDialog</name>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="156" />
-        <location filename="../../desktop/alerts/dialogs.py" line="170" />
+        <location filename="../../desktop/alerts/dialogs.py" line="163" />
+        <location filename="../../desktop/alerts/dialogs.py" line="180" />
         <source>Clear alert</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="158" />
+        <location filename="../../desktop/alerts/dialogs.py" line="165" />
         <source>Clear this alert for every workstation?
 %1</source>
         <translation>为所有工作站消除此告警？
 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="161" />
+        <location filename="../../desktop/alerts/dialogs.py" line="168" />
         <source>It has not been acknowledged yet.</source>
         <translation>该告警尚未确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="166" />
+        <location filename="../../desktop/alerts/dialogs.py" line="175" />
+        <source>A critical alarm that is still live (not acknowledged, or its sensor still reads at that level) is cleared only with a reason.</source>
+        <translation>紧急告警仍在报警（未确认，或传感器读数仍在该级别），须填写原因才能清除。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/dialogs.py" line="201" />
+        <source>Why (required), e.g. false alarm confirmed on site</source>
+        <translation>原因（必填），如：现场确认为误报</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/dialogs.py" line="202" />
         <source>Why (optional), e.g. water receded, false alarm</source>
         <translation>原因（可选），如：积水已退、误报</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="174" />
+        <location filename="../../desktop/alerts/dialogs.py" line="185" />
         <source>Note</source>
         <translation>备注</translation>
+    </message>
+</context>
+<context>
+    <name>ClearedTodayView</name>
+    <message>
+        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <source>Cleared at</source>
+        <translation>清除时间</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <source>Cleared by</source>
+        <translation>清除人</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <source>Severity</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <source>Alert</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/cleared.py" line="57" />
+        <source>Why</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/cleared.py" line="101" />
+        <source>%1 alerts cleared today</source>
+        <translation>今日已清除 %1 条告警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/cleared.py" line="109" />
+        <source>(no reason given)</source>
+        <translation>（未填写原因）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/cleared.py" line="119" />
+        <source>The cleared alerts could not be read: %1</source>
+        <translation>无法读取已清除的告警：%1</translation>
     </message>
 </context>
 <context>
@@ -1379,201 +1453,216 @@
     </message>
     <message>
         <location filename="../../desktop/core/errors.py" line="67" />
+        <source>This critical alarm is still live (not acknowledged, or its sensor still reads at that level): say why you clear it.</source>
+        <translation>该紧急告警仍在报警（未确认，或传感器读数仍在该级别）：请填写清除原因。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="70" />
+        <source>A {role} may not see the reporter's full phone number.</source>
+        <translation>{role}无权查看反映人完整号码。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="72" />
+        <source>The setting {field} is not valid: {value}</source>
+        <translation>设置 {field} 无效：{value}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="73" />
         <source>The alert is already linked to case {number}.</source>
         <translation>告警已关联案件 {number}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="69" />
+        <location filename="../../desktop/core/errors.py" line="75" />
         <source>The alert has no location: link it to a case or register the case by hand.</source>
         <translation>告警没有位置，请改用“关联案件”或人工登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="71" />
+        <location filename="../../desktop/core/errors.py" line="77" />
         <source>Version {seen} is not valid (now {current}).</source>
         <translation>版本号 {seen} 无效（当前为 {current}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="72" />
+        <location filename="../../desktop/core/errors.py" line="78" />
         <source>A time must carry its time zone (UTC).</source>
         <translation>时间必须带时区（UTC）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="73" />
+        <location filename="../../desktop/core/errors.py" line="79" />
         <source>{field} must be text.</source>
         <translation>{field}必须是文本。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="74" />
+        <location filename="../../desktop/core/errors.py" line="80" />
         <source>{field} contains invalid characters.</source>
         <translation>{field}含有无效的字符编码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="75" />
+        <location filename="../../desktop/core/errors.py" line="81" />
         <source>{field} contains a control character ({char}).</source>
         <translation>{field}含有不允许的控制字符（{char}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="77" />
+        <location filename="../../desktop/core/errors.py" line="83" />
         <source>{field} is too long: {length} characters, at most {limit}.</source>
         <translation>{field}过长：{length} 字，最多 {limit} 字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="79" />
+        <location filename="../../desktop/core/errors.py" line="85" />
         <source>Please fill in {field}.</source>
         <translation>请填写{field}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="80" />
+        <location filename="../../desktop/core/errors.py" line="86" />
         <source>The case has no class yet, so its time limit is unknown.</source>
         <translation>案件尚未分类，无法计算处置时限。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="82" />
+        <location filename="../../desktop/core/errors.py" line="88" />
         <source>Unknown channel or urgency: {reason}</source>
         <translation>来源或紧急程度无效：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="83" />
+        <location filename="../../desktop/core/errors.py" line="89" />
         <source>The database holds no city yet.</source>
         <translation>数据库中还没有城市数据。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="84" />
+        <location filename="../../desktop/core/errors.py" line="90" />
         <source>Case class {id} does not exist.</source>
         <translation>案件类别 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="85" />
+        <location filename="../../desktop/core/errors.py" line="91" />
         <source>Department {id} does not exist.</source>
         <translation>部门 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="86" />
+        <location filename="../../desktop/core/errors.py" line="92" />
         <source>Staff member {id} does not exist.</source>
         <translation>人员 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="87" />
+        <location filename="../../desktop/core/errors.py" line="93" />
         <source>Account {id} does not exist.</source>
         <translation>账号 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="88" />
+        <location filename="../../desktop/core/errors.py" line="94" />
         <source>Extension of {amount} {unit} is not valid (at most {limit}).</source>
         <translation>延期 {amount} {unit} 无效（最多 {limit}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="90" />
+        <location filename="../../desktop/core/errors.py" line="96" />
         <source>There is no extension request to approve.</source>
         <translation>没有待批准的延期申请。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="91" />
+        <location filename="../../desktop/core/errors.py" line="97" />
         <source>This case was fixed on the spot, never dispatched: it cannot be reworked. Register it again.</source>
         <translation>此案件为当即办理，未经派遣，不能返工，请重新登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="94" />
+        <location filename="../../desktop/core/errors.py" line="100" />
         <source>The deadline cannot be computed: {reason}</source>
         <translation>无法计算处置时限：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="95" />
+        <location filename="../../desktop/core/errors.py" line="101" />
         <source>Invalid coordinates: {value}</source>
         <translation>坐标无效：{value}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="96" />
+        <location filename="../../desktop/core/errors.py" line="102" />
         <source>The point ({lat}, {lon}) is outside the city.</source>
         <translation>坐标 ({lat}, {lon}) 不在本市范围内。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="101" />
+        <location filename="../../desktop/core/errors.py" line="107" />
         <source>the opinion</source>
         <translation>意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="102" />
+        <location filename="../../desktop/core/errors.py" line="108" />
         <source>the description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="103" />
+        <location filename="../../desktop/core/errors.py" line="109" />
         <source>the address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="104" />
+        <location filename="../../desktop/core/errors.py" line="110" />
         <source>the title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="105" />
+        <location filename="../../desktop/core/errors.py" line="111" />
         <source>the reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="106" />
+        <location filename="../../desktop/core/errors.py" line="112" />
         <source>the phone number</source>
         <translation>联系电话</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="107" />
+        <location filename="../../desktop/core/errors.py" line="113" />
         <source>an attachment</source>
         <translation>附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="108" />
+        <location filename="../../desktop/core/errors.py" line="114" />
         <source>the work-order number</source>
         <translation>工单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="109" />
+        <location filename="../../desktop/core/errors.py" line="115" />
         <source>the note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="110" />
+        <location filename="../../desktop/core/errors.py" line="116" />
         <source>the case number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="113" />
+        <location filename="../../desktop/core/errors.py" line="119" />
         <source>working hours</source>
         <translation>工时</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="114" />
+        <location filename="../../desktop/core/errors.py" line="120" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="115" />
+        <location filename="../../desktop/core/errors.py" line="121" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="118" />
+        <location filename="../../desktop/core/errors.py" line="124" />
         <source>case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="119" />
+        <location filename="../../desktop/core/errors.py" line="125" />
         <source>alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="120" />
+        <location filename="../../desktop/core/errors.py" line="126" />
         <source>sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="121" />
+        <location filename="../../desktop/core/errors.py" line="127" />
         <source>scheduled job</source>
         <translation>定时任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="188" />
+        <location filename="../../desktop/core/errors.py" line="194" />
         <source>Unexpected error: {error}</source>
         <translation>意外错误：{error}</translation>
     </message>

@@ -101,7 +101,7 @@ def test_active_alerts_most_severe_first_then_newest(env):
         ids[name] = raise_alert(env.database, **transfer(f"A{n}", severity),
                                 now=NOW + minutes * MIN)
     gone = raise_alert(env.database, **transfer("GONE", "critical"), now=NOW + 30 * MIN)
-    alerts.clear(env.database, user(env), gone, 1, now=NOW + 31 * MIN)
+    alerts.clear(env.database, user(env), gone, 1, note="重复转办", now=NOW + 31 * MIN)
     with env.database.read() as s:
         listed = alerts.active_alerts(s)
         assert [a.id for a in alerts.active_alerts(s, limit=2)] == \

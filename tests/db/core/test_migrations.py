@@ -213,3 +213,38 @@ def test_0004_must_change_password_flags_the_real_administrator_only(engine_name
                                          "WHERE username = 'admin'")).scalar()
     finally:
         cleanup()
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
+def test_0005_case_paused_left_upgrades_and_downgrades_keeping_cases(engine_name, tmp_path,
+                                                                      request):
+    if engine_name == "postgresql":
+        request.getfixturevalue("pg_template")  # skips with CITYOPS_SKIP_PG=1
+    engine, cleanup = _empty_database(engine_name, tmp_path)
+    cfg = alembic_config(engine)
+
+    def columns():
+        return {c["name"] for c in inspect(engine).get_columns("case")}
+
+    try:
+        command.upgrade(cfg, "0004")
+        assert "paused_left_seconds" not in columns()
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO app_setting (key, value_json, updated_at) "
+                              "VALUES ('kept', '1', CURRENT_TIMESTAMP)"))
+        command.upgrade(cfg, "0005")
+        assert "paused_left_seconds" in columns()
+        nullable = {c["name"]: c["nullable"] for c in inspect(engine).get_columns("case")}
+        assert nullable["paused_left_seconds"] is True
+        command.downgrade(cfg, "0004")
+        assert "paused_left_seconds" not in columns()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT value_json FROM app_setting")).scalar() == "1"
+        if engine_name == "sqlite":  # dropped in place: the table keeps AUTOINCREMENT
+            with engine.connect() as conn:
+                sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'case'")).scalar()
+            assert "AUTOINCREMENT" in sql and "version_positive" in sql
+        command.upgrade(cfg, "head")
+        assert "paused_left_seconds" in columns()
+    finally:
+        cleanup()

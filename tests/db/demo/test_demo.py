@@ -53,6 +53,7 @@ from db.models import (
     Village,
 )
 from db.reference.city import ensure_reference_data
+from db.worktime.calendar_data import load_calendar
 from tests.conftest import PG_ADMIN_URL as PG_URL
 from tests.conftest import SKIP_PG
 
@@ -123,6 +124,23 @@ def test_every_case_keeps_the_closed_loop_invariants(built):
     with database.read() as s:
         problems = {i: p for i in s.scalars(select(Case.id)) if (p := check_invariants(s, i))}
     assert problems == {}
+
+
+def test_a_parked_demo_case_keeps_its_time_left_and_an_unparked_one_resumed_it(built):
+    database, _, _ = built
+    with database.read() as s:
+        parked = s.scalars(select(Case).where(Case.state == "parked")).all()
+        assert parked and all(c.paused_left_seconds is not None for c in parked)
+        unparks = s.scalars(select(CaseHistory).where(CaseHistory.step == "unpark")).all()
+        assert unparks
+        calendar = load_calendar(s)
+        for h in unparks:  # the deadline set at un-parking = un-park time + the time left
+            data = json.loads(h.data_json)
+            if data["unit"] == "minutes":
+                expected = h.at + dt.timedelta(seconds=data["left_seconds"])
+            else:
+                expected = calendar.add_working_seconds(h.at, data["left_seconds"]).at
+            assert dt.datetime.fromisoformat(data["deadline_at"]) == expected
 
 
 def test_case_rows_are_consistent(built):
