@@ -7,8 +7,11 @@ sort order are applied by the database (see :mod:`desktop.queue.model`).
 Signals
 -------
 sig_case_selected(int)
-    The current case changed, by the user or by :meth:`QueuePanel.select_case`. Emitted once per
-    change of case id, not again when the same case is re-selected after a reload.
+    The selected case changed, by the user or by :meth:`QueuePanel.select_case`. Emitted once per
+    change of case id, not again when the same case is re-selected after a reload. Only a
+    selected row counts: when the selected case leaves the list (acted on, filtered out) the
+    selection is simply empty, and the row Qt makes current by itself (the next one, or the
+    first when the table gets the focus back from a dialog) is not a choice.
 sig_open_case(int)
     The user asked to open a case (Enter/Return or a double click on its row).
 sig_filter_changed()
@@ -47,16 +50,16 @@ ALL = "all"  # state combo: every state, closed and void included
 
 
 class CaseTableView(QTableView):
-    """A read-only table whose Enter/Return opens the current row."""
+    """A read-only table whose Enter/Return opens the selected row."""
 
     sig_enter = Signal(QModelIndex)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
                 not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            index = self.currentIndex()
-            if index.isValid():
-                self.sig_enter.emit(index)
+            rows = self.selectionModel().selectedRows()
+            if rows:
+                self.sig_enter.emit(rows[0])
                 event.accept()
                 return
         super().keyPressEvent(event)
@@ -251,7 +254,7 @@ class QueuePanel(QWidget):
         # The default order is the most urgent deadline first; clicking a header re-sorts in the db.
         header.setSortIndicator(Col.TIME_LEFT, Qt.SortOrder.AscendingOrder)
         table.setSortingEnabled(True)
-        table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        table.selectionModel().selectionChanged.connect(self._selection_changed)
         table.sig_enter.connect(self._open_index)
         table.doubleClicked.connect(self._open_index)
 
@@ -381,8 +384,9 @@ class QueuePanel(QWidget):
         self.table.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
         return True
 
-    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        cid = self.model.case_id_at(current.row()) if current.isValid() else None
+    def _selection_changed(self, *_signal_args) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        cid = self.model.case_id_at(rows[0].row()) if rows else None
         if cid is not None and cid != self._current_case_id:
             self._current_case_id = cid
             self.sig_case_selected.emit(cid)
