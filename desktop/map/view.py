@@ -375,6 +375,7 @@ class MapView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
+        self.setFocusProxy(self.view)  # F6 to the map lands on the page (its keys pan and zoom)
         self.view.setUrl(QUrl.fromLocalFile(str(self._page_path.resolve())))
 
     # -- public API ---------------------------------------------------------------------------

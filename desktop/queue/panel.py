@@ -207,6 +207,7 @@ class QueuePanel(QWidget):
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setTabKeyNavigation(False)  # Tab leaves the table; the arrows move in it
         table.setWordWrap(False)
         table.setShowGrid(False)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)

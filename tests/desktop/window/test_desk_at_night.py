@@ -4,11 +4,13 @@ the video wall's layout keys, and the map following any alert with a place."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
+from db.alerts import lifecycle as alerts
 from db.auth.roles import Role
 from db.cases.workflow import State
 from tests.desktop.window.test_main_window import close, open_window
-from tests.helpers import case_in_state
+from tests.helpers import CENTRE, case_in_state
 
 
 def _step_through_dialog(qtbot, window, step: str) -> None:
@@ -62,5 +64,108 @@ def test_a_case_that_leaves_the_filter_stays_in_the_detail(qtbot, sqlite_env, tm
         assert detail.detail.row.number in detail.message_label.text()
         assert queue.current_case_id == first.case_id
         assert not queue.table.selectionModel().hasSelection()
+    finally:
+        close(window)
+
+
+def _raise(env, key: str, **place) -> int:
+    return alerts.raise_alert(
+        env.database, source="110", type="transfer", severity="major", dedup_key=key,
+        title=f"110转警 {key}", detail="", lat=place.get("lat", CENTRE[0]),
+        lon=place.get("lon", CENTRE[1]), town_id=None, sensor_id=None, camera_id=None, value=None)
+
+
+def _focused() -> object:
+    return QApplication.focusWidget()
+
+
+def _in(pane) -> bool:
+    focus = QApplication.focusWidget()
+    return focus is not None and (focus is pane or pane.isAncestorOf(focus))
+
+
+def _active(qtbot, window) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+
+def test_tab_leaves_the_alert_list_without_moving_its_selection(qtbot, sqlite_env, tmp_path):
+    env = sqlite_env
+    for key in ("a", "b", "c"):
+        _raise(env, key)
+    window = open_window(qtbot, env, tmp_path, feed=False)
+    try:
+        panel = window.alert_panel
+        qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=5000)
+        chosen = panel.model.alerts[1].id
+        assert panel.select_alert(chosen)
+        _active(qtbot, window)
+        panel.table.setFocus()
+        qtbot.waitUntil(lambda: _focused() is panel.table, timeout=5000)
+        qtbot.keyClick(panel.table, Qt.Key.Key_Tab)
+        assert _focused() is not panel.table  # the first Tab leaves the list
+        # Seven columns: with Tab moving the current cell, twelve Tabs ended one row lower
+        # (on the next alert), which the next Alt+X would then have cleared.
+        for _ in range(11):
+            qtbot.keyClick(_focused(), Qt.Key.Key_Tab)
+        assert panel.selected_alert_id() == chosen
+        assert panel.table.currentIndex().row() == 1
+    finally:
+        close(window)
+
+
+def test_tab_leaves_the_queue_table(qtbot, sqlite_env, tmp_path):
+    case_in_state(sqlite_env, State.PENDING_ACCEPT)
+    window = open_window(qtbot, sqlite_env, tmp_path, feed=False)
+    try:
+        _active(qtbot, window)
+        window.queue.setFocus()  # its focus proxy, the table
+        qtbot.waitUntil(lambda: _focused() is window.queue.table, timeout=5000)
+        qtbot.keyClick(window.queue.table, Qt.Key.Key_Tab)
+        assert _focused() is not window.queue.table
+    finally:
+        close(window)
+
+
+def test_f6_walks_the_panes_in_order_and_shift_f6_back(qtbot, sqlite_env, tmp_path):
+    window = open_window(qtbot, sqlite_env, tmp_path, feed=False)
+    try:
+        _active(qtbot, window)
+        window.queue.setFocus()
+        qtbot.waitUntil(lambda: _in(window.queue), timeout=5000)
+        order = [window.alert_panel, window.map_view, window.detail, window.video_wall,
+                 window.queue]
+        for pane in order:
+            qtbot.keyClick(_focused(), Qt.Key.Key_F6)
+            qtbot.waitUntil(lambda p=pane: _in(p), timeout=5000)
+        for pane in reversed(order[:-1]):  # from the queue back: wall, detail, map, alerts
+            qtbot.keyClick(_focused(), Qt.Key.Key_F6, Qt.KeyboardModifier.ShiftModifier)
+            qtbot.waitUntil(lambda p=pane: _in(p), timeout=5000)
+    finally:
+        close(window)
+
+
+def test_the_wall_layout_keys_digits_only_in_the_wall_alt_digits_anywhere(qtbot, sqlite_env,
+                                                                          tmp_path):
+    window = open_window(qtbot, sqlite_env, tmp_path, feed=False)
+    try:
+        wall, queue = window.video_wall, window.queue
+        wall.set_layout(1)
+        _active(qtbot, window)
+        queue.focus_search()
+        qtbot.waitUntil(lambda: _focused() is queue.search_edit, timeout=5000)
+        qtbot.keyClick(queue.search_edit, Qt.Key.Key_4)
+        assert queue.search_edit.text() == "4"  # a digit typed in the search is the search's
+        assert wall.layout_size == 1
+        qtbot.keyClick(queue.search_edit, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+        assert wall.layout_size == 4  # Alt+4 from anywhere
+        assert queue.search_edit.text() == "4"
+        queue.table.setFocus()
+        qtbot.keyClick(queue.table, Qt.Key.Key_9, Qt.KeyboardModifier.AltModifier)
+        assert wall.layout_size == 9
+        wall.setFocus()  # in the wall the digit alone is enough
+        qtbot.waitUntil(lambda: _in(wall), timeout=5000)
+        qtbot.keyClick(_focused(), Qt.Key.Key_1)
+        assert wall.layout_size == 1
     finally:
         close(window)
