@@ -331,8 +331,11 @@ class MainWindow(QMainWindow):
         self.ctx.reads.run(fetch, self._show_cameras)
 
     def _on_alert_selected(self, alert) -> None:
-        if self.map_view is not None and alert.case_id is not None:
-            self.map_view.select_case(alert.case_id)
+        if self.map_view is not None:
+            if alert.lat is not None and alert.lon is not None:
+                self.map_view.show_place(alert.lat, alert.lon)
+            if alert.case_id is not None:  # and ring its case (no case: the ring stays put)
+                self.map_view.select_case(alert.case_id)
         self._follow_with_cameras(("alert", alert))
 
     def _show_cameras_near_alert(self, alert) -> None:

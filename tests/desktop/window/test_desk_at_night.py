@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 from db.alerts import lifecycle as alerts
 from db.auth.roles import Role
 from db.cases.workflow import State
-from tests.desktop.window.test_main_window import close, open_window
+from tests.desktop.window.test_main_window import close, js, open_window
 from tests.helpers import CENTRE, case_in_state
 
 
@@ -167,5 +167,28 @@ def test_the_wall_layout_keys_digits_only_in_the_wall_alt_digits_anywhere(qtbot,
         qtbot.waitUntil(lambda: _in(wall), timeout=5000)
         qtbot.keyClick(_focused(), Qt.Key.Key_1)
         assert wall.layout_size == 1
+    finally:
+        close(window)
+
+
+def test_the_map_follows_an_alert_that_has_no_case(qtbot, sqlite_env, tmp_path):
+    # A 110 transfer north of the centre, linked to no case.
+    place = (CENTRE[0] + 0.05, CENTRE[1] + 0.03)
+    alert_id = _raise(sqlite_env, "no-case", lat=place[0], lon=place[1])
+    window = open_window(qtbot, sqlite_env, tmp_path, feed=False)
+    try:
+        view = window.map_view
+        # Look somewhere else first, zoomed in: the alert's place is well out of view.
+        js(qtbot, view, "cityops._setView(22.80, 113.95, 15)")
+        qtbot.waitUntil(lambda: abs(js(qtbot, view, "cityops._view()")["lat"] - 22.80) < 1e-6,
+                        timeout=5000)
+        qtbot.waitUntil(lambda: window.alert_panel.select_alert(alert_id), timeout=5000)
+
+        def centred() -> bool:
+            centre = js(qtbot, view, "cityops._view()")
+            return abs(centre["lat"] - place[0]) < 1e-4 and abs(centre["lon"] - place[1]) < 1e-4
+
+        qtbot.waitUntil(centred, timeout=5000)
+        assert js(qtbot, view, "cityops._view()")["zoom"] >= 13  # the map's select_zoom
     finally:
         close(window)
