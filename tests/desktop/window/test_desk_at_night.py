@@ -8,9 +8,10 @@ from PySide6.QtWidgets import QApplication
 
 from db.alerts import lifecycle as alerts
 from db.auth.roles import Role
-from db.cases.workflow import State
+from db.cases import queries
+from db.cases.workflow import State, Step
 from tests.desktop.window.test_main_window import close, js, open_window
-from tests.helpers import CENTRE, case_in_state
+from tests.helpers import CENTRE, case_in_state, report, take
 
 
 def _step_through_dialog(qtbot, window, step: str) -> None:
@@ -190,5 +191,59 @@ def test_the_map_follows_an_alert_that_has_no_case(qtbot, sqlite_env, tmp_path):
 
         qtbot.waitUntil(centred, timeout=5000)
         assert js(qtbot, view, "cityops._view()")["zoom"] >= 13  # the map's select_zoom
+    finally:
+        close(window)
+
+
+def test_a_number_typed_in_the_search_finds_a_case_the_filter_hides(qtbot, sqlite_env, tmp_path):
+    env = sqlite_env
+    closed = report(env, reporter_phone="0769-2233 4455")
+    for step in (Step.ACCEPT, Step.OPEN, Step.DISPATCH, Step.FEEDBACK, Step.VERIFY, Step.CLOSE):
+        closed = take(env, closed, step)
+    waiting = report(env)
+    window = open_window(qtbot, env, tmp_path, feed=False)
+    try:
+        queue = window.queue
+        with qtbot.waitSignal(queue.model.sig_loaded, timeout=10_000):
+            queue.state_combo.setCurrentIndex(
+                queue.state_combo.findData(State.PENDING_ACCEPT.value))
+        assert queue.model.case_ids() == [waiting.case_id]
+        with env.database.read() as s:
+            rows = queries.case_rows(s, [closed.case_id, waiting.case_id])
+        number, waiting_number = rows[closed.case_id].number, rows[waiting.case_id].number
+        _active(qtbot, window)
+        queue.focus_search()
+        # Typed and Enter at once, as an officer does, before the search has even run.
+        qtbot.keyClicks(queue.search_edit, number)
+        with qtbot.waitSignal(queue.sig_open_case, timeout=5000) as opened:
+            qtbot.keyClick(queue.search_edit, Qt.Key.Key_Return)
+        assert opened.args == [closed.case_id]
+        qtbot.waitUntil(lambda: window.detail.current_case_id == closed.case_id, timeout=5000)
+        # The list itself (待受理) rightly has no such case; the notice says which filter
+        # hides it: the state filter, the case being closed.
+        assert queue.model.case_ids() == []
+        assert queue.outside_notice.isVisible()
+        assert queue.outside_notice.text() == (
+            f"Case {number} is not in the current filter (State: Closed) — press Enter to open it")
+
+        # The reporter's phone, written another way, finds it too; a double click opens it.
+        window.detail.clear()
+        queue.search_edit.clear()
+        qtbot.keyClicks(queue.search_edit, "076922334455")
+        qtbot.waitUntil(queue.outside_notice.isVisible, timeout=5000)
+        assert "4455" not in queue.outside_notice.text()  # the number is never shown
+        with qtbot.waitSignal(queue.sig_open_case, timeout=5000) as opened:
+            qtbot.mouseDClick(queue.outside_notice, Qt.MouseButton.LeftButton)
+        assert opened.args == [closed.case_id]
+        qtbot.waitUntil(lambda: window.detail.current_case_id == closed.case_id, timeout=5000)
+
+        # A case the filter has: no notice, and Enter goes to the list as before.
+        queue.search_edit.clear()
+        qtbot.keyClicks(queue.search_edit, waiting_number)
+        with qtbot.waitSignal(queue.model.sig_loaded, timeout=5000):
+            qtbot.keyClick(queue.search_edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: _focused() is queue.table, timeout=5000)
+        assert queue.model.case_ids() == [waiting.case_id]
+        assert not queue.outside_notice.isVisible()
     finally:
         close(window)
