@@ -158,7 +158,7 @@ class QueuePanel(QWidget):
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("queueSearch")
         self.search_edit.setPlaceholderText(
-            self.tr("Search number, address or description (Ctrl+F)"))
+            self.tr("Search number, phone, address or description (Ctrl+F)"))
         self.search_edit.setClearButtonEnabled(True)
 
         self.overdue_button = QPushButton(self.tr("Overdue"))

@@ -4,22 +4,22 @@
 <context>
     <name>AcceptDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="175" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="171" />
         <source>Type to search the classes</source>
         <translation>输入关键字搜索案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="180" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="176" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="181" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="177" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="193" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="189" />
         <source>Choose the case's class.</source>
         <translation>请选择案件类别。</translation>
     </message>
@@ -27,42 +27,42 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="43" />
+        <location filename="../../desktop/alerts/model.py" line="42" />
         <source>Level</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="44" />
+        <location filename="../../desktop/alerts/model.py" line="43" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="45" />
+        <location filename="../../desktop/alerts/model.py" line="44" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="46" />
+        <location filename="../../desktop/alerts/model.py" line="45" />
         <source>Repeats</source>
         <translation>重复</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="47" />
+        <location filename="../../desktop/alerts/model.py" line="46" />
         <source>Last</source>
         <translation>最近</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="48" />
+        <location filename="../../desktop/alerts/model.py" line="47" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="49" />
+        <location filename="../../desktop/alerts/model.py" line="48" />
         <source>Case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="229" />
+        <location filename="../../desktop/alerts/model.py" line="228" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
@@ -70,102 +70,102 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="144" />
-        <location filename="../../desktop/alerts/panel.py" line="480" />
+        <location filename="../../desktop/alerts/panel.py" line="146" />
+        <location filename="../../desktop/alerts/panel.py" line="483" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="146" />
-        <location filename="../../desktop/alerts/panel.py" line="511" />
-        <location filename="../../desktop/alerts/panel.py" line="546" />
+        <location filename="../../desktop/alerts/panel.py" line="148" />
+        <location filename="../../desktop/alerts/panel.py" line="514" />
+        <location filename="../../desktop/alerts/panel.py" line="549" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="147" />
-        <location filename="../../desktop/alerts/panel.py" line="550" />
+        <location filename="../../desktop/alerts/panel.py" line="149" />
+        <location filename="../../desktop/alerts/panel.py" line="553" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="148" />
-        <location filename="../../desktop/alerts/panel.py" line="543" />
+        <location filename="../../desktop/alerts/panel.py" line="150" />
+        <location filename="../../desktop/alerts/panel.py" line="546" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="149" />
+        <location filename="../../desktop/alerts/panel.py" line="151" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="223" />
+        <location filename="../../desktop/alerts/panel.py" line="226" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="341" />
+        <location filename="../../desktop/alerts/panel.py" line="344" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="358" />
+        <location filename="../../desktop/alerts/panel.py" line="361" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="359" />
+        <location filename="../../desktop/alerts/panel.py" line="362" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="363" />
+        <location filename="../../desktop/alerts/panel.py" line="366" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="367" />
+        <location filename="../../desktop/alerts/panel.py" line="370" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="388" />
+        <location filename="../../desktop/alerts/panel.py" line="391" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="392" />
+        <location filename="../../desktop/alerts/panel.py" line="395" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="410" />
+        <location filename="../../desktop/alerts/panel.py" line="413" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="411" />
+        <location filename="../../desktop/alerts/panel.py" line="414" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="414" />
+        <location filename="../../desktop/alerts/panel.py" line="417" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="415" />
+        <location filename="../../desktop/alerts/panel.py" line="418" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="418" />
+        <location filename="../../desktop/alerts/panel.py" line="421" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="418" />
+        <location filename="../../desktop/alerts/panel.py" line="421" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
@@ -173,204 +173,204 @@
 <context>
     <name>CaseDetailPanel</name>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="166" />
-        <location filename="../../desktop/cases/detail.py" line="733" />
+        <location filename="../../desktop/cases/detail.py" line="165" />
+        <location filename="../../desktop/cases/detail.py" line="732" />
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="169" />
+        <location filename="../../desktop/cases/detail.py" line="168" />
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="216" />
+        <location filename="../../desktop/cases/detail.py" line="215" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="217" />
+        <location filename="../../desktop/cases/detail.py" line="216" />
         <source>Deadline</source>
         <translation>处置时限</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="218" />
+        <location filename="../../desktop/cases/detail.py" line="217" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="221" />
+        <location filename="../../desktop/cases/detail.py" line="220" />
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="222" />
+        <location filename="../../desktop/cases/detail.py" line="221" />
         <source>Coordinates</source>
         <translation>坐标</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="223" />
+        <location filename="../../desktop/cases/detail.py" line="222" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="225" />
+        <location filename="../../desktop/cases/detail.py" line="224" />
         <source>Reported</source>
         <translation>上报时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="226" />
+        <location filename="../../desktop/cases/detail.py" line="225" />
         <source>Reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="227" />
+        <location filename="../../desktop/cases/detail.py" line="226" />
         <source>Extensions / rework</source>
         <translation>延期 / 返工</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="240" />
+        <location filename="../../desktop/cases/detail.py" line="239" />
         <source>No photos or attachments</source>
         <translation>无照片或附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="251" />
+        <location filename="../../desktop/cases/detail.py" line="250" />
         <source>Description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="253" />
+        <location filename="../../desktop/cases/detail.py" line="252" />
         <source>Photos and attachments</source>
         <translation>照片与附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="261" />
+        <location filename="../../desktop/cases/detail.py" line="260" />
         <source>History (newest first)</source>
         <translation>流转记录（最新在前）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="96" />
+        <location filename="../../desktop/cases/detail.py" line="95" />
         <source>working hours</source>
         <extracomment>Keyboard shortcuts of the step buttons (window-wide while the button is visible). Steps that move a case forward round the loop: drawn as the primary (blue) buttons. Steps that end or undo work: drawn with a red outline so they are not hit by accident. Steps whose dialog needs data from the database first.</extracomment>
         <translation>工作小时</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="97" />
+        <location filename="../../desktop/cases/detail.py" line="96" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="98" />
+        <location filename="../../desktop/cases/detail.py" line="97" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="219" />
+        <location filename="../../desktop/cases/detail.py" line="218" />
         <source>Town / village</source>
         <translation>镇街 / 村居</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="220" />
+        <location filename="../../desktop/cases/detail.py" line="219" />
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="224" />
+        <location filename="../../desktop/cases/detail.py" line="223" />
         <source>Work order</source>
         <translation>关联单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="257" />
+        <location filename="../../desktop/cases/detail.py" line="256" />
         <source>Linked alerts</source>
         <translation>关联告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="273" />
+        <location filename="../../desktop/cases/detail.py" line="272" />
         <source>No step for your role in this state.</source>
         <translation>当前状态下，您的角色没有可办理的操作。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="279" />
+        <location filename="../../desktop/cases/detail.py" line="278" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="280" />
+        <location filename="../../desktop/cases/detail.py" line="279" />
         <source>Read this case again from the database</source>
         <translation>从数据库重新读取此案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="284" />
+        <location filename="../../desktop/cases/detail.py" line="283" />
         <source>Select a case in the queue or on the map.</source>
         <translation>请在案件队列或地图上选择一个案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="393" />
+        <location filename="../../desktop/cases/detail.py" line="392" />
         <source>This case no longer exists.</source>
         <translation>此案件已不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="406" />
+        <location filename="../../desktop/cases/detail.py" line="405" />
         <source>The case could not be read: %1</source>
         <translation>无法读取案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="430" />
+        <location filename="../../desktop/cases/detail.py" line="429" />
         <source>Not classified yet</source>
         <translation>尚未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="435" />
+        <location filename="../../desktop/cases/detail.py" line="434" />
         <source>(estimated: the official calendar for that year is missing)</source>
         <translation>（估算值：缺少该年度的法定工作日历）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="437" />
+        <location filename="../../desktop/cases/detail.py" line="436" />
         <source>limit %1 %2</source>
         <translation>时限 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="441" />
+        <location filename="../../desktop/cases/detail.py" line="440" />
         <source>No deadline yet (the clock starts at dispatch)</source>
         <translation>未计时（派遣后开始计时）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="452" />
+        <location filename="../../desktop/cases/detail.py" line="451" />
         <source>Not given</source>
         <translation>未提供</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="453" />
+        <location filename="../../desktop/cases/detail.py" line="452" />
         <source>%1 extensions, %2 reworks</source>
         <translation>延期 %1 次，返工 %2 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="456" />
+        <location filename="../../desktop/cases/detail.py" line="455" />
         <source>— asking for %1 more %2</source>
         <translation>— 申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="521" />
+        <location filename="../../desktop/cases/detail.py" line="520" />
         <source>Asked for %1 more %2</source>
         <translation>申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="547" />
+        <location filename="../../desktop/cases/detail.py" line="546" />
         <source>Parked — the clock is stopped</source>
         <translation>挂账 — 已暂停计时</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="589" />
+        <location filename="../../desktop/cases/detail.py" line="588" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="665" />
+        <location filename="../../desktop/cases/detail.py" line="664" />
         <source>The choices for this step could not be read: %1</source>
         <translation>无法读取此操作的可选项：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="748" />
+        <location filename="../../desktop/cases/detail.py" line="747" />
         <source>%1 done: case %2 is now “%3”.</source>
         <translation>%1已完成：案件 %2 当前状态为“%3”。</translation>
     </message>
@@ -378,68 +378,68 @@
 <context>
     <name>CaseQueueModel</name>
     <message>
-        <location filename="../../desktop/queue/model.py" line="267" />
+        <location filename="../../desktop/queue/model.py" line="264" />
         <source>Time left before the deadline, counted in the unit of the class's time limit: working days, working hours or minutes</source>
         <extracomment>Which :data:`db.cases.queries.SORT_COLUMNS` key each column sorts by (in the database). During a layout change: True when it brings changes (the view should stay where it is), False for a new sort order (nothing to stay on).</extracomment>
         <translation>距处置时限的剩余时间，按该类别时限的单位计：工作日、工时或分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="272" />
+        <location filename="../../desktop/queue/model.py" line="269" />
         <source>Number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="272" />
+        <location filename="../../desktop/queue/model.py" line="269" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="272" />
+        <location filename="../../desktop/queue/model.py" line="269" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="272" />
+        <location filename="../../desktop/queue/model.py" line="269" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="273" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="273" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="273" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="273" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="323" />
+        <location filename="../../desktop/queue/model.py" line="320" />
         <source>Unclassified</source>
         <translation>未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="356" />
+        <location filename="../../desktop/queue/model.py" line="353" />
         <source>Estimated: the official calendar for that year is missing</source>
         <translation>估算值：缺少该年度的法定工作日历</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="374" />
+        <location filename="../../desktop/queue/model.py" line="371" />
         <source>Parked</source>
         <translation>挂账</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="376" />
+        <location filename="../../desktop/queue/model.py" line="373" />
         <source>Handled</source>
         <translation>已处置</translation>
     </message>
@@ -447,30 +447,30 @@
 <context>
     <name>ClearDialog</name>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="157" />
-        <location filename="../../desktop/alerts/dialogs.py" line="171" />
+        <location filename="../../desktop/alerts/dialogs.py" line="156" />
+        <location filename="../../desktop/alerts/dialogs.py" line="170" />
         <source>Clear alert</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="159" />
+        <location filename="../../desktop/alerts/dialogs.py" line="158" />
         <source>Clear this alert for every workstation?
 %1</source>
         <translation>为所有工作站消除此告警？
 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="162" />
+        <location filename="../../desktop/alerts/dialogs.py" line="161" />
         <source>It has not been acknowledged yet.</source>
         <translation>该告警尚未确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="167" />
+        <location filename="../../desktop/alerts/dialogs.py" line="166" />
         <source>Why (optional), e.g. water receded, false alarm</source>
         <translation>原因（可选），如：积水已退、误报</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="175" />
+        <location filename="../../desktop/alerts/dialogs.py" line="174" />
         <source>Note</source>
         <translation>备注</translation>
     </message>
@@ -478,47 +478,47 @@
 <context>
     <name>DispatchDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="235" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="231" />
         <source>★ %1 — responsible department</source>
         <translation>★ %1 — 责任部门</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="237" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="233" />
         <source>%1 — town department</source>
         <translation>%1 — 属地镇街部门</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="243" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="239" />
         <source>(no particular person)</source>
         <translation>（不指定人员）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="249" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="245" />
         <source>No grid known for this location</source>
         <translation>该位置没有对应的网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="251" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="247" />
         <source>Department</source>
         <translation>部门</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="252" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="248" />
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="253" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="249" />
         <source>Person</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="255" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="251" />
         <source>No grid members are known for this case's grid</source>
         <translation>此案件所在网格暂无网格人员信息</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="264" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="260" />
         <source>There is no department to dispatch to.</source>
         <translation>没有可派遣的部门。</translation>
     </message>
@@ -526,27 +526,27 @@
 <context>
     <name>ExtensionDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="279" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="275" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="280" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="276" />
         <source>working hours</source>
         <translation>工作小时</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="281" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="277" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="283" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="279" />
         <source>Extend by</source>
         <translation>延期时长</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="284" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="280" />
         <source>Unit</source>
         <translation>单位</translation>
     </message>
@@ -554,17 +554,17 @@
 <context>
     <name>FeedbackDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="300" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="296" />
         <source>Photo references, one per line (optional)</source>
         <translation>照片编号或链接，每行一个（选填）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="302" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="298" />
         <source>Photos</source>
         <translation>照片</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="312" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="308" />
         <source>A photo reference is longer than 500 characters.</source>
         <translation>有一条照片编号或链接超过 500 个字符，请缩短后重试。</translation>
     </message>
@@ -572,12 +572,12 @@
 <context>
     <name>FixOnSpotDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="204" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="200" />
         <source>(keep the current class)</source>
         <translation>（保留当前类别）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="206" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="202" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
@@ -585,27 +585,27 @@
 <context>
     <name>LinkCaseDialog</name>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="123" />
+        <location filename="../../desktop/alerts/dialogs.py" line="122" />
         <source>Link alert to a case</source>
         <translation>关联告警到案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="125" />
+        <location filename="../../desktop/alerts/dialogs.py" line="124" />
         <source>Alert: %1</source>
         <translation>告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="128" />
+        <location filename="../../desktop/alerts/dialogs.py" line="127" />
         <source>Case number, e.g. 2026112100000123</source>
         <translation>案件编号，例如 2026112100000123</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="132" />
+        <location filename="../../desktop/alerts/dialogs.py" line="131" />
         <source>Link</source>
         <translation>关联</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="137" />
+        <location filename="../../desktop/alerts/dialogs.py" line="136" />
         <source>Case</source>
         <translation>案件</translation>
     </message>
@@ -613,107 +613,117 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="67" />
+        <location filename="../../desktop/window/main_window.py" line="66" />
         <source>CityOps City Management Command Center</source>
         <translation>CityOps 智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="80" />
+        <location filename="../../desktop/window/main_window.py" line="79" />
         <source>Loading map…</source>
         <translation>正在加载地图…</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="89" />
+        <location filename="../../desktop/window/main_window.py" line="88" />
         <source>DEMO — signed in automatically as %1 (%2). Demo data, not real cases.</source>
         <translation>演示模式 — 已自动以 %1（%2）身份登录。当前为演示数据，并非真实案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="98" />
+        <location filename="../../desktop/window/main_window.py" line="97" />
         <source>Case queue</source>
         <translation>案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="99" />
+        <location filename="../../desktop/window/main_window.py" line="98" />
         <source>Case detail</source>
         <translation>案件详情</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="100" />
+        <location filename="../../desktop/window/main_window.py" line="99" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="101" />
+        <location filename="../../desktop/window/main_window.py" line="100" />
         <source>Video wall</source>
         <translation>视频墙</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="112" />
+        <location filename="../../desktop/window/main_window.py" line="111" />
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="148" />
+        <location filename="../../desktop/window/main_window.py" line="147" />
         <source>Refresh everything</source>
         <translation>全部刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="152" />
+        <location filename="../../desktop/window/main_window.py" line="151" />
         <source>Go to the queue</source>
         <translation>转到案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="156" />
+        <location filename="../../desktop/window/main_window.py" line="155" />
         <source>Go to the most urgent alert</source>
         <translation>转到最紧急的告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="251" />
+        <location filename="../../desktop/window/main_window.py" line="159" />
+        <source>Next pane</source>
+        <translation>下一窗格</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/window/main_window.py" line="163" />
+        <source>Previous pane</source>
+        <translation>上一窗格</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/window/main_window.py" line="258" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="331" />
+        <location filename="../../desktop/window/main_window.py" line="365" />
         <source>No location, so no cameras to show</source>
         <translation>无位置信息，无法显示摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="334" />
+        <location filename="../../desktop/window/main_window.py" line="368" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="368" />
+        <location filename="../../desktop/window/main_window.py" line="402" />
         <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
         <translation>%1 条严重告警待确认，按 F9 查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="405" />
+        <location filename="../../desktop/window/main_window.py" line="439" />
         <source>Scheduled job %1 failed: %2</source>
         <translation>定时任务 %1 执行失败：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="441" />
+        <location filename="../../desktop/window/main_window.py" line="475" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="448" />
+        <location filename="../../desktop/window/main_window.py" line="482" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="452" />
+        <location filename="../../desktop/window/main_window.py" line="486" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="457" />
+        <location filename="../../desktop/window/main_window.py" line="491" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="463" />
+        <location filename="../../desktop/window/main_window.py" line="497" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
     </message>
@@ -721,94 +731,104 @@
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="129" />
-        <location filename="../../desktop/queue/panel.py" line="288" />
-        <location filename="../../desktop/queue/panel.py" line="319" />
+        <location filename="../../desktop/queue/panel.py" line="151" />
+        <location filename="../../desktop/queue/panel.py" line="318" />
+        <location filename="../../desktop/queue/panel.py" line="407" />
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="139" />
-        <source>Search number, address or description (Ctrl+F)</source>
-        <translation>搜索案件编号、地址或问题描述（Ctrl+F）</translation>
+        <location filename="../../desktop/queue/panel.py" line="161" />
+        <source>Search number, phone, address or description (Ctrl+F)</source>
+        <translation>搜索案件编号、电话、地址或问题描述（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="142" />
+        <location filename="../../desktop/queue/panel.py" line="164" />
         <source>Overdue</source>
         <translation>已超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="144" />
+        <location filename="../../desktop/queue/panel.py" line="166" />
         <source>Show only cases past their deadline</source>
         <translation>仅显示已超过处置时限的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="145" />
+        <location filename="../../desktop/queue/panel.py" line="167" />
         <source>Mine</source>
         <translation>我的</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="147" />
+        <location filename="../../desktop/queue/panel.py" line="169" />
         <source>Show only cases assigned to me</source>
         <translation>仅显示派给我的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="157" />
+        <location filename="../../desktop/queue/panel.py" line="179" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="158" />
+        <location filename="../../desktop/queue/panel.py" line="180" />
         <source>Open cases</source>
         <translation>未结案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="161" />
+        <location filename="../../desktop/queue/panel.py" line="183" />
         <source>All cases</source>
         <translation>全部案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="164" />
+        <location filename="../../desktop/queue/panel.py" line="186" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="165" />
+        <location filename="../../desktop/queue/panel.py" line="187" />
         <source>All towns</source>
         <translation>全部镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="167" />
+        <location filename="../../desktop/queue/panel.py" line="189" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="168" />
+        <location filename="../../desktop/queue/panel.py" line="190" />
         <source>All classes</source>
         <translation>全部类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="170" />
+        <location filename="../../desktop/queue/panel.py" line="192" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="171" />
+        <location filename="../../desktop/queue/panel.py" line="193" />
         <source>All sources</source>
         <translation>全部来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="456" />
+        <location filename="../../desktop/queue/panel.py" line="351" />
+        <source>Case %1 is not in the current filter (%2) — press Enter to open it</source>
+        <translation>案件 %1 不在当前筛选中（%2）— 按 Enter 打开</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue/panel.py" line="366" />
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue/panel.py" line="545" />
         <source>%1 cases</source>
         <translation>共 %1 件案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="458" />
+        <location filename="../../desktop/queue/panel.py" line="547" />
         <source>No cases match these filters</source>
         <translation>没有符合筛选条件的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="463" />
+        <location filename="../../desktop/queue/panel.py" line="552" />
         <source>Queue not updated: %1</source>
         <translation>案件队列未能更新：%1</translation>
     </message>
@@ -816,47 +836,47 @@
 <context>
     <name>SensorTrend</name>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="127" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="126" />
         <source>The readings could not be read: %1</source>
         <translation>无法读取监测数据：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="176" />
         <source>Blue</source>
         <translation>蓝色</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="176" />
         <source>Yellow</source>
         <translation>黄色</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="176" />
         <source>Orange</source>
         <translation>橙色</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="178" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
         <source>Red</source>
         <translation>红色</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="178" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
         <source>Alarm</source>
         <translation>报警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="178" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
         <source>Cut-off</source>
         <translation>切断</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="185" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="184" />
         <source>no reading</source>
         <translation>无读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="186" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="185" />
         <source>%1 · last 24 h · now %2 · %3 readings</source>
         <translation>%1 · 近24小时 · 当前 %2 · %3 个读数</translation>
     </message>
@@ -864,49 +884,49 @@
 <context>
     <name>SignInDialog</name>
     <message>
-        <location filename="../../desktop/app/signin.py" line="29" />
+        <location filename="../../desktop/app/signin.py" line="28" />
         <source>CityOps — Sign in</source>
         <translation>CityOps — 登录</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="34" />
+        <location filename="../../desktop/app/signin.py" line="33" />
         <source>City Management Command Center</source>
         <translation>智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="37" />
-        <location filename="../../desktop/app/signin.py" line="46" />
+        <location filename="../../desktop/app/signin.py" line="36" />
+        <location filename="../../desktop/app/signin.py" line="45" />
         <source>Account</source>
         <translation>账号</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="40" />
-        <location filename="../../desktop/app/signin.py" line="47" />
+        <location filename="../../desktop/app/signin.py" line="39" />
+        <location filename="../../desktop/app/signin.py" line="46" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="50" />
+        <location filename="../../desktop/app/signin.py" line="49" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="63" />
+        <location filename="../../desktop/app/signin.py" line="62" />
         <source>Enter your account and password.</source>
         <translation>请输入账号和密码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="66" />
+        <location filename="../../desktop/app/signin.py" line="65" />
         <source>Signing in…</source>
         <translation>正在登录…</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="81" />
+        <location filename="../../desktop/app/signin.py" line="80" />
         <source>Wrong account or password.</source>
         <translation>账号或密码错误，请重新输入。</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="83" />
+        <location filename="../../desktop/app/signin.py" line="82" />
         <source>The database cannot be reached: %1</source>
         <translation>无法连接数据库：%1</translation>
     </message>
@@ -914,47 +934,47 @@
 <context>
     <name>StepDialog</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="67" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="63" />
         <source>%1 — case %2</source>
         <translation>%1 — 案件 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="79" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="75" />
         <source>Required: say what was done or why</source>
         <translation>必填：请说明处理情况或原因</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="81" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="77" />
         <source>Optional</source>
         <translation>选填</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="82" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="78" />
         <source>Opinion (required)</source>
         <translation>处理意见（必填）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="84" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="80" />
         <source>Opinion</source>
         <translation>处理意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="96" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="92" />
         <source>Ctrl+Enter</source>
         <translation>Ctrl+Enter</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="98" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="94" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="127" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="123" />
         <source>The opinion is too long: %1 of at most %2 characters.</source>
         <translation>处理意见过长：已输入 %1 个字符，最多 %2 个。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="131" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="127" />
         <source>The opinion contains a character that cannot be saved.</source>
         <translation>处理意见中含有无法保存的字符，请删除后重试。</translation>
     </message>
@@ -962,62 +982,62 @@
 <context>
     <name>ToCaseDialog</name>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="46" />
+        <location filename="../../desktop/alerts/dialogs.py" line="45" />
         <source>Turn alert into a case</source>
         <translation>告警转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="49" />
+        <location filename="../../desktop/alerts/dialogs.py" line="48" />
         <source>Alert: %1</source>
         <translation>告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="57" />
+        <location filename="../../desktop/alerts/dialogs.py" line="56" />
         <source>(classify at acceptance)</source>
         <translation>（受理时再分类）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="66" />
+        <location filename="../../desktop/alerts/dialogs.py" line="65" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="67" />
+        <location filename="../../desktop/alerts/dialogs.py" line="66" />
         <source>Location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="68" />
+        <location filename="../../desktop/alerts/dialogs.py" line="67" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="69" />
+        <location filename="../../desktop/alerts/dialogs.py" line="68" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="70" />
+        <location filename="../../desktop/alerts/dialogs.py" line="69" />
         <source>Description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="76" />
+        <location filename="../../desktop/alerts/dialogs.py" line="75" />
         <source>Create case</source>
         <translation>生成案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="92" />
+        <location filename="../../desktop/alerts/dialogs.py" line="91" />
         <source>Describe the problem.</source>
         <translation>请描述问题。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="94" />
+        <location filename="../../desktop/alerts/dialogs.py" line="93" />
         <source>The description is longer than %1 characters.</source>
         <translation>问题描述超过 %1 个字符。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/dialogs.py" line="97" />
+        <location filename="../../desktop/alerts/dialogs.py" line="96" />
         <source>Choose a class from the list.</source>
         <translation>请从列表中选择类别。</translation>
     </message>
@@ -1025,65 +1045,65 @@
 <context>
     <name>VideoTile</name>
     <message>
-        <location filename="../../desktop/video/tile.py" line="118" />
+        <location filename="../../desktop/video/tile.py" line="117" />
         <source>not a playable stream</source>
         <translation>无法播放的视频流</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="120" />
+        <location filename="../../desktop/video/tile.py" line="119" />
         <source>the stream ended</source>
         <translation>视频流已中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="287" />
+        <location filename="../../desktop/video/tile.py" line="286" />
         <source>no stream address</source>
         <translation>无视频流地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="365" />
+        <location filename="../../desktop/video/tile.py" line="364" />
         <source>no answer within %1 s</source>
         <translation>%1 秒内无响应</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="367" />
+        <location filename="../../desktop/video/tile.py" line="366" />
         <source>no picture for %1 s</source>
         <translation>%1 秒无画面</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="401" />
+        <location filename="../../desktop/video/tile.py" line="400" />
         <source>No camera. Click a camera on the map to show it here.</source>
         <translation>无摄像头。点击地图上的摄像头在此播放。</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="406" />
+        <location filename="../../desktop/video/tile.py" line="405" />
         <source>Double-click (or Enter) to enlarge; Esc restores.</source>
         <translation>双击（或回车）放大；Esc 还原。</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="416" />
+        <location filename="../../desktop/video/tile.py" line="415" />
         <source>Live</source>
         <translation>直播</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="418" />
+        <location filename="../../desktop/video/tile.py" line="417" />
         <source>Connecting…</source>
         <translation>连接中…</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="422" />
+        <location filename="../../desktop/video/tile.py" line="421" />
         <source>Signal lost · retry in %1 s</source>
         <translation>信号中断 · %1 秒后重试</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="423" />
-        <location filename="../../desktop/video/tile.py" line="491" />
+        <location filename="../../desktop/video/tile.py" line="422" />
+        <location filename="../../desktop/video/tile.py" line="490" />
         <source>Signal lost</source>
         <translation>信号中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="424" />
-        <location filename="../../desktop/video/tile.py" line="462" />
-        <location filename="../../desktop/video/tile.py" line="467" />
+        <location filename="../../desktop/video/tile.py" line="423" />
+        <location filename="../../desktop/video/tile.py" line="461" />
+        <location filename="../../desktop/video/tile.py" line="466" />
         <source>No camera</source>
         <translation>无摄像头</translation>
     </message>
@@ -1091,37 +1111,37 @@
 <context>
     <name>VideoWall</name>
     <message>
-        <location filename="../../desktop/video/wall.py" line="78" />
+        <location filename="../../desktop/video/wall.py" line="86" />
         <source>Show %1 camera(s) (key %2)</source>
         <translation>显示 %1 路画面（按键 %2）</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="80" />
+        <location filename="../../desktop/video/wall.py" line="88" />
         <source>Layout %1</source>
         <translation>布局 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="281" />
+        <location filename="../../desktop/video/wall.py" line="291" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="309" />
+        <location filename="../../desktop/video/wall.py" line="319" />
         <source>No camera selected: pick a case, an alert or a camera on the map</source>
         <translation>未选择摄像头：请选择案件、告警或地图上的摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="312" />
+        <location filename="../../desktop/video/wall.py" line="322" />
         <source>%1 live</source>
         <translation>%1 路在线</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="314" />
+        <location filename="../../desktop/video/wall.py" line="324" />
         <source>%1 connecting</source>
         <translation>%1 路连接中</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="316" />
+        <location filename="../../desktop/video/wall.py" line="326" />
         <source>%1 signal lost</source>
         <translation>%1 路信号中断</translation>
     </message>
@@ -1187,272 +1207,272 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../desktop/core/errors.py" line="43" />
+        <location filename="../../desktop/core/errors.py" line="42" />
         <source>This {entity} was changed by {changed_by} at {when}. It has been refreshed; please check it and try again.</source>
         <translation>此{entity}已被 {changed_by} 于 {when} 修改，已重新读取；请核对后再操作。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="45" />
+        <location filename="../../desktop/core/errors.py" line="44" />
         <source>The database is unreachable; nothing was changed. Try again when the connection is back.</source>
         <translation>无法连接数据库，未做任何更改。请在连接恢复后重试。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="48" />
+        <location filename="../../desktop/core/errors.py" line="47" />
         <source>The database is busy; nothing was changed. Try again in a moment.</source>
         <translation>数据库繁忙，未做任何更改。请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="50" />
+        <location filename="../../desktop/core/errors.py" line="49" />
         <source>{entity} {id} does not exist.</source>
         <translation>{entity} {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="51" />
+        <location filename="../../desktop/core/errors.py" line="50" />
         <source>No case has the number {ref}.</source>
         <translation>没有编号为 {ref} 的案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="52" />
+        <location filename="../../desktop/core/errors.py" line="51" />
         <source>{ref} is not a case number.</source>
         <translation>{ref} 不是有效的案件编号。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="53" />
+        <location filename="../../desktop/core/errors.py" line="52" />
         <source>This account does not exist or is disabled.</source>
         <translation>账号不存在或已停用。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="54" />
+        <location filename="../../desktop/core/errors.py" line="53" />
         <source>Wrong account name or password.</source>
         <translation>账号或密码错误。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="55" />
+        <location filename="../../desktop/core/errors.py" line="54" />
         <source>A {role} may not {step} a case that is “{state}”.</source>
         <translation>{role}无权对“{state}”的案件执行“{step}”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="57" />
+        <location filename="../../desktop/core/errors.py" line="56" />
         <source>A {role} may not register cases.</source>
         <translation>{role}无权登记案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="58" />
+        <location filename="../../desktop/core/errors.py" line="57" />
         <source>A {role} may not act on alerts.</source>
         <translation>{role}无权处理告警。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="59" />
+        <location filename="../../desktop/core/errors.py" line="58" />
         <source>This case was not dispatched to your department.</source>
         <translation>此案件未派遣给本部门。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="61" />
+        <location filename="../../desktop/core/errors.py" line="60" />
         <source>The case is “{state}”; it cannot {step}.</source>
         <translation>案件处于“{state}”，不能“{step}”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="62" />
+        <location filename="../../desktop/core/errors.py" line="61" />
         <source>The alert has been cleared already.</source>
         <translation>告警已清除，无需确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="63" />
+        <location filename="../../desktop/core/errors.py" line="62" />
         <source>The alert is already linked to case {number}.</source>
         <translation>告警已关联案件 {number}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="65" />
+        <location filename="../../desktop/core/errors.py" line="64" />
         <source>The alert has no location: link it to a case or register the case by hand.</source>
         <translation>告警没有位置，请改用“关联案件”或人工登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="67" />
+        <location filename="../../desktop/core/errors.py" line="66" />
         <source>Version {seen} is not valid (now {current}).</source>
         <translation>版本号 {seen} 无效（当前为 {current}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="68" />
+        <location filename="../../desktop/core/errors.py" line="67" />
         <source>A time must carry its time zone (UTC).</source>
         <translation>时间必须带时区（UTC）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="69" />
+        <location filename="../../desktop/core/errors.py" line="68" />
         <source>{field} must be text.</source>
         <translation>{field}必须是文本。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="70" />
+        <location filename="../../desktop/core/errors.py" line="69" />
         <source>{field} contains invalid characters.</source>
         <translation>{field}含有无效的字符编码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="71" />
+        <location filename="../../desktop/core/errors.py" line="70" />
         <source>{field} contains a control character ({char}).</source>
         <translation>{field}含有不允许的控制字符（{char}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="73" />
+        <location filename="../../desktop/core/errors.py" line="72" />
         <source>{field} is too long: {length} characters, at most {limit}.</source>
         <translation>{field}过长：{length} 字，最多 {limit} 字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="75" />
+        <location filename="../../desktop/core/errors.py" line="74" />
         <source>Please fill in {field}.</source>
         <translation>请填写{field}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="76" />
+        <location filename="../../desktop/core/errors.py" line="75" />
         <source>The case has no class yet, so its time limit is unknown.</source>
         <translation>案件尚未分类，无法计算处置时限。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="78" />
+        <location filename="../../desktop/core/errors.py" line="77" />
         <source>Unknown channel or urgency: {reason}</source>
         <translation>来源或紧急程度无效：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="79" />
+        <location filename="../../desktop/core/errors.py" line="78" />
         <source>The database holds no city yet.</source>
         <translation>数据库中还没有城市数据。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="80" />
+        <location filename="../../desktop/core/errors.py" line="79" />
         <source>Case class {id} does not exist.</source>
         <translation>案件类别 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="81" />
+        <location filename="../../desktop/core/errors.py" line="80" />
         <source>Department {id} does not exist.</source>
         <translation>部门 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="82" />
+        <location filename="../../desktop/core/errors.py" line="81" />
         <source>Staff member {id} does not exist.</source>
         <translation>人员 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="83" />
+        <location filename="../../desktop/core/errors.py" line="82" />
         <source>Account {id} does not exist.</source>
         <translation>账号 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="84" />
+        <location filename="../../desktop/core/errors.py" line="83" />
         <source>Extension of {amount} {unit} is not valid (at most {limit}).</source>
         <translation>延期 {amount} {unit} 无效（最多 {limit}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="86" />
+        <location filename="../../desktop/core/errors.py" line="85" />
         <source>There is no extension request to approve.</source>
         <translation>没有待批准的延期申请。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="87" />
+        <location filename="../../desktop/core/errors.py" line="86" />
         <source>This case was fixed on the spot, never dispatched: it cannot be reworked. Register it again.</source>
         <translation>此案件为当即办理，未经派遣，不能返工，请重新登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="90" />
+        <location filename="../../desktop/core/errors.py" line="89" />
         <source>The deadline cannot be computed: {reason}</source>
         <translation>无法计算处置时限：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="91" />
+        <location filename="../../desktop/core/errors.py" line="90" />
         <source>Invalid coordinates: {value}</source>
         <translation>坐标无效：{value}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="92" />
+        <location filename="../../desktop/core/errors.py" line="91" />
         <source>The point ({lat}, {lon}) is outside the city.</source>
         <translation>坐标 ({lat}, {lon}) 不在本市范围内。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="97" />
+        <location filename="../../desktop/core/errors.py" line="96" />
         <source>the opinion</source>
         <translation>意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="98" />
+        <location filename="../../desktop/core/errors.py" line="97" />
         <source>the description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="99" />
+        <location filename="../../desktop/core/errors.py" line="98" />
         <source>the address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="100" />
+        <location filename="../../desktop/core/errors.py" line="99" />
         <source>the title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="101" />
+        <location filename="../../desktop/core/errors.py" line="100" />
         <source>the reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="102" />
+        <location filename="../../desktop/core/errors.py" line="101" />
         <source>the phone number</source>
         <translation>联系电话</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="103" />
+        <location filename="../../desktop/core/errors.py" line="102" />
         <source>an attachment</source>
         <translation>附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="104" />
+        <location filename="../../desktop/core/errors.py" line="103" />
         <source>the work-order number</source>
         <translation>工单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="105" />
+        <location filename="../../desktop/core/errors.py" line="104" />
         <source>the note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="106" />
+        <location filename="../../desktop/core/errors.py" line="105" />
         <source>the case number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="109" />
+        <location filename="../../desktop/core/errors.py" line="108" />
         <source>working hours</source>
         <translation>工时</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="110" />
+        <location filename="../../desktop/core/errors.py" line="109" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="111" />
+        <location filename="../../desktop/core/errors.py" line="110" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="114" />
+        <location filename="../../desktop/core/errors.py" line="113" />
         <source>case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="115" />
+        <location filename="../../desktop/core/errors.py" line="114" />
         <source>alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="116" />
+        <location filename="../../desktop/core/errors.py" line="115" />
         <source>sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="117" />
+        <location filename="../../desktop/core/errors.py" line="116" />
         <source>scheduled job</source>
         <translation>定时任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="184" />
+        <location filename="../../desktop/core/errors.py" line="183" />
         <source>Unexpected error: {error}</source>
         <translation>意外错误：{error}</translation>
     </message>
@@ -1460,7 +1480,7 @@
 <context>
     <name>is.self</name>
     <message>
-        <location filename="../../desktop/cases/step_dialogs.py" line="215" />
+        <location filename="../../desktop/cases/step_dialogs.py" line="211" />
         <source>Choose a class from the list, or keep the current one.</source>
         <translation>请从列表中选择类别，或保留当前类别。</translation>
     </message>
@@ -1673,218 +1693,218 @@
 <context>
     <name>map</name>
     <message>
-        <location filename="../../desktop/map/page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="74" />
         <source>City outline</source>
         <translation>市界</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="74" />
         <source>Towns</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="74" />
         <source>Grids</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="75" />
         <source>Cases</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="75" />
         <source>Staff</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="75" />
         <source>Cameras</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="75" />
         <source>Sensors</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="77" />
+        <location filename="../../desktop/map/page.py" line="76" />
         <source>Black spots</source>
         <translation>黑点</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="79" />
         <source>No.</source>
         <translation>编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="79" />
         <source>Class</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="79" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="79" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="81" />
+        <location filename="../../desktop/map/page.py" line="80" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="81" />
-        <location filename="../../desktop/map/page.py" line="85" />
+        <location filename="../../desktop/map/page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="84" />
         <source>Deadline</source>
         <translation>处置时限</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="81" />
+        <location filename="../../desktop/map/page.py" line="80" />
         <source>On duty</source>
         <translation>在岗</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="81" />
         <source>Off duty</source>
         <translation>离岗</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="81" />
         <source>Position at</source>
         <translation>定位时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="81" />
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="82" />
         <source>Video analytics</source>
         <translation>视频分析</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="82" />
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="82" />
         <source>Reading</source>
         <translation>读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="84" />
+        <location filename="../../desktop/map/page.py" line="83" />
         <source>Level</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="84" />
+        <location filename="../../desktop/map/page.py" line="83" />
         <source>Black spot</source>
         <translation>黑点</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="84" />
+        <location filename="../../desktop/map/page.py" line="83" />
         <source>Failed rechecks</source>
         <translation>复查未通过</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="85" />
+        <location filename="../../desktop/map/page.py" line="84" />
         <source>No reading</source>
         <translation>无读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="87" />
+        <location filename="../../desktop/map/page.py" line="86" />
         <source>Water level</source>
         <translation>积水水位</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="87" />
+        <location filename="../../desktop/map/page.py" line="86" />
         <source>Combustible gas</source>
         <translation>可燃气体</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="88" />
         <source>Unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="88" />
         <source>Normal</source>
         <translation>正常</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="88" />
         <source>Blue</source>
         <translation>蓝色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="88" />
         <source>Yellow</source>
         <translation>黄色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Orange</source>
         <translation>橙色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Red</source>
         <translation>红色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Alarm</source>
         <translation>报警</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Cut-off</source>
         <translation>切断</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="92" />
+        <location filename="../../desktop/map/page.py" line="91" />
         <source>Fixed</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="92" />
+        <location filename="../../desktop/map/page.py" line="91" />
         <source>PTZ</source>
         <translation>云台</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="92" />
+        <location filename="../../desktop/map/page.py" line="91" />
         <source>Dome</source>
         <translation>球机</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="93" />
         <source>Village</source>
         <translation>村居</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="93" />
         <source>Road</source>
         <translation>道路</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="93" />
         <source>Market</source>
         <translation>市场</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="93" />
         <source>Park</source>
         <translation>公园</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="95" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Public toilet</source>
         <translation>公厕</translation>
     </message>
@@ -1892,17 +1912,17 @@
 <context>
     <name>operations</name>
     <message>
-        <location filename="../../desktop/core/operations.py" line="96" />
+        <location filename="../../desktop/core/operations.py" line="95" />
         <source>Another action is still running; wait for it to finish.</source>
         <translation>另一项操作仍在进行，请等待其完成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/operations.py" line="121" />
+        <location filename="../../desktop/core/operations.py" line="120" />
         <source>%1: working…</source>
         <translation>%1：处理中…</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/operations.py" line="126" />
+        <location filename="../../desktop/core/operations.py" line="125" />
         <source>%1 done.</source>
         <translation>%1已完成。</translation>
     </message>
@@ -1953,7 +1973,7 @@
 <context>
     <name>self.model</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="232" />
+        <location filename="../../desktop/queue/panel.py" line="262" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
@@ -2014,7 +2034,7 @@
         <translation>CityOps</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/startup.py" line="49" />
+        <location filename="../../desktop/app/startup.py" line="48" />
         <source>A new database was set up. Administrator account: admin, one-time password: %1
 Write it down now; it is not shown again.</source>
         <translation>已新建数据库。管理员账号：admin，一次性密码：%1
