@@ -125,7 +125,10 @@ class VideoWall(QWidget):
                                   (f"Alt+{n}", Qt.ShortcutContext.WindowShortcut)):
                 shortcut = QShortcut(QKeySequence(keys), self)
                 shortcut.setContext(context)
-                shortcut.activated.connect(lambda n=n: self.set_layout(n))
+                shortcut.setProperty("layout", n)
+                # A bound method, not a lambda: PySide can corrupt the heap releasing a
+                # lambda slot while a worker thread runs Python.
+                shortcut.activated.connect(self._layout_key)
 
         self.layout_buttons[self._size].setChecked(True)
         self._relayout()
@@ -310,6 +313,11 @@ class VideoWall(QWidget):
         ctx.reads.run(work, done)
 
     # -- summary and keys ---------------------------------------------------------------
+    def _layout_key(self) -> None:
+        shortcut = self.sender()
+        if shortcut is not None:
+            self.set_layout(int(shortcut.property("layout")))
+
     def _update_summary(self, *_) -> None:
         tiles = self.visible_tiles()
         live = sum(t.state == TileState.PLAYING for t in tiles)
