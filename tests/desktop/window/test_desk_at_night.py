@@ -1,6 +1,7 @@
-"""What duty officers found at the desk at 3 a.m. under a real X server: the detail stays on the
-case just acted on when it leaves the queue's filter, Tab leaves the tables, F6 walks the panes,
-the video wall's layout keys, and the map following any alert with a place."""
+"""What duty officers found at the desk at 3 a.m. under a real X server: the queue's search finds
+a number or phone its filter hides, the detail stays on the case just acted on when it leaves
+the queue's filter, Tab leaves the tables, F6 walks the panes, the video wall's layout keys,
+and the map follows any alert with a place."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
