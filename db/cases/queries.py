@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -75,6 +76,21 @@ class QueueFilter:
     text: str = ""
     city_id: int | None = None
 
+    def excluded_by(self, match: CaseMatch) -> str | None:
+        """The first of this filter's fields that keeps ``match`` out of the list (``states``,
+        ``town_ids``, ``class_ids``, ``sources``, ``assignee_user_id``, ``overdue_only``), or
+        None when the list has it. The text is not asked: a match is one for the text."""
+        checks = (
+            ("states", not self.states or match.state in self.states),
+            ("town_ids", not self.town_ids or match.town_id in self.town_ids),
+            ("class_ids", not self.class_ids or match.class_id in self.class_ids),
+            ("sources", not self.sources or match.source in self.sources),
+            ("assignee_user_id", self.assignee_user_id is None
+             or match.assignee_user_id == self.assignee_user_id),
+            ("overdue_only", not self.overdue_only or match.overdue),
+        )
+        return next((name for name, passes in checks if not passes), None)
+
 
 @dataclass(frozen=True)
 class QueueSort:
@@ -103,6 +119,23 @@ class CaseRow:
     dispatched_at: dt.datetime | None
     deadline_at: dt.datetime | None
     deadline_estimated: bool
+
+
+@dataclass(frozen=True)
+class CaseMatch:
+    """A case found by its number or its reporter's phone, whatever the queue's filters, with
+    what :meth:`QueueFilter.excluded_by` needs to say which filter hides it. Never the phone."""
+
+    id: int
+    number: str
+    state: str
+    town_id: int | None
+    town_name: str
+    class_id: int | None
+    class_name: str
+    source: str
+    assignee_user_id: int | None
+    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -156,8 +189,56 @@ def _filtered(stmt: Select, flt: QueueFilter, now: dt.datetime) -> Select:
         like = f"%{_escape_like(text)}%"
         conditions = [Case.number.like(like, escape="\\"), Case.description.like(like, escape="\\"),
                       Case.address.like(like, escape="\\"), Case.title.like(like, escape="\\")]
+        digits = number_or_phone_digits(text)
+        if digits:
+            conditions.append(_phone_digits() == digits)
         stmt = stmt.where(or_(*conditions))
     return stmt
+
+
+_NUMBER_OR_PHONE = re.compile(r"[\d\s()-]+")
+_PHONE_SEPARATORS = " -()"
+
+
+def number_or_phone_digits(text: str) -> str:
+    """The digits of ``text`` when it is typed like a case number or a phone number (digits,
+    spaces, dashes, brackets), else ""."""
+    text = text.strip()
+    if not _NUMBER_OR_PHONE.fullmatch(text):
+        return ""
+    return re.sub(r"\D", "", text)
+
+
+def _phone_digits():
+    """The reporter's phone as stored, without the separators a number may be written with."""
+    expr = Case.reporter_phone
+    for sep in _PHONE_SEPARATORS:
+        expr = func.replace(expr, sep, "")
+    return expr
+
+
+def find_by_number_or_phone(session: Session, text: str, city_id: int | None = None,
+                            now: dt.datetime | None = None, limit: int = 20) -> list[CaseMatch]:
+    """The cases whose number, or whose reporter's phone, is exactly the digits typed in
+    ``text`` (see :func:`number_or_phone_digits`), newest first, whatever their state: the
+    queue's search finds a case its filters hide, and says which filter that is."""
+    digits = number_or_phone_digits(text)
+    if not digits:
+        return []
+    now = now or dt.datetime.now(dt.UTC)
+    overdue = (Case.deadline_at < now) & Case.state.in_(overdue_states())
+    stmt = (select(Case.id, Case.number, Case.state, Case.town_id, Town.name, Case.class_id,
+                   CaseClass.minor_name, Case.source, Case.assignee_user_id, overdue)
+            .outerjoin(Town, Town.id == Case.town_id)
+            .outerjoin(CaseClass, CaseClass.id == Case.class_id)
+            .where(or_(Case.number == digits, _phone_digits() == digits))
+            .order_by(Case.reported_at.desc(), Case.id.desc()).limit(limit))
+    if city_id is not None:
+        stmt = stmt.where(Case.city_id == city_id)
+    return [CaseMatch(cid, number, state, town_id, town or "", class_id, class_name or "", source,
+                      assignee, bool(late))
+            for cid, number, state, town_id, town, class_id, class_name, source, assignee, late
+            in session.execute(stmt)]
 
 
 def overdue_states() -> list[str]:
@@ -377,8 +458,8 @@ def filter_choices(session: Session, city_id: int | None = None) -> FilterChoice
 
 
 __all__ = [
-    "CaseDetail", "CaseRow", "Choice", "FilterChoices", "HistoryEntry", "OPEN_STATES",
+    "CaseDetail", "CaseMatch", "CaseRow", "Choice", "FilterChoices", "HistoryEntry", "OPEN_STATES",
     "PLACEABLE_SORTS", "QueueFilter", "QueueSort", "case_detail", "case_rows", "count_by_state",
-    "dispatch_choices", "filter_choices", "key_before", "overdue_states", "queue_ids",
-    "sort_keys",
+    "dispatch_choices", "filter_choices", "find_by_number_or_phone", "key_before",
+    "number_or_phone_digits", "overdue_states", "queue_ids", "sort_keys",
 ]

@@ -132,6 +132,9 @@ class AlertPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Tab leaves the list (the arrows move in it): a Tab that moved the current cell
+        # moved the selected alert, and the next Alt+X cleared another one.
+        self.table.setTabKeyNavigation(False)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
@@ -187,6 +190,7 @@ class AlertPanel(QWidget):
         layout.addWidget(self.attention_bar)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
+        self.setFocusProxy(self.table)  # F6 to the panel lands on the list
         self._show_selected(None)
         self._update_sound_button()
 

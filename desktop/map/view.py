@@ -49,7 +49,6 @@ from desktop.map.page import LIVE_LAYERS, tile_host  # noqa: E402
 log = logging.getLogger(__name__)
 js_log = logging.getLogger("cityops.map.js")
 
-_NOTHING = object()
 LOCAL_SCHEMES = frozenset({"file", "qrc", "data", "blob"})
 BRIDGE_NAME = "cityopsBridge"  # channel.objects.cityopsBridge in cityops_map.js
 #: A batch bigger than this (characters of JSON) is sent in pieces, one per event-loop turn:
@@ -340,7 +339,9 @@ class MapView(QWidget):
         self._encoding = False
         self._scripts: list[tuple[str, bool]] = []  # encoded pieces: (JSON, last of its batch)
         self._epoch = 0  # bumps when the page reloads: encodings for the old page are dropped
-        self._pending_selection: object = _NOTHING  # a case id, None (clear) or _NOTHING
+        # Calls that move the view (selectCase, showPlace): the latest of each, in the order
+        # last asked, sent after the markers they may need.
+        self._view_calls: dict[str, str] = {}
         self._flush_scheduled = False
         self.batches_sent = 0  # runJavaScript calls made for batches (tests check coalescing)
         self._encoder = TaskRunner("map-encode", self)
@@ -375,6 +376,7 @@ class MapView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
+        self.setFocusProxy(self.view)  # F6 to the map lands on the page (its keys pan and zoom)
         self.view.setUrl(QUrl.fromLocalFile(str(self._page_path.resolve())))
 
     # -- public API ---------------------------------------------------------------------------
@@ -413,7 +415,16 @@ class MapView(QWidget):
     def select_case(self, case_id: int | None) -> None:
         """Highlight the case on the map and pan to it unless it is well in view
         (``None`` clears the highlight)."""
-        self._pending_selection = None if case_id is None else int(case_id)
+        self._view_call("selectCase", None if case_id is None else int(case_id))
+
+    def show_place(self, lat: float, lon: float) -> None:
+        """Pan (and zoom in) to a place unless it is well in view: what is selected has a
+        place but no marker of its own, such as an alert."""
+        self._view_call("showPlace", float(lat), float(lon))
+
+    def _view_call(self, name: str, *args) -> None:
+        self._view_calls.pop(name, None)  # asked again: goes after the others
+        self._view_calls[name] = f"window.cityops.{name}({','.join(json.dumps(a) for a in args)});"
         self._schedule()
 
     def run_js(self, script: str, callback=None) -> None:
@@ -449,7 +460,7 @@ class MapView(QWidget):
             # The worker gets plain data only; the callbacks stay on this (GUI) side.
             self._encoder.run(lambda: encode_batches(batches, limit),
                               lambda texts: self._encoded(epoch, texts), self._encode_failed)
-        elif not self._encoding and self._pending_selection is not _NOTHING:
+        elif not self._encoding and self._view_calls:
             self._send(None, False)
         if self._scripts or (self._queued and not self._encoding):
             self._schedule()  # the next piece (or batch) on the next turn of the event loop
@@ -472,10 +483,9 @@ class MapView(QWidget):
         if batch_json is not None:
             parts.append(f"s=window.cityops.applyBatch({batch_json});")
             self.batches_sent += 1
-        if self._pending_selection is not _NOTHING and not self._scripts:
-            selected = self._pending_selection
-            self._pending_selection = _NOTHING
-            parts.append(f"window.cityops.selectCase({json.dumps(selected)});")
+        if self._view_calls and not self._scripts:
+            parts.extend(self._view_calls.values())
+            self._view_calls = {}
         if not parts:
             return
         # Results come back as JSON text: PySide6 does not convert JS objects reliably.

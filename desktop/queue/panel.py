@@ -4,11 +4,18 @@ Everything is reachable from the keyboard: arrows move, Enter opens the case, Ct
 the search field (Enter there goes back to the table), F5 re-reads the queue. Filters and the
 sort order are applied by the database (see :mod:`desktop.queue.model`).
 
+A case number or a reporter's phone typed in the search finds the case whatever the filters
+(:func:`db.cases.queries.find_by_number_or_phone`): when the filters hide it, a notice under
+the bar says which one, and Enter in the search (or a double click on the notice) opens it.
+
 Signals
 -------
 sig_case_selected(int)
-    The current case changed, by the user or by :meth:`QueuePanel.select_case`. Emitted once per
-    change of case id, not again when the same case is re-selected after a reload.
+    The selected case changed, by the user or by :meth:`QueuePanel.select_case`. Emitted once per
+    change of case id, not again when the same case is re-selected after a reload. Only a
+    selected row counts: when the selected case leaves the list (acted on, filtered out) the
+    selection is simply empty, and the row Qt makes current by itself (the next one, or the
+    first when the table gets the focus back from a dialog) is not a choice.
 sig_open_case(int)
     The user asked to open a case (Enter/Return or a double click on its row).
 sig_filter_changed()
@@ -47,19 +54,29 @@ ALL = "all"  # state combo: every state, closed and void included
 
 
 class CaseTableView(QTableView):
-    """A read-only table whose Enter/Return opens the current row."""
+    """A read-only table whose Enter/Return opens the selected row."""
 
     sig_enter = Signal(QModelIndex)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
                 not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            index = self.currentIndex()
-            if index.isValid():
-                self.sig_enter.emit(index)
+            rows = self.selectionModel().selectedRows()
+            if rows:
+                self.sig_enter.emit(rows[0])
                 event.accept()
                 return
         super().keyPressEvent(event)
+
+
+class Notice(QLabel):
+    """A one-line notice that a double click acts on."""
+
+    sig_activated = Signal()
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt name
+        self.sig_activated.emit()
+        event.accept()
 
 
 class QueuePanel(QWidget):
@@ -86,6 +103,11 @@ class QueuePanel(QWidget):
         self._current_case_id: int | None = None
         self._pending_select: int | None = None
         self._pending_retried = False
+        # The search's lookup by number or phone: the text it was for, and the case it found
+        # outside the filters when nothing it found is inside them.
+        self._looked_up: str | None = None
+        self._outside: int | None = None
+        self._open_when_found = False
 
         self._build_filter_bar()
         self.model = model or CaseQueueModel(ctx, self, flt=self.current_filter(), autoload=False)
@@ -95,6 +117,7 @@ class QueuePanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
         layout.addLayout(self._bar)
+        layout.addWidget(self.outside_notice)
         layout.addWidget(self.table, 1)
         self.setFocusProxy(self.table)  # focusing the panel (Ctrl+L in the window) focuses rows
 
@@ -135,7 +158,7 @@ class QueuePanel(QWidget):
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("queueSearch")
         self.search_edit.setPlaceholderText(
-            self.tr("Search number, address or description (Ctrl+F)"))
+            self.tr("Search number, phone, address or description (Ctrl+F)"))
         self.search_edit.setClearButtonEnabled(True)
 
         self.overdue_button = QPushButton(self.tr("Overdue"))
@@ -180,6 +203,13 @@ class QueuePanel(QWidget):
         self.count_label.setObjectName("queueCount")
         self.count_label.setTextFormat(Qt.TextFormat.PlainText)
         self.count_label.setProperty("dim", True)
+        self.outside_notice = Notice()
+        self.outside_notice.setObjectName("queueOutside")
+        self.outside_notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.outside_notice.setWordWrap(True)
+        self.outside_notice.setStyleSheet(f"color: {theme.ACCENT}; font-weight: bold;")
+        self.outside_notice.hide()
+        self.outside_notice.sig_activated.connect(self.open_outside)
 
         top = QHBoxLayout()
         top.setSpacing(6)
@@ -204,6 +234,7 @@ class QueuePanel(QWidget):
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setTabKeyNavigation(False)  # Tab leaves the table; the arrows move in it
         table.setWordWrap(False)
         table.setShowGrid(False)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -251,7 +282,7 @@ class QueuePanel(QWidget):
         # The default order is the most urgent deadline first; clicking a header re-sorts in the db.
         header.setSortIndicator(Col.TIME_LEFT, Qt.SortOrder.AscendingOrder)
         table.setSortingEnabled(True)
-        table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        table.selectionModel().selectionChanged.connect(self._selection_changed)
         table.sig_enter.connect(self._open_index)
         table.doubleClicked.connect(self._open_index)
 
@@ -286,7 +317,59 @@ class QueuePanel(QWidget):
             return
         self._set_status(self.tr("Loading…"))
         self.model.set_filter(flt)
+        self._look_up(flt)
         self.sig_filter_changed.emit()
+
+    # -- the search by number or phone ---------------------------------------------------
+    def _look_up(self, flt: QueueFilter) -> None:
+        """Find the case whose number or phone was typed, whatever the filters."""
+        self._outside, self._looked_up, self._open_when_found = None, None, False
+        self.outside_notice.hide()
+        if not queries.number_or_phone_digits(flt.text):
+            return
+        database = self._ctx.database
+
+        def work() -> list[queries.CaseMatch]:
+            with database.read() as session:
+                return queries.find_by_number_or_phone(session, flt.text, flt.city_id)
+
+        self._ctx.reads.run(work, lambda found: self._found(flt, found), self._lookup_failed)
+
+    def _lookup_failed(self, exc: BaseException) -> None:
+        log.warning("the search by number or phone failed: %s", exc)
+        self._open_when_found = False
+
+    def _found(self, flt: QueueFilter, found: list[queries.CaseMatch]) -> None:
+        if flt != self.model.queue_filter:
+            return  # the filter changed meanwhile: its own lookup follows
+        self._looked_up = flt.text
+        hidden = [(m, flt.excluded_by(m)) for m in found]
+        if found and all(field for _m, field in hidden):
+            match, field = hidden[0]  # the newest
+            self._outside = match.id
+            self.outside_notice.setText(
+                self.tr("Case %1 is not in the current filter (%2) — press Enter to open it")
+                .replace("%1", match.number).replace("%2", self._filter_words(match, field)))
+            self.outside_notice.show()
+        if self._open_when_found:
+            self._open_when_found = False
+            self._search_entered()
+
+    def _filter_words(self, match: queries.CaseMatch, field: str) -> str:
+        """The filter that hides ``match``, in the bar's own words ("State: Closed")."""
+        named = {"states": (self.state_combo, labels.state_name(match.state)),
+                 "town_ids": (self.town_combo, match.town_name or "—"),
+                 "class_ids": (self.class_combo, match.class_name or "—"),
+                 "sources": (self.source_combo, labels.source_name(match.source))}
+        if field in named:
+            combo, value = named[field]
+            return self.tr("%1: %2").replace("%1", combo.toolTip()).replace("%2", value)
+        return (self.mine_button if field == "assignee_user_id" else self.overdue_button).text()
+
+    def open_outside(self, *_signal_args) -> None:
+        """Open the case the search found outside the filters (see the module docstring)."""
+        if self._outside is not None:
+            self.sig_open_case.emit(self._outside)
 
     def clear_filters(self) -> None:
         """Back to the default view: open cases, no search, no narrowing."""
@@ -308,7 +391,13 @@ class QueuePanel(QWidget):
 
     def _search_entered(self) -> None:
         self.apply_filter()
-        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        text = self.search_edit.text().strip()
+        if queries.number_or_phone_digits(text) and self._looked_up != text:
+            self._open_when_found = True  # Enter typed before the lookup came back
+        elif self._outside is not None:
+            self.open_outside()
+        else:
+            self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def focus_search(self, *_signal_args) -> None:
         self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -381,8 +470,9 @@ class QueuePanel(QWidget):
         self.table.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
         return True
 
-    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        cid = self.model.case_id_at(current.row()) if current.isValid() else None
+    def _selection_changed(self, *_signal_args) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        cid = self.model.case_id_at(rows[0].row()) if rows else None
         if cid is not None and cid != self._current_case_id:
             self._current_case_id = cid
             self.sig_case_selected.emit(cid)
@@ -469,4 +559,4 @@ class QueuePanel(QWidget):
         super().closeEvent(event)
 
 
-__all__ = ["ALL", "CaseTableView", "QueuePanel"]
+__all__ = ["ALL", "CaseTableView", "Notice", "QueuePanel"]

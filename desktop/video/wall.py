@@ -6,7 +6,8 @@ or an alert), :meth:`VideoWall.play_camera` (one camera clicked on the map), or 
 ``ctx.reads`` first. Each tile copes with its own stream (see :mod:`desktop.video.tile`); a
 dead camera never holds up the others.
 
-Keys (when the wall or a tile has focus): 1 / 4 / 9 switch the layout, Enter or a
+Keys: Alt+1 / Alt+4 / Alt+9 switch the layout from anywhere in the window; when the wall or
+a tile has focus, 1 / 4 / 9 alone do (a digit typed elsewhere is left alone), Enter or a
 double-click enlarges the focused tile, Esc (or another double-click) restores the grid.
 """
 from __future__ import annotations
@@ -83,7 +84,7 @@ class VideoWall(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setToolTip(self.tr("Show %1 camera(s) (key %2)").replace("%1", str(n))
-                              .replace("%2", str(n)))
+                              .replace("%2", f"{n} / Alt+{n}"))
             button.setAccessibleName(self.tr("Layout %1").replace("%1", str(n)))
             button.setStyleSheet(
                 f"QToolButton {{ padding: 4px 10px; border: 1px solid {theme.BORDER};"
@@ -119,10 +120,15 @@ class VideoWall(QWidget):
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self.restore)
-        for n in LAYOUTS:
-            shortcut = QShortcut(QKeySequence(str(n)), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(lambda n=n: self.set_layout(n))
+        for n in LAYOUTS:  # the digit in the wall, Alt+digit from anywhere in the window
+            for keys, context in ((str(n), Qt.ShortcutContext.WidgetWithChildrenShortcut),
+                                  (f"Alt+{n}", Qt.ShortcutContext.WindowShortcut)):
+                shortcut = QShortcut(QKeySequence(keys), self)
+                shortcut.setContext(context)
+                shortcut.setProperty("layout", n)
+                # A bound method, not a lambda: PySide can corrupt the heap releasing a
+                # lambda slot while a worker thread runs Python.
+                shortcut.activated.connect(self._layout_key)
 
         self.layout_buttons[self._size].setChecked(True)
         self._relayout()
@@ -307,6 +313,11 @@ class VideoWall(QWidget):
         ctx.reads.run(work, done)
 
     # -- summary and keys ---------------------------------------------------------------
+    def _layout_key(self) -> None:
+        shortcut = self.sender()
+        if shortcut is not None:
+            self.set_layout(int(shortcut.property("layout")))
+
     def _update_summary(self, *_) -> None:
         tiles = self.visible_tiles()
         live = sum(t.state == TileState.PLAYING for t in tiles)

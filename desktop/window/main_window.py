@@ -14,7 +14,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, qVersion
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from db.auth.roles import Role
 from db.core import jobs
@@ -163,6 +171,14 @@ class MainWindow(QMainWindow):
         to_alerts.setShortcut(QKeySequence("F9"))
         to_alerts.triggered.connect(self.go_to_alerts)
         self.addAction(to_alerts)
+        next_pane = QAction(self.tr("Next pane"), self)
+        next_pane.setShortcut(QKeySequence("F6"))
+        next_pane.triggered.connect(self.focus_next_pane)
+        self.addAction(next_pane)
+        previous_pane = QAction(self.tr("Previous pane"), self)
+        previous_pane.setShortcut(QKeySequence("Shift+F6"))
+        previous_pane.triggered.connect(self.focus_previous_pane)
+        self.addAction(previous_pane)
         # -- the session: sign out, or hand the desk to someone else ----------------------------
         self.sign_out_action = QAction(self.tr("Sign out"), self)
         self.sign_out_action.setShortcut(QKeySequence("Ctrl+Shift+Q"))
@@ -283,6 +299,30 @@ class MainWindow(QMainWindow):
         self.map_layers.attach(self.map_view)
         self.map_view.sig_ready.connect(self.map_layers.load_all)
 
+    # -- panes -----------------------------------------------------------------------------
+    def panes(self) -> list[QWidget]:
+        """The panes F6 walks, in order: queue, alerts, map, detail, video wall (those shown).
+        Focusing a pane lands on its focus proxy (the queue's and the alerts' lists, the map's
+        page) or on the pane itself."""
+        return [p for p in (self.queue, self.alert_panel, self.map_view, self.detail,
+                            self.video_wall) if p is not None and p.isVisible()]
+
+    def focus_next_pane(self, *_signal_args) -> None:
+        self._focus_pane(1)
+
+    def focus_previous_pane(self, *_signal_args) -> None:
+        self._focus_pane(-1)
+
+    def _focus_pane(self, step: int) -> None:
+        panes = self.panes()
+        if not panes:
+            return
+        focus = QApplication.focusWidget()
+        at = next((i for i, p in enumerate(panes)
+                   if focus is not None and (focus is p or p.isAncestorOf(focus))), None)
+        target = panes[(at + step) % len(panes)] if at is not None else panes[0 if step > 0 else -1]
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     # -- selection, both ways --------------------------------------------------------------
     def _on_case_selected(self, case_id: int) -> None:
         self.detail.show_case(case_id)
@@ -320,8 +360,11 @@ class MainWindow(QMainWindow):
         self.ctx.reads.run(fetch, self._show_cameras)
 
     def _on_alert_selected(self, alert) -> None:
-        if self.map_view is not None and alert.case_id is not None:
-            self.map_view.select_case(alert.case_id)
+        if self.map_view is not None:
+            if alert.lat is not None and alert.lon is not None:
+                self.map_view.show_place(alert.lat, alert.lon)
+            if alert.case_id is not None:  # and ring its case (no case: the ring stays put)
+                self.map_view.select_case(alert.case_id)
         self._follow_with_cameras(("alert", alert))
 
     def _show_cameras_near_alert(self, alert) -> None:

@@ -70,112 +70,112 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="149" />
-        <location filename="../../desktop/alerts/panel.py" line="486" />
+        <location filename="../../desktop/alerts/panel.py" line="152" />
+        <location filename="../../desktop/alerts/panel.py" line="490" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="151" />
-        <location filename="../../desktop/alerts/panel.py" line="567" />
-        <location filename="../../desktop/alerts/panel.py" line="602" />
+        <location filename="../../desktop/alerts/panel.py" line="154" />
+        <location filename="../../desktop/alerts/panel.py" line="571" />
+        <location filename="../../desktop/alerts/panel.py" line="606" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="152" />
-        <location filename="../../desktop/alerts/panel.py" line="606" />
+        <location filename="../../desktop/alerts/panel.py" line="155" />
+        <location filename="../../desktop/alerts/panel.py" line="610" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="153" />
-        <location filename="../../desktop/alerts/panel.py" line="599" />
+        <location filename="../../desktop/alerts/panel.py" line="156" />
+        <location filename="../../desktop/alerts/panel.py" line="603" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="154" />
+        <location filename="../../desktop/alerts/panel.py" line="157" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="229" />
+        <location filename="../../desktop/alerts/panel.py" line="233" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="347" />
+        <location filename="../../desktop/alerts/panel.py" line="351" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="364" />
+        <location filename="../../desktop/alerts/panel.py" line="368" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="365" />
+        <location filename="../../desktop/alerts/panel.py" line="369" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="369" />
+        <location filename="../../desktop/alerts/panel.py" line="373" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="373" />
+        <location filename="../../desktop/alerts/panel.py" line="377" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="394" />
+        <location filename="../../desktop/alerts/panel.py" line="398" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="398" />
+        <location filename="../../desktop/alerts/panel.py" line="402" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="416" />
+        <location filename="../../desktop/alerts/panel.py" line="420" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="417" />
+        <location filename="../../desktop/alerts/panel.py" line="421" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="420" />
+        <location filename="../../desktop/alerts/panel.py" line="424" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="421" />
+        <location filename="../../desktop/alerts/panel.py" line="425" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="424" />
+        <location filename="../../desktop/alerts/panel.py" line="428" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="424" />
+        <location filename="../../desktop/alerts/panel.py" line="428" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="520" />
+        <location filename="../../desktop/alerts/panel.py" line="524" />
         <source>Cleared today (Alt+H)</source>
         <translation>今日已清除 (Alt+H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="524" />
+        <location filename="../../desktop/alerts/panel.py" line="528" />
         <source>Review the alerts cleared today: who, when and why</source>
         <translation>查看今日已清除的告警：谁、何时、原因</translation>
     </message>
@@ -773,117 +773,127 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="73" />
+        <location filename="../../desktop/window/main_window.py" line="81" />
         <source>CityOps City Management Command Center</source>
         <translation>CityOps 智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="86" />
+        <location filename="../../desktop/window/main_window.py" line="94" />
         <source>Loading map…</source>
         <translation>正在加载地图…</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="95" />
+        <location filename="../../desktop/window/main_window.py" line="103" />
         <source>DEMO — signed in automatically as %1 (%2). Demo data, not real cases.</source>
         <translation>演示模式 — 已自动以 %1（%2）身份登录。当前为演示数据，并非真实案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="104" />
+        <location filename="../../desktop/window/main_window.py" line="112" />
         <source>Case queue</source>
         <translation>案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="105" />
+        <location filename="../../desktop/window/main_window.py" line="113" />
         <source>Case detail</source>
         <translation>案件详情</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="106" />
+        <location filename="../../desktop/window/main_window.py" line="114" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="107" />
+        <location filename="../../desktop/window/main_window.py" line="115" />
         <source>Video wall</source>
         <translation>视频墙</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="118" />
+        <location filename="../../desktop/window/main_window.py" line="126" />
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="154" />
+        <location filename="../../desktop/window/main_window.py" line="162" />
         <source>Refresh everything</source>
         <translation>全部刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="158" />
+        <location filename="../../desktop/window/main_window.py" line="166" />
         <source>Go to the queue</source>
         <translation>转到案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="162" />
+        <location filename="../../desktop/window/main_window.py" line="170" />
         <source>Go to the most urgent alert</source>
         <translation>转到最紧急的告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="167" />
+        <location filename="../../desktop/window/main_window.py" line="174" />
+        <source>Next pane</source>
+        <translation>下一窗格</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/window/main_window.py" line="178" />
+        <source>Previous pane</source>
+        <translation>上一窗格</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/window/main_window.py" line="183" />
         <source>Sign out</source>
         <translation>注销</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="170" />
+        <location filename="../../desktop/window/main_window.py" line="186" />
         <source>Switch user</source>
         <translation>切换用户</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="271" />
+        <location filename="../../desktop/window/main_window.py" line="287" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="351" />
+        <location filename="../../desktop/window/main_window.py" line="394" />
         <source>No location, so no cameras to show</source>
         <translation>无位置信息，无法显示摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="354" />
+        <location filename="../../desktop/window/main_window.py" line="397" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="388" />
+        <location filename="../../desktop/window/main_window.py" line="431" />
         <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
         <translation>%1 条严重告警待确认，按 F9 查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="425" />
+        <location filename="../../desktop/window/main_window.py" line="468" />
         <source>Scheduled job %1 failed: %2</source>
         <translation>定时任务 %1 执行失败：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="461" />
+        <location filename="../../desktop/window/main_window.py" line="504" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="468" />
+        <location filename="../../desktop/window/main_window.py" line="511" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="472" />
+        <location filename="../../desktop/window/main_window.py" line="515" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="477" />
+        <location filename="../../desktop/window/main_window.py" line="520" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="483" />
+        <location filename="../../desktop/window/main_window.py" line="526" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
     </message>
@@ -891,94 +901,104 @@
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="128" />
-        <location filename="../../desktop/queue/panel.py" line="287" />
+        <location filename="../../desktop/queue/panel.py" line="151" />
         <location filename="../../desktop/queue/panel.py" line="318" />
+        <location filename="../../desktop/queue/panel.py" line="407" />
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="138" />
-        <source>Search number, address or description (Ctrl+F)</source>
-        <translation>搜索案件编号、地址或问题描述（Ctrl+F）</translation>
+        <location filename="../../desktop/queue/panel.py" line="161" />
+        <source>Search number, phone, address or description (Ctrl+F)</source>
+        <translation>搜索案件编号、电话、地址或问题描述（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="141" />
+        <location filename="../../desktop/queue/panel.py" line="164" />
         <source>Overdue</source>
         <translation>已超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="143" />
+        <location filename="../../desktop/queue/panel.py" line="166" />
         <source>Show only cases past their deadline</source>
         <translation>仅显示已超过处置时限的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="144" />
+        <location filename="../../desktop/queue/panel.py" line="167" />
         <source>Mine</source>
         <translation>我的</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="146" />
+        <location filename="../../desktop/queue/panel.py" line="169" />
         <source>Show only cases assigned to me</source>
         <translation>仅显示派给我的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="156" />
+        <location filename="../../desktop/queue/panel.py" line="179" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="157" />
+        <location filename="../../desktop/queue/panel.py" line="180" />
         <source>Open cases</source>
         <translation>未结案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="160" />
+        <location filename="../../desktop/queue/panel.py" line="183" />
         <source>All cases</source>
         <translation>全部案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="163" />
+        <location filename="../../desktop/queue/panel.py" line="186" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="164" />
+        <location filename="../../desktop/queue/panel.py" line="187" />
         <source>All towns</source>
         <translation>全部镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="166" />
+        <location filename="../../desktop/queue/panel.py" line="189" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="167" />
+        <location filename="../../desktop/queue/panel.py" line="190" />
         <source>All classes</source>
         <translation>全部类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="169" />
+        <location filename="../../desktop/queue/panel.py" line="192" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="170" />
+        <location filename="../../desktop/queue/panel.py" line="193" />
         <source>All sources</source>
         <translation>全部来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="455" />
+        <location filename="../../desktop/queue/panel.py" line="351" />
+        <source>Case %1 is not in the current filter (%2) — press Enter to open it</source>
+        <translation>案件 %1 不在当前筛选中（%2）— 按 Enter 打开</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue/panel.py" line="366" />
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/queue/panel.py" line="545" />
         <source>%1 cases</source>
         <translation>共 %1 件案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="457" />
+        <location filename="../../desktop/queue/panel.py" line="547" />
         <source>No cases match these filters</source>
         <translation>没有符合筛选条件的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="462" />
+        <location filename="../../desktop/queue/panel.py" line="552" />
         <source>Queue not updated: %1</source>
         <translation>案件队列未能更新：%1</translation>
     </message>
@@ -1271,37 +1291,37 @@
 <context>
     <name>VideoWall</name>
     <message>
-        <location filename="../../desktop/video/wall.py" line="85" />
+        <location filename="../../desktop/video/wall.py" line="86" />
         <source>Show %1 camera(s) (key %2)</source>
         <translation>显示 %1 路画面（按键 %2）</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="87" />
+        <location filename="../../desktop/video/wall.py" line="88" />
         <source>Layout %1</source>
         <translation>布局 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="288" />
+        <location filename="../../desktop/video/wall.py" line="294" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="316" />
+        <location filename="../../desktop/video/wall.py" line="327" />
         <source>No camera selected: pick a case, an alert or a camera on the map</source>
         <translation>未选择摄像头：请选择案件、告警或地图上的摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="319" />
+        <location filename="../../desktop/video/wall.py" line="330" />
         <source>%1 live</source>
         <translation>%1 路在线</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="321" />
+        <location filename="../../desktop/video/wall.py" line="332" />
         <source>%1 connecting</source>
         <translation>%1 路连接中</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="323" />
+        <location filename="../../desktop/video/wall.py" line="334" />
         <source>%1 signal lost</source>
         <translation>%1 路信号中断</translation>
     </message>
@@ -2163,7 +2183,7 @@
 <context>
     <name>self.model</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="231" />
+        <location filename="../../desktop/queue/panel.py" line="262" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>

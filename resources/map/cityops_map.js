@@ -15,7 +15,8 @@
  *
  * Markers are kept in a Map id -> circleMarker per layer and moved / restyled in place; a layer
  * is never rebuilt. Clicks go back to Python over QWebChannel (bridge.caseClicked(id),
- * bridge.cameraClicked(id)).
+ * bridge.cameraClicked(id)). cityops.selectCase(id) rings a case and pans to it when it is not
+ * well in view; cityops.showPlace(lat, lon) pans so to a place with no marker (an alert's).
  *
  * Every text shown comes from data and is put into the page with textContent only, never as
  * HTML: a case description may hold anything a citizen typed.
@@ -541,14 +542,18 @@
     }
     if (!S.ring._map) { S.ring.addTo(S.map); }
     if (marker._map) { marker.bringToFront(); }
-    if (pan) {
-      whenStill(function () {
-        var inner = S.map.getBounds().pad(-0.2);
-        if (!inner.contains(ll) || S.map.getZoom() < S.cfg.select_zoom - 3) {
-          S.map.setView(ll, Math.max(S.map.getZoom(), S.cfg.select_zoom), {animate: true});
-        }
-      });
-    }
+    if (pan) { showPlace(ll.lat, ll.lng); }
+  }
+
+  function showPlace(lat, lon) {
+    // Pan (and zoom in) to a place unless it is well in view at a useful zoom.
+    var ll = L.latLng(lat, lon);
+    whenStill(function () {
+      var inner = S.map.getBounds().pad(-0.2);
+      if (!inner.contains(ll) || S.map.getZoom() < S.cfg.select_zoom - 3) {
+        S.map.setView(ll, Math.max(S.map.getZoom(), S.cfg.select_zoom), {animate: true});
+      }
+    });
   }
 
   function selectCase(id) {
@@ -597,6 +602,7 @@
     init: init,
     applyBatch: applyBatch,
     selectCase: selectCase,
+    showPlace: showPlace,
     selectedCase: function () { return S.selected; },
     hasCase: function (id) { return S.markers.cases ? S.markers.cases.has(id) : false; },
     stats: stats,

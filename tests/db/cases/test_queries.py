@@ -1,6 +1,7 @@
 """Read models for the queue, detail and map: filters and sorting happen in the database."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from db.auth.roles import Role
@@ -88,3 +89,44 @@ def test_filter_choices_and_sorting_by_meaning(env):
         by_state = q.queue_ids(s, sort=q.QueueSort("state_rank"))
         assert by_state[-1] == handling.case_id and normal.case_id in by_state[:3]
         assert set(q.queue_ids(s, sort=q.QueueSort("assignee"))) == set(by_state)
+
+
+def test_a_number_or_a_phone_finds_the_case_whatever_the_filters(env):
+    """The queue's search looked only inside the state filter: a closed case's number typed
+    while the queue showed 待受理 said "no match". The lookup ignores the filters and the
+    filter says which of its fields hides the case."""
+    closed = report(env, reporter_phone="0769-2233 4455")
+    for step in (Step.ACCEPT, Step.OPEN, Step.DISPATCH, Step.FEEDBACK, Step.VERIFY, Step.CLOSE):
+        closed = take(env, closed, step)
+    waiting = report(env, reporter_phone="13812345678")
+    with env.database.read() as s:
+        number = q.case_rows(s, [closed.case_id])[closed.case_id].number
+        pending_only = q.QueueFilter(states=frozenset({State.PENDING_ACCEPT.value}), text=number,
+                                     city_id=env.city_id)
+        assert q.queue_ids(s, pending_only) == []  # the list, rightly, does not have it
+
+        found = q.find_by_number_or_phone(s, number, env.city_id)
+        assert [m.id for m in found] == [closed.case_id]
+        match = found[0]
+        assert (match.number, match.state, match.overdue) == (number, State.CLOSED.value, False)
+        assert pending_only.excluded_by(match) == "states"
+        assert q.QueueFilter(states=frozenset()).excluded_by(match) is None
+        # Closed is not open, so the default filter hides it by state before the town does.
+        assert q.QueueFilter(town_ids=frozenset({-1})).excluded_by(match) == "states"
+        everything = q.QueueFilter(states=frozenset())
+        assert q.QueueFilter(states=frozenset(), town_ids=frozenset({-1})).excluded_by(match) \
+            == "town_ids"  # reported cases here have no town (no grids in the reference data)
+        assert dataclasses.replace(everything, overdue_only=True).excluded_by(match) \
+            == "overdue_only"
+
+        # The phone: exactly its digits, however either side writes the separators.
+        for typed in ("076922334455", "0769 2233-4455", "(0769) 22334455"):
+            assert [m.id for m in q.find_by_number_or_phone(s, typed, env.city_id)] \
+                == [closed.case_id], typed
+        assert q.find_by_number_or_phone(s, "07692233445", env.city_id) == []  # not a prefix
+        assert [m.id for m in q.find_by_number_or_phone(s, "138 1234 5678")] == [waiting.case_id]
+        # The queue's own search finds a phone inside its filter too.
+        assert q.queue_ids(s, q.QueueFilter(text="138-1234-5678")) == [waiting.case_id]
+        assert q.find_by_number_or_phone(s, "井盖缺失") == []  # words are not a number
+        assert q.find_by_number_or_phone(s, number, env.city_id + 1000) == []  # another city
+    assert not any("phone" in name for name in q.CaseMatch.__dataclass_fields__)
