@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
         def fetch():
             with database.read() as s:
                 near = ([] if lat is None or lon is None
-                        else cameras.nearest_cameras(s, city_id, lat, lon, n=n))
+                        else cameras.cameras_around(s, city_id, lat, lon, n=n))
                 if own is not None:  # the camera that saw it first, then its neighbours
                     near = cameras.camera_info(s, [own]) + [c for c in near if c.id != own]
                 return number, near[:n]
@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
             self.video_wall.show_nothing(self.tr("No location, so no cameras to show"))
         elif not found:
             self.video_wall.show_nothing(
-                self.tr("No camera within %1 km").replace("%1", f"{cameras.NEAR_KM:g}"))
+                self.tr("No camera within %1 km").replace("%1", f"{cameras.FARTHEST_KM:g}"))
         else:
             self.video_wall.show_cameras(found)
 

@@ -553,3 +553,43 @@ def test_staff_under_the_case_canvas_still_answer_the_mouse(qtbot, view):
     js(qtbot, view, hover)
     qtbot.waitUntil(lambda: (js(qtbot, view, "(cityops._tooltipElement('staff') || {}).textContent || ''")
                              or "").find("王网格") >= 0, timeout=5000)
+
+
+# ------------------------------------------------------------------------------------------
+# Issue "The desk at 3 a.m.": cameras easy to see and to hit, right-click menu, 4K furniture
+# ------------------------------------------------------------------------------------------
+
+CAMERA = {"id": 77, "lat": CENTRE[0], "lon": CENTRE[1], "code": "CAM-77", "name": "路口",
+          "kind": "fixed", "analytics": False, "town": ""}
+
+
+def test_a_camera_is_a_symbol_of_its_own_hit_from_ten_pixels(qtbot, view):
+    applied(qtbot, view, {"cameras": {"upsert": [CAMERA]}})
+    marker = js(qtbot, view, "(function (o) { return {shape: o.shape, radius: o.radius, "
+                             "fillColor: o.fillColor}; })(cityops._markerRef('cameras', 77).options)")
+    # Not a 3-pixel dot: a camera symbol, in a hue no deadline or sensor uses.
+    assert marker["shape"] == "camera"
+    assert marker["radius"] >= 6
+    assert marker["fillColor"] == map_page.LAYER_COLORS["camera"]
+    assert marker["fillColor"] not in set(theme.DEADLINE_COLORS.values()) | set(
+        map_page.SENSOR_COLORS.values())
+    for zoom in (9, 16):  # the hit area holds at every zoom (it is in screen pixels)
+        js(qtbot, view, f"cityops._setView({CENTRE[0]:f}, {CENTRE[1]:f}, {zoom})")
+        qtbot.waitUntil(lambda z=zoom: js(qtbot, view, "cityops._view().zoom") == z, timeout=5000)
+        p = js(qtbot, view, "cityops.screenPoint('cameras', 77)")
+        # 10 px right of the centre: inside the 13 px hit radius (the old dot took 3 + 3).
+        hit = js(qtbot, view, f"cityops.hitTest({p['x'] + 10}, {p['y']})")
+        assert hit["camera_id"] == 77 and hit["case_id"] is None
+        miss = js(qtbot, view, f"cityops.hitTest({p['x'] + 30}, {p['y']})")
+        assert miss["camera_id"] is None
+    # A real click 10 px off-centre, on the canvas, plays the camera.
+    click = """(function () {
+      var m = cityops._markerRef('cameras', 77), map = m._map, p = cityops.screenPoint('cameras', 77);
+      var box = map.getContainer().getBoundingClientRect();
+      m._renderer._container.dispatchEvent(new MouseEvent('click', {bubbles: true,
+          clientX: box.left + p.x, clientY: box.top + p.y + 10}));
+      return true;
+    })()"""
+    with qtbot.waitSignal(view.sig_camera_clicked, timeout=5000) as blocker:
+        js(qtbot, view, click)
+    assert blocker.args == [77]
