@@ -215,6 +215,8 @@
     S.cfg = cfg;
     S.base = base || {};
     map.getContainer().classList.add('cityops-map');
+    // The frames' sizes (cityops_map.css) follow the screen like the markers do.
+    map.getContainer().style.setProperty('--cityops-scale', String(cfg.scale || 1));
 
     map.createPane('cityopsStaff').style.zIndex = 445;        // above folium's overlays (400)
     map.getPane('cityopsStaff').style.pointerEvents = 'none';  // events come via S.renderer
@@ -236,7 +238,7 @@
       var group = L.featureGroup();
       // One tooltip per layer, filled when shown: 20,000 markers need no 20,000 tooltips.
       group.bindTooltip(function (marker) { return TOOLTIP[name](marker.cityops || {}); },
-                        {className: 'cityops-tooltip', direction: 'top', offset: [0, -6],
+                        {className: 'cityops-tooltip', direction: 'top', offset: [0, -px(6)],
                          opacity: 1});
       group.on('click', function (e) { onMarkerClick(name, e.propagatedFrom || e.layer); });
       S.groups[name] = group;
@@ -249,7 +251,7 @@
     });
     addLayerControl();
     addLegend();
-    L.control.scale({imperial: false, position: 'bottomright'}).addTo(map);
+    L.control.scale({imperial: false, position: 'bottomright', maxWidth: px(100)}).addTo(map);
     map.on('overlayadd', onOverlayAdd);
 
     fitCity();

@@ -593,3 +593,41 @@ def test_a_camera_is_a_symbol_of_its_own_hit_from_ten_pixels(qtbot, view):
     with qtbot.waitSignal(view.sig_camera_clicked, timeout=5000) as blocker:
         js(qtbot, view, click)
     assert blocker.args == [77]
+
+
+FURNITURE = """(function () {
+  function size(selector, prop) {
+    var node = document.querySelector(selector);
+    return node ? parseFloat(getComputedStyle(node)[prop]) : null;
+  }
+  return {
+    town_font: size('.cityops-town-label', 'fontSize'),
+    legend_font: size('.cityops-legend', 'fontSize'),
+    layers_font: size('.leaflet-control-layers-expanded', 'fontSize'),
+    scale_font: size('.leaflet-control-scale-line', 'fontSize'),
+    zoom_height: size('.leaflet-control-zoom-in', 'height'),  // (its 1 px hairline aside)
+    zoom_font: size('.leaflet-control-zoom-in', 'fontSize'),
+    legend_dot: size('.cityops-legend-dot', 'width'),
+    camera_radius: cityops._markerRef('cameras', 77).options.radius,
+    case_radius: cityops._markerRef('cases', 1).options.radius
+  };
+})()"""
+
+
+def test_a_4k_wall_screen_gets_map_furniture_twice_the_desk_size(qtbot, base, tmp_path, make_view):
+    """At 3840×2160 the window's type doubles (main_window._scale == 2): the map page built
+    with scale=2 must double its town labels, legend, layer switcher, scale bar, zoom buttons
+    and marker sprites too. Desk sizes (cityops_map.css at scale 1): town label 13 px, legend
+    13 px, layer switcher 14 px, scale bar 14 px, zoom button 34 px tall."""
+    found = {}
+    for scale in (1, 2):
+        path = map_page.build_map_page(base, tmp_path / f"scale{scale}", scale=scale)
+        view = make_view(path)
+        applied(qtbot, view, {"cameras": {"upsert": [CAMERA]}, "cases": {"upsert": [
+            {"id": 1, "lat": CENTRE[0], "lon": CENTRE[1], "status": "on_track"}]}})
+        found[scale] = js(qtbot, view, FURNITURE)
+    desk, wall = found[1], found[2]
+    assert desk["town_font"] == 13 and desk["zoom_height"] == 34 and desk["scale_font"] == 14
+    assert None not in desk.values(), desk
+    for key, value in desk.items():
+        assert wall[key] == pytest.approx(2 * value, abs=0.01), (key, desk, wall)
