@@ -279,6 +279,7 @@ class MainWindow(QMainWindow):
         self.map_placeholder.hide()
         self.map_view.sig_case_clicked.connect(self._on_map_case_clicked)
         self.map_view.sig_camera_clicked.connect(self._on_map_camera_clicked)
+        self.map_view.sig_cameras_near.connect(self._on_map_cameras_near)
         # After a renderer crash the page reloads empty and says ready again: send everything.
         self.map_layers.attach(self.map_view)
         self.map_view.sig_ready.connect(self.map_layers.load_all)
@@ -371,6 +372,20 @@ class MainWindow(QMainWindow):
                 self.video_dock.raise_()
 
         self.ctx.reads.run(fetch, play)
+
+    def _on_map_cameras_near(self, lat: float, lon: float) -> None:
+        """Right-click on the map, "Play the nearest cameras": the wall shows that place."""
+        self._camera_timer.stop()  # the officer's choice wins over a selection settling
+        database, city_id, n = self.ctx.database, self.ctx.city_id, self.video_wall.layout_size
+        number = self._camera_request()
+
+        def fetch():
+            with database.read() as s:
+                return number, cameras.cameras_around(s, city_id, lat, lon, n=n)
+
+        self.ctx.reads.run(fetch, self._show_cameras)
+        self.video_dock.show()
+        self.video_dock.raise_()
 
     # -- alerts ----------------------------------------------------------------------------
     def go_to_alerts(self) -> None:

@@ -631,3 +631,60 @@ def test_a_4k_wall_screen_gets_map_furniture_twice_the_desk_size(qtbot, base, tm
     assert None not in desk.values(), desk
     for key, value in desk.items():
         assert wall[key] == pytest.approx(2 * value, abs=0.01), (key, desk, wall)
+
+
+# A popup menu on the offscreen platform: it cannot raise or grab the keyboard (not ours).
+@pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing the keyboard)")
+def test_right_click_opens_the_apps_own_translated_menu(qtbot, qapp, view):
+    """Issue "The desk at 3 a.m." (10): the map's right-click menu was Chromium's English
+    browser menu (Back, Reload, View page source). Now it is the application's: on a case
+    marker "打开案件", anywhere "播放附近摄像头" and "复制坐标" (lat, lon, 5 decimals)."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtTest import QTest
+    from PySide6.QtWebEngineCore import QWebEnginePage
+
+    from desktop.core import i18n
+
+    applied(qtbot, view, {"cases": {"upsert": [{"id": 5, "lat": CENTRE[0], "lon": CENTRE[1],
+                                                "status": "overdue"}]}})
+    js(qtbot, view, f"cityops._setView({CENTRE[0]:f}, {CENTRE[1]:f}, 14)")
+    qtbot.waitUntil(lambda: js(qtbot, view, "cityops._view().zoom") == 14, timeout=5000)
+    p = js(qtbot, view, "cityops.screenPoint('cases', 5)")
+    on_case = QPoint(round(p["x"]), round(p["y"]))
+    assert view.view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    try:
+        assert i18n.install(qapp, "zh_CN")
+        # A real right-click on the marker, through Chromium.
+        QTest.mouseClick(view.view.focusProxy(), Qt.MouseButton.RightButton, pos=on_case)
+        qtbot.waitUntil(lambda: view.context_menu is not None, timeout=5000)
+        menu = view.context_menu
+        texts = [a.text() for a in menu.actions() if not a.isSeparator()]
+        assert texts == ["打开案件", "播放附近摄像头", "复制坐标"]
+        chromium = {view.page.action(a) for a in (QWebEnginePage.WebAction.Back,
+                                                  QWebEnginePage.WebAction.Reload,
+                                                  QWebEnginePage.WebAction.ViewSource)}
+        assert not chromium & set(menu.actions())
+        actions = {a.objectName(): a for a in menu.actions()}
+        with qtbot.waitSignal(view.sig_case_clicked, timeout=2000) as opened:
+            actions["open_case"].trigger()
+        assert opened.args == [5]
+        with qtbot.waitSignal(view.sig_cameras_near, timeout=2000) as near:
+            actions["cameras_near"].trigger()
+        assert near.args == [pytest.approx(CENTRE[0], abs=1e-4), pytest.approx(CENTRE[1], abs=1e-4)]
+        actions["copy_coordinates"].trigger()
+        # The clicked point, to 5 decimals (about a metre): the marker sits on CENTRE.
+        lat, lon = near.args
+        assert QGuiApplication.clipboard().text() == f"{lat:.5f}, {lon:.5f}"
+        assert abs(float(QGuiApplication.clipboard().text().split(", ")[0]) - CENTRE[0]) < 1e-4
+        menu.close()
+
+        # Away from every marker: no "open case", the two others.
+        view.context_menu = None
+        view.show_context_menu(QPoint(on_case.x() + 200, on_case.y() + 150))
+        qtbot.waitUntil(lambda: view.context_menu is not None, timeout=5000)
+        texts = [a.text() for a in view.context_menu.actions() if not a.isSeparator()]
+        assert texts == ["播放附近摄像头", "复制坐标"]
+        view.context_menu.close()
+    finally:
+        i18n.install(qapp, "en")
