@@ -8,8 +8,8 @@ spread over a city, a 3 km box holds a few hundred at most.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -30,6 +30,9 @@ class CameraInfo:
     stream_url: str
     kind: str
     town_name: str | None = None
+    #: How far from the place asked about, in km (set by :func:`nearest_cameras`; None when
+    #: the camera was looked up by id).
+    distance_km: float | None = None
 
 
 def _columns():
@@ -44,6 +47,11 @@ def _info(row) -> CameraInfo:
 
 #: How far the video wall looks for cameras around a case or an alert.
 NEAR_KM = 3.0
+#: Where :func:`cameras_around` looks next when fewer than the cameras asked for are within
+#: :data:`NEAR_KM`: a 3×3 wall on the edge of town fills its tiles from further out.
+WIDEN_KM = (6.0, 12.0)
+#: The farthest the wall ever looks.
+FARTHEST_KM = WIDEN_KM[-1]
 
 
 def nearest_cameras(session: Session, city_id: int, lat: float, lon: float, n: int = 4,
@@ -66,7 +74,21 @@ def nearest_cameras(session: Session, city_id: int, lat: float, lon: float, n: i
         if d <= max_km:
             ranked.append((d, row[0], row))
     ranked.sort(key=lambda item: (item[0], item[1]))  # ties: the lower id, so it is stable
-    return [_info(row) for _, _, row in ranked[:n]]
+    return [replace(_info(row), distance_km=d) for d, _, row in ranked[:n]]
+
+
+def cameras_around(session: Session, city_id: int, lat: float, lon: float, n: int = 4,
+                   steps: Sequence[float] = (NEAR_KM, *WIDEN_KM)) -> list[CameraInfo]:
+    """The ``n`` cameras nearest (lat, lon) for the video wall: within the first radius of
+    ``steps`` (3 km), or the next (6, then 12 km) while fewer than ``n`` are found. Each
+    camera's ``distance_km`` says how far it is; an empty list means none within the last
+    radius (:data:`FARTHEST_KM`)."""
+    found: list[CameraInfo] = []
+    for max_km in steps:
+        found = nearest_cameras(session, city_id, lat, lon, n=n, max_km=max_km)
+        if len(found) >= n:
+            break
+    return found
 
 
 def camera_info(session: Session, ids: Iterable[int]) -> list[CameraInfo]:
@@ -85,10 +107,11 @@ def camera_info(session: Session, ids: Iterable[int]) -> list[CameraInfo]:
 
 def cameras_near_case(session: Session, city_id: int, case_id: int, n: int = 4
                       ) -> list[CameraInfo] | None:
-    """The ``n`` cameras nearest a case's place; None when the case is gone or has no place."""
+    """The ``n`` cameras nearest a case's place (:func:`cameras_around`: from further out
+    when fewer are near); None when the case is gone or has no place."""
     from db.models import Case
 
     place = session.execute(select(Case.lat, Case.lon).where(Case.id == case_id)).first()
     if place is None or place.lat is None or place.lon is None:
         return None
-    return nearest_cameras(session, city_id, place.lat, place.lon, n=n)
+    return cameras_around(session, city_id, place.lat, place.lon, n=n)

@@ -55,6 +55,7 @@ LAYER_COLORS = {
     "staff_on_duty": "#39c5cf",
     "staff_off_duty": "#57606a",
     "camera": "#a371f7",
+    "camera_glyph": "#ffffff",
     "black_spot": "#000000",
     "black_spot_ring": "#f778ba",
     "selection": "#ffffff",

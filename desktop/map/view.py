@@ -29,7 +29,8 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import shiboken6  # noqa: E402
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot  # noqa: E402
+from PySide6.QtCore import QObject, QPoint, Qt, QTimer, QUrl, Signal, Slot  # noqa: E402
+from PySide6.QtGui import QGuiApplication  # noqa: E402
 from PySide6.QtWebChannel import QWebChannel  # noqa: E402
 from PySide6.QtWebEngineCore import (  # noqa: E402
     QWebEnginePage,
@@ -39,7 +40,7 @@ from PySide6.QtWebEngineCore import (  # noqa: E402
     QWebEngineUrlRequestInterceptor,
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: E402
-from PySide6.QtWidgets import QVBoxLayout, QWidget  # noqa: E402
+from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget  # noqa: E402
 
 from db.cases import deadline  # noqa: E402
 from db.geo.map_data import CasePoint  # noqa: E402
@@ -316,6 +317,8 @@ class MapView(QWidget):
         The user clicked a case marker (select it in the queue, show its detail).
     sig_camera_clicked(int)
         The user clicked a camera marker.
+    sig_cameras_near(float, float)
+        The user asked (right-click menu) for the cameras nearest this place (lat, lon).
     sig_ready()
         The page has loaded and the channel is up; batches queued until now go next. Fires
         again if the page had to be reloaded after its renderer died: the page is empty then,
@@ -327,6 +330,7 @@ class MapView(QWidget):
 
     sig_case_clicked = Signal(int)
     sig_camera_clicked = Signal(int)
+    sig_cameras_near = Signal(float, float)
     sig_ready = Signal()
     sig_batch_applied = Signal(object)
 
@@ -372,6 +376,11 @@ class MapView(QWidget):
         self.page.loadFinished.connect(self._on_load_finished)
         self.page.renderProcessTerminated.connect(self._on_render_process_terminated)
         self.view.setPage(self.page)
+        # Right-click: the application's own menu (translated), never Chromium's English
+        # browser menu (Back, Reload, View page source).
+        self.context_menu: QMenu | None = None  # the last one shown (tests read it)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self.show_context_menu)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -439,6 +448,44 @@ class MapView(QWidget):
             callback(json.loads(text) if isinstance(text, str) and text else None)
 
         self.run_js(f"JSON.stringify(({expression}))", decode)
+
+    # -- right-click menu ---------------------------------------------------------------------
+    def show_context_menu(self, pos: QPoint) -> None:
+        """Ask the page what is under ``pos`` (view coordinates = the page's CSS pixels) and
+        pop up the menu built from the answer (:meth:`build_context_menu`)."""
+        if not self._ready:
+            return
+        at = self.view.mapToGlobal(pos)
+        self.eval_json(f"cityops.hitTest({int(pos.x())}, {int(pos.y())})",
+                       lambda hit: self._popup(hit, at))
+
+    def _popup(self, hit: dict | None, at: QPoint) -> None:
+        if not hit:
+            return
+        if self.context_menu is not None and shiboken6.isValid(self.context_menu):
+            self.context_menu.deleteLater()
+        self.context_menu = self.build_context_menu(hit)
+        self.context_menu.popup(at)
+
+    def build_context_menu(self, hit: dict) -> QMenu:
+        """The menu for a point of the map: ``hit`` is ``cityops.hitTest``'s answer
+        (``lat``, ``lon``, ``case_id`` when a case marker is under the point)."""
+        lat, lon, case_id = float(hit["lat"]), float(hit["lon"]), hit.get("case_id")
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if case_id is not None:
+            action = menu.addAction(self.tr("Open case"))
+            action.setObjectName("open_case")
+            action.triggered.connect(lambda: self.sig_case_clicked.emit(int(case_id)))
+            menu.addSeparator()
+        action = menu.addAction(self.tr("Play the nearest cameras"))
+        action.setObjectName("cameras_near")
+        action.triggered.connect(lambda: self.sig_cameras_near.emit(lat, lon))
+        action = menu.addAction(self.tr("Copy coordinates"))
+        action.setObjectName("copy_coordinates")
+        action.triggered.connect(
+            lambda: QGuiApplication.clipboard().setText(f"{lat:.5f}, {lon:.5f}"))
+        return menu
 
     # -- internals ----------------------------------------------------------------------------
     def _schedule(self) -> None:

@@ -28,12 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.devices.cameras import NEAR_KM, CameraInfo, camera_info, nearest_cameras
+from db.devices.cameras import FARTHEST_KM, CameraInfo, camera_info, cameras_around
 from desktop.core import theme
 from desktop.video.tile import TileState, VideoTile
 
 LAYOUTS = (1, 4, 9)
-NEAREST_MAX_KM = NEAR_KM
 SWITCH_STAGGER_MS = 40  # between opening one tile's new stream and the next
 
 
@@ -66,6 +65,7 @@ class VideoWall(QWidget):
         self._latest_request = 0
         self._assigned_at: dict[int, int] = {}  # tile index -> when it got its camera (order)
         self._ticks = itertools.count(1)
+        self._farthest_km: float | None = None  # of the cameras near a place, for the summary
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -220,6 +220,8 @@ class VideoWall(QWidget):
         tiles = self.visible_tiles()
         wanted = list(dict.fromkeys(cams))[:len(tiles)]  # keep order, no duplicates
         wanted_ids = {c.id for c in wanted}
+        distances = [c.distance_km for c in wanted if c.distance_km is not None]
+        self._farthest_km = max(distances) if distances else None
         placed: dict[int, int] = {}  # camera id -> tile index
         for index, tile in enumerate(tiles):
             if tile.camera_id in wanted_ids and tile.camera_id not in placed:
@@ -268,6 +270,7 @@ class VideoWall(QWidget):
             tile.stop()
             tile.set_highlighted(False)
         self._assigned_at.clear()
+        self._farthest_km = None
         self._update_summary()
 
     def show_nothing(self, reason: str) -> None:
@@ -276,22 +279,22 @@ class VideoWall(QWidget):
         self.stop_all()
         self.summary.setText(reason)
 
-    def show_nearest(self, ctx, lat: float, lon: float, n: int | None = None,
-                     max_km: float = NEAREST_MAX_KM) -> None:
+    def show_nearest(self, ctx, lat: float, lon: float, n: int | None = None) -> None:
         """Ask the database (off the GUI thread) for the cameras nearest (lat, lon) and show
-        them; an answer that arrives after a newer request is dropped."""
+        them (from further out than 3 km when fewer are near: the summary says how far the
+        farthest is); an answer that arrives after a newer request is dropped."""
         number = self._latest_request = next(self._request)
         database, city_id, count = ctx.database, ctx.city_id, n or self._size
 
         def work() -> list[CameraInfo]:
             with database.read() as session:
-                return nearest_cameras(session, city_id, lat, lon, count, max_km)
+                return cameras_around(session, city_id, lat, lon, count)
 
         def done(cams: list[CameraInfo]) -> None:
             if number != self._latest_request:
                 return
             if not cams:
-                self.show_nothing(self.tr("No camera within %1 km").replace("%1", f"{max_km:g}"))
+                self.show_nothing(self.tr("No camera within %1 km").replace("%1", f"{FARTHEST_KM:g}"))
                 return
             self.show_cameras(cams)
 
@@ -332,6 +335,8 @@ class VideoWall(QWidget):
             parts.append(self.tr("%1 connecting").replace("%1", str(connecting)))
         if lost:
             parts.append(self.tr("%1 signal lost").replace("%1", str(lost)))
+        if self._farthest_km is not None:
+            parts.append(self.tr("farthest %1 km").replace("%1", f"{self._farthest_km:.1f}"))
         self.summary.setText(" · ".join(parts))
 
     def closeEvent(self, event) -> None:

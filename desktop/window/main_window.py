@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
         self.map_placeholder.hide()
         self.map_view.sig_case_clicked.connect(self._on_map_case_clicked)
         self.map_view.sig_camera_clicked.connect(self._on_map_camera_clicked)
+        self.map_view.sig_cameras_near.connect(self._on_map_cameras_near)
         # After a renderer crash the page reloads empty and says ready again: send everything.
         self.map_layers.attach(self.map_view)
         self.map_view.sig_ready.connect(self.map_layers.load_all)
@@ -379,7 +380,7 @@ class MainWindow(QMainWindow):
         def fetch():
             with database.read() as s:
                 near = ([] if lat is None or lon is None
-                        else cameras.nearest_cameras(s, city_id, lat, lon, n=n))
+                        else cameras.cameras_around(s, city_id, lat, lon, n=n))
                 if own is not None:  # the camera that saw it first, then its neighbours
                     near = cameras.camera_info(s, [own]) + [c for c in near if c.id != own]
                 return number, near[:n]
@@ -394,7 +395,7 @@ class MainWindow(QMainWindow):
             self.video_wall.show_nothing(self.tr("No location, so no cameras to show"))
         elif not found:
             self.video_wall.show_nothing(
-                self.tr("No camera within %1 km").replace("%1", f"{cameras.NEAR_KM:g}"))
+                self.tr("No camera within %1 km").replace("%1", f"{cameras.FARTHEST_KM:g}"))
         else:
             self.video_wall.show_cameras(found)
 
@@ -414,6 +415,20 @@ class MainWindow(QMainWindow):
                 self.video_dock.raise_()
 
         self.ctx.reads.run(fetch, play)
+
+    def _on_map_cameras_near(self, lat: float, lon: float) -> None:
+        """Right-click on the map, "Play the nearest cameras": the wall shows that place."""
+        self._camera_timer.stop()  # the officer's choice wins over a selection settling
+        database, city_id, n = self.ctx.database, self.ctx.city_id, self.video_wall.layout_size
+        number = self._camera_request()
+
+        def fetch():
+            with database.read() as s:
+                return number, cameras.cameras_around(s, city_id, lat, lon, n=n)
+
+        self.ctx.reads.run(fetch, self._show_cameras)
+        self.video_dock.show()
+        self.video_dock.raise_()
 
     # -- alerts ----------------------------------------------------------------------------
     def go_to_alerts(self) -> None:

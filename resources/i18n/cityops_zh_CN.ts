@@ -853,49 +853,68 @@
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="394" />
+        <location filename="../../desktop/window/main_window.py" line="395" />
         <source>No location, so no cameras to show</source>
         <translation>无位置信息，无法显示摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="397" />
+        <location filename="../../desktop/window/main_window.py" line="398" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="431" />
+        <location filename="../../desktop/window/main_window.py" line="446" />
         <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
         <translation>%1 条严重告警待确认，按 F9 查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="468" />
+        <location filename="../../desktop/window/main_window.py" line="483" />
         <source>Scheduled job %1 failed: %2</source>
         <translation>定时任务 %1 执行失败：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="504" />
+        <location filename="../../desktop/window/main_window.py" line="519" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="511" />
+        <location filename="../../desktop/window/main_window.py" line="526" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="515" />
+        <location filename="../../desktop/window/main_window.py" line="530" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="520" />
+        <location filename="../../desktop/window/main_window.py" line="535" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="526" />
+        <location filename="../../desktop/window/main_window.py" line="541" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
+    </message>
+</context>
+<context>
+    <name>MapView</name>
+    <message>
+        <location filename="../../desktop/map/view.py" line="477" />
+        <source>Open case</source>
+        <extracomment>A batch bigger than this (characters of JSON) is sent in pieces, one per event-loop turn: handing the page ~1 MB of script costs the GUI thread ~10 ms.</extracomment>
+        <translation>打开案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map/view.py" line="481" />
+        <source>Play the nearest cameras</source>
+        <translation>播放附近摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/map/view.py" line="484" />
+        <source>Copy coordinates</source>
+        <translation>复制坐标</translation>
     </message>
 </context>
 <context>
@@ -1301,29 +1320,34 @@
         <translation>布局 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="294" />
+        <location filename="../../desktop/video/wall.py" line="297" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="327" />
+        <location filename="../../desktop/video/wall.py" line="330" />
         <source>No camera selected: pick a case, an alert or a camera on the map</source>
         <translation>未选择摄像头：请选择案件、告警或地图上的摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="330" />
+        <location filename="../../desktop/video/wall.py" line="333" />
         <source>%1 live</source>
         <translation>%1 路在线</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="332" />
+        <location filename="../../desktop/video/wall.py" line="335" />
         <source>%1 connecting</source>
         <translation>%1 路连接中</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/wall.py" line="334" />
+        <location filename="../../desktop/video/wall.py" line="337" />
         <source>%1 signal lost</source>
         <translation>%1 路信号中断</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/video/wall.py" line="339" />
+        <source>farthest %1 km</source>
+        <translation>最远 %1 km</translation>
     </message>
 </context>
 <context>
@@ -1903,218 +1927,218 @@
 <context>
     <name>map</name>
     <message>
-        <location filename="../../desktop/map/page.py" line="74" />
+        <location filename="../../desktop/map/page.py" line="75" />
         <source>City outline</source>
         <translation>市界</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="74" />
+        <location filename="../../desktop/map/page.py" line="75" />
         <source>Towns</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="74" />
+        <location filename="../../desktop/map/page.py" line="75" />
         <source>Grids</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="76" />
         <source>Cases</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="76" />
         <source>Staff</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="76" />
         <source>Cameras</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="76" />
         <source>Sensors</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="77" />
         <source>Black spots</source>
         <translation>黑点</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="79" />
+        <location filename="../../desktop/map/page.py" line="80" />
         <source>No.</source>
         <translation>编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="79" />
+        <location filename="../../desktop/map/page.py" line="80" />
         <source>Class</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="79" />
+        <location filename="../../desktop/map/page.py" line="80" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="79" />
+        <location filename="../../desktop/map/page.py" line="80" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="81" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="80" />
-        <location filename="../../desktop/map/page.py" line="84" />
+        <location filename="../../desktop/map/page.py" line="81" />
+        <location filename="../../desktop/map/page.py" line="85" />
         <source>Deadline</source>
         <translation>处置时限</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="81" />
         <source>On duty</source>
         <translation>在岗</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="81" />
+        <location filename="../../desktop/map/page.py" line="82" />
         <source>Off duty</source>
         <translation>离岗</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="81" />
+        <location filename="../../desktop/map/page.py" line="82" />
         <source>Position at</source>
         <translation>定位时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="81" />
+        <location filename="../../desktop/map/page.py" line="82" />
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="83" />
         <source>Video analytics</source>
         <translation>视频分析</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="83" />
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="83" />
         <source>Reading</source>
         <translation>读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="84" />
         <source>Level</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="84" />
         <source>Black spot</source>
         <translation>黑点</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="84" />
         <source>Failed rechecks</source>
         <translation>复查未通过</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="84" />
+        <location filename="../../desktop/map/page.py" line="85" />
         <source>No reading</source>
         <translation>无读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="86" />
+        <location filename="../../desktop/map/page.py" line="87" />
         <source>Water level</source>
         <translation>积水水位</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="86" />
+        <location filename="../../desktop/map/page.py" line="87" />
         <source>Combustible gas</source>
         <translation>可燃气体</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="88" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="88" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Normal</source>
         <translation>正常</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="88" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Blue</source>
         <translation>蓝色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="88" />
+        <location filename="../../desktop/map/page.py" line="89" />
         <source>Yellow</source>
         <translation>黄色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="90" />
         <source>Orange</source>
         <translation>橙色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="90" />
         <source>Red</source>
         <translation>红色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="90" />
         <source>Alarm</source>
         <translation>报警</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="90" />
         <source>Cut-off</source>
         <translation>切断</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="91" />
+        <location filename="../../desktop/map/page.py" line="92" />
         <source>Fixed</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="91" />
+        <location filename="../../desktop/map/page.py" line="92" />
         <source>PTZ</source>
         <translation>云台</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="91" />
+        <location filename="../../desktop/map/page.py" line="92" />
         <source>Dome</source>
         <translation>球机</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="93" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Village</source>
         <translation>村居</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="93" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Road</source>
         <translation>道路</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="93" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Market</source>
         <translation>市场</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="93" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Park</source>
         <translation>公园</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="95" />
         <source>Public toilet</source>
         <translation>公厕</translation>
     </message>

@@ -19,10 +19,21 @@
   var TAU = Math.PI * 2;
   var sprites = {};
 
+  function roundedSquare(ctx, cx, cy, half, corner) {
+    var x0 = cx - half, y0 = cy - half, x1 = cx + half, y1 = cy + half;
+    ctx.moveTo(x0 + corner, y0);
+    ctx.arcTo(x1, y0, x1, y1, corner);
+    ctx.arcTo(x1, y1, x0, y1, corner);
+    ctx.arcTo(x0, y1, x0, y0, corner);
+    ctx.arcTo(x0, y0, x1, y0, corner);
+    ctx.closePath();
+  }
+
   function spriteFor(o, r, dpr) {
     var stroke = !!(o.stroke && o.weight !== 0);
-    var key = r + '|' + dpr + '|' + (o.fill ? (o.fillColor || o.color) + '|' + o.fillOpacity : '-') +
-      '|' + (stroke ? o.color + '|' + o.weight + '|' + o.opacity : '-');
+    var shape = o.shape || 'circle';
+    var key = shape + '|' + r + '|' + dpr + '|' + (o.fill ? (o.fillColor || o.color) + '|' + o.fillOpacity : '-') +
+      '|' + (stroke ? o.color + '|' + o.weight + '|' + o.opacity : '-') + '|' + (o.glyphColor || '');
     var s = sprites[key];
     if (s) { return s; }
     var css = Math.ceil(2 * (r + (stroke ? o.weight / 2 : 0) + 1));
@@ -31,7 +42,13 @@
     var ctx = canvas.getContext('2d');
     ctx.scale(dpr, dpr);
     ctx.beginPath();
-    ctx.arc(css / 2, css / 2, r, 0, TAU, false);
+    var c = css / 2;
+    if (shape === 'camera') {
+      // A camera: a rounded square (no sensor or deadline dot is square) with a "▶" lens.
+      roundedSquare(ctx, c, c, r, r * 0.35);
+    } else {
+      ctx.arc(c, c, r, 0, TAU, false);
+    }
     if (o.fill) {
       ctx.globalAlpha = o.fillOpacity;
       ctx.fillStyle = o.fillColor || o.color;
@@ -43,9 +60,28 @@
       ctx.strokeStyle = o.color;
       ctx.stroke();
     }
+    if (shape === 'camera') {
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = o.glyphColor || '#ffffff';
+      ctx.beginPath();
+      ctx.moveTo(c - r * 0.35, c - r * 0.5);
+      ctx.lineTo(c + r * 0.55, c);
+      ctx.lineTo(c - r * 0.35, c + r * 0.5);
+      ctx.closePath();
+      ctx.fill();
+    }
     s = sprites[key] = {canvas: canvas, css: css, half: css / 2};
     return s;
   }
+
+  // A marker may answer the mouse further out than it is drawn (`hitRadius`, CSS pixels):
+  // a camera is a small symbol but an easy target.
+  L.CircleMarker.include({
+    _containsPoint: function (p) {
+      var r = Math.max(this._radius, this.options.hitRadius || 0);
+      return p.distanceTo(this._point) <= r + this._clickTolerance();
+    }
+  });
 
   function plainCircle(layer) {
     // Ellipses (radiusY), dashes and gradients keep Leaflet's own drawing.

@@ -124,9 +124,12 @@
               fillOpacity: d.on_duty ? 0.55 : 0.4};
     },
     cameras: function (d) {
+      // A camera symbol (cityops_canvas.js draws `shape: 'camera'`: a rounded square with a
+      // "▶"), in a hue of its own, that answers a click 13 px from its centre.
       var c = S.cfg.colors.layers;
-      return {radius: px(d.analytics ? 3.6 : 3), stroke: false, fillColor: c.camera,
-              fillOpacity: 0.7};
+      return {radius: px(d.analytics ? 7.5 : 6.5), shape: 'camera', color: c.case_ring,
+              weight: px(1), opacity: 1, fillColor: c.camera, fillOpacity: 1,
+              glyphColor: c.camera_glyph, hitRadius: px(13)};
     },
     sensors: function (d) {
       // Quiet while normal; a sensor over a threshold becomes a thick ring in its level colour.
@@ -213,6 +216,8 @@
     S.cfg = cfg;
     S.base = base || {};
     map.getContainer().classList.add('cityops-map');
+    // The frames' sizes (cityops_map.css) follow the screen like the markers do.
+    map.getContainer().style.setProperty('--cityops-scale', String(cfg.scale || 1));
 
     map.createPane('cityopsStaff').style.zIndex = 445;        // above folium's overlays (400)
     map.getPane('cityopsStaff').style.pointerEvents = 'none';  // events come via S.renderer
@@ -234,7 +239,7 @@
       var group = L.featureGroup();
       // One tooltip per layer, filled when shown: 20,000 markers need no 20,000 tooltips.
       group.bindTooltip(function (marker) { return TOOLTIP[name](marker.cityops || {}); },
-                        {className: 'cityops-tooltip', direction: 'top', offset: [0, -6],
+                        {className: 'cityops-tooltip', direction: 'top', offset: [0, -px(6)],
                          opacity: 1});
       group.on('click', function (e) { onMarkerClick(name, e.propagatedFrom || e.layer); });
       S.groups[name] = group;
@@ -247,7 +252,7 @@
     });
     addLayerControl();
     addLegend();
-    L.control.scale({imperial: false, position: 'bottomright'}).addTo(map);
+    L.control.scale({imperial: false, position: 'bottomright', maxWidth: px(100)}).addTo(map);
     map.on('overlayadd', onOverlayAdd);
 
     fitCity();
@@ -581,6 +586,32 @@
             onMap: !!marker._map};
   }
 
+  function hitTest(x, y) {
+    // What is under a point of the map's container (CSS pixels): the place, and the case or
+    // camera a click there would hit (the nearest when several answer). The window's
+    // right-click menu is built from this.
+    var cp = L.point(x, y), lp = S.map.containerPointToLayerPoint(cp);
+    var ll = S.map.containerPointToLatLng(cp);
+    function nearest(name) {
+      var best = null, bestD = Infinity;
+      if (!S.groups[name] || !S.groups[name]._map) { return null; }
+      S.markers[name].forEach(function (m) {
+        if (!m._map || !m._point || !m._containsPoint(lp)) { return; }
+        var d = m._point.distanceTo(lp);
+        if (d < bestD) { bestD = d; best = m; }
+      });
+      return best ? best.cityops.id : null;
+    }
+    return {lat: ll.lat, lon: ll.lng, case_id: nearest('cases'), camera_id: nearest('cameras')};
+  }
+
+  function screenPoint(layer, id) {
+    var marker = S.markers[layer] && S.markers[layer].get(id);
+    if (!marker) { return null; }
+    var p = S.map.latLngToContainerPoint(marker.getLatLng());
+    return {x: p.x, y: p.y};
+  }
+
   function fireClick(layer, id) {
     var marker = S.markers[layer] && S.markers[layer].get(id);
     if (!marker) { return false; }
@@ -609,6 +640,8 @@
     isReady: function () { return S.ready; },
     lastApplyMs: function () { return S.lastApplyMs; },
     escapeHtml: escapeHtml,
+    hitTest: hitTest,
+    screenPoint: screenPoint,
     // For tests: the real event paths, driven from script.
     _marker: markerInfo,
     _markerRef: function (layer, id) { return (S.markers[layer] && S.markers[layer].get(id)) || null; },

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from sqlalchemy import func, select
 
-from db.devices.cameras import CameraInfo, camera_info, nearest_cameras
+from db.devices.cameras import CameraInfo, camera_info, cameras_around, nearest_cameras
 from db.geo import distance
 from db.geo.distance import distance_km
 from db.models import Camera, City, Town
@@ -126,3 +127,34 @@ def test_nearest_scales_to_many_cameras_by_the_box(env):
     expected = [i for d, i in expected if d <= 2.0][:9]
     assert len(got) == 9
     assert [c.id for c in got] == expected
+
+
+def test_a_nine_tile_wall_fills_from_further_out_and_says_how_far(env):
+    """Issue "The desk at 3 a.m." (15): five cameras within 3 km, four between 3 and 6 km,
+    one at 8 km. A 3×3 wall asks for nine: 3 km holds five, so the search widens to 6 km,
+    which holds all nine (the 8 km one stays out), nearest first."""
+    town_id, _, _ = towns(env)
+    # Due north of the centre, so each camera is exactly that many km away (distance.offset
+    # is the exact inverse of distance_km).
+    spots = [0.5, 1.0, 1.5, 2.0, 2.5, 3.5, 4.0, 4.5, 5.2, 8.0]
+    add_cameras(env, [{"id": 700 + k, "code": f"W{km}", "name": "路口", "lat": offset(km, 0)[0],
+                       "lon": LON, "town_id": town_id} for k, km in enumerate(spots)])
+    with env.database.read() as s:
+        nine = cameras_around(s, env.city_id, LAT, LON, n=9)
+        four = cameras_around(s, env.city_id, LAT, LON, n=4)
+        ten = cameras_around(s, env.city_id, LAT, LON, n=10)
+        strict = nearest_cameras(s, env.city_id, LAT, LON, n=9)  # 3 km only, as before
+        by_id = camera_info(s, [700])
+    assert [c.id for c in nine] == list(range(700, 709))
+    # The farthest of the nine is the 5.2 km one: the wall says "farthest 5.2 km".
+    assert max(c.distance_km for c in nine) == pytest.approx(5.2, abs=1e-6)
+    assert [c.distance_km for c in nine] == pytest.approx(spots[:9], abs=1e-6)
+    # Four are found within 3 km: no widening, the farthest is 2.0 km.
+    assert [c.id for c in four] == [700, 701, 702, 703]
+    assert four[-1].distance_km == pytest.approx(2.0, abs=1e-6)
+    # Ten: 6 km holds nine, 12 km holds the tenth (8 km).
+    assert len(ten) == 10 and ten[-1].distance_km == pytest.approx(8.0, abs=1e-6)
+    assert [c.id for c in strict] == [700, 701, 702, 703, 704]
+    assert by_id[0].distance_km is None  # looked up by id: no place to measure from
+    with env.database.read() as s:
+        assert cameras_around(s, env.city_id, *offset(40, 40), n=9) == []  # none within 12 km

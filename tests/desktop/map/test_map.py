@@ -553,3 +553,138 @@ def test_staff_under_the_case_canvas_still_answer_the_mouse(qtbot, view):
     js(qtbot, view, hover)
     qtbot.waitUntil(lambda: (js(qtbot, view, "(cityops._tooltipElement('staff') || {}).textContent || ''")
                              or "").find("王网格") >= 0, timeout=5000)
+
+
+# ------------------------------------------------------------------------------------------
+# Issue "The desk at 3 a.m.": cameras easy to see and to hit, right-click menu, 4K furniture
+# ------------------------------------------------------------------------------------------
+
+CAMERA = {"id": 77, "lat": CENTRE[0], "lon": CENTRE[1], "code": "CAM-77", "name": "路口",
+          "kind": "fixed", "analytics": False, "town": ""}
+
+
+def test_a_camera_is_a_symbol_of_its_own_hit_from_ten_pixels(qtbot, view):
+    applied(qtbot, view, {"cameras": {"upsert": [CAMERA]}})
+    marker = js(qtbot, view, "(function (o) { return {shape: o.shape, radius: o.radius, "
+                             "fillColor: o.fillColor}; })(cityops._markerRef('cameras', 77).options)")
+    # Not a 3-pixel dot: a camera symbol, in a hue no deadline or sensor uses.
+    assert marker["shape"] == "camera"
+    assert marker["radius"] >= 6
+    assert marker["fillColor"] == map_page.LAYER_COLORS["camera"]
+    assert marker["fillColor"] not in set(theme.DEADLINE_COLORS.values()) | set(
+        map_page.SENSOR_COLORS.values())
+    for zoom in (9, 16):  # the hit area holds at every zoom (it is in screen pixels)
+        js(qtbot, view, f"cityops._setView({CENTRE[0]:f}, {CENTRE[1]:f}, {zoom})")
+        qtbot.waitUntil(lambda z=zoom: js(qtbot, view, "cityops._view().zoom") == z, timeout=5000)
+        p = js(qtbot, view, "cityops.screenPoint('cameras', 77)")
+        # 10 px right of the centre: inside the 13 px hit radius (the old dot took 3 + 3).
+        hit = js(qtbot, view, f"cityops.hitTest({p['x'] + 10}, {p['y']})")
+        assert hit["camera_id"] == 77 and hit["case_id"] is None
+        miss = js(qtbot, view, f"cityops.hitTest({p['x'] + 30}, {p['y']})")
+        assert miss["camera_id"] is None
+    # A real click 10 px off-centre, on the canvas, plays the camera.
+    click = """(function () {
+      var m = cityops._markerRef('cameras', 77), map = m._map, p = cityops.screenPoint('cameras', 77);
+      var box = map.getContainer().getBoundingClientRect();
+      m._renderer._container.dispatchEvent(new MouseEvent('click', {bubbles: true,
+          clientX: box.left + p.x, clientY: box.top + p.y + 10}));
+      return true;
+    })()"""
+    with qtbot.waitSignal(view.sig_camera_clicked, timeout=5000) as blocker:
+        js(qtbot, view, click)
+    assert blocker.args == [77]
+
+
+FURNITURE = """(function () {
+  function size(selector, prop) {
+    var node = document.querySelector(selector);
+    return node ? parseFloat(getComputedStyle(node)[prop]) : null;
+  }
+  return {
+    town_font: size('.cityops-town-label', 'fontSize'),
+    legend_font: size('.cityops-legend', 'fontSize'),
+    layers_font: size('.leaflet-control-layers-expanded', 'fontSize'),
+    scale_font: size('.leaflet-control-scale-line', 'fontSize'),
+    zoom_height: size('.leaflet-control-zoom-in', 'height'),  // (its 1 px hairline aside)
+    zoom_font: size('.leaflet-control-zoom-in', 'fontSize'),
+    legend_dot: size('.cityops-legend-dot', 'width'),
+    camera_radius: cityops._markerRef('cameras', 77).options.radius,
+    case_radius: cityops._markerRef('cases', 1).options.radius
+  };
+})()"""
+
+
+def test_a_4k_wall_screen_gets_map_furniture_twice_the_desk_size(qtbot, base, tmp_path, make_view):
+    """At 3840×2160 the window's type doubles (main_window._scale == 2): the map page built
+    with scale=2 must double its town labels, legend, layer switcher, scale bar, zoom buttons
+    and marker sprites too. Desk sizes (cityops_map.css at scale 1): town label 13 px, legend
+    13 px, layer switcher 14 px, scale bar 14 px, zoom button 34 px tall."""
+    found = {}
+    for scale in (1, 2):
+        path = map_page.build_map_page(base, tmp_path / f"scale{scale}", scale=scale)
+        view = make_view(path)
+        applied(qtbot, view, {"cameras": {"upsert": [CAMERA]}, "cases": {"upsert": [
+            {"id": 1, "lat": CENTRE[0], "lon": CENTRE[1], "status": "on_track"}]}})
+        found[scale] = js(qtbot, view, FURNITURE)
+    desk, wall = found[1], found[2]
+    assert desk["town_font"] == 13 and desk["zoom_height"] == 34 and desk["scale_font"] == 14
+    assert None not in desk.values(), desk
+    for key, value in desk.items():
+        assert wall[key] == pytest.approx(2 * value, abs=0.01), (key, desk, wall)
+
+
+# A popup menu on the offscreen platform: it cannot raise or grab the keyboard (not ours).
+@pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing the keyboard)")
+def test_right_click_opens_the_apps_own_translated_menu(qtbot, qapp, view):
+    """Issue "The desk at 3 a.m." (10): the map's right-click menu was Chromium's English
+    browser menu (Back, Reload, View page source). Now it is the application's: on a case
+    marker "打开案件", anywhere "播放附近摄像头" and "复制坐标" (lat, lon, 5 decimals)."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtTest import QTest
+    from PySide6.QtWebEngineCore import QWebEnginePage
+
+    from desktop.core import i18n
+
+    applied(qtbot, view, {"cases": {"upsert": [{"id": 5, "lat": CENTRE[0], "lon": CENTRE[1],
+                                                "status": "overdue"}]}})
+    js(qtbot, view, f"cityops._setView({CENTRE[0]:f}, {CENTRE[1]:f}, 14)")
+    qtbot.waitUntil(lambda: js(qtbot, view, "cityops._view().zoom") == 14, timeout=5000)
+    p = js(qtbot, view, "cityops.screenPoint('cases', 5)")
+    on_case = QPoint(round(p["x"]), round(p["y"]))
+    assert view.view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    try:
+        assert i18n.install(qapp, "zh_CN")
+        # A real right-click on the marker, through Chromium.
+        QTest.mouseClick(view.view.focusProxy(), Qt.MouseButton.RightButton, pos=on_case)
+        qtbot.waitUntil(lambda: view.context_menu is not None, timeout=5000)
+        menu = view.context_menu
+        texts = [a.text() for a in menu.actions() if not a.isSeparator()]
+        assert texts == ["打开案件", "播放附近摄像头", "复制坐标"]
+        chromium = {view.page.action(a) for a in (QWebEnginePage.WebAction.Back,
+                                                  QWebEnginePage.WebAction.Reload,
+                                                  QWebEnginePage.WebAction.ViewSource)}
+        assert not chromium & set(menu.actions())
+        actions = {a.objectName(): a for a in menu.actions()}
+        with qtbot.waitSignal(view.sig_case_clicked, timeout=2000) as opened:
+            actions["open_case"].trigger()
+        assert opened.args == [5]
+        with qtbot.waitSignal(view.sig_cameras_near, timeout=2000) as near:
+            actions["cameras_near"].trigger()
+        assert near.args == [pytest.approx(CENTRE[0], abs=1e-4), pytest.approx(CENTRE[1], abs=1e-4)]
+        actions["copy_coordinates"].trigger()
+        # The clicked point, to 5 decimals (about a metre): the marker sits on CENTRE.
+        lat, lon = near.args
+        assert QGuiApplication.clipboard().text() == f"{lat:.5f}, {lon:.5f}"
+        assert abs(float(QGuiApplication.clipboard().text().split(", ")[0]) - CENTRE[0]) < 1e-4
+        menu.close()
+
+        # Away from every marker: no "open case", the two others.
+        view.context_menu = None
+        view.show_context_menu(QPoint(on_case.x() + 200, on_case.y() + 150))
+        qtbot.waitUntil(lambda: view.context_menu is not None, timeout=5000)
+        texts = [a.text() for a in view.context_menu.actions() if not a.isSeparator()]
+        assert texts == ["播放附近摄像头", "复制坐标"]
+        view.context_menu.close()
+    finally:
+        i18n.install(qapp, "en")

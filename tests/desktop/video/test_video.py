@@ -544,7 +544,34 @@ def test_show_nearest_asks_the_database_off_the_gui_thread(qtbot, sqlite_env, ct
     assert wall.tiles[0].camera_name == "近处0"
     wall.show_nearest(ctx, 10.0, 10.0)  # nowhere near a camera
     qtbot.waitUntil(lambda: all(t.state == TileState.IDLE for t in wall.tiles), timeout=5000)
-    assert "3" in wall.summary.text()  # "No camera within 3 km"
+    assert "12" in wall.summary.text()  # "No camera within 12 km": it looked that far
     wall.play_camera_id(ctx, 504)
     qtbot.waitUntil(lambda: wall.tiles[0].camera_id == 504, timeout=5000)
     assert wall.tiles[0].highlighted
+
+
+def test_a_nine_tile_wall_fills_from_further_out_and_says_the_farthest(qtbot, sqlite_env,
+                                                                        ctx_factory):
+    """Issue "The desk at 3 a.m." (15): five cameras within 3 km and four between 3 and 6 km.
+    A 3×3 wall used to show five tiles and four empty ones; now it widens to 6 km, fills all
+    nine, and its status line says how far the farthest is (4.2 km, placed by hand)."""
+    from db.geo.distance import offset
+
+    env = sqlite_env
+    kms = [0.3, 0.8, 1.2, 2.0, 2.9, 3.4, 3.9, 4.1, 4.2]
+    with env.database.write() as s:
+        town = s.scalar(select(Town.id).where(Town.city_id == env.city_id).limit(1))
+        for k, km in enumerate(kms):  # due east: each exactly so many km away
+            lat, lon = offset(23.02, 113.75, km, 90)
+            s.add(Camera(id=600 + k, code=f"F{k}", name=f"远近{k}", lat=lat, lon=lon,
+                         town_id=town, stream_url="", kind="fixed", active=True))
+    ctx = ctx_factory(env)
+    wall = VideoWall(tile_options=FAST, layout_size=9)
+    qtbot.addWidget(wall)
+    wall.show()
+    wall.show_nearest(ctx, 23.02, 113.75)
+    qtbot.waitUntil(lambda: wall.tiles[8].camera_id is not None, timeout=5000)
+    assert [t.camera_id for t in wall.visible_tiles()] == list(range(600, 609))
+    qtbot.waitUntil(lambda: "farthest 4.2 km" in wall.summary.text(), timeout=5000)
+    wall.stop_all()  # emptied: no distance left over for the next scene
+    assert "farthest" not in wall.summary.text()

@@ -76,3 +76,19 @@ def test_selecting_a_video_alert_puts_its_own_camera_first(qtbot, sqlite_env, tm
                         timeout=5000)
     finally:
         close(window)
+
+
+def test_the_maps_menu_plays_the_cameras_near_a_place(qtbot, sqlite_env, tmp_path):
+    """Right-click on the map, "Play the nearest cameras" (issue "The desk at 3 a.m.", 10):
+    the wall shows the cameras around that point, the nearest first."""
+    env = sqlite_env
+    cams = add_cameras(env)
+    window = open_window(qtbot, env, tmp_path)
+    try:
+        qtbot.waitUntil(lambda: window.map_view is not None and window.map_view.ready,
+                        timeout=10_000)
+        # Next to the "far" camera (0.2° from the centre, ~30 km from the other three).
+        window.map_view.sig_cameras_near.emit(CENTRE[0] + 0.2, CENTRE[1] + 0.2)
+        qtbot.waitUntil(lambda: wall_ids(window) == [cams["far"], None, None, None], timeout=5000)
+    finally:
+        close(window)
