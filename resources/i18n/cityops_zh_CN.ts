@@ -27,42 +27,47 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="42" />
+        <location filename="../../desktop/alerts/model.py" line="51" />
         <source>Level</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="43" />
+        <location filename="../../desktop/alerts/model.py" line="52" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="44" />
+        <location filename="../../desktop/alerts/model.py" line="53" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="45" />
+        <location filename="../../desktop/alerts/model.py" line="54" />
         <source>Repeats</source>
         <translation>重复</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="46" />
+        <location filename="../../desktop/alerts/model.py" line="55" />
         <source>Last</source>
         <translation>最近</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="47" />
+        <location filename="../../desktop/alerts/model.py" line="56" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="48" />
+        <location filename="../../desktop/alerts/model.py" line="57" />
         <source>Case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="228" />
+        <location filename="../../desktop/alerts/model.py" line="362" />
+        <source>%1 of %2 unacknowledged</source>
+        <translation>%2 条中 %1 条未确认</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/model.py" line="383" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
@@ -70,112 +75,124 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="149" />
-        <location filename="../../desktop/alerts/panel.py" line="486" />
+        <location filename="../../desktop/alerts/panel.py" line="159" />
+        <location filename="../../desktop/alerts/panel.py" line="626" />
+        <location filename="../../desktop/alerts/panel.py" line="639" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="151" />
-        <location filename="../../desktop/alerts/panel.py" line="567" />
-        <location filename="../../desktop/alerts/panel.py" line="602" />
+        <location filename="../../desktop/alerts/panel.py" line="161" />
+        <location filename="../../desktop/alerts/panel.py" line="720" />
+        <location filename="../../desktop/alerts/panel.py" line="755" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="152" />
-        <location filename="../../desktop/alerts/panel.py" line="606" />
+        <location filename="../../desktop/alerts/panel.py" line="162" />
+        <location filename="../../desktop/alerts/panel.py" line="759" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="153" />
-        <location filename="../../desktop/alerts/panel.py" line="599" />
+        <location filename="../../desktop/alerts/panel.py" line="163" />
+        <location filename="../../desktop/alerts/panel.py" line="752" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="154" />
+        <location filename="../../desktop/alerts/panel.py" line="164" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="229" />
+        <location filename="../../desktop/alerts/panel.py" line="244" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="347" />
+        <location filename="../../desktop/alerts/panel.py" line="464" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="364" />
+        <location filename="../../desktop/alerts/panel.py" line="451" />
+        <location filename="../../desktop/alerts/panel.py" line="481" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="365" />
+        <location filename="../../desktop/alerts/panel.py" line="444" />
+        <source>%1 · %2 alerts of one event · %3</source>
+        <translation>%1 · 同一事件 %2 条告警 · %3</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/panel.py" line="452" />
+        <source>First %1 · last %2 · %3 unacknowledged</source>
+        <translation>首次 %1 · 最近 %2 · %3 条未确认</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/panel.py" line="482" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="369" />
+        <location filename="../../desktop/alerts/panel.py" line="486" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="373" />
+        <location filename="../../desktop/alerts/panel.py" line="490" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="394" />
+        <location filename="../../desktop/alerts/panel.py" line="511" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="398" />
+        <location filename="../../desktop/alerts/panel.py" line="515" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="416" />
+        <location filename="../../desktop/alerts/panel.py" line="533" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="417" />
+        <location filename="../../desktop/alerts/panel.py" line="534" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="420" />
+        <location filename="../../desktop/alerts/panel.py" line="537" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="421" />
+        <location filename="../../desktop/alerts/panel.py" line="538" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="424" />
+        <location filename="../../desktop/alerts/panel.py" line="541" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="424" />
+        <location filename="../../desktop/alerts/panel.py" line="541" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="520" />
+        <location filename="../../desktop/alerts/panel.py" line="673" />
         <source>Cleared today (Alt+H)</source>
         <translation>今日已清除 (Alt+H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="524" />
+        <location filename="../../desktop/alerts/panel.py" line="677" />
         <source>Review the alerts cleared today: who, when and why</source>
         <translation>查看今日已清除的告警：谁、何时、原因</translation>
     </message>
