@@ -78,7 +78,7 @@ from db.core.errors import (
 )
 from db.core.text import MAX_SHORT_TEXT, MAX_TEXT, clean_text, safe_text
 from db.core.timecheck import check_time
-from db.core.versioned import versioned_write
+from db.core.versioned import Write, versioned_write, versioned_write_in
 from db.geo.polygons import city_geo
 from db.models import Alert, Camera, Case, CaseClass, City, Sensor, Town, UserAccount
 from db.worktime.clock import SHANGHAI
@@ -281,15 +281,57 @@ def acknowledge(database: Database, actor_id: int, alert_id: int, seen_version: 
                 now: dt.datetime | None = None) -> AlertRow:
     """确认: the officer has seen the alert (who and when are kept)."""
     with _alert_write(database, actor_id, alert_id, seen_version, "确认", now) as w:
-        alert = w.row
-        if alert.state == "acknowledged":  # seen acknowledged, still so: nothing to do
-            return _one_row(w.session, alert.id)
-        if alert.state == "cleared":
-            raise InvalidTransition("告警已清除，无需确认", code="alert_cleared",
-                                    alert_id=alert.id, state=alert.state)
-        _acknowledge_in(alert, w.actor, w.at)
-        w.record("alert.acknowledge", {"severity": alert.severity})
-        return _one_row(w.session, alert.id)
+        _acknowledge_body(w)
+        return _one_row(w.session, alert_id)
+
+
+def acknowledge_many(database: Database, actor_id: int,
+                     seen: Iterable[tuple[int, int]], *,
+                     now: dt.datetime | None = None) -> list[AlertRow]:
+    """确认 several alerts at once (a group of alerts of one event, see
+    :mod:`db.alerts.grouping`): ``seen`` holds ``(alert_id, seen_version)`` pairs.
+
+    All or nothing, in one transaction: each alert goes through exactly the checks of
+    :func:`acknowledge` (role, version, not cleared; one already acknowledged is left as it is)
+    and gets its own version bump, audit row and change-feed row. If any one fails, a
+    :class:`~db.core.errors.ConflictError` naming who changed it and when for instance,
+    nothing is acknowledged. Rows are locked in id order, so two desks acknowledging
+    overlapping groups wait for each other instead of deadlocking. Returns the alerts as they
+    are now, in id order."""
+    pairs: dict[int, int] = {}
+    for alert_id, version in seen:
+        if alert_id in pairs and pairs[alert_id] != version:
+            raise ValidationError(f"告警 {alert_id} 给出了两个版本号", code="version_invalid",
+                                  field="version", seen=version, current=pairs[alert_id])
+        pairs[alert_id] = version
+    if not pairs:
+        return []
+    at = check_time(now)
+    check = _handler_check("确认")
+    try:
+        with database.write() as session:
+            for alert_id in sorted(pairs):
+                with versioned_write_in(session, database, Entity.ALERT, Alert, actor_id,
+                                        alert_id, pairs[alert_id], at=at, authorise=check,
+                                        system_actor="告警源") as w:
+                    _acknowledge_body(w)
+            session.flush()
+            return alert_rows(session, pairs)
+    except Exception as exc:  # a lost link or a lock timeout, as in the one-row frame
+        raise_mapped(exc)
+    raise AssertionError("unreachable")
+
+
+def _acknowledge_body(w: Write) -> None:
+    """What acknowledging one alert checks and changes, inside its versioned write."""
+    alert = w.row
+    if alert.state == "acknowledged":  # seen acknowledged, still so: nothing to do
+        return
+    if alert.state == "cleared":
+        raise InvalidTransition("告警已清除，无需确认", code="alert_cleared",
+                                alert_id=alert.id, state=alert.state)
+    _acknowledge_in(alert, w.actor, w.at)
+    w.record("alert.acknowledge", {"severity": alert.severity})
 
 
 def clear_needs_reason(severity: str, state: str, sensor_severity: str | None = None) -> bool:
@@ -767,7 +809,7 @@ def _bind_time(dialect: str, value: dt.datetime) -> Any:
 
 __all__ = [
     "ACTIVE_LIMIT", "DAMPING_WINDOW", "DRAFT", "HANDLERS", "SEVERITIES", "SOURCES", "STATES",
-    "AlertRow", "CaseDraft", "SensorInfo", "acknowledge", "active_alerts", "alert_rows",
+    "AlertRow", "CaseDraft", "SensorInfo", "acknowledge", "acknowledge_many", "active_alerts", "alert_rows",
     "alerts_for_case", "case_draft", "clear", "clear_needs_reason", "clear_reason_required",
     "cleared_alerts", "link_case", "raise_alert", "raise_alerts", "sensor_info", "sensor_series",
     "sensor_severity_now", "suggest_class", "to_case",

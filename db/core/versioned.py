@@ -118,15 +118,31 @@ def versioned_write(database: Database, entity: Entity, model, actor_id: int, ro
     act on this entity); checks that depend on the row belong in the body."""
     at = check_time(now)
     try:
-        with database.write() as session:
-            actor = load_actor(session, actor_id)
-            if authorise is not None:
-                authorise(actor)
-            row = lock_row(session, model, row_id)
-            if row is None:
-                raise NotFound(f"{entity.label} {row_id} 不存在", code="not_found",
-                               entity=entity.value, id=row_id)
-            check_version(session, entity, row, seen_version, system_actor=system_actor)
-            yield Write(session, database, entity, actor, row, at)
+        with database.write() as session, versioned_write_in(
+                session, database, entity, model, actor_id, row_id, seen_version, at=at,
+                authorise=authorise, system_actor=system_actor) as w:
+            yield w
     except Exception as exc:  # a lost link or a lock timeout, in the frame or in the body
         raise_mapped(exc)
+
+
+@contextmanager
+def versioned_write_in(session: Session, database: Database, entity: Entity, model,
+                       actor_id: int, row_id: int, seen_version: int, *, at: dt.datetime,
+                       authorise: Callable[[UserAccount], None] | None = None,
+                       system_actor: str = "系统") -> Iterator[Write]:
+    """Steps 1-3 and the body of :func:`versioned_write` inside the caller's transaction
+    (``session`` from ``database.write()``), for several rows changed all or nothing: any
+    error propagates and the caller's transaction rolls every row back. ``at`` is the
+    already-checked time (:func:`~db.core.timecheck.check_time`). The caller maps errors
+    (:func:`~db.core.errors.raise_mapped`) and, to avoid deadlocks between two writers, takes
+    its rows in one order (by id)."""
+    actor = load_actor(session, actor_id)
+    if authorise is not None:
+        authorise(actor)
+    row = lock_row(session, model, row_id)
+    if row is None:
+        raise NotFound(f"{entity.label} {row_id} 不存在", code="not_found",
+                       entity=entity.value, id=row_id)
+    check_version(session, entity, row, seen_version, system_actor=system_actor)
+    yield Write(session, database, entity, actor, row, at)

@@ -8,13 +8,19 @@ hidden), and a chime repeats until they are acknowledged or silenced (:mod:`.ale
 Actions (the role check is the database's, in :mod:`db.alerts.lifecycle`):
 
 =============  =========  ===========================================================
-Acknowledge    Alt+A      records who and when; the alert stays on the list, dimmed
+Acknowledge    Alt+A      records who and when; the alert stays on the list, dimmed. On a
+                          group line: every member at once, all or none
 Turn to case   Alt+N      a case pre-filled from the alert (source, class, location)
 Link case      Alt+L      attach the alert to an existing case by its number
 Clear          Alt+X      the alarm is over: the row leaves the list (kept in the database)
 Open case      Alt+O      the linked case in the detail panel
 Cleared today  Alt+H      toggles a read-only list of today's cleared alerts (who, when, why)
 =============  =========  ===========================================================
+
+Alerts of one event (same type, within the shared radius and time window) share one group
+line with their count and worst severity (:mod:`db.alerts.grouping`): Right or Enter shows its
+members indented below, Left folds them again. The other actions work on one alert: expand the
+group and choose the member.
 
 Clearing a critical alarm that is still live (not acknowledged, or its sensor still reads at its
 level) needs a reason: the dialog keeps OK disabled until one is typed.
@@ -36,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -53,6 +59,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.alerts import grouping
 from db.alerts import lifecycle as alerts
 from db.alerts.lifecycle import AlertRow
 from db.cases import queries
@@ -96,6 +103,8 @@ class AlertPanel(QWidget):
         self._dialog_alert: AlertRow | None = None
         self.message_kind = ""
         self._shown: AlertRow | None = None  # what the detail shows: the actions act on it
+        self._shown_group: str | None = None  # or the key of the group line it shows
+        self._shown_group_value: grouping.AlertGroup | None = None  # that group, as shown
         self.model = AlertModel(self)
         self.sound = AlarmSound(self, enabled=sound)
         self._build()
@@ -143,6 +152,7 @@ class AlertPanel(QWidget):
         header.setSectionResizeMode(Col.TITLE, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.table.doubleClicked.connect(self._on_double_clicked)
+        self.table.installEventFilter(self)  # Right/Enter expand a group line, Left folds it
 
         # Detail of the selected alert and its actions.
         self.detail_label = QLabel()
@@ -213,16 +223,21 @@ class AlertPanel(QWidget):
 
         def work():
             with database.read() as session:
-                return alerts.active_alerts(session, limit=alerts.ACTIVE_LIMIT)
+                return (alerts.active_alerts(session, limit=alerts.ACTIVE_LIMIT),
+                        grouping.grouping_settings(session))
 
         self._ctx.reads.run(work, self._loaded, self._load_failed)
 
-    def _loaded(self, rows: list[AlertRow]) -> None:
+    def _loaded(self, result) -> None:
         self._loading = False
-        keep = self.selected_alert_id()
+        rows, (radius_m, window) = result
+        keep, keep_group = self.selected_alert_id(), self._shown_group
+        self.model.set_grouping(radius_m, window)
         self.model.set_alerts(rows)
         # Ids the feed named meanwhile stay pending: their reads queue behind this one.
-        if keep is not None and not self.select_alert(keep):
+        if keep_group is not None and not self.select_group(keep_group):
+            self._show_selected(None)
+        if keep is not None and self._shown is None and not self.select_alert(keep):
             self._show_selected(None)
         if self._load_again:
             self._load_again = False
@@ -280,12 +295,27 @@ class AlertPanel(QWidget):
             return None
         return self.model.alert(self.model.row_of(self._shown.id))
 
+    def selected_group(self) -> grouping.AlertGroup | None:
+        """The group line the officer chose (as it is now), if a group line is chosen."""
+        if self._shown_group is None:
+            return None
+        return self.model.group(self.model.row_of_group(self._shown_group))
+
+    def select_group(self, key: str) -> bool:
+        return self._select_row(self.model.row_of_group(key))
+
     def selected_alert_id(self) -> int | None:
         a = self.selected_alert()
         return a.id if a else None
 
     def select_alert(self, alert_id: int) -> bool:
-        row = self.model.row_of(alert_id)
+        """Select this alert's line; one folded into a group opens the group first."""
+        group = self.model.group_of(alert_id)
+        if group is not None and self.model.row_of(alert_id) < 0:
+            self.model.set_expanded(group.key, True)
+        return self._select_row(self.model.row_of(alert_id))
+
+    def _select_row(self, row: int) -> bool:
         if row < 0:
             return False
         index = self.model.index(row, 0)
@@ -303,34 +333,91 @@ class AlertPanel(QWidget):
             or next((r for r in rows if r.state == "active"), None) \
             or (rows[0] if rows else None)
         if waiting is not None:
-            self.select_alert(waiting.id)
+            group = self.model.group_of(waiting.id)
+            if group is not None and self.model.row_of(waiting.id) < 0:
+                self.select_group(group.key)  # Alt+A then acknowledges the whole event
+            else:
+                self.select_alert(waiting.id)
         self.table.setFocus()
 
     def _after_rows_removed(self, *_signal_args) -> None:
+        lost: list[int] | None = None
         if self._shown is not None and self.model.row_of(self._shown.id) < 0:
-            # The alert on screen was cleared: show nothing rather than the neighbour Qt makes
+            lost = [self._shown.id]
+        elif self._shown_group is not None and self.model.row_of_group(self._shown_group) < 0:
+            group = self._group_shown
+            lost = group.ids if group is not None else []
+        if lost is not None:
+            # The line on screen went: show nothing rather than the neighbour Qt makes
             # current, which a second Alt+X would then clear unseen. Qt settles its current
-            # index after this signal, so the selection is cleared on the next turn.
+            # index after this signal (and the model its other lines), so the next turn
+            # selects where those alerts are now: the group an alert was folded into, the
+            # group or alert left of a group that changed; or nothing (cleared).
             self._show_selected(None)
-            QTimer.singleShot(0, self._clear_selection)
+            QTimer.singleShot(0, lambda: self._settle_selection(lost))
         self._contents_changed()
 
-    def _clear_selection(self) -> None:
-        if self._shown is None:
-            self.table.selectionModel().clear()
+    def _settle_selection(self, ids: list[int]) -> None:
+        if self._shown is not None or self._shown_group is not None:
+            return  # the officer chose meanwhile
+        for alert_id in ids:
+            group = self.model.group_of(alert_id)
+            if self.model.row_of(alert_id) >= 0:
+                if self.select_alert(alert_id):
+                    return
+            elif group is not None and self.select_group(group.key):
+                return
+        self.table.selectionModel().clear()
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self.model.removing is not None:
-            return  # Qt moving the current row off an alert being removed: not a choice
+            return  # Qt moving the current row off a line being removed: not a choice
+        group = self.model.group(current.row()) if current.isValid() else None
+        if group is not None:
+            self._show_group(group)
+            self.sig_alert_selected.emit(group.members[0])  # the worst: cameras near it
+            return
         alert = self.model.alert(current.row()) if current.isValid() else None
         self._show_selected(alert)
         if alert is not None:
             self.sig_alert_selected.emit(alert)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
+        if watched is self.table and event.type() == QEvent.Type.KeyPress \
+                and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                          Qt.KeyboardModifier.KeypadModifier):
+            key = event.key()
+            if key in (Qt.Key.Key_Right, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                return self.expand_selected(True)
+            if key == Qt.Key.Key_Left:
+                return self.expand_selected(False)
+        return super().eventFilter(watched, event)
+
+    def expand_selected(self, expanded: bool) -> bool:
+        """Open (or fold) the chosen group line; Left on a member folds its group and goes to
+        the group line. True when it did something."""
+        group = self.selected_group()
+        if group is None and not expanded and self._shown is not None:
+            group = self.model.group_of(self._shown.id)
+            if group is None:
+                return False
+            self.select_group(group.key)
+        if group is None or (group.key in self.model.expanded) == expanded:
+            return False
+        self.model.set_expanded(group.key, expanded)
+        return True
+
+    @property
+    def _group_shown(self) -> grouping.AlertGroup | None:
+        return self._shown_group_value
+
     def _refresh_selected(self, rows) -> None:
         shown = self.selected_alert()
         if shown is not None and any(r.id == shown.id for r in rows):
             self._show_selected(shown)
+        group = self.selected_group()
+        if group is not None:
+            self._show_group(group)
 
     def _on_data_changed(self, top: QModelIndex, bottom: QModelIndex, roles=()) -> None:
         if roles and Qt.ItemDataRole.DisplayRole not in roles:
@@ -338,15 +425,45 @@ class AlertPanel(QWidget):
         shown = self.selected_alert()
         if shown is not None and top.row() <= self.model.row_of(shown.id) <= bottom.row():
             self._show_selected(shown)
+        group = self.selected_group()
+        if group is not None and top.row() <= self.model.row_of_group(group.key) <= bottom.row():
+            self._show_group(group)
         self._contents_changed()
 
     def _on_double_clicked(self, index: QModelIndex) -> None:
+        group = self.model.group(index.row())
+        if group is not None:
+            self.model.set_expanded(group.key, group.key not in self.model.expanded)
+            return
         alert = self.model.alert(index.row())
         if alert is not None and alert.case_id is not None:
             self.sig_open_case.emit(alert.case_id)
 
+    def _show_group(self, g: grouping.AlertGroup) -> None:
+        """A group line chosen: what the event is and how many wait; Alt+A acknowledges all."""
+        self._show_selected(None)
+        self._shown_group, self._shown_group_value = g.key, g
+        waiting = [m for m in g.members if m.state == "active"]
+        first = g.members[0]
+        lines = [self.tr("%1 · %2 alerts of one event · %3")
+                 .replace("%1", labels.severity_name(g.severity)).replace("%2", str(g.count))
+                 .replace("%3", first.title)]
+        where = g.town_name or ""
+        if g.lat is not None and g.lon is not None:
+            where = f"{where} ({g.lat:.5f}, {g.lon:.5f})".strip()
+        if where:
+            lines.append(self.tr("Where: %1").replace("%1", where))
+        lines.append(self.tr("First %1 · last %2 · %3 unacknowledged")
+                     .replace("%1", _local(g.first_at)).replace("%2", _local(g.last_at))
+                     .replace("%3", str(len(waiting))))
+        lines += [f"  {labels.severity_name(m.severity)} · {labels.alert_state_name(m.state)} · "
+                  f"{' '.join(m.title.split())}" for m in g.members[:10]]
+        self.detail_label.setText("\n".join(lines))
+        self.ack_button.setEnabled(not self._busy and bool(waiting))
+
     def _show_selected(self, a: AlertRow | None) -> None:
         self._shown = a
+        self._shown_group = self._shown_group_value = None
         if a is None:
             self.detail_label.setText(self.tr("Select an alert to see it here."))
             for b in (self.ack_button, self.case_button, self.link_button, self.clear_button,
@@ -447,31 +564,48 @@ class AlertPanel(QWidget):
         alert (and, for link and turn-into-case, its case) reach every panel through the change
         router."""
 
+        def changed_rows(result) -> list[AlertRow]:
+            if isinstance(result, list):  # a group acknowledged
+                return result
+            return [result[1] if isinstance(result, tuple) else result]
+
         def changes(result) -> dict:
-            row = result[1] if isinstance(result, tuple) else result
-            out = {Entity.ALERT: [row.id]}
-            if touches_case and row.case_id is not None:
-                out[Entity.CASE] = [row.case_id]
+            rows = changed_rows(result)
+            out = {Entity.ALERT: [r.id for r in rows]}
+            cases = [r.case_id for r in rows if r.case_id is not None]
+            if touches_case and cases:
+                out[Entity.CASE] = cases
             return out
 
         def finished(report: Report) -> None:
             if report.ok:
-                row = report.value[1] if isinstance(report.value, tuple) else report.value
-                self.model.merge([row])
-                self._refresh_selected([row])
+                rows = changed_rows(report.value)
+                self.model.merge(rows)
+                self._refresh_selected(rows)
                 self.show_message(report.text, report.kind)
                 if on_done is not None:
                     on_done(report.value)
                 return
             self.show_message(report.text, report.kind)
+            group = self.selected_group()
             if report.outcome != Outcome.BUSY and self._shown is not None:
                 self.apply_changes([self._shown.id])  # show what the alert is now
-            self._show_selected(self.selected_alert())
+            elif report.outcome != Outcome.BUSY and group is not None:
+                self.apply_changes(group.ids)  # show what the group is now
+            self._show_again()
 
         started = self._ctx.operations.run(self, what, fn, changes=changes, on_done=finished)
         if started:
-            self._show_selected(self.selected_alert())
+            self._show_again()
             self.show_message(self._ctx.operations.working_text(what), "info")
+
+    def _show_again(self) -> None:
+        """The detail of what is chosen as it is now (buttons follow the busy state)."""
+        group = self.selected_group()
+        if group is not None:
+            self._show_group(group)
+        else:
+            self._show_selected(self.selected_alert())
 
     def _failed(self, what: str, exc: BaseException) -> None:
         """A read for an action (the turn-into-case draft) failed: say why, show the alert as
@@ -483,12 +617,31 @@ class AlertPanel(QWidget):
         self._show_selected(self.selected_alert())
 
     def acknowledge(self, *_signal_args) -> None:
+        """Alt+A: the chosen alert, or every unacknowledged member of the chosen group line in
+        one transaction (:func:`db.alerts.lifecycle.acknowledge_many`: all or none)."""
+        group = self.selected_group()
+        if group is not None:
+            self._acknowledge_group(group)
+            return
         a = self._can_write()
         if a is None or a.state != "active":
             return
         database, user_id, alert_id, version = self._ctx.database, self._ctx.user.id, a.id, a.version
         self._run(self.tr("Acknowledge"),
                   lambda: alerts.acknowledge(database, user_id, alert_id, version))
+
+    def _acknowledge_group(self, group: grouping.AlertGroup) -> None:
+        if self._busy:
+            return
+        if not self._ctx.online:
+            self.show_message(offline_text(), "error")
+            return
+        seen = [(m.id, m.version) for m in group.members if m.state == "active"]
+        if not seen:
+            return
+        database, user_id = self._ctx.database, self._ctx.user.id
+        self._run(self.tr("Acknowledge"),
+                  lambda: alerts.acknowledge_many(database, user_id, seen))
 
     def clear_alert(self, *_signal_args) -> None:
         """Ask first (with an optional note): clearing ends the alarm for every workstation."""

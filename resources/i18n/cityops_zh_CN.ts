@@ -27,42 +27,47 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="42" />
+        <location filename="../../desktop/alerts/model.py" line="51" />
         <source>Level</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="43" />
+        <location filename="../../desktop/alerts/model.py" line="52" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="44" />
+        <location filename="../../desktop/alerts/model.py" line="53" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="45" />
+        <location filename="../../desktop/alerts/model.py" line="54" />
         <source>Repeats</source>
         <translation>重复</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="46" />
+        <location filename="../../desktop/alerts/model.py" line="55" />
         <source>Last</source>
         <translation>最近</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="47" />
+        <location filename="../../desktop/alerts/model.py" line="56" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="48" />
+        <location filename="../../desktop/alerts/model.py" line="57" />
         <source>Case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="228" />
+        <location filename="../../desktop/alerts/model.py" line="362" />
+        <source>%1 of %2 unacknowledged</source>
+        <translation>%2 条中 %1 条未确认</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/model.py" line="383" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
@@ -70,112 +75,124 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="152" />
-        <location filename="../../desktop/alerts/panel.py" line="490" />
+        <location filename="../../desktop/alerts/panel.py" line="162" />
+        <location filename="../../desktop/alerts/panel.py" line="630" />
+        <location filename="../../desktop/alerts/panel.py" line="643" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="154" />
-        <location filename="../../desktop/alerts/panel.py" line="571" />
-        <location filename="../../desktop/alerts/panel.py" line="606" />
+        <location filename="../../desktop/alerts/panel.py" line="164" />
+        <location filename="../../desktop/alerts/panel.py" line="724" />
+        <location filename="../../desktop/alerts/panel.py" line="759" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="155" />
-        <location filename="../../desktop/alerts/panel.py" line="610" />
+        <location filename="../../desktop/alerts/panel.py" line="165" />
+        <location filename="../../desktop/alerts/panel.py" line="763" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="156" />
-        <location filename="../../desktop/alerts/panel.py" line="603" />
+        <location filename="../../desktop/alerts/panel.py" line="166" />
+        <location filename="../../desktop/alerts/panel.py" line="756" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="157" />
+        <location filename="../../desktop/alerts/panel.py" line="167" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="233" />
+        <location filename="../../desktop/alerts/panel.py" line="248" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="351" />
+        <location filename="../../desktop/alerts/panel.py" line="468" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="368" />
+        <location filename="../../desktop/alerts/panel.py" line="455" />
+        <location filename="../../desktop/alerts/panel.py" line="485" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="369" />
+        <location filename="../../desktop/alerts/panel.py" line="448" />
+        <source>%1 · %2 alerts of one event · %3</source>
+        <translation>%1 · 同一事件 %2 条告警 · %3</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/panel.py" line="456" />
+        <source>First %1 · last %2 · %3 unacknowledged</source>
+        <translation>首次 %1 · 最近 %2 · %3 条未确认</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/alerts/panel.py" line="486" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="373" />
+        <location filename="../../desktop/alerts/panel.py" line="490" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="377" />
+        <location filename="../../desktop/alerts/panel.py" line="494" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="398" />
+        <location filename="../../desktop/alerts/panel.py" line="515" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="402" />
+        <location filename="../../desktop/alerts/panel.py" line="519" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="420" />
+        <location filename="../../desktop/alerts/panel.py" line="537" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="421" />
+        <location filename="../../desktop/alerts/panel.py" line="538" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="424" />
+        <location filename="../../desktop/alerts/panel.py" line="541" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="425" />
+        <location filename="../../desktop/alerts/panel.py" line="542" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="428" />
+        <location filename="../../desktop/alerts/panel.py" line="545" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="428" />
+        <location filename="../../desktop/alerts/panel.py" line="545" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="524" />
+        <location filename="../../desktop/alerts/panel.py" line="677" />
         <source>Cleared today (Alt+H)</source>
         <translation>今日已清除 (Alt+H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="528" />
+        <location filename="../../desktop/alerts/panel.py" line="681" />
         <source>Review the alerts cleared today: who, when and why</source>
         <translation>查看今日已清除的告警：谁、何时、原因</translation>
     </message>
