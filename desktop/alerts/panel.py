@@ -64,6 +64,7 @@ from desktop.alerts.model import AlertModel, Col, needs_attention
 from desktop.alerts.sensor_trend import SensorTrend
 from desktop.alerts.sound import AlarmSound
 from desktop.core import labels, theme
+from desktop.core.attention import Attention
 from desktop.core.context import AppContext
 from desktop.core.errors import Outcome, classify, offline_text
 from desktop.core.operations import Report
@@ -98,6 +99,8 @@ class AlertPanel(QWidget):
         self._shown: AlertRow | None = None  # what the detail shows: the actions act on it
         self.model = AlertModel(self)
         self.sound = AlarmSound(self, enabled=sound)
+        self.attention = Attention(self)  # the window asks for attention behind other programs
+        self._ringing: set[int] = set()
         self._build()
         ctx.changes.subscribe(Entity.ALERT, self.apply_changes)
         ctx.changes.subscribe(Entity.SENSOR, self.refresh_sensors)
@@ -399,7 +402,10 @@ class AlertPanel(QWidget):
             self.attention_bar.show()
         else:
             self.attention_bar.hide()
-        self.sound.update(ringing)
+        self.sound.update(ringing)  # the chime plays whether or not the window has focus
+        if ringing - self._ringing:  # a new critical alert: the desk must notice, even behind
+            self.attention.request()  # another program (a no-op while the window is active)
+        self._ringing = ringing
         self.sig_attention_changed.emit(len(ringing))
 
     def _on_blink(self) -> None:
