@@ -13,7 +13,7 @@ import datetime as dt
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from db.alerts import lifecycle as alerts
 from db.alerts.lifecycle import SensorInfo
@@ -65,12 +65,15 @@ class SensorTrend(QWidget):
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setStyleSheet("font-weight: bold;")
+        # Its text changes with every reading: it must never widen the alert dock.
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setMinimumWidth(1)
         pg.setConfigOptions(antialias=False, background=theme.PANEL, foreground=theme.TEXT_DIM)
         self.plot = pg.PlotWidget(axisItems={"bottom": BeijingTimeAxis()})
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.setMinimumHeight(120)
-        self.plot.setMaximumHeight(200)  # the alert list above keeps the room
+        self.plot.setMinimumHeight(100)
+        self.plot.setMinimumWidth(160)
         self.curve = self.plot.plot(pen=pg.mkPen(theme.ACCENT, width=2))
         self.curve.setDownsampling(auto=True, method="peak")
         self.curve.setClipToView(True)
