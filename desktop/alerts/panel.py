@@ -80,7 +80,7 @@ from desktop.core.operations import Report
 
 log = logging.getLogger(__name__)
 BLINK_MS = 600
-MIN_ROWS = 8  # alerts the list shows at least, whatever the detail and trend below need
+MIN_ROWS = 4  # alerts the list shows at least (8 and more at the default 1920x1080 desk)
 
 
 def _local(at: dt.datetime | None) -> str:
@@ -186,7 +186,8 @@ class AlertPanel(QWidget):
         self.splitter.setObjectName("alertSplitter")
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(detail)
-        self.splitter.setStretchFactor(0, 1)  # a taller dock gives its room to the list
+        # A taller dock gives its room to the list; the bottom pane keeps its own height.
+        self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         self.splitter.setChildrenCollapsible(False)
         # At least MIN_ROWS alerts stay visible beside the detail and the trend.
