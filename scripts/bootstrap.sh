@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(fonts-noto-cjk xvfb ffmpeg fonts-dejavu-core)
+DEBS=(fonts-noto-cjk xvfb x11-utils ffmpeg fonts-dejavu-core)
 # What Qt 6's xcb platform plugin (a real X display) loads; offscreen needs none of them, so a
 # machine set up only for the tests would otherwise fail on a desk with "could not load the Qt
 # platform plugin xcb" (tests/desktop/app/test_real_display.py runs the app under Xvfb on xcb).

@@ -42,7 +42,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -52,6 +62,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTableView,
@@ -71,12 +82,14 @@ from desktop.alerts.model import AlertModel, Col, needs_attention
 from desktop.alerts.sensor_trend import SensorTrend
 from desktop.alerts.sound import AlarmSound
 from desktop.core import labels, theme
+from desktop.core.attention import Attention
 from desktop.core.context import AppContext
 from desktop.core.errors import Outcome, classify, offline_text
 from desktop.core.operations import Report
 
 log = logging.getLogger(__name__)
 BLINK_MS = 600
+MIN_ROWS = 4  # alerts the list shows at least (8 and more at the default 1920x1080 desk)
 
 
 def _local(at: dt.datetime | None) -> str:
@@ -107,6 +120,8 @@ class AlertPanel(QWidget):
         self._shown_group_value: grouping.AlertGroup | None = None  # that group, as shown
         self.model = AlertModel(self)
         self.sound = AlarmSound(self, enabled=sound)
+        self.attention = Attention(self)  # the window asks for attention behind other programs
+        self._ringing: set[int] = set()
         self._build()
         ctx.changes.subscribe(Entity.ALERT, self.apply_changes)
         ctx.changes.subscribe(Entity.SENSOR, self.refresh_sensors)
@@ -129,6 +144,8 @@ class AlertPanel(QWidget):
         self.attention_bar.hide()
         self.count_label = QLabel()
         self.count_label.setProperty("dim", True)
+        # Its text changes with every alert: it must never widen the panel (nor the dock).
+        self.count_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.silence_button = QPushButton()
         self.silence_button.clicked.connect(self.sound.silence)
         self.silence_button.setShortcut(QKeySequence("Alt+M"))
@@ -176,24 +193,24 @@ class AlertPanel(QWidget):
         self.message_label.setWordWrap(True)
         self.message_label.hide()
 
-        self.trend = SensorTrend(self._ctx)
-        self.trend.hide()
-
-        detail = QFrame()
-        detail_layout = QVBoxLayout(detail)
-        detail_layout.setContentsMargins(0, 4, 0, 0)
-        detail_layout.addWidget(self.message_label)
-        detail_layout.addWidget(self.detail_label)
-        detail_layout.addLayout(buttons)
-        detail_layout.addWidget(self.trend, 1)
+        # The bottom pane keeps one height whatever is shown in it (see _build_bottom): the
+        # list above never jumps when the officer selects a sensor alert.
+        detail = self._build_bottom(buttons)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("alertSplitter")
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(detail)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        # A taller dock gives its room to the list; the bottom pane keeps its own height.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
         self.splitter.setChildrenCollapsible(False)
-        self.table.setMinimumHeight(150)  # at least four alerts stay visible beside the detail
+        # At least MIN_ROWS alerts stay visible beside the detail and the trend.
+        rows = self.table.verticalHeader().defaultSectionSize() * MIN_ROWS
+        self.table.setMinimumHeight(rows + self.table.horizontalHeader().sizeHint().height()
+                                    + 2 * self.table.frameWidth())
+        self._restore_splitters()
+        self.splitter.splitterMoved.connect(self._save_splitters)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -203,6 +220,64 @@ class AlertPanel(QWidget):
         self.setFocusProxy(self.table)  # F6 to the panel lands on the list
         self._show_selected(None)
         self._update_sound_button()
+
+    def _build_bottom(self, buttons: QHBoxLayout) -> QFrame:
+        """The actions over the selected alert's detail (scrolling, left) and its sensor's
+        trend (right, shown for a sensor alert only). Showing or hiding the trend changes widths
+        inside this pane, never its height: its minimum is the trend's from the start."""
+        self.trend = SensorTrend(self._ctx)
+        self.trend.hide()
+        text = QWidget()
+        text_layout = QVBoxLayout(text)
+        text_layout.setContentsMargins(0, 0, 0, 0)
+        text_layout.addWidget(self.message_label)
+        text_layout.addWidget(self.detail_label)
+        text_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(text)
+        scroll.setMinimumWidth(120)
+        self.detail_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.detail_splitter.setObjectName("alertDetailSplitter")
+        self.detail_splitter.addWidget(scroll)
+        self.detail_splitter.addWidget(self.trend)
+        self.detail_splitter.setStretchFactor(0, 1)
+        self.detail_splitter.setStretchFactor(1, 1)
+        self.detail_splitter.setChildrenCollapsible(False)
+        self.detail_splitter.splitterMoved.connect(self._save_splitters)
+
+        detail = QFrame()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 4, 0, 0)
+        detail_layout.addLayout(buttons)
+        detail_layout.addWidget(self.detail_splitter, 1)
+        margins = detail_layout.contentsMargins()
+        detail.setMinimumHeight(
+            max(self.ack_button.sizeHint().height(), self.cleared_button.sizeHint().height())
+            + detail_layout.spacing() + self.trend.minimumSizeHint().height()
+            + margins.top() + margins.bottom())
+        return detail
+
+    def _settings(self) -> QSettings:
+        settings = QSettings()
+        settings.beginGroup(self._ctx.settings_scope)
+        return settings
+
+    def _save_splitters(self, *_signal_args) -> None:
+        """The officer dragged a divider: keep it so for the next start."""
+        settings = self._settings()
+        settings.setValue("alerts/splitter", self.splitter.saveState())
+        settings.setValue("alerts/detail_splitter", self.detail_splitter.saveState())
+
+    def _restore_splitters(self) -> None:
+        settings = self._settings()
+        for key, splitter in (("alerts/splitter", self.splitter),
+                              ("alerts/detail_splitter", self.detail_splitter)):
+            state = settings.value(key)
+            if isinstance(state, (QByteArray, bytes)):
+                splitter.restoreState(QByteArray(state))
 
     def _action(self, text: str, shortcut: str, slot) -> QPushButton:
         button = QPushButton(f"{text} ({shortcut})")
@@ -520,7 +595,10 @@ class AlertPanel(QWidget):
             self.attention_bar.show()
         else:
             self.attention_bar.hide()
-        self.sound.update(ringing)
+        self.sound.update(ringing)  # the chime plays whether or not the window has focus
+        if ringing - self._ringing:  # a new critical alert: the desk must notice, even behind
+            self.attention.request()  # another program (a no-op while the window is active)
+        self._ringing = ringing
         self.sig_attention_changed.emit(len(ringing))
 
     def _on_blink(self) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from db.alerts import lifecycle as alerts
 from db.alerts.lifecycle import SensorInfo
@@ -23,6 +23,7 @@ from desktop.core.context import AppContext
 
 WINDOW = dt.timedelta(hours=24)
 BEIJING_UTC_OFFSET = -8 * 3600  # pyqtgraph's DateAxisItem: seconds *west* of UTC
+LABEL_GAP = 2  # pixels between two threshold labels pushed apart
 THRESHOLD_COLOURS = {"blue": "#58a6ff", "yellow": "#ffd33d", "orange": "#ff8c1a",
                      "red": "#ff4d4f", "alarm": "#ff8c1a", "cutoff": "#ff4d4f"}
 
@@ -64,16 +65,23 @@ class SensorTrend(QWidget):
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setStyleSheet("font-weight: bold;")
+        # Its text changes with every reading: it must never widen the alert dock.
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setMinimumWidth(1)
         pg.setConfigOptions(antialias=False, background=theme.PANEL, foreground=theme.TEXT_DIM)
         self.plot = pg.PlotWidget(axisItems={"bottom": BeijingTimeAxis()})
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.setMinimumHeight(120)
-        self.plot.setMaximumHeight(200)  # the alert list above keeps the room
+        self.plot.setMinimumHeight(100)
+        self.plot.setMinimumWidth(160)
         self.curve = self.plot.plot(pen=pg.mkPen(theme.ACCENT, width=2))
         self.curve.setDownsampling(auto=True, method="peak")
         self.curve.setClipToView(True)
         self.threshold_lines: list[pg.InfiniteLine] = []
+        self.threshold_labels: list[pg.TextItem] = []
+        box = self.plot.getViewBox()
+        box.sigRangeChanged.connect(self._place_labels)
+        box.sigResized.connect(self._place_labels)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -155,22 +163,63 @@ class SensorTrend(QWidget):
     def _set_thresholds(self, thresholds: dict[str, float]) -> None:
         for line in self.threshold_lines:
             self.plot.removeItem(line)
-        self.threshold_lines = []
+        for label in self.threshold_labels:
+            self.plot.removeItem(label)
+        self.threshold_lines, self.threshold_labels = [], []
         for name, value in sorted(thresholds.items(), key=lambda kv: kv[1]):
             colour = THRESHOLD_COLOURS.get(name, theme.TEXT_DIM)
             line = pg.InfiniteLine(
                 pos=float(value), angle=0, movable=False,
-                pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
-                label=f"{self._threshold_name(name)} {value:g}",
-                labelOpts={"position": 0.03, "color": colour, "anchors": [(0, 1), (0, 1)]})
+                pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
             self.plot.addItem(line)
             self.threshold_lines.append(line)
+            # The label is the plot's own item, not the line's: close thresholds (4.0 / 4.1 m)
+            # would print their labels over each other; _place_labels keeps them apart.
+            label = pg.TextItem(f"{self._threshold_name(name)} {value:g}", color=colour,
+                                anchor=(1, 0.5))
+            label.setZValue(10)
+            self.plot.addItem(label, ignoreBounds=True)
+            self.threshold_labels.append(label)
         if thresholds:  # keep the highest threshold in view even while readings are low
             top = max(thresholds.values())
             self.plot.setYRange(0, top * 1.3, padding=0)
             self.plot.enableAutoRange(axis="y", enable=False)
         else:
             self.plot.enableAutoRange(axis="y", enable=True)
+        self._place_labels()
+
+    def _place_labels(self, *_signal_args) -> None:
+        """Put the threshold labels at the plot's right edge, each beside its line, but pushed
+        apart vertically (in pixels) so that no two overlap, whatever the range or the size.
+        Runs after every range change and resize."""
+        labels = self.threshold_labels  # sorted by value, lowest first
+        if not labels:
+            return
+        box = self.plot.getViewBox()
+        (_x0, x1), (y0, y1) = box.viewRange()
+        rect = box.sceneBoundingRect()
+        if rect.height() <= 0 or y1 <= y0:
+            return
+        per_unit = rect.height() / (y1 - y0)
+        heights = [label.textItem.boundingRect().height() for label in labels]
+        # Scene y grows downwards. Bottom-up: each label's centre at its line, or just above the
+        # label below it; then top-down, so that none leaves the top of the plot.
+        centres: list[float] = []
+        for value, h in zip(self.threshold_line_values(), heights, strict=True):
+            c = rect.bottom() - (value - y0) * per_unit
+            if centres:
+                below = centres[-1] - heights[len(centres) - 1] / 2
+                c = min(c, below - LABEL_GAP - h / 2)
+            centres.append(c)
+        floor = rect.top()
+        for i in range(len(centres) - 1, -1, -1):
+            centres[i] = max(centres[i], floor + heights[i] / 2)
+            floor = centres[i] + heights[i] / 2 + LABEL_GAP
+        for label, c in zip(labels, centres, strict=True):
+            label.setPos(x1, y0 + (rect.bottom() - c) / per_unit)
+
+    def threshold_line_values(self) -> list[float]:
+        return [float(line.value()) for line in self.threshold_lines]
 
     def _threshold_name(self, name: str) -> str:
         names = {"blue": self.tr("Blue"), "yellow": self.tr("Yellow"), "orange": self.tr("Orange"),

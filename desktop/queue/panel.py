@@ -29,6 +29,7 @@ from PySide6.QtCore import QItemSelectionModel, QLocale, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -54,9 +55,60 @@ ALL = "all"  # state combo: every state, closed and void included
 
 
 class CaseTableView(QTableView):
-    """A read-only table whose Enter/Return opens the selected row."""
+    """A read-only table whose Enter/Return opens the selected row.
+
+    Its columns fit its width: :meth:`set_default_widths` gives each column the width it
+    should have; when they do not all fit, the columns that elide well (class, town, assignee,
+    state, source) give way, in proportion, down to a floor, so that every column stays on
+    screen. Once the officer drags a column, the widths are the officer's and stay put.
+    """
 
     sig_enter = Signal(QModelIndex)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._defaults: dict[int, int] = {}
+        self._shrinkable: tuple[int, ...] = ()
+        self._floor = 0
+        self._fitting = False
+        self.columns_dragged = False
+        self.horizontalHeader().sectionResized.connect(self._section_resized)
+
+    def set_default_widths(self, widths: dict[int, int], shrinkable, floor: int) -> None:
+        self._defaults = dict(widths)
+        self._shrinkable = tuple(int(c) for c in shrinkable)
+        self._floor = floor
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        if self.columns_dragged or not self._defaults:
+            return
+        widths = dict(self._defaults)
+        room = self.viewport().width()
+        excess = sum(widths.values()) - room
+        if excess > 0 and room > 0:
+            give = {c: max(0, widths[c] - self._floor) for c in self._shrinkable}
+            total = sum(give.values())
+            for c, can in give.items():
+                widths[c] -= min(can, -(-excess * can // total)) if total else 0
+        header = self.horizontalHeader()
+        self._fitting = True
+        try:
+            for col, width in widths.items():
+                header.resizeSection(col, width)
+        finally:
+            self._fitting = False
+
+    def _section_resized(self, logical: int, _old: int, _new: int) -> None:
+        header = self.horizontalHeader()
+        last = header.logicalIndex(header.count() - 1)
+        if not self._fitting and logical != last and self.isVisible() \
+                and header.sectionsClicked() and QApplication.mouseButtons():
+            self.columns_dragged = True  # the officer's hand: leave the widths alone
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
@@ -256,23 +308,25 @@ class QueuePanel(QWidget):
             return max(fm.horizontalAdvance(t) for t in texts) + 2 * em
 
         # Widths from the (translated) words each column can hold, so Chinese stays compact
-        # and English is not cut.
+        # and English is not cut; long class, town, assignee and state names elide.
         widths = {
-            Col.NUMBER: fm.horizontalAdvance("2024010100001234") + 2 * em,
+            Col.NUMBER: fm.horizontalAdvance("2024010100001234") + em,
             Col.TIME_LEFT: widest(["-888h 88m", self.model.tr("Time left")]),
             Col.URGENCY: widest([labels.urgency_name(u.value) for u in Urgency]),
-            Col.STATE: min(widest([labels.state_name(s.value) for s in State]), 11 * em),
-            Col.CLASS: 6 * cjk + 2 * em, Col.TOWN: 4 * cjk + 2 * em,
-            Col.ASSIGNEE: 10 * cjk + 2 * em,
-            Col.SOURCE: min(widest([labels.source_name(s.value) for s in Source]), 10 * em),
+            Col.STATE: min(widest([labels.state_name(s.value) for s in State]), 8 * em),
+            Col.CLASS: 5 * cjk + em, Col.TOWN: 4 * cjk + em,
+            Col.ASSIGNEE: 5 * cjk + em,
+            Col.SOURCE: min(widest([labels.source_name(s.value) for s in Source]), 7 * em),
         }
         bold = QFont(table.font())
         bold.setBold(True)
         header_fm = QFontMetrics(bold)
-        for col, width in widths.items():
+        for col in widths:
             # Never narrower than the (bold) header text plus the sort arrow.
             title = str(self.model.headerData(col, Qt.Orientation.Horizontal) or "")
-            header.resizeSection(col, max(width, header_fm.horizontalAdvance(title) + 3 * em))
+            widths[col] = max(widths[col], header_fm.horizontalAdvance(title) + 2 * em)
+        table.set_default_widths(widths, (Col.CLASS, Col.TOWN, Col.ASSIGNEE, Col.STATE, Col.SOURCE),
+                                 floor=3 * cjk)
         # What a duty officer scans first comes first on screen (the model keeps its column
         # order): number, time left, urgency, state, then class, town, assignee, source.
         for visual, col in enumerate((Col.NUMBER, Col.TIME_LEFT, Col.URGENCY, Col.STATE,

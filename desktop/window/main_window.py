@@ -243,7 +243,8 @@ class MainWindow(QMainWindow):
             dock.show()
         self.resizeDocks([self.queue_dock, self.detail_dock], [640 * scale, 560 * scale],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([self.queue_dock, self.alerts_dock], [560 * scale, 440 * scale],
+        # Half and half: the alert list keeps eight rows over the selected alert and its trend.
+        self.resizeDocks([self.queue_dock, self.alerts_dock], [500 * scale, 500 * scale],
                          Qt.Orientation.Vertical)
         self.resizeDocks([self.detail_dock, self.video_dock], [560 * scale, 440 * scale],
                          Qt.Orientation.Vertical)

@@ -75,124 +75,124 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="162" />
-        <location filename="../../desktop/alerts/panel.py" line="630" />
-        <location filename="../../desktop/alerts/panel.py" line="643" />
+        <location filename="../../desktop/alerts/panel.py" line="179" />
+        <location filename="../../desktop/alerts/panel.py" line="708" />
+        <location filename="../../desktop/alerts/panel.py" line="721" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="164" />
-        <location filename="../../desktop/alerts/panel.py" line="724" />
-        <location filename="../../desktop/alerts/panel.py" line="759" />
+        <location filename="../../desktop/alerts/panel.py" line="181" />
+        <location filename="../../desktop/alerts/panel.py" line="802" />
+        <location filename="../../desktop/alerts/panel.py" line="837" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="165" />
-        <location filename="../../desktop/alerts/panel.py" line="763" />
+        <location filename="../../desktop/alerts/panel.py" line="182" />
+        <location filename="../../desktop/alerts/panel.py" line="841" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="166" />
-        <location filename="../../desktop/alerts/panel.py" line="756" />
+        <location filename="../../desktop/alerts/panel.py" line="183" />
+        <location filename="../../desktop/alerts/panel.py" line="834" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="167" />
+        <location filename="../../desktop/alerts/panel.py" line="184" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="248" />
+        <location filename="../../desktop/alerts/panel.py" line="323" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="468" />
+        <location filename="../../desktop/alerts/panel.py" line="543" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="455" />
-        <location filename="../../desktop/alerts/panel.py" line="485" />
+        <location filename="../../desktop/alerts/panel.py" line="530" />
+        <location filename="../../desktop/alerts/panel.py" line="560" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="448" />
+        <location filename="../../desktop/alerts/panel.py" line="523" />
         <source>%1 · %2 alerts of one event · %3</source>
         <translation>%1 · 同一事件 %2 条告警 · %3</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="456" />
+        <location filename="../../desktop/alerts/panel.py" line="531" />
         <source>First %1 · last %2 · %3 unacknowledged</source>
         <translation>首次 %1 · 最近 %2 · %3 条未确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="486" />
+        <location filename="../../desktop/alerts/panel.py" line="561" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="490" />
+        <location filename="../../desktop/alerts/panel.py" line="565" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="494" />
+        <location filename="../../desktop/alerts/panel.py" line="569" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="515" />
+        <location filename="../../desktop/alerts/panel.py" line="590" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="519" />
+        <location filename="../../desktop/alerts/panel.py" line="594" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="537" />
+        <location filename="../../desktop/alerts/panel.py" line="615" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="538" />
+        <location filename="../../desktop/alerts/panel.py" line="616" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="541" />
+        <location filename="../../desktop/alerts/panel.py" line="619" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="542" />
+        <location filename="../../desktop/alerts/panel.py" line="620" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="545" />
+        <location filename="../../desktop/alerts/panel.py" line="623" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="545" />
+        <location filename="../../desktop/alerts/panel.py" line="623" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="677" />
+        <location filename="../../desktop/alerts/panel.py" line="755" />
         <source>Cleared today (Alt+H)</source>
         <translation>今日已清除 (Alt+H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="681" />
+        <location filename="../../desktop/alerts/panel.py" line="759" />
         <source>Review the alerts cleared today: who, when and why</source>
         <translation>查看今日已清除的告警：谁、何时、原因</translation>
     </message>
@@ -865,52 +865,52 @@
         <translation>切换用户</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="287" />
+        <location filename="../../desktop/window/main_window.py" line="288" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="395" />
+        <location filename="../../desktop/window/main_window.py" line="396" />
         <source>No location, so no cameras to show</source>
         <translation>无位置信息，无法显示摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="398" />
+        <location filename="../../desktop/window/main_window.py" line="399" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="446" />
+        <location filename="../../desktop/window/main_window.py" line="447" />
         <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
         <translation>%1 条严重告警待确认，按 F9 查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="483" />
+        <location filename="../../desktop/window/main_window.py" line="484" />
         <source>Scheduled job %1 failed: %2</source>
         <translation>定时任务 %1 执行失败：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="519" />
+        <location filename="../../desktop/window/main_window.py" line="520" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="526" />
+        <location filename="../../desktop/window/main_window.py" line="527" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="530" />
+        <location filename="../../desktop/window/main_window.py" line="531" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="535" />
+        <location filename="../../desktop/window/main_window.py" line="536" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="541" />
+        <location filename="../../desktop/window/main_window.py" line="542" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
     </message>
@@ -937,104 +937,104 @@
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="151" />
-        <location filename="../../desktop/queue/panel.py" line="318" />
-        <location filename="../../desktop/queue/panel.py" line="407" />
+        <location filename="../../desktop/queue/panel.py" line="203" />
+        <location filename="../../desktop/queue/panel.py" line="372" />
+        <location filename="../../desktop/queue/panel.py" line="461" />
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="161" />
+        <location filename="../../desktop/queue/panel.py" line="213" />
         <source>Search number, phone, address or description (Ctrl+F)</source>
         <translation>搜索案件编号、电话、地址或问题描述（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="164" />
+        <location filename="../../desktop/queue/panel.py" line="216" />
         <source>Overdue</source>
         <translation>已超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="166" />
+        <location filename="../../desktop/queue/panel.py" line="218" />
         <source>Show only cases past their deadline</source>
         <translation>仅显示已超过处置时限的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="167" />
+        <location filename="../../desktop/queue/panel.py" line="219" />
         <source>Mine</source>
         <translation>我的</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="169" />
+        <location filename="../../desktop/queue/panel.py" line="221" />
         <source>Show only cases assigned to me</source>
         <translation>仅显示派给我的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="179" />
+        <location filename="../../desktop/queue/panel.py" line="231" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="180" />
+        <location filename="../../desktop/queue/panel.py" line="232" />
         <source>Open cases</source>
         <translation>未结案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="183" />
+        <location filename="../../desktop/queue/panel.py" line="235" />
         <source>All cases</source>
         <translation>全部案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="186" />
+        <location filename="../../desktop/queue/panel.py" line="238" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="187" />
+        <location filename="../../desktop/queue/panel.py" line="239" />
         <source>All towns</source>
         <translation>全部镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="189" />
+        <location filename="../../desktop/queue/panel.py" line="241" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="190" />
+        <location filename="../../desktop/queue/panel.py" line="242" />
         <source>All classes</source>
         <translation>全部类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="192" />
+        <location filename="../../desktop/queue/panel.py" line="244" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="193" />
+        <location filename="../../desktop/queue/panel.py" line="245" />
         <source>All sources</source>
         <translation>全部来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="351" />
+        <location filename="../../desktop/queue/panel.py" line="405" />
         <source>Case %1 is not in the current filter (%2) — press Enter to open it</source>
         <translation>案件 %1 不在当前筛选中（%2）— 按 Enter 打开</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="366" />
+        <location filename="../../desktop/queue/panel.py" line="420" />
         <source>%1: %2</source>
         <translation>%1：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="545" />
+        <location filename="../../desktop/queue/panel.py" line="599" />
         <source>%1 cases</source>
         <translation>共 %1 件案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="547" />
+        <location filename="../../desktop/queue/panel.py" line="601" />
         <source>No cases match these filters</source>
         <translation>没有符合筛选条件的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="552" />
+        <location filename="../../desktop/queue/panel.py" line="606" />
         <source>Queue not updated: %1</source>
         <translation>案件队列未能更新：%1</translation>
     </message>
@@ -1042,47 +1042,47 @@
 <context>
     <name>SensorTrend</name>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="126" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="134" />
         <source>The readings could not be read: %1</source>
         <translation>无法读取监测数据：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="176" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="225" />
         <source>Blue</source>
         <translation>蓝色</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="176" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="225" />
         <source>Yellow</source>
         <translation>黄色</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="176" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="225" />
         <source>Orange</source>
         <translation>橙色</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="226" />
         <source>Red</source>
         <translation>红色</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="226" />
         <source>Alarm</source>
         <translation>报警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="177" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="226" />
         <source>Cut-off</source>
         <translation>切断</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="184" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="233" />
         <source>no reading</source>
         <translation>无读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/sensor_trend.py" line="185" />
+        <location filename="../../desktop/alerts/sensor_trend.py" line="234" />
         <source>%1 · last 24 h · now %2 · %3 readings</source>
         <translation>%1 · 近24小时 · 当前 %2 · %3 个读数</translation>
     </message>
@@ -2224,7 +2224,7 @@
 <context>
     <name>self.model</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="262" />
+        <location filename="../../desktop/queue/panel.py" line="314" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
