@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -182,12 +183,13 @@ class AlertPanel(QWidget):
         self.link_button = self._action(self.tr("Link to case"), "Alt+L", self.open_link)
         self.clear_button = self._action(self.tr("Clear"), "Alt+X", self.clear_alert)
         self.open_case_button = self._action(self.tr("Open case"), "Alt+O", self._open_linked_case)
-        buttons = QHBoxLayout()
-        for b in (self.ack_button, self.case_button, self.link_button, self.clear_button,
-                  self.open_case_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(self._build_cleared_toggle())
+        # Two rows of three: six actions with their keys never fit one row of a desk's dock,
+        # and a squeezed button showed "Clea…" (the officer must read every key).
+        buttons = QGridLayout()
+        actions = (self.ack_button, self.case_button, self.link_button, self.clear_button,
+                   self.open_case_button, self._build_cleared_toggle())
+        for i, b in enumerate(actions):
+            buttons.addWidget(b, i // 3, i % 3)
         self.message_label = QLabel()
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
         self.message_label.setWordWrap(True)
@@ -255,8 +257,8 @@ class AlertPanel(QWidget):
         detail_layout.addWidget(self.detail_splitter, 1)
         margins = detail_layout.contentsMargins()
         detail.setMinimumHeight(
-            max(self.ack_button.sizeHint().height(), self.cleared_button.sizeHint().height())
-            + detail_layout.spacing() + self.trend.minimumSizeHint().height()
+            2 * max(self.ack_button.sizeHint().height(), self.cleared_button.sizeHint().height())
+            + buttons.verticalSpacing() + detail_layout.spacing() + self.trend.minimumSizeHint().height()
             + margins.top() + margins.bottom())
         return detail
 
@@ -759,8 +761,6 @@ class AlertPanel(QWidget):
         self.cleared_button.setToolTip(self.tr("Review the alerts cleared today: who, when and why"))
         self.cleared_button.toggled.connect(self.show_cleared_today)
         # It may shrink rather than widen the panel (and so the window) past the action buttons.
-        self.cleared_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.cleared_button.setMinimumWidth(24)
         return self.cleared_button
 
     def show_cleared_today(self, shown: bool = True) -> None:

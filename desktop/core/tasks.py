@@ -8,19 +8,57 @@ task number, and the worker only hands back ``(number, outcome)``. Otherwise the
 drop the last reference to a widget (through a bound method) and Qt would destroy it on the
 wrong thread, which crashes. For the same reason ``fn`` must not capture widgets: give it
 plain values.
+
+The worker never emits on the runner either: a runner can be deleted with its parent (a map
+view closing) while its worker is still busy, and a signal emitted from another thread on a
+QObject being deleted crashed the process. The worker emits on one module-wide bridge that is
+never deleted; the bridge hands the outcome to the runner if it still exists.
 """
 from __future__ import annotations
 
 import itertools
 import logging
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
 
 log = logging.getLogger(__name__)
 SHUTDOWN_WAIT_S = 2.0
+
+
+class _Bridge(QObject):
+    """Carries outcomes from worker threads to the GUI thread; made once, never deleted."""
+
+    sig_done = Signal(int, int, bool, object)  # runner key, task number, succeeded, value
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runners: dict[int, weakref.ref] = {}
+        self.sig_done.connect(self._deliver)
+
+    @Slot(int, int, bool, object)
+    def _deliver(self, key: int, number: int, ok: bool, value: Any) -> None:  # GUI thread
+        ref = self.runners.get(key)
+        runner = ref() if ref is not None else None
+        if runner is None or not shiboken6.isValid(runner):
+            self.runners.pop(key, None)
+            return
+        runner._deliver(number, ok, value)
+
+
+_bridge: _Bridge | None = None
+_runner_keys = itertools.count(1)
+
+
+def _the_bridge() -> _Bridge:
+    global _bridge
+    if _bridge is None:  # first runner, made on the GUI thread: the bridge lives there
+        _bridge = _Bridge()
+    return _bridge
 
 
 class TaskRunner(QObject):
@@ -33,7 +71,6 @@ class TaskRunner(QObject):
     """
 
     sig_failed = Signal(str)
-    _sig_done = Signal(int, bool, object)  # task number, succeeded, value or exception
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,7 +78,9 @@ class TaskRunner(QObject):
         self._closed = False
         self._numbers = itertools.count(1)
         self._callbacks: dict[int, tuple[Callable | None, Callable | None]] = {}
-        self._sig_done.connect(self._deliver)
+        self._bridge = _the_bridge()
+        self._key = next(_runner_keys)
+        self._bridge.runners[self._key] = weakref.ref(self)
 
     @property
     def pending(self) -> int:
@@ -64,13 +103,14 @@ class TaskRunner(QObject):
         else:
             self._emit(number, True, value)
 
-    def _emit(self, number: int, ok: bool, value: Any) -> None:
+    def _emit(self, number: int, ok: bool, value: Any) -> None:  # worker thread
+        if self._closed:
+            return  # shut down: nobody waits for this outcome
         try:
-            self._sig_done.emit(number, ok, value)
-        except RuntimeError:  # the runner itself is gone (application closing)
+            self._bridge.sig_done.emit(self._key, number, ok, value)
+        except RuntimeError:  # the application is closing
             pass
 
-    @Slot(int, bool, object)
     def _deliver(self, number: int, ok: bool, value: Any) -> None:  # GUI thread
         on_success, on_failure = self._callbacks.pop(number, (None, None))
         if self._closed:

@@ -69,15 +69,18 @@ class CaseTableView(QTableView):
         super().__init__(parent)
         self._defaults: dict[int, int] = {}
         self._shrinkable: tuple[int, ...] = ()
-        self._floor = 0
+        self._floors: dict[int, int] = {}
         self._fitting = False
         self.columns_dragged = False
         self.horizontalHeader().sectionResized.connect(self._section_resized)
 
-    def set_default_widths(self, widths: dict[int, int], shrinkable, floor: int) -> None:
+    def set_default_widths(self, widths: dict[int, int], shrinkable,
+                           floors: dict[int, int]) -> None:
+        """``floors``: the narrowest each shrinkable column may become (its header's title
+        must stay whole: an officer reading "Assi…" cannot tell what the column is)."""
         self._defaults = dict(widths)
         self._shrinkable = tuple(int(c) for c in shrinkable)
-        self._floor = floor
+        self._floors = dict(floors)
         self.fit_columns()
 
     def fit_columns(self) -> None:
@@ -87,7 +90,7 @@ class CaseTableView(QTableView):
         room = self.viewport().width()
         excess = sum(widths.values()) - room
         if excess > 0 and room > 0:
-            give = {c: max(0, widths[c] - self._floor) for c in self._shrinkable}
+            give = {c: max(0, widths[c] - self._floors.get(c, 0)) for c in self._shrinkable}
             total = sum(give.values())
             for c, can in give.items():
                 widths[c] -= min(can, -(-excess * can // total)) if total else 0
@@ -321,12 +324,15 @@ class QueuePanel(QWidget):
         bold = QFont(table.font())
         bold.setBold(True)
         header_fm = QFontMetrics(bold)
+        floors = {}
         for col in widths:
-            # Never narrower than the (bold) header text plus the sort arrow.
+            # Never narrower than the (bold) header text and the theme's padding; a default
+            # width leaves room for the sort arrow too.
             title = str(self.model.headerData(col, Qt.Orientation.Horizontal) or "")
+            floors[col] = max(3 * cjk, header_fm.horizontalAdvance(title) + 12)
             widths[col] = max(widths[col], header_fm.horizontalAdvance(title) + 2 * em)
         table.set_default_widths(widths, (Col.CLASS, Col.TOWN, Col.ASSIGNEE, Col.STATE, Col.SOURCE),
-                                 floor=3 * cjk)
+                                 floors=floors)
         # What a duty officer scans first comes first on screen (the model keeps its column
         # order): number, time left, urgency, state, then class, town, assignee, source.
         for visual, col in enumerate((Col.NUMBER, Col.TIME_LEFT, Col.URGENCY, Col.STATE,

@@ -75,124 +75,124 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="179" />
-        <location filename="../../desktop/alerts/panel.py" line="708" />
-        <location filename="../../desktop/alerts/panel.py" line="721" />
+        <location filename="../../desktop/alerts/panel.py" line="180" />
+        <location filename="../../desktop/alerts/panel.py" line="710" />
+        <location filename="../../desktop/alerts/panel.py" line="723" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="181" />
+        <location filename="../../desktop/alerts/panel.py" line="182" />
         <location filename="../../desktop/alerts/panel.py" line="802" />
         <location filename="../../desktop/alerts/panel.py" line="837" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="182" />
+        <location filename="../../desktop/alerts/panel.py" line="183" />
         <location filename="../../desktop/alerts/panel.py" line="841" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="183" />
+        <location filename="../../desktop/alerts/panel.py" line="184" />
         <location filename="../../desktop/alerts/panel.py" line="834" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="184" />
+        <location filename="../../desktop/alerts/panel.py" line="185" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="323" />
+        <location filename="../../desktop/alerts/panel.py" line="325" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="543" />
+        <location filename="../../desktop/alerts/panel.py" line="545" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="530" />
-        <location filename="../../desktop/alerts/panel.py" line="560" />
+        <location filename="../../desktop/alerts/panel.py" line="532" />
+        <location filename="../../desktop/alerts/panel.py" line="562" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="523" />
+        <location filename="../../desktop/alerts/panel.py" line="525" />
         <source>%1 · %2 alerts of one event · %3</source>
         <translation>%1 · 同一事件 %2 条告警 · %3</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="531" />
+        <location filename="../../desktop/alerts/panel.py" line="533" />
         <source>First %1 · last %2 · %3 unacknowledged</source>
         <translation>首次 %1 · 最近 %2 · %3 条未确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="561" />
+        <location filename="../../desktop/alerts/panel.py" line="563" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="565" />
+        <location filename="../../desktop/alerts/panel.py" line="567" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="569" />
+        <location filename="../../desktop/alerts/panel.py" line="571" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="590" />
+        <location filename="../../desktop/alerts/panel.py" line="592" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="594" />
+        <location filename="../../desktop/alerts/panel.py" line="596" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="615" />
+        <location filename="../../desktop/alerts/panel.py" line="617" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="616" />
+        <location filename="../../desktop/alerts/panel.py" line="618" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="619" />
+        <location filename="../../desktop/alerts/panel.py" line="621" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="620" />
+        <location filename="../../desktop/alerts/panel.py" line="622" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="623" />
+        <location filename="../../desktop/alerts/panel.py" line="625" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="623" />
+        <location filename="../../desktop/alerts/panel.py" line="625" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="755" />
+        <location filename="../../desktop/alerts/panel.py" line="757" />
         <source>Cleared today (Alt+H)</source>
         <translation>今日已清除 (Alt+H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="759" />
+        <location filename="../../desktop/alerts/panel.py" line="761" />
         <source>Review the alerts cleared today: who, when and why</source>
         <translation>查看今日已清除的告警：谁、何时、原因</translation>
     </message>
@@ -937,104 +937,104 @@
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="203" />
-        <location filename="../../desktop/queue/panel.py" line="372" />
-        <location filename="../../desktop/queue/panel.py" line="461" />
+        <location filename="../../desktop/queue/panel.py" line="206" />
+        <location filename="../../desktop/queue/panel.py" line="378" />
+        <location filename="../../desktop/queue/panel.py" line="467" />
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="213" />
+        <location filename="../../desktop/queue/panel.py" line="216" />
         <source>Search number, phone, address or description (Ctrl+F)</source>
         <translation>搜索案件编号、电话、地址或问题描述（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="216" />
+        <location filename="../../desktop/queue/panel.py" line="219" />
         <source>Overdue</source>
         <translation>已超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="218" />
+        <location filename="../../desktop/queue/panel.py" line="221" />
         <source>Show only cases past their deadline</source>
         <translation>仅显示已超过处置时限的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="219" />
+        <location filename="../../desktop/queue/panel.py" line="222" />
         <source>Mine</source>
         <translation>我的</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="221" />
+        <location filename="../../desktop/queue/panel.py" line="224" />
         <source>Show only cases assigned to me</source>
         <translation>仅显示派给我的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="231" />
+        <location filename="../../desktop/queue/panel.py" line="234" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="232" />
+        <location filename="../../desktop/queue/panel.py" line="235" />
         <source>Open cases</source>
         <translation>未结案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="235" />
+        <location filename="../../desktop/queue/panel.py" line="238" />
         <source>All cases</source>
         <translation>全部案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="238" />
+        <location filename="../../desktop/queue/panel.py" line="241" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="239" />
+        <location filename="../../desktop/queue/panel.py" line="242" />
         <source>All towns</source>
         <translation>全部镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="241" />
+        <location filename="../../desktop/queue/panel.py" line="244" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="242" />
+        <location filename="../../desktop/queue/panel.py" line="245" />
         <source>All classes</source>
         <translation>全部类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="244" />
+        <location filename="../../desktop/queue/panel.py" line="247" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="245" />
+        <location filename="../../desktop/queue/panel.py" line="248" />
         <source>All sources</source>
         <translation>全部来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="405" />
+        <location filename="../../desktop/queue/panel.py" line="411" />
         <source>Case %1 is not in the current filter (%2) — press Enter to open it</source>
         <translation>案件 %1 不在当前筛选中（%2）— 按 Enter 打开</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="420" />
+        <location filename="../../desktop/queue/panel.py" line="426" />
         <source>%1: %2</source>
         <translation>%1：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="599" />
+        <location filename="../../desktop/queue/panel.py" line="605" />
         <source>%1 cases</source>
         <translation>共 %1 件案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="601" />
+        <location filename="../../desktop/queue/panel.py" line="607" />
         <source>No cases match these filters</source>
         <translation>没有符合筛选条件的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="606" />
+        <location filename="../../desktop/queue/panel.py" line="612" />
         <source>Queue not updated: %1</source>
         <translation>案件队列未能更新：%1</translation>
     </message>
@@ -2224,7 +2224,7 @@
 <context>
     <name>self.model</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="314" />
+        <location filename="../../desktop/queue/panel.py" line="317" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
