@@ -58,7 +58,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -152,6 +151,9 @@ class AlertPanel(QWidget):
         self.silence_button.setShortcut(QKeySequence("Alt+M"))
         top = QHBoxLayout()
         top.addWidget(self.count_label, 1)
+        # Reviewing is not acting on the selected alert: it sits with the panel's own controls,
+        # so the five actions keep one row that a desk's dock shows whole.
+        top.addWidget(self._build_cleared_toggle())
         top.addWidget(self.silence_button)
 
         self.table = QTableView()
@@ -183,13 +185,11 @@ class AlertPanel(QWidget):
         self.link_button = self._action(self.tr("Link to case"), "Alt+L", self.open_link)
         self.clear_button = self._action(self.tr("Clear"), "Alt+X", self.clear_alert)
         self.open_case_button = self._action(self.tr("Open case"), "Alt+O", self._open_linked_case)
-        # Two rows of three: six actions with their keys never fit one row of a desk's dock,
-        # and a squeezed button showed "Clea…" (the officer must read every key).
-        buttons = QGridLayout()
-        actions = (self.ack_button, self.case_button, self.link_button, self.clear_button,
-                   self.open_case_button, self._build_cleared_toggle())
-        for i, b in enumerate(actions):
-            buttons.addWidget(b, i // 3, i % 3)
+        buttons = QHBoxLayout()
+        for b in (self.ack_button, self.case_button, self.link_button, self.clear_button,
+                  self.open_case_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
         self.message_label = QLabel()
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
         self.message_label.setWordWrap(True)
@@ -257,8 +257,7 @@ class AlertPanel(QWidget):
         detail_layout.addWidget(self.detail_splitter, 1)
         margins = detail_layout.contentsMargins()
         detail.setMinimumHeight(
-            2 * max(self.ack_button.sizeHint().height(), self.cleared_button.sizeHint().height())
-            + buttons.verticalSpacing() + detail_layout.spacing() + self.trend.minimumSizeHint().height()
+            self.ack_button.sizeHint().height() + detail_layout.spacing() + self.trend.minimumSizeHint().height()
             + margins.top() + margins.bottom())
         return detail
 
