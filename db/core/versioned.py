@@ -60,7 +60,7 @@ def last_change(session: Session, entity: Entity, row_id: int) -> tuple[str, dt.
 
 def check_version(session: Session, entity: Entity, row: Any, seen_version: Any, *,
                   system_actor: str = "系统") -> None:
-    """Step 3 of the frame, for callers that lock a row themselves."""
+    """Step 3 of the frame: the version the actor saw against the row's."""
     if (not isinstance(seen_version, int) or isinstance(seen_version, bool) or seen_version < 1
             or seen_version > row.version):
         raise ValidationError(f"版本号 {seen_version!r} 无效（当前为 {row.version}）",

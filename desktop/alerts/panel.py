@@ -524,11 +524,7 @@ class AlertPanel(QWidget):
         lines = [self.tr("%1 · %2 alerts of one event · %3")
                  .replace("%1", labels.severity_name(g.severity)).replace("%2", str(g.count))
                  .replace("%3", first.title)]
-        where = g.town_name or ""
-        if g.lat is not None and g.lon is not None:
-            where = f"{where} ({g.lat:.5f}, {g.lon:.5f})".strip()
-        if where:
-            lines.append(self.tr("Where: %1").replace("%1", where))
+        lines += self._where(g.town_name, g.lat, g.lon)
         lines.append(self.tr("First %1 · last %2 · %3 unacknowledged")
                      .replace("%1", _local(g.first_at)).replace("%2", _local(g.last_at))
                      .replace("%3", str(len(waiting))))
@@ -536,6 +532,13 @@ class AlertPanel(QWidget):
                   f"{' '.join(m.title.split())}" for m in g.members[:10]]
         self.detail_label.setText("\n".join(lines))
         self.ack_button.setEnabled(not self._busy and bool(waiting))
+
+    def _where(self, town: str | None, lat: float | None, lon: float | None) -> list[str]:
+        """The "Where:" line of an alert or a group (town and coordinates), if it has a place."""
+        where = town or ""
+        if lat is not None and lon is not None:
+            where = f"{where} ({lat:.5f}, {lon:.5f})".strip()
+        return [self.tr("Where: %1").replace("%1", where)] if where else []
 
     def _show_selected(self, a: AlertRow | None) -> None:
         self._shown = a
@@ -554,11 +557,7 @@ class AlertPanel(QWidget):
         ]
         if a.detail:
             lines.append(a.detail)
-        where = a.town_name or ""
-        if a.lat is not None and a.lon is not None:
-            where = f"{where} ({a.lat:.5f}, {a.lon:.5f})".strip()
-        if where:
-            lines.append(self.tr("Where: %1").replace("%1", where))
+        lines += self._where(a.town_name, a.lat, a.lon)
         lines.append(self.tr("First %1 · last %2 · %3 times")
                      .replace("%1", _local(a.first_at)).replace("%2", _local(a.last_at))
                      .replace("%3", str(a.repeat_count)))

@@ -158,7 +158,7 @@ def _param(name: str, value) -> str:
         return _t(ENTITIES[value]) if value in ENTITIES else str(value)
     if name == "field":
         return _t(FIELDS[value]) if value in FIELDS else str(value)
-    if name == "changed_at":
+    if name in ("changed_at", "when"):
         return when_text(value)
     return "" if value is None else str(value)
 
@@ -173,8 +173,7 @@ def word(exc: CityOpsError) -> str:
     if isinstance(exc, ConflictError):
         params["when"] = exc.changed_at
     for name, value in params.items():
-        text = text.replace("{" + name + "}", _param("changed_at" if name == "when" else name,
-                                                     value))
+        text = text.replace("{" + name + "}", _param(name, value))
     if text and text[0].islower():  # "{entity} 12 does not exist" starts with a lower-case word
         text = text[0].upper() + text[1:]
     return text

@@ -112,10 +112,6 @@ class Operations:
         return self.run(origin, request.what, request.fn, changes=request.changes,
                         on_done=request.on_done)
 
-    def forget(self, origin: object) -> None:
-        """The widget moved on: its last request is no longer one to retry."""
-        self._last.pop(origin, None)
-
     def working_text(self, what: str) -> str:
         return _t(QT_TRANSLATE_NOOP("operations", "%1: working…")).replace("%1", what)
 

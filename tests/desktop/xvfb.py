@@ -1,6 +1,6 @@
 """An Xvfb server of the test's own, for tests that need a real X display (Qt's xcb platform).
 
-``x_display`` is a pytest fixture: import it into a test module to use it. Xvfb picks a free
+``x_display`` is a pytest fixture, offered to every desktop test by tests/desktop/conftest.py. Xvfb picks a free
 display number itself (``-displayfd`` writes it once the server accepts clients); the server is
 stopped afterwards. Without Xvfb the test is skipped (scripts/bootstrap.sh installs xvfb).
 """

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from db.auth.roles import Role
-from tests.desktop.xvfb import x_display, xcb_env  # noqa: F401 - x_display is a fixture
+from tests.desktop.xvfb import xcb_env
 
 ROOT = Path(__file__).resolve().parents[3]
 CHILD = r"""
@@ -76,7 +76,7 @@ for lane in ctx.lanes:
 """
 
 
-def test_a_critical_alert_behind_another_window_asks_for_attention(x_display, sqlite_env):  # noqa: F811
+def test_a_critical_alert_behind_another_window_asks_for_attention(x_display, sqlite_env):
     xprop = shutil.which("xprop")
     assert xprop, "xprop is missing: scripts/bootstrap.sh installs x11-utils"
     env = xcb_env(x_display)

@@ -4,45 +4,12 @@ fresh Debian workstation runs. It fails when a library the xcb plugin needs is m
 from __future__ import annotations
 
 import os
-import select
-import shutil
 import subprocess
 import sys
 
-import pytest
 from PySide6.QtGui import QImage
 
-XVFB = shutil.which("Xvfb")
-
-
-@pytest.fixture
-def x_display():
-    """An Xvfb server of our own on a free display number (Xvfb picks it: ``-displayfd``
-    writes the number once the server accepts clients); stopped afterwards."""
-    if XVFB is None:
-        pytest.skip("Xvfb is not installed (scripts/bootstrap.sh installs the xvfb package)")
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen([XVFB, "-displayfd", str(write_end), "-screen", "0", "1920x1080x24",
-                               "-nolisten", "tcp"], pass_fds=(write_end,),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_end)
-    try:
-        number = b""
-        while not number.endswith(b"\n"):
-            ready, _, _ = select.select([read_end], [], [], 30)
-            assert ready, "Xvfb did not report a display within 30 s"
-            chunk = os.read(read_end, 16)
-            assert chunk, f"Xvfb exited without a display (code {server.poll()})"
-            number += chunk
-        yield f":{int(number)}"
-    finally:
-        os.close(read_end)
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+from tests.desktop.xvfb import xcb_env
 
 
 def test_the_window_starts_on_a_real_x_display(x_display, tmp_path):
@@ -55,9 +22,8 @@ def test_the_window_starts_on_a_real_x_display(x_display, tmp_path):
     # Root in a container: Chromium's sandbox cannot start; there is no GPU either
     # (as tests/desktop/conftest.py sets it for the offscreen tests).
     flags = "--no-sandbox --disable-gpu" if os.geteuid() == 0 else "--disable-gpu"
-    env = {**base, "QT_QPA_PLATFORM": "xcb", "DISPLAY": x_display,
+    env = {**xcb_env(x_display), "CITYOPS_DB": "",
            "QTWEBENGINE_CHROMIUM_FLAGS": os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", flags)}
-    env.pop("WAYLAND_DISPLAY", None)
     out = tmp_path / "shot.png"
     shot = subprocess.run([sys.executable, "-m", "desktop", "--db", db_url, "--screenshot", str(out),
                            "--after", "4", "--size", "1280x720"],

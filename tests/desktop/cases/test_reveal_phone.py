@@ -9,24 +9,11 @@ from sqlalchemy import select
 
 from db.auth.roles import Role
 from db.models import AuditLog
-from desktop.cases.detail import REVEAL_SHORTCUT, STEP_SHORTCUTS, CaseDetailPanel
+from desktop.cases.detail import REVEAL_SHORTCUT, STEP_SHORTCUTS
+from tests.desktop.cases.test_case_detail import _panel, _show
 from tests.helpers import report
 
 PHONE = "13812345678"
-
-
-def _panel(qtbot, ctx) -> CaseDetailPanel:
-    panel = CaseDetailPanel(ctx)
-    qtbot.addWidget(panel)
-    panel.resize(700, 900)
-    panel.show()
-    return panel
-
-
-def _show(qtbot, panel: CaseDetailPanel, case_id: int) -> None:
-    with qtbot.waitSignal(panel.sig_loaded, timeout=10_000,
-                          check_params_cb=lambda cid: cid == case_id):
-        panel.show_case(case_id)
 
 
 def _reveals(env) -> list[tuple[int, int]]:
