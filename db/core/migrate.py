@@ -64,14 +64,22 @@ def _upgrade_sqlite(engine: Engine, script_location: Path | None) -> None:
     with engine.connect() as conn:
         raw = conn.connection.driver_connection  # outside any transaction: the pragma applies
         raw.execute("PRAGMA foreign_keys = OFF")
+        # Renaming the copy back to its name must not re-check triggers of other tables that
+        # name the table (case_check's name "case"): the copy is the table they mean.
+        raw.execute("PRAGMA legacy_alter_table = ON")
         try:
             conn.execution_options(cityops_write=True)
             with conn.begin():
                 command.upgrade(alembic_config(engine, conn, script_location), "head")
+                # A batch copy of "case" leaves its triggers behind with the old table.
+                from db.cases.guards import restore_sqlite_case_triggers
+
+                restore_sqlite_case_triggers(conn)
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
         finally:
+            raw.execute("PRAGMA legacy_alter_table = OFF")
             raw.execute("PRAGMA foreign_keys = ON")
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from db.auth.roles import Role
+from db.cases.guards import delete_all_history
 from db.core import feed
 from db.core.audit import audit
 from db.core.engine import Database
@@ -195,8 +196,11 @@ def _wipe(session: Session) -> None:
     session.execute(update(t["app_setting"]).where(t["app_setting"].c.updated_by_id.in_(non_admin))
                     .values(updated_by_id=None))
     for name in ("inspection_finding", "inspection", "black_spot", "alert", "sensor_reading",
-                 "sensor", "camera", "case_history", "case", "staff_track", "staff_position",
-                 "grid_member"):
+                 "sensor", "camera"):
+        session.execute(delete(t[name]))
+    # The timeline is append-only in the database (migration 0006): only its owner may wipe it.
+    delete_all_history(session)
+    for name in ("case", "staff_track", "staff_position", "grid_member"):
         session.execute(delete(t[name]))
     session.execute(update(t["grid"]).values(leader_id=None))
     session.execute(delete(t["grid"]))

@@ -1,6 +1,6 @@
 """Every table of CityOps. Import from here: ``from db.models import Case``."""
 from db.models.base import Base, BigId, UTCDateTime, utcnow
-from db.models.cases import AuditLog, Case, CaseClass, CaseHistory
+from db.models.cases import AuditLog, Case, CaseClass, CaseHistory, CaseTransition
 from db.models.devices import Alert, Camera, Sensor, SensorReading
 from db.models.people import Department, Staff, StaffPosition, StaffTrack, UserAccount
 from db.models.places import City, Grid, GridMember, Town, Village
@@ -9,7 +9,7 @@ from db.models.system import AppSetting, CalendarDay, ChangeLog, JobState
 
 __all__ = [
     "Alert", "AppSetting", "AuditLog", "Base", "BigId", "BlackSpot", "CalendarDay", "Camera",
-    "Case", "CaseClass", "CaseHistory", "ChangeLog", "City", "Department", "Grid", "GridMember",
+    "Case", "CaseClass", "CaseHistory", "CaseTransition", "ChangeLog", "City", "Department", "Grid", "GridMember",
     "Inspection", "InspectionFinding", "JobState", "Sensor", "SensorReading", "Staff", "StaffPosition",
     "StaffTrack", "Town", "UTCDateTime", "UserAccount", "Village", "utcnow",
 ]

@@ -17,6 +17,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.models.base import Base, BigId, UTCDateTime, utcnow
 
+# The case states as the database checks them; db.cases.workflow.State is the source and a test
+# holds the two together (db.models cannot import db.cases: the workflow imports the models).
+CASE_STATES = ("pending_accept", "pending_open", "pending_dispatch", "handling",
+               "extension_pending", "parked", "pending_check", "pending_close", "closed", "void")
+_STATES = ",".join(f"'{s}'" for s in CASE_STATES)
+
 
 class CaseClass(Base):
     """A minor class (小类) of 部件 or 事件 with its standards and time limit."""
@@ -59,6 +65,9 @@ class Case(Base):
         Index("ix_case_reported_at", "reported_at"),
         Index("ix_case_assignee_user_state", "assignee_user_id", "state"),
         CheckConstraint("version >= 1", name="version_positive"),
+        # PostgreSQL only (migration 0006): SQLite checks the states with triggers, because
+        # adding a CHECK there means copying the table. The values are db.cases.guards.STATES.
+        CheckConstraint(f"state IN ({_STATES})", name="state"),
         {"sqlite_autoincrement": True},  # ids are never reused, even after a demo rebuild
     )
 
@@ -119,6 +128,12 @@ class CaseHistory(Base):
 
     __tablename__ = "case_history"
     __table_args__ = (Index("ix_case_history_case_id_id", "case_id", "id"),
+                      # One row per version the case reached (migration 0006).
+                      Index("uq_case_history_case_id_version", "case_id", "version",
+                            unique=True),
+                      CheckConstraint(f"to_state IN ({_STATES})", name="to_state"),
+                      CheckConstraint(f"from_state IS NULL OR from_state IN ({_STATES})",
+                                      name="from_state"),
                       {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -134,6 +149,18 @@ class CaseHistory(Base):
     version: Mapped[int] = mapped_column(Integer)  # the case version this step produced
 
     case: Mapped[Case] = relationship(back_populates="history")
+
+
+class CaseTransition(Base):
+    """One allowed change of a case's state, as the database checks it (migration 0006): the
+    rows of :data:`db.cases.workflow.TRANSITIONS` without the roles (the database cannot know
+    who is acting). Written by migrations only."""
+
+    __tablename__ = "case_transition"
+
+    step: Mapped[str] = mapped_column(String(24), primary_key=True)
+    from_state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    to_state: Mapped[str] = mapped_column(String(20))
 
 
 class AuditLog(Base):

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.core.migrate import alembic_config, script_directory
 from db.models import Base
+from db.models.base import include_object
 from tests.conftest import PG_ADMIN_URL, drop_pg
 
 
@@ -33,7 +34,8 @@ def _roundtrip(engine):
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": include_object})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == [], f"models and migrations disagree: {diff}"
     command.downgrade(cfg, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
