@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.core.audit_chain import SQLITE_FUNCTION, sha256_hex
 from db.core.config import normalise_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -22,7 +23,8 @@ PG_CONNECT_ARGS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10,
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, busy timeout; and transactions SQLAlchemy controls itself.
+    """WAL, foreign keys, busy timeout, the audit chain's hash function; and transactions
+    SQLAlchemy controls itself.
 
     pysqlite's own BEGIN handling is switched off (the documented SQLAlchemy recipe) so that a
     write transaction can start with ``BEGIN IMMEDIATE``: it takes the write lock at once, so
@@ -38,6 +40,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
+        # The audit log's chain trigger hashes with it (db.core.audit_chain).
+        dbapi_conn.create_function(SQLITE_FUNCTION, 1, sha256_hex, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:

@@ -164,7 +164,8 @@ class CaseTransition(Base):
 
 
 class AuditLog(Base):
-    """Append-only record of every write. Triggers (see the migration) refuse UPDATE/DELETE."""
+    """Append-only record of every write. Triggers (see the migration) refuse UPDATE/DELETE;
+    each row is chained to the one before by hash (db.core.audit_chain)."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),
@@ -178,3 +179,7 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(30))
     entity_id: Mapped[int | None] = mapped_column(BigId)
     detail_json: Mapped[str] = mapped_column(Text, default="{}")
+    # The hash chain (migration 0007, db.core.audit_chain): set by the database's trigger on
+    # insert, whatever the inserter sends.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))

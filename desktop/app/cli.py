@@ -1,7 +1,8 @@
 """The ``cityops`` command.
 
 ``cityops`` opens the command-center window; ``cityops demo`` builds demo data; ``cityops db
-migrate`` upgrades a database (``cityops migrate`` is the same); ``cityops jobs`` lists and runs
+migrate`` upgrades a database (``cityops migrate`` is the same); ``cityops db verify-audit``
+checks the audit log's hash chain; ``cityops jobs`` lists and runs
 the scheduled jobs; ``cityops bench`` measures. Qt is imported only for the window, so the data
 commands run on machines without a display or without PySide6.
 
@@ -66,9 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
 
     dbp = sub.add_parser("db", parents=[common], help="database administration")
-    db_sub = dbp.add_subparsers(dest="db_command", metavar="{migrate}", required=True)
+    db_sub = dbp.add_subparsers(dest="db_command", metavar="{migrate,verify-audit}",
+                                required=True)
     db_sub.add_parser("migrate", parents=[common],
                       help="upgrade the database schema to the newest version")
+    verify = db_sub.add_parser(
+        "verify-audit", parents=[common],
+        help="walk the audit log's hash chain: name the first broken row, print the head hash")
+    verify.add_argument("--expect-head", metavar="HASH",
+                        help="a head hash kept earlier: it must still be in the chain (a "
+                             "removed or rewritten tail is caught this way)")
+    verify.add_argument("--json", action="store_true", help="print JSON on standard output")
     sub.add_parser("migrate", parents=[common], help="the same as `cityops db migrate`")
 
     jobs = sub.add_parser("jobs", parents=[common], help="the scheduled jobs (change-log pruning, "
@@ -113,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         return _simulate(url, args)
     if args.command == "migrate" or (args.command == "db" and args.db_command == "migrate"):
         return _migrate(url)
+    if args.command == "db" and args.db_command == "verify-audit":
+        return _verify_audit(url, args)
     if args.command == "jobs":
         return _jobs(url, args)
     if args.command == "cameras":
@@ -152,6 +163,62 @@ def _migrate(url: str) -> int:
         print("no administrator yet: the first start of the window (cityops) creates it and "
               "shows its one-time password once")
     return 0
+
+
+def _verify_audit(url: str, args) -> int:
+    """``cityops db verify-audit``. Exit codes: 0 the chain holds (and holds the kept head),
+    1 it is broken or the kept head is gone, 2 no database or a schema not up to date."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.core import audit_chain
+    from db.core.engine import open_database
+    from db.core.migrate import is_at_head
+
+    prog = "cityops db verify-audit"
+    missing = _missing_sqlite_file(url)
+    if missing:
+        print(f"{prog}: 数据库文件不存在 / no database file at {missing}", file=sys.stderr)
+        return 2
+    database = open_database(url, migrate=False)  # a check never changes what it checks
+    try:
+        try:
+            ready = is_at_head(database.engine)
+        except SQLAlchemyError as exc:
+            print(f"{prog}: 无法连接数据库 / cannot reach the database {_shown(url)}: "
+                  f"{str(exc).splitlines()[0]}", file=sys.stderr)
+            return 2
+        if not ready:
+            print(f"{prog}: 数据库结构不是最新版本，请先运行 cityops db migrate / the schema is not "
+                  f"up to date: run `cityops db migrate` first ({_shown(url)})", file=sys.stderr)
+            return 2
+        report = audit_chain.verify(database, args.expect_head)
+    finally:
+        database.dispose()
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return 0 if report.ok else 1
+    brk = report.first_break
+    if brk is None:
+        print(f"审计日志哈希链完整 / audit chain intact: {report.rows} rows")
+    else:
+        print(f"审计日志哈希链断裂，第一处在第 {brk.id} 行 / audit chain BROKEN at row {brk.id} "
+              f"({brk.kind}): {brk.detail}; {report.breaks} broken row(s) in {report.rows}")
+    if report.head_hash:
+        print(f"链头 / head: {report.head_hash} (row {report.head_id})")
+        print("请在数据库之外保存链头，下次用 --expect-head 核对 / keep the head outside the "
+              "database and check it next time with --expect-head")
+    else:
+        print("审计日志为空 / the audit log is empty")
+    if report.expected_head is not None:
+        if report.expected_head_found:
+            print(f"保存的链头仍在链中（第 {report.expected_head_id} 行，其后 "
+                  f"{report.rows_after_expected} 行）/ the kept head is in the chain at row "
+                  f"{report.expected_head_id}, {report.rows_after_expected} row(s) after it")
+        else:
+            print(f"保存的链头 {report.expected_head[:16]}… 已不在链中：链尾被删除或改写 / the kept "
+                  "head is no longer in the chain: the tail was removed or rewritten",
+                  file=sys.stderr)
+    return 0 if report.ok else 1
 
 
 def _shown(url: str) -> str:
