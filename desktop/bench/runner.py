@@ -12,7 +12,8 @@ use; the demo database for start-up (100,000 cases; ``--quick``: 10,000); a fres
 database for the workflow figures.
 
 Sections (``--only`` picks some): ``workflow`` (throughput of the closed loop, :mod:`db.bench.workflow`),
-``screen`` (1, event to screen), ``queue`` (2, the queue at a million), ``map`` (3, the map
+``trust`` (the same loop with and without the database's loop triggers and audit hash chain,
+:mod:`db.bench.trust`), ``screen`` (1, event to screen), ``queue`` (2, the queue at a million), ``map`` (3, the map
 under load), ``startup`` (4), ``shift`` (5, a compressed shift), ``ingest`` (6).
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.engine import make_url
 from db.bench.city import FULL_CITY, QUICK_CITY, CitySpec, bench_city
 from db.bench.report import Figure, format_table, machine
 
-SECTIONS = ("workflow", "screen", "queue", "map", "startup", "shift", "ingest")
+SECTIONS = ("workflow", "trust", "screen", "queue", "map", "startup", "shift", "ingest")
 SECTION_TIMEOUT_S = 1800
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -178,6 +179,8 @@ def run_bench(url: str, *, quick: bool = False, json_path: str | None = None,
         scratch = Path(tmp)
         if "workflow" in chosen:
             record("workflow", lambda: _workflow(url, quick))
+        if "trust" in chosen:
+            record("trust", lambda: _trust(url, quick))
         city_sections = [s for s in ("queue", "map", "screen") if s in chosen]
         if city_sections:
             try:
@@ -212,7 +215,7 @@ def run_bench(url: str, *, quick: bool = False, json_path: str | None = None,
                 sections.setdefault(name, {"error": f"benchmark city: {exc}"})
                 print(f"  benchmark city FAILED: {exc}", flush=True)
 
-    order = {s: i for i, s in enumerate(("workflow", "1", "2", "3", "4", "5", "6"))}
+    order = {s: i for i, s in enumerate(("workflow", "trust", "1", "2", "3", "4", "5", "6"))}
     figures.sort(key=lambda f: order.get(f.section.split()[0], 99))
     wall = time.perf_counter() - started
     print()
@@ -245,8 +248,43 @@ def _workflow(url: str, quick: bool) -> tuple[list[Figure], dict]:
     figures = [
         Figure("workflow", "closed-loop steps per s", result["steps_per_s"], "/s",
                baseline=result["baseline_bare_update_per_s"],
-               baseline_label="bare UPDATE case SET state, version (no checks, no record)",
+               baseline_label="bare UPDATE case SET state, version + its history row (the least the "
+                              "database accepts; no checks, no audit, no feed)",
                better="higher"),
+    ]
+    return figures, result
+
+
+TRUST_LABELS = {
+    "both": "closed-loop steps per s, loop triggers + audit hash chain (as shipped)",
+    "loop": "closed-loop steps per s, loop triggers only (hash chain dropped)",
+    "chain": "closed-loop steps per s, audit hash chain only (loop triggers dropped)",
+}
+
+BARE_LABELS = {
+    "both": "bare SQL steps per s in one transaction, loop triggers + hash chain",
+    "loop": "bare SQL steps per s in one transaction, loop triggers only",
+    "chain": "bare SQL steps per s in one transaction, hash chain only",
+}
+
+
+def _trust(url: str, quick: bool) -> tuple[list[Figure], dict]:
+    from db.bench.trust import measure
+
+    result = measure(url, 80 if quick else 800, progress=_say)
+    rates = result["steps_per_s"]
+    figures = [
+        Figure("trust", TRUST_LABELS[name], rates[name], "/s", baseline=rates["neither"],
+               baseline_label="the same steps with neither (dropped in a scratch copy), "
+                              "same run, rounds interleaved",
+               better="higher")
+        for name in ("both", "loop", "chain")
+    ]
+    bare = result["bare_steps_per_s"]
+    figures += [
+        Figure("trust", BARE_LABELS[name], bare[name], "/s", baseline=bare["neither"],
+               baseline_label="the same SQL with neither, same run", better="higher")
+        for name in ("both", "loop", "chain")
     ]
     return figures, result
 

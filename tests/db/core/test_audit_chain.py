@@ -207,3 +207,40 @@ def test_rows_written_before_0007_are_chained_by_the_migration(env):
         s.execute(text("INSERT INTO audit_log (at, actor_name, action, entity, detail_json) "
                        "VALUES (CURRENT_TIMESTAMP, '新', 'new.row', 'case', '{}')"))
     assert audit_chain.verify(env.database).ok
+
+
+def test_a_role_with_insert_only_gets_a_chained_row_and_cannot_touch_the_trigger(pg_env):
+    """The chain's function runs as its owner: a role that may only INSERT (and read) still
+    gets correct hashes, and can neither replace the function nor lift the trigger."""
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    role = f"cityops_t_ins_{uuid.uuid4().hex[:8]}"
+    owner = pg_env.database.engine
+    with owner.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f'GRANT SELECT, INSERT ON audit_log TO "{role}"'))
+        conn.execute(text(f'GRANT USAGE ON SEQUENCE audit_log_id_seq TO "{role}"'))
+    app = create_engine(make_url(pg_env.database.url).set(username=role))
+    try:
+        with app.begin() as conn:
+            conn.execute(text("INSERT INTO audit_log (at, actor_name, action, entity, "
+                              "detail_json, row_hash) VALUES (now(), 'x', 'by.role', 'case', "
+                              "'{}', :f)"), {"f": "f" * 64})
+        for attack in ("ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain",
+                       "DROP TRIGGER audit_log_chain ON audit_log",
+                       "CREATE OR REPLACE FUNCTION audit_log_chain() RETURNS trigger "
+                       "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+                       "INSERT INTO case_transition VALUES ('close', 'handling', 'closed')"):
+            with pytest.raises(DBAPIError, match="owner|permission denied"), app.begin() as conn:
+                conn.execute(text(attack))
+        found = audit_chain.verify(pg_env.database)
+        assert found.ok and _rows(pg_env)[-1].action == "by.role"
+    finally:
+        app.dispose()
+        with owner.begin() as conn:
+            conn.execute(text(f'REVOKE ALL ON audit_log FROM "{role}"'))
+            conn.execute(text(f'REVOKE ALL ON SEQUENCE audit_log_id_seq FROM "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
