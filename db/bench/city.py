@@ -5,8 +5,10 @@ their full history, then grows the case table with plain ``INSERT … SELECT`` s
 copy the base cases under new ids and numbers (``B<round>-<number>``), nudged a few metres so
 copies do not sit exactly on their originals. Copies of open cases are made until the wanted
 number of open cases is reached, copies of finished ones for the rest. No workflow runs and no
-Python object is made per case, so a million cases take about a minute on either engine. Copies
-have no history rows; nothing the benchmark measures reads them.
+Python object is made per case, so a million cases take about a minute on either engine. Each
+copy gets one history row, its original's last (the database wants the row of a case's version
+at commit, migration 0006); the earlier rows are not copied: nothing the benchmark measures
+reads them.
 
 Caching (:func:`bench_city`): a built city is kept and only ever *copied*; the benchmark works
 on the copy and the cached original is never opened for writing.
@@ -43,7 +45,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from db.core.engine import Database, open_database
-from db.models import AppSetting, Case, StaffPosition
+from db.models import AppSetting, Case, CaseHistory, StaffPosition
 
 BENCH_CITY_VERSION = 1
 MAX_CACHE_AGE_DAYS = 7
@@ -116,6 +118,9 @@ def grow_cases(database: Database, total: int, open_cases: int) -> None:
         round_no = 0
         is_pg = database.is_postgres
         quoted = ", ".join(f'"{c}"' for c in columns)
+        kept = [c.name for c in CaseHistory.__table__.columns if c.name not in ("id", "case_id")]
+        history_columns = ", ".join(["case_id", *kept])
+        copied_history = ", ".join(f"h.{c}" for c in kept)
         for want, is_open in ((want_open, True), (want_done, False)):
             while want > 0:
                 round_no += 1
@@ -141,6 +146,14 @@ def grow_cases(database: Database, total: int, open_cases: int) -> None:
                 session.execute(text(
                     f'INSERT INTO "case" ({quoted}) SELECT {", ".join(select_list)} '
                     f'FROM "case" c WHERE {where} ORDER BY c.id LIMIT {take}'))
+                # Each copy gets the history row of its version (the database wants one at
+                # commit, migration 0006): the original's last row, under the copy's id.
+                session.execute(text(
+                    f"INSERT INTO case_history ({history_columns}) "
+                    f"SELECT h.case_id + {round_no * span}, {copied_history} "
+                    f'FROM "case" c JOIN case_history h '
+                    f"ON h.case_id = c.id AND h.version = c.version "
+                    f"WHERE {where} ORDER BY c.id LIMIT {take}"))
                 want -= min(take, base_open if is_open else base_done)
         if is_pg:
             session.execute(text(
