@@ -61,7 +61,20 @@ def _fill_transitions() -> None:
     op.execute(f"INSERT INTO case_transition (step, from_state, to_state) VALUES {values}")
 
 
+def _refuse_duplicate_history() -> None:
+    """Every writer so far adds one history row per version; a database where that is not so
+    was edited by hand, and the unique index would fail with a less helpful message."""
+    dup = op.get_bind().exec_driver_sql(
+        "SELECT case_id, version FROM case_history GROUP BY case_id, version "
+        "HAVING count(*) > 1 ORDER BY case_id LIMIT 5").all()
+    if dup:
+        raise RuntimeError(
+            "case_history holds two rows for one (case, version), e.g. "
+            f"{[tuple(r) for r in dup]}; resolve them before upgrading (migration 0006)")
+
+
 def upgrade() -> None:
+    _refuse_duplicate_history()
     _fill_transitions()
     op.execute("CREATE UNIQUE INDEX uq_case_history_case_id_version "
                "ON case_history (case_id, version)")
