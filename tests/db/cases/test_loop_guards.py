@@ -217,3 +217,28 @@ def downgrade():
                          "WHERE id = :i", i=r.case_id)
     done = take(sqlite_env, r, Step.FEEDBACK)
     assert done.state == State.PENDING_CHECK
+
+
+def test_cases_from_before_0006_are_guarded_after_the_upgrade(env):
+    """A database with work in it upgrades: its cases are held like new ones."""
+    from alembic import command
+
+    from db.core.migrate import alembic_config
+
+    tampered = case_in_state(env, State.HANDLING)
+    kept = case_in_state(env, State.HANDLING)
+    engine = env.database.engine
+    command.downgrade(alembic_config(engine), "0005")
+    # No guard at 0005: the issue's attack goes through.
+    _sql(env, "UPDATE \"case\" SET state = 'closed', version = version + 1 WHERE id = :i",
+         i=tampered.case_id)
+    command.upgrade(alembic_config(engine), "head")
+    assert _case(env, tampered.case_id) == ("closed", tampered.version + 1)  # data kept
+    # The case from before: moved without its row, refused at commit; by a step, fine.
+    with pytest.raises(DBAPIError, match="case_history|FOREIGN KEY"):
+        _sql(env, "UPDATE \"case\" SET state = 'pending_check', version = version + 1 "
+                  "WHERE id = :i", i=kept.case_id)
+    with pytest.raises(DBAPIError, match=guards.TRANSITION_REFUSED):
+        _sql(env, "UPDATE \"case\" SET state = 'closed', version = version + 1 "
+                  "WHERE id = :i", i=kept.case_id)
+    assert take(env, kept, Step.FEEDBACK).state == State.PENDING_CHECK
