@@ -65,7 +65,8 @@ def _upgrade_sqlite(engine: Engine, script_location: Path | None) -> None:
         raw = conn.connection.driver_connection  # outside any transaction: the pragma applies
         raw.execute("PRAGMA foreign_keys = OFF")
         # Renaming the copy back to its name must not re-check triggers of other tables that
-        # name the table (case_check's name "case"): the copy is the table they mean.
+        # name the table (case_check's name "case"): the copy is the table they mean. (So a
+        # migration that renames a table for good must rewrite the triggers that name it.)
         raw.execute("PRAGMA legacy_alter_table = ON")
         try:
             conn.execution_options(cityops_write=True)
