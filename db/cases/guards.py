@@ -24,7 +24,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from db.cases.workflow import REPORT_STEP, TRANSITIONS, State
+from db.cases.workflow import TRANSITIONS, State
 
 #: Every state a case may be in, as stored.
 STATES: tuple[str, ...] = tuple(s.value for s in State)
@@ -45,8 +45,13 @@ SQLITE_HISTORY_GUARDS: tuple[tuple[str, str], ...] = tuple(
     for verb in ("UPDATE", "DELETE"))
 
 
+def sql_list(values) -> str:
+    """``'a','b'`` for an ``IN (…)`` of fixed, known identifiers (never user data)."""
+    return ",".join(f"'{v}'" for v in values)
+
+
 def _sqlite_case_triggers() -> tuple[tuple[str, str], ...]:
-    states = ",".join(f"'{v}'" for v in STATES)
+    states = sql_list(STATES)
     changed = "(NEW.state IS NOT OLD.state OR NEW.version IS NOT OLD.version)"
     return (
         ("case_state_value", f"""CREATE TRIGGER IF NOT EXISTS case_state_value
@@ -105,11 +110,6 @@ def stored_transitions(session: Session) -> list[tuple[str, str, str]]:
         "SELECT step, from_state, to_state FROM case_transition")))
 
 
-def sql_list(values) -> str:
-    """``'a','b'`` for an ``IN (…)`` of fixed, known identifiers (never user data)."""
-    return ",".join(f"'{v}'" for v in values)
-
-
 def delete_all_history(session: Session) -> None:
     """Delete every ``case_history`` row, in the caller's transaction (the demo's wipe of its
     own invented cases, nothing else). PostgreSQL: the append-only trigger is disabled for this
@@ -131,7 +131,7 @@ def delete_all_history(session: Session) -> None:
         session.execute(text(ddl))
 
 
-__all__ = ["HISTORY_APPEND_ONLY", "HISTORY_MISSING", "REPORT_STEP", "SQLITE_CASE_TRIGGERS",
+__all__ = ["HISTORY_APPEND_ONLY", "HISTORY_MISSING", "SQLITE_CASE_TRIGGERS",
            "SQLITE_HISTORY_GUARDS", "restore_sqlite_case_triggers",
            "STATES", "STATE_REFUSED", "TRANSITION_REFUSED", "VERSION_REFUSED",
            "delete_all_history", "sql_list", "stored_transitions", "transition_rows"]

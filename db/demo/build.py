@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.auth.roles import Role
@@ -199,7 +200,15 @@ def _wipe(session: Session) -> None:
                  "sensor", "camera"):
         session.execute(delete(t[name]))
     # The timeline is append-only in the database (migration 0006): only its owner may wipe it.
-    delete_all_history(session)
+    try:
+        delete_all_history(session)
+    except DBAPIError as exc:
+        if "must be owner" not in str(exc):
+            raise
+        raise DemoRefused(
+            "演示数据库中已有案件流转记录，只有数据库所有者才能清除后重建；请用所有者连接运行。"
+            " / The demo database holds case histories, which only the database owner may "
+            "wipe to rebuild it: run this with the owner's connection.") from exc
     for name in ("case", "staff_track", "staff_position", "grid_member"):
         session.execute(delete(t[name]))
     session.execute(update(t["grid"]).values(leader_id=None))
