@@ -125,6 +125,7 @@ class AlertPanel(QWidget):
         self._build()
         ctx.changes.subscribe(Entity.ALERT, self.apply_changes)
         ctx.changes.subscribe(Entity.SENSOR, self.refresh_sensors)
+        ctx.changes.subscribe(Entity.SETTING, self.reload)  # the grouping's radius or window
         self._blink = QTimer(self, interval=BLINK_MS)
         self._blink.timeout.connect(self._on_blink)
         self._blink.start()

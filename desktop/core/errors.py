@@ -70,6 +70,8 @@ MESSAGES: dict[str, str] = {
     "role_cannot_reveal_phone": QT_TRANSLATE_NOOP(
         "errors", "A {role} may not see the reporter's full phone number."),
     "setting_invalid": QT_TRANSLATE_NOOP("errors", "The setting {field} is not valid: {value}"),
+    "setting_unknown": QT_TRANSLATE_NOOP("errors", "There is no setting called {field}."),
+    "role_cannot_change_settings": QT_TRANSLATE_NOOP("errors", "A {role} may not change the city settings."),
     "alert_already_linked": QT_TRANSLATE_NOOP("errors",
                                               "The alert is already linked to case {number}."),
     "alert_no_location": QT_TRANSLATE_NOOP(

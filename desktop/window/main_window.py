@@ -39,6 +39,7 @@ from desktop.map.layers import MapLayers
 from desktop.map.page import build_map_page, configured_tile_url
 from desktop.map.view import MapView
 from desktop.queue.panel import QueuePanel
+from desktop.settings.dialog import CitySettingsDialog
 from desktop.video.wall import VideoWall
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,15 @@ class MainWindow(QMainWindow):
         self.switch_user_action = QAction(self.tr("Switch user"), self)
         self.switch_user_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
         self.switch_user_action.triggered.connect(self.sig_switch_user)
-        for action in (self.switch_user_action, self.sign_out_action):
+        session_actions = [self.switch_user_action, self.sign_out_action]
+        self.settings_action: QAction | None = None
+        self.settings_dialog: CitySettingsDialog | None = None
+        if ctx.user.role == Role.ADMIN:  # the database refuses anyone else (db.settings.change)
+            self.settings_action = QAction(self.tr("City settings"), self)
+            self.settings_action.setShortcut(QKeySequence("Ctrl+Shift+,"))
+            self.settings_action.triggered.connect(self.open_settings)
+            session_actions.insert(0, self.settings_action)
+        for action in session_actions:
             action.setToolTip(f"{action.text()} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
             self.addAction(action)
             button = QToolButton()
@@ -196,6 +205,15 @@ class MainWindow(QMainWindow):
 
         self.restore_layout()
         self._load_map()
+
+    def open_settings(self, *_signal_args) -> CitySettingsDialog:
+        """The administrator's city settings (one dialog, raised again when already open)."""
+        if self.settings_dialog is None:
+            self.settings_dialog = CitySettingsDialog(self.ctx, self)
+        self.settings_dialog.show()
+        self.settings_dialog.raise_()
+        self.settings_dialog.activateWindow()
+        return self.settings_dialog
 
     # -- building --------------------------------------------------------------------------
     def _banner(self, colour: str) -> QLabel:

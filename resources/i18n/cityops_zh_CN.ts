@@ -75,33 +75,33 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="180" />
-        <location filename="../../desktop/alerts/panel.py" line="710" />
-        <location filename="../../desktop/alerts/panel.py" line="723" />
+        <location filename="../../desktop/alerts/panel.py" line="183" />
+        <location filename="../../desktop/alerts/panel.py" line="709" />
+        <location filename="../../desktop/alerts/panel.py" line="722" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="182" />
-        <location filename="../../desktop/alerts/panel.py" line="802" />
-        <location filename="../../desktop/alerts/panel.py" line="837" />
+        <location filename="../../desktop/alerts/panel.py" line="185" />
+        <location filename="../../desktop/alerts/panel.py" line="801" />
+        <location filename="../../desktop/alerts/panel.py" line="836" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="183" />
-        <location filename="../../desktop/alerts/panel.py" line="841" />
+        <location filename="../../desktop/alerts/panel.py" line="186" />
+        <location filename="../../desktop/alerts/panel.py" line="840" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="184" />
-        <location filename="../../desktop/alerts/panel.py" line="834" />
+        <location filename="../../desktop/alerts/panel.py" line="187" />
+        <location filename="../../desktop/alerts/panel.py" line="833" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="185" />
+        <location filename="../../desktop/alerts/panel.py" line="188" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
@@ -111,13 +111,12 @@
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="545" />
+        <location filename="../../desktop/alerts/panel.py" line="548" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="532" />
-        <location filename="../../desktop/alerts/panel.py" line="562" />
+        <location filename="../../desktop/alerts/panel.py" line="542" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
@@ -127,72 +126,72 @@
         <translation>%1 · 同一事件 %2 条告警 · %3</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="533" />
+        <location filename="../../desktop/alerts/panel.py" line="529" />
         <source>First %1 · last %2 · %3 unacknowledged</source>
         <translation>首次 %1 · 最近 %2 · %3 条未确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="563" />
+        <location filename="../../desktop/alerts/panel.py" line="562" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="567" />
+        <location filename="../../desktop/alerts/panel.py" line="566" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="571" />
+        <location filename="../../desktop/alerts/panel.py" line="570" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="592" />
+        <location filename="../../desktop/alerts/panel.py" line="591" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="596" />
+        <location filename="../../desktop/alerts/panel.py" line="595" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="617" />
+        <location filename="../../desktop/alerts/panel.py" line="616" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="618" />
+        <location filename="../../desktop/alerts/panel.py" line="617" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="621" />
+        <location filename="../../desktop/alerts/panel.py" line="620" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="622" />
+        <location filename="../../desktop/alerts/panel.py" line="621" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="625" />
+        <location filename="../../desktop/alerts/panel.py" line="624" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="625" />
+        <location filename="../../desktop/alerts/panel.py" line="624" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="757" />
+        <location filename="../../desktop/alerts/panel.py" line="756" />
         <source>Cleared today (Alt+H)</source>
         <translation>今日已清除 (Alt+H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="761" />
+        <location filename="../../desktop/alerts/panel.py" line="760" />
         <source>Review the alerts cleared today: who, when and why</source>
         <translation>查看今日已清除的告警：谁、何时、原因</translation>
     </message>
@@ -536,6 +535,54 @@
     </message>
 </context>
 <context>
+    <name>CitySettingsDialog</name>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="54" />
+        <source>City settings</source>
+        <translation>系统设置</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="62" />
+        <source>These settings are shared by every workstation of the city. Each change is recorded with your name.</source>
+        <translation>以下设置由全市所有席位共用，每次修改都会以您的名义记录。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="71" />
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="73" />
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="93" />
+        <source>Reading the settings…</source>
+        <translation>正在读取设置…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="121" />
+        <source>The default; never changed</source>
+        <translation>默认值，从未修改</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="123" />
+        <source>Changed by %1 at %2</source>
+        <translation>%1 于 %2 修改</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="154" />
+        <source>Nothing to save: the settings are as they were.</source>
+        <translation>设置未改动，无需保存。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="156" />
+        <source>Save settings</source>
+        <translation>保存设置</translation>
+    </message>
+</context>
+<context>
     <name>ClearDialog</name>
     <message>
         <location filename="../../desktop/alerts/dialogs.py" line="163" />
@@ -790,127 +837,132 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="81" />
+        <location filename="../../desktop/window/main_window.py" line="82" />
         <source>CityOps City Management Command Center</source>
         <translation>CityOps 智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="94" />
+        <location filename="../../desktop/window/main_window.py" line="95" />
         <source>Loading map…</source>
         <translation>正在加载地图…</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="103" />
+        <location filename="../../desktop/window/main_window.py" line="104" />
         <source>DEMO — signed in automatically as %1 (%2). Demo data, not real cases.</source>
         <translation>演示模式 — 已自动以 %1（%2）身份登录。当前为演示数据，并非真实案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="112" />
+        <location filename="../../desktop/window/main_window.py" line="113" />
         <source>Case queue</source>
         <translation>案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="113" />
+        <location filename="../../desktop/window/main_window.py" line="114" />
         <source>Case detail</source>
         <translation>案件详情</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="114" />
+        <location filename="../../desktop/window/main_window.py" line="115" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="115" />
+        <location filename="../../desktop/window/main_window.py" line="116" />
         <source>Video wall</source>
         <translation>视频墙</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="126" />
+        <location filename="../../desktop/window/main_window.py" line="127" />
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="162" />
+        <location filename="../../desktop/window/main_window.py" line="163" />
         <source>Refresh everything</source>
         <translation>全部刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="166" />
+        <location filename="../../desktop/window/main_window.py" line="167" />
         <source>Go to the queue</source>
         <translation>转到案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="170" />
+        <location filename="../../desktop/window/main_window.py" line="171" />
         <source>Go to the most urgent alert</source>
         <translation>转到最紧急的告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="174" />
+        <location filename="../../desktop/window/main_window.py" line="175" />
         <source>Next pane</source>
         <translation>下一窗格</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="178" />
+        <location filename="../../desktop/window/main_window.py" line="179" />
         <source>Previous pane</source>
         <translation>上一窗格</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="183" />
+        <location filename="../../desktop/window/main_window.py" line="184" />
         <source>Sign out</source>
         <translation>注销</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="186" />
+        <location filename="../../desktop/window/main_window.py" line="187" />
         <source>Switch user</source>
         <translation>切换用户</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="288" />
+        <location filename="../../desktop/window/main_window.py" line="194" />
+        <source>City settings</source>
+        <translation>系统设置</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/window/main_window.py" line="306" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="396" />
+        <location filename="../../desktop/window/main_window.py" line="414" />
         <source>No location, so no cameras to show</source>
         <translation>无位置信息，无法显示摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="399" />
+        <location filename="../../desktop/window/main_window.py" line="417" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="447" />
+        <location filename="../../desktop/window/main_window.py" line="465" />
         <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
         <translation>%1 条严重告警待确认，按 F9 查看。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="484" />
+        <location filename="../../desktop/window/main_window.py" line="502" />
         <source>Scheduled job %1 failed: %2</source>
         <translation>定时任务 %1 执行失败：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="520" />
+        <location filename="../../desktop/window/main_window.py" line="538" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="527" />
+        <location filename="../../desktop/window/main_window.py" line="545" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="531" />
+        <location filename="../../desktop/window/main_window.py" line="549" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="536" />
+        <location filename="../../desktop/window/main_window.py" line="554" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="542" />
+        <location filename="../../desktop/window/main_window.py" line="560" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
     </message>
@@ -1529,201 +1581,211 @@
     </message>
     <message>
         <location filename="../../desktop/core/errors.py" line="73" />
+        <source>There is no setting called {field}.</source>
+        <translation>没有名为 {field} 的设置。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="74" />
+        <source>A {role} may not change the city settings.</source>
+        <translation>{role}无权修改系统设置。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="75" />
         <source>The alert is already linked to case {number}.</source>
         <translation>告警已关联案件 {number}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="75" />
+        <location filename="../../desktop/core/errors.py" line="77" />
         <source>The alert has no location: link it to a case or register the case by hand.</source>
         <translation>告警没有位置，请改用“关联案件”或人工登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="77" />
+        <location filename="../../desktop/core/errors.py" line="79" />
         <source>Version {seen} is not valid (now {current}).</source>
         <translation>版本号 {seen} 无效（当前为 {current}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="78" />
+        <location filename="../../desktop/core/errors.py" line="80" />
         <source>A time must carry its time zone (UTC).</source>
         <translation>时间必须带时区（UTC）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="79" />
+        <location filename="../../desktop/core/errors.py" line="81" />
         <source>{field} must be text.</source>
         <translation>{field}必须是文本。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="80" />
+        <location filename="../../desktop/core/errors.py" line="82" />
         <source>{field} contains invalid characters.</source>
         <translation>{field}含有无效的字符编码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="81" />
+        <location filename="../../desktop/core/errors.py" line="83" />
         <source>{field} contains a control character ({char}).</source>
         <translation>{field}含有不允许的控制字符（{char}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="83" />
+        <location filename="../../desktop/core/errors.py" line="85" />
         <source>{field} is too long: {length} characters, at most {limit}.</source>
         <translation>{field}过长：{length} 字，最多 {limit} 字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="85" />
+        <location filename="../../desktop/core/errors.py" line="87" />
         <source>Please fill in {field}.</source>
         <translation>请填写{field}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="86" />
+        <location filename="../../desktop/core/errors.py" line="88" />
         <source>The case has no class yet, so its time limit is unknown.</source>
         <translation>案件尚未分类，无法计算处置时限。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="88" />
+        <location filename="../../desktop/core/errors.py" line="90" />
         <source>Unknown channel or urgency: {reason}</source>
         <translation>来源或紧急程度无效：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="89" />
+        <location filename="../../desktop/core/errors.py" line="91" />
         <source>The database holds no city yet.</source>
         <translation>数据库中还没有城市数据。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="90" />
+        <location filename="../../desktop/core/errors.py" line="92" />
         <source>Case class {id} does not exist.</source>
         <translation>案件类别 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="91" />
+        <location filename="../../desktop/core/errors.py" line="93" />
         <source>Department {id} does not exist.</source>
         <translation>部门 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="92" />
+        <location filename="../../desktop/core/errors.py" line="94" />
         <source>Staff member {id} does not exist.</source>
         <translation>人员 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="93" />
+        <location filename="../../desktop/core/errors.py" line="95" />
         <source>Account {id} does not exist.</source>
         <translation>账号 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="94" />
+        <location filename="../../desktop/core/errors.py" line="96" />
         <source>Extension of {amount} {unit} is not valid (at most {limit}).</source>
         <translation>延期 {amount} {unit} 无效（最多 {limit}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="96" />
+        <location filename="../../desktop/core/errors.py" line="98" />
         <source>There is no extension request to approve.</source>
         <translation>没有待批准的延期申请。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="97" />
+        <location filename="../../desktop/core/errors.py" line="99" />
         <source>This case was fixed on the spot, never dispatched: it cannot be reworked. Register it again.</source>
         <translation>此案件为当即办理，未经派遣，不能返工，请重新登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="100" />
+        <location filename="../../desktop/core/errors.py" line="102" />
         <source>The deadline cannot be computed: {reason}</source>
         <translation>无法计算处置时限：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="101" />
+        <location filename="../../desktop/core/errors.py" line="103" />
         <source>Invalid coordinates: {value}</source>
         <translation>坐标无效：{value}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="102" />
+        <location filename="../../desktop/core/errors.py" line="104" />
         <source>The point ({lat}, {lon}) is outside the city.</source>
         <translation>坐标 ({lat}, {lon}) 不在本市范围内。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="107" />
+        <location filename="../../desktop/core/errors.py" line="109" />
         <source>the opinion</source>
         <translation>意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="108" />
+        <location filename="../../desktop/core/errors.py" line="110" />
         <source>the description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="109" />
+        <location filename="../../desktop/core/errors.py" line="111" />
         <source>the address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="110" />
+        <location filename="../../desktop/core/errors.py" line="112" />
         <source>the title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="111" />
+        <location filename="../../desktop/core/errors.py" line="113" />
         <source>the reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="112" />
+        <location filename="../../desktop/core/errors.py" line="114" />
         <source>the phone number</source>
         <translation>联系电话</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="113" />
+        <location filename="../../desktop/core/errors.py" line="115" />
         <source>an attachment</source>
         <translation>附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="114" />
+        <location filename="../../desktop/core/errors.py" line="116" />
         <source>the work-order number</source>
         <translation>工单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="115" />
+        <location filename="../../desktop/core/errors.py" line="117" />
         <source>the note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="116" />
+        <location filename="../../desktop/core/errors.py" line="118" />
         <source>the case number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="119" />
+        <location filename="../../desktop/core/errors.py" line="121" />
         <source>working hours</source>
         <translation>工时</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="120" />
+        <location filename="../../desktop/core/errors.py" line="122" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="121" />
+        <location filename="../../desktop/core/errors.py" line="123" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="124" />
+        <location filename="../../desktop/core/errors.py" line="126" />
         <source>case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="125" />
+        <location filename="../../desktop/core/errors.py" line="127" />
         <source>alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="126" />
+        <location filename="../../desktop/core/errors.py" line="128" />
         <source>sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="127" />
+        <location filename="../../desktop/core/errors.py" line="129" />
         <source>scheduled job</source>
         <translation>定时任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="194" />
+        <location filename="../../desktop/core/errors.py" line="195" />
         <source>Unexpected error: {error}</source>
         <translation>意外错误：{error}</translation>
     </message>
@@ -2168,12 +2230,12 @@
         <translation>另一项操作仍在进行，请等待其完成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/operations.py" line="120" />
+        <location filename="../../desktop/core/operations.py" line="116" />
         <source>%1: working…</source>
         <translation>%1：处理中…</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/operations.py" line="125" />
+        <location filename="../../desktop/core/operations.py" line="121" />
         <source>%1 done.</source>
         <translation>%1已完成。</translation>
     </message>
@@ -2227,6 +2289,45 @@
         <location filename="../../desktop/queue/panel.py" line="317" />
         <source>Time left</source>
         <translation>剩余时间</translation>
+    </message>
+</context>
+<context>
+    <name>settings</name>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="33" />
+        <source>When a parked case resumes</source>
+        <extracomment>What each setting is called and what its choices mean, in the user's language.</extracomment>
+        <translation>挂账案件恢复处置时</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="34" />
+        <source>Group alerts of one type within</source>
+        <translation>同类告警归并距离</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="35" />
+        <source>Group alerts that began within</source>
+        <translation>同类告警归并时间窗</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="38" />
+        <source>Give back the time that was left (extensions included)</source>
+        <translation>恢复挂账时剩余的处置时间（含已批准的延期）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="39" />
+        <source>Start the whole time limit again</source>
+        <translation>重新计算完整处置时限</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="41" />
+        <source> m</source>
+        <translation> 米</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="41" />
+        <source> min</source>
+        <translation> 分钟</translation>
     </message>
 </context>
 <context>
