@@ -80,12 +80,14 @@ from desktop.alerts.cleared import ClearedTodayView
 from desktop.alerts.dialogs import ClearDialog, LinkCaseDialog, ToCaseDialog
 from desktop.alerts.model import AlertModel, Col, needs_attention
 from desktop.alerts.sensor_trend import SensorTrend
+from desktop.alerts.severity import SeverityChipDelegate
 from desktop.alerts.sound import AlarmSound
 from desktop.core import labels, theme
 from desktop.core.attention import Attention
 from desktop.core.context import AppContext
 from desktop.core.errors import Outcome, classify, offline_text
 from desktop.core.operations import Report
+from desktop.core.widgets import fixed_rows
 
 log = logging.getLogger(__name__)
 BLINK_MS = 600
@@ -150,8 +152,12 @@ class AlertPanel(QWidget):
         self.silence_button = QPushButton()
         self.silence_button.clicked.connect(self.sound.silence)
         self.silence_button.setShortcut(QKeySequence("Alt+M"))
+        # The red bar takes the count's place in the same row while a critical alarm waits:
+        # one line says how many and how bad, and nothing below moves when it comes or goes.
+        self.attention_bar.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top = QHBoxLayout()
         top.addWidget(self.count_label, 1)
+        top.addWidget(self.attention_bar, 1)
         # Reviewing is not acting on the selected alert: it sits with the panel's own controls,
         # so the five actions keep one row that a desk's dock shows whole.
         top.addWidget(self._build_cleared_toggle())
@@ -168,6 +174,8 @@ class AlertPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
+        fixed_rows(self.table)
+        self.table.setItemDelegateForColumn(Col.SEVERITY, SeverityChipDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(Col.TITLE, QHeaderView.ResizeMode.Stretch)
@@ -217,7 +225,6 @@ class AlertPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.attention_bar)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
         self.setFocusProxy(self.table)  # F6 to the panel lands on the list
@@ -593,9 +600,13 @@ class AlertPanel(QWidget):
         if ringing:
             self.attention_bar.setText(
                 self.tr("%1 critical alerts await acknowledgement (F9)").replace("%1", str(len(ringing))))
+            self.attention_bar.setToolTip(self.count_label.text())
+            self.count_label.hide()
             self.attention_bar.show()
+            self._on_blink_style()
         else:
             self.attention_bar.hide()
+            self.count_label.show()
         self.sound.update(ringing)  # the chime plays whether or not the window has focus
         if ringing - self._ringing:  # a new critical alert: the desk must notice, even behind
             self.attention.request()  # another program (a no-op while the window is active)
@@ -605,10 +616,13 @@ class AlertPanel(QWidget):
     def _on_blink(self) -> None:
         self.model.flip_blink()
         if self.attention_bar.isVisible():
-            on = self.model.blink_phase
-            self.attention_bar.setStyleSheet(
-                f"background: {theme.BANNER_ALERT if on else '#5c1414'}; color: white;"
-                " font-weight: bold; padding: 6px; border-radius: 4px;")
+            self._on_blink_style()
+
+    def _on_blink_style(self) -> None:
+        on = self.model.blink_phase
+        self.attention_bar.setStyleSheet(
+            f"background: {theme.BANNER_ALERT if on else '#5c1414'}; color: white;"
+            " font-weight: bold; padding: 4px 6px; border-radius: 4px;")
 
     def _update_sound_button(self) -> None:
         b = self.silence_button

@@ -88,10 +88,8 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         self.demo_banner = self._banner(theme.BANNER_DEMO)
         self.outage_banner = self._banner(theme.BANNER_ALERT)
-        self.critical_banner = self._banner(theme.BANNER_ALERT)
         layout.addWidget(self.demo_banner)
         layout.addWidget(self.outage_banner)
-        layout.addWidget(self.critical_banner)
         self.map_placeholder = QLabel(self.tr("Loading map…"))
         self.map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.map_placeholder.setProperty("dim", True)
@@ -261,8 +259,9 @@ class MainWindow(QMainWindow):
             dock.show()
         self.resizeDocks([self.queue_dock, self.detail_dock], [640 * scale, 560 * scale],
                          Qt.Orientation.Horizontal)
-        # Half and half: the alert list keeps eight rows over the selected alert and its trend.
-        self.resizeDocks([self.queue_dock, self.alerts_dock], [500 * scale, 500 * scale],
+        # The alerts get a little more than half: eight rows over the selected alert's actions,
+        # detail and trend, while the queue keeps eight of its own.
+        self.resizeDocks([self.queue_dock, self.alerts_dock], [450 * scale, 550 * scale],
                          Qt.Orientation.Vertical)
         self.resizeDocks([self.detail_dock, self.video_dock], [560 * scale, 440 * scale],
                          Qt.Orientation.Vertical)
@@ -460,13 +459,12 @@ class MainWindow(QMainWindow):
         self._open_case(case_id)
 
     def _on_attention_changed(self, count: int) -> None:
+        """Critical alarms waiting: the alert panel shows them in red; the title says so too,
+        so the taskbar tells a desk working in another program (the 12345 system)."""
+        title = self.tr("CityOps City Management Command Center")
         if count:
-            self.critical_banner.setText(
-                self.tr("%1 critical alerts await acknowledgement. Press F9 to go to them.")
-                .replace("%1", str(count)))
-            self.critical_banner.show()
-        else:
-            self.critical_banner.hide()
+            title = self.tr("(%1 critical) %2").replace("%1", str(count)).replace("%2", title)
+        self.setWindowTitle(title)
 
     def _on_map_case_clicked(self, case_id: int) -> None:
         self.queue.select_case(case_id)  # emits sig_case_selected → detail and map highlight

@@ -27,47 +27,47 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="51" />
+        <location filename="../../desktop/alerts/model.py" line="52" />
         <source>Level</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="52" />
+        <location filename="../../desktop/alerts/model.py" line="53" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="53" />
+        <location filename="../../desktop/alerts/model.py" line="54" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="54" />
+        <location filename="../../desktop/alerts/model.py" line="55" />
         <source>Repeats</source>
         <translation>重复</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="55" />
+        <location filename="../../desktop/alerts/model.py" line="56" />
         <source>Last</source>
         <translation>最近</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="56" />
+        <location filename="../../desktop/alerts/model.py" line="57" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="57" />
+        <location filename="../../desktop/alerts/model.py" line="58" />
         <source>Case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="362" />
+        <location filename="../../desktop/alerts/model.py" line="367" />
         <source>%1 of %2 unacknowledged</source>
         <translation>%2 条中 %1 条未确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="383" />
+        <location filename="../../desktop/alerts/model.py" line="388" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
@@ -75,123 +75,123 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="183" />
-        <location filename="../../desktop/alerts/panel.py" line="709" />
-        <location filename="../../desktop/alerts/panel.py" line="722" />
+        <location filename="../../desktop/alerts/panel.py" line="191" />
+        <location filename="../../desktop/alerts/panel.py" line="723" />
+        <location filename="../../desktop/alerts/panel.py" line="736" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="185" />
-        <location filename="../../desktop/alerts/panel.py" line="801" />
-        <location filename="../../desktop/alerts/panel.py" line="836" />
+        <location filename="../../desktop/alerts/panel.py" line="193" />
+        <location filename="../../desktop/alerts/panel.py" line="815" />
+        <location filename="../../desktop/alerts/panel.py" line="850" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="186" />
-        <location filename="../../desktop/alerts/panel.py" line="840" />
+        <location filename="../../desktop/alerts/panel.py" line="194" />
+        <location filename="../../desktop/alerts/panel.py" line="854" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="187" />
-        <location filename="../../desktop/alerts/panel.py" line="833" />
+        <location filename="../../desktop/alerts/panel.py" line="195" />
+        <location filename="../../desktop/alerts/panel.py" line="847" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="188" />
+        <location filename="../../desktop/alerts/panel.py" line="196" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="325" />
+        <location filename="../../desktop/alerts/panel.py" line="332" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="548" />
+        <location filename="../../desktop/alerts/panel.py" line="555" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="542" />
+        <location filename="../../desktop/alerts/panel.py" line="549" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="525" />
+        <location filename="../../desktop/alerts/panel.py" line="532" />
         <source>%1 · %2 alerts of one event · %3</source>
         <translation>%1 · 同一事件 %2 条告警 · %3</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="529" />
+        <location filename="../../desktop/alerts/panel.py" line="536" />
         <source>First %1 · last %2 · %3 unacknowledged</source>
         <translation>首次 %1 · 最近 %2 · %3 条未确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="562" />
+        <location filename="../../desktop/alerts/panel.py" line="569" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="566" />
+        <location filename="../../desktop/alerts/panel.py" line="573" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="570" />
+        <location filename="../../desktop/alerts/panel.py" line="577" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="591" />
+        <location filename="../../desktop/alerts/panel.py" line="598" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="595" />
+        <location filename="../../desktop/alerts/panel.py" line="602" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="616" />
+        <location filename="../../desktop/alerts/panel.py" line="630" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="617" />
+        <location filename="../../desktop/alerts/panel.py" line="631" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="620" />
+        <location filename="../../desktop/alerts/panel.py" line="634" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="621" />
+        <location filename="../../desktop/alerts/panel.py" line="635" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="624" />
+        <location filename="../../desktop/alerts/panel.py" line="638" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="624" />
+        <location filename="../../desktop/alerts/panel.py" line="638" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="756" />
+        <location filename="../../desktop/alerts/panel.py" line="770" />
         <source>Cleared today (Alt+H)</source>
         <translation>今日已清除 (Alt+H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="760" />
+        <location filename="../../desktop/alerts/panel.py" line="774" />
         <source>Review the alerts cleared today: who, when and why</source>
         <translation>查看今日已清除的告警：谁、何时、原因</translation>
     </message>
@@ -626,42 +626,42 @@
 <context>
     <name>ClearedTodayView</name>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <location filename="../../desktop/alerts/cleared.py" line="59" />
         <source>Cleared at</source>
         <translation>清除时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <location filename="../../desktop/alerts/cleared.py" line="59" />
         <source>Cleared by</source>
         <translation>清除人</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <location filename="../../desktop/alerts/cleared.py" line="59" />
         <source>Severity</source>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <location filename="../../desktop/alerts/cleared.py" line="59" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="57" />
+        <location filename="../../desktop/alerts/cleared.py" line="60" />
         <source>Why</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="101" />
+        <location filename="../../desktop/alerts/cleared.py" line="106" />
         <source>%1 alerts cleared today</source>
         <translation>今日已清除 %1 条告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="109" />
+        <location filename="../../desktop/alerts/cleared.py" line="114" />
         <source>(no reason given)</source>
         <translation>（未填写原因）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="119" />
+        <location filename="../../desktop/alerts/cleared.py" line="126" />
         <source>The cleared alerts could not be read: %1</source>
         <translation>无法读取已清除的告警：%1</translation>
     </message>
@@ -838,131 +838,132 @@
     <name>MainWindow</name>
     <message>
         <location filename="../../desktop/window/main_window.py" line="82" />
+        <location filename="../../desktop/window/main_window.py" line="464" />
         <source>CityOps City Management Command Center</source>
         <translation>CityOps 智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="95" />
+        <location filename="../../desktop/window/main_window.py" line="93" />
         <source>Loading map…</source>
         <translation>正在加载地图…</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="104" />
+        <location filename="../../desktop/window/main_window.py" line="102" />
         <source>DEMO — signed in automatically as %1 (%2). Demo data, not real cases.</source>
         <translation>演示模式 — 已自动以 %1（%2）身份登录。当前为演示数据，并非真实案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="113" />
+        <location filename="../../desktop/window/main_window.py" line="111" />
         <source>Case queue</source>
         <translation>案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="114" />
+        <location filename="../../desktop/window/main_window.py" line="112" />
         <source>Case detail</source>
         <translation>案件详情</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="115" />
+        <location filename="../../desktop/window/main_window.py" line="113" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="116" />
+        <location filename="../../desktop/window/main_window.py" line="114" />
         <source>Video wall</source>
         <translation>视频墙</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="127" />
+        <location filename="../../desktop/window/main_window.py" line="125" />
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="163" />
+        <location filename="../../desktop/window/main_window.py" line="161" />
         <source>Refresh everything</source>
         <translation>全部刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="167" />
+        <location filename="../../desktop/window/main_window.py" line="165" />
         <source>Go to the queue</source>
         <translation>转到案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="171" />
+        <location filename="../../desktop/window/main_window.py" line="169" />
         <source>Go to the most urgent alert</source>
         <translation>转到最紧急的告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="175" />
+        <location filename="../../desktop/window/main_window.py" line="173" />
         <source>Next pane</source>
         <translation>下一窗格</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="179" />
+        <location filename="../../desktop/window/main_window.py" line="177" />
         <source>Previous pane</source>
         <translation>上一窗格</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="184" />
+        <location filename="../../desktop/window/main_window.py" line="182" />
         <source>Sign out</source>
         <translation>注销</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="187" />
+        <location filename="../../desktop/window/main_window.py" line="185" />
         <source>Switch user</source>
         <translation>切换用户</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="194" />
+        <location filename="../../desktop/window/main_window.py" line="192" />
         <source>City settings</source>
         <translation>系统设置</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="306" />
+        <location filename="../../desktop/window/main_window.py" line="305" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="414" />
+        <location filename="../../desktop/window/main_window.py" line="413" />
         <source>No location, so no cameras to show</source>
         <translation>无位置信息，无法显示摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="417" />
+        <location filename="../../desktop/window/main_window.py" line="416" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="465" />
-        <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
-        <translation>%1 条严重告警待确认，按 F9 查看。</translation>
+        <location filename="../../desktop/window/main_window.py" line="466" />
+        <source>(%1 critical) %2</source>
+        <translation>（%1 条严重告警）%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="502" />
+        <location filename="../../desktop/window/main_window.py" line="500" />
         <source>Scheduled job %1 failed: %2</source>
         <translation>定时任务 %1 执行失败：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="538" />
+        <location filename="../../desktop/window/main_window.py" line="536" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="545" />
+        <location filename="../../desktop/window/main_window.py" line="543" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="549" />
+        <location filename="../../desktop/window/main_window.py" line="547" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="554" />
+        <location filename="../../desktop/window/main_window.py" line="552" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="560" />
+        <location filename="../../desktop/window/main_window.py" line="558" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
     </message>
@@ -989,104 +990,104 @@
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="206" />
-        <location filename="../../desktop/queue/panel.py" line="378" />
-        <location filename="../../desktop/queue/panel.py" line="467" />
+        <location filename="../../desktop/queue/panel.py" line="207" />
+        <location filename="../../desktop/queue/panel.py" line="377" />
+        <location filename="../../desktop/queue/panel.py" line="466" />
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="216" />
+        <location filename="../../desktop/queue/panel.py" line="217" />
         <source>Search number, phone, address or description (Ctrl+F)</source>
         <translation>搜索案件编号、电话、地址或问题描述（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="219" />
+        <location filename="../../desktop/queue/panel.py" line="220" />
         <source>Overdue</source>
         <translation>已超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="221" />
+        <location filename="../../desktop/queue/panel.py" line="222" />
         <source>Show only cases past their deadline</source>
         <translation>仅显示已超过处置时限的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="222" />
+        <location filename="../../desktop/queue/panel.py" line="223" />
         <source>Mine</source>
         <translation>我的</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="224" />
+        <location filename="../../desktop/queue/panel.py" line="225" />
         <source>Show only cases assigned to me</source>
         <translation>仅显示派给我的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="234" />
+        <location filename="../../desktop/queue/panel.py" line="235" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="235" />
+        <location filename="../../desktop/queue/panel.py" line="236" />
         <source>Open cases</source>
         <translation>未结案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="238" />
+        <location filename="../../desktop/queue/panel.py" line="239" />
         <source>All cases</source>
         <translation>全部案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="241" />
+        <location filename="../../desktop/queue/panel.py" line="242" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="242" />
+        <location filename="../../desktop/queue/panel.py" line="243" />
         <source>All towns</source>
         <translation>全部镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="244" />
+        <location filename="../../desktop/queue/panel.py" line="245" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="245" />
+        <location filename="../../desktop/queue/panel.py" line="246" />
         <source>All classes</source>
         <translation>全部类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="247" />
+        <location filename="../../desktop/queue/panel.py" line="248" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="248" />
+        <location filename="../../desktop/queue/panel.py" line="249" />
         <source>All sources</source>
         <translation>全部来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="411" />
+        <location filename="../../desktop/queue/panel.py" line="410" />
         <source>Case %1 is not in the current filter (%2) — press Enter to open it</source>
         <translation>案件 %1 不在当前筛选中（%2）— 按 Enter 打开</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="426" />
+        <location filename="../../desktop/queue/panel.py" line="425" />
         <source>%1: %2</source>
         <translation>%1：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="605" />
+        <location filename="../../desktop/queue/panel.py" line="604" />
         <source>%1 cases</source>
         <translation>共 %1 件案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="607" />
+        <location filename="../../desktop/queue/panel.py" line="606" />
         <source>No cases match these filters</source>
         <translation>没有符合筛选条件的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="612" />
+        <location filename="../../desktop/queue/panel.py" line="611" />
         <source>Queue not updated: %1</source>
         <translation>案件队列未能更新：%1</translation>
     </message>
@@ -2286,7 +2287,7 @@
 <context>
     <name>self.model</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="317" />
+        <location filename="../../desktop/queue/panel.py" line="316" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
