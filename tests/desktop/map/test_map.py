@@ -688,3 +688,45 @@ def test_right_click_opens_the_apps_own_translated_menu(qtbot, qapp, view):
         view.context_menu.close()
     finally:
         i18n.install(qapp, "en")
+
+
+def _overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
+    return [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a["left"] < b["right"] and b["left"] < a["right"]
+            and a["top"] < b["bottom"] and b["top"] < a["bottom"]]
+
+
+def test_town_names_never_overlap_and_zooming_in_brings_them_back(qtbot, view):
+    def at_zoom(zoom: int) -> list[dict]:
+        js(qtbot, view, f"cityops._setView({CENTRE[0]}, {CENTRE[1]}, {zoom})")
+        qtbot.waitUntil(lambda: js(qtbot, view, "cityops._view().zoom") == zoom, timeout=5000)
+        qtbot.wait(200)
+        return js(qtbot, view, "cityops._townLabels()")
+
+    city = js(qtbot, view, "cityops._view().zoom")
+    # One step out from the city-wide view the names pile on each other (before: all drawn).
+    far = at_zoom(city - 1)
+    far_shown = [b for b in far if b["shown"]]
+    assert _overlapping(far_shown) == []
+    assert 0 < len(far_shown) < len(far)  # some stay, some give way
+    # Two steps in from there, more of them have room, and still none covers another.
+    near = at_zoom(city + 1)
+    near_shown = [b for b in near if b["shown"]]
+    assert _overlapping(near_shown) == []
+    assert len(near_shown) > len(far_shown)
+
+
+def test_cameras_step_back_at_the_city_wide_view_and_come_forward_closer(qtbot, view):
+    applied(qtbot, view, {"cameras": {"upsert": [{
+        "id": 7, "lat": CENTRE[0], "lon": CENTRE[1], "code": "C7", "name": "路口", "kind": "fixed",
+        "analytics": False, "town": ""}]}})
+    scale = js(qtbot, view, "cityops._view() && 1")  # the page's scale is 1 at a desk
+    assert scale == 1
+    city = js(qtbot, view, "cityops._view().zoom")
+    assert city < 12  # the whole city in 1200x800 is well below street level
+    # City-wide: the same camera symbol (6.5 px radius), but at 0.4 fill, so 300 of them do not
+    # bury the cases' deadline colours.
+    assert js(qtbot, view, "cityops._cameraStyle(7)") == {"radius": 6.5, "fillOpacity": 0.4}
+    js(qtbot, view, f"cityops._setView({CENTRE[0]}, {CENTRE[1]}, 13)")
+    qtbot.waitUntil(lambda: js(qtbot, view, "cityops._cameraStyle(7)") == {"radius": 6.5, "fillOpacity": 1},
+                    timeout=5000)
