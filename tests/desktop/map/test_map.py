@@ -20,6 +20,7 @@ from db.geo import map_data
 from desktop.core import theme
 from desktop.map import page as map_page
 from desktop.map.view import LOCAL_SCHEMES, MapView, case_marker, case_status, point_marker
+from tests.desktop.shots import shot
 from tests.helpers import CENTRE, case_in_state, report
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
@@ -582,6 +583,7 @@ def test_a_camera_is_a_symbol_of_its_own_hit_from_ten_pixels(qtbot, view):
         assert hit["camera_id"] == 77 and hit["case_id"] is None
         miss = js(qtbot, view, f"cityops.hitTest({p['x'] + 30}, {p['y']})")
         assert miss["camera_id"] is None
+        shot(view, f"15a-a-camera-symbol-at-zoom-{zoom}")
     # A real click 10 px off-centre, on the canvas, plays the camera.
     click = """(function () {
       var m = cityops._markerRef('cameras', 77), map = m._map, p = cityops.screenPoint('cameras', 77);
@@ -661,6 +663,7 @@ def test_right_click_opens_the_apps_own_translated_menu(qtbot, qapp, view):
         menu = view.context_menu
         texts = [a.text() for a in menu.actions() if not a.isSeparator()]
         assert texts == ["打开案件", "播放附近摄像头", "复制坐标"]
+        shot(menu, "10-the-maps-own-menu-in-chinese")
         chromium = {view.page.action(a) for a in (QWebEnginePage.WebAction.Back,
                                                   QWebEnginePage.WebAction.Reload,
                                                   QWebEnginePage.WebAction.ViewSource)}
