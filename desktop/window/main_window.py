@@ -44,7 +44,7 @@ from desktop.video.wall import VideoWall
 
 log = logging.getLogger(__name__)
 CAMERA_FOLLOW_MS = 400  # the selection must rest this long before the video wall follows it
-LAYOUT_VERSION = 3  # 3: the alert dock holds a list over a detail+trend splitter (2: alerts, video docks)
+LAYOUT_VERSION = 4  # 4: queue 450 over alerts 550 (3: the alert dock holds a list over a detail+trend splitter)
 
 
 def _reap(process) -> None:
