@@ -62,8 +62,10 @@ def run_app(url: str, *, screenshot: str | None = None, after: float = 2.0,
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from desktop.core import i18n, theme
+    from desktop.map.scheme import register_scheme
 
     qInstallMessageHandler(_quiet_environment_noise)
+    register_scheme()  # the map page's cityops: scheme, before the QApplication (Qt's rule)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("CityOps")
     app.setOrganizationName("CityOps")
