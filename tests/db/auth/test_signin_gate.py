@@ -33,10 +33,8 @@ from db.auth.signin import (
     unlock_account,
 )
 from db.core.errors import (
-    AccountLocked,
     NotFound,
     PermissionDenied,
-    SignInThrottled,
     ValidationError,
 )
 from db.models import AppSetting, AuditLog, SignInFailure, UserAccount
