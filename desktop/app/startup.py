@@ -188,14 +188,19 @@ class Desk(QObject):
     def _guard(self, window) -> None:
         """The idle lock, outside demo mode (a demo has no real account to protect, and its
         wall runs unattended). ``window.lock_screen`` and ``window.idle`` are None on a demo."""
-        from db.auth.signin import sign_in_settings
+        from db.auth.signin import DEFAULT_IDLE_LOCK_MINUTES, sign_in_settings
+        from db.core.errors import CityOpsError
         from desktop.app.idle import IdleWatcher
         from desktop.app.lock import LockScreen
 
         window.lock_screen = window.idle = None
         if self.demo:
             return
-        minutes = sign_in_settings(self.database).idle_lock_minutes
+        try:
+            minutes = sign_in_settings(self.database).idle_lock_minutes
+        except CityOpsError as exc:  # a setting broken by hand must not keep the desk unlocked
+            log.warning("idle lock: %s; using %s minutes", exc, DEFAULT_IDLE_LOCK_MINUTES)
+            minutes = DEFAULT_IDLE_LOCK_MINUTES
         window.lock_screen = LockScreen(window, window.ctx, self.workstation)
         window.idle = IdleWatcher(minutes * 60, window, widget=window)
         window.idle.sig_idle.connect(window.lock_screen.lock)
