@@ -48,12 +48,16 @@ class LockScreen(QWidget):
         self._hidden_docks: list[QDockWidget] = []
         self._disabled: list[QWidget] = []
         self._actions: list[QAction] = []
+        # Opaque, or the window shows through: a plain QWidget paints a style sheet's
+        # background only with WA_StyledBackground.
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setAutoFillBackground(True)
         self.setStyleSheet(f"#LockScreen {{ background: {theme.BACKGROUND}; }}")
         box = QFrame()
         box.setObjectName("LockBox")
-        box.setStyleSheet(f"#LockBox {{ background: {theme.PANEL}; border: 1px solid {theme.BORDER}; }}")
-        box.setMaximumWidth(520)
+        box.setStyleSheet(f"#LockBox {{ background: {theme.PANEL}; border: 1px solid {theme.BORDER}; }}"
+                          "#LockBox QLabel { background: transparent; }")
+        box.setFixedWidth(560)
         self.title = QLabel(self.tr("Workstation locked"))
         self.title.setStyleSheet("font-size: 20pt; font-weight: bold;")
         self.who = QLabel(self.tr("Signed in: %1 (%2). Nobody used this desk for a while: enter "
@@ -77,6 +81,9 @@ class LockScreen(QWidget):
         self.handover_button.clicked.connect(self.sig_handover)
         inner = QVBoxLayout(box)
         inner.setContentsMargins(32, 28, 32, 28)
+        inner.setSpacing(12)
+        # A wrapped label inside a fixed-width box: give it the height its text needs there.
+        self.who.setMinimumHeight(self.who.heightForWidth(560 - 64))
         for w in (self.title, self.who, self.password, self.unlock_button, self.message,
                   self.handover_button):
             inner.addWidget(w)
