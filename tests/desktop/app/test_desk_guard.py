@@ -27,6 +27,7 @@ from desktop.app.idle import IdleWatcher
 from desktop.app.lockouts import LockedAccountsDialog
 from desktop.app.signin import SignInDialog, sign_in_problem
 from desktop.app.startup import Desk, StartupError, start
+from desktop.core import theme
 from desktop.core.tasks import TaskRunner
 from tests.conftest import TEST_PASSWORD
 
@@ -97,6 +98,11 @@ def test_an_idle_desk_locks_and_only_its_officers_password_uncovers_it(qtbot, sq
         lock = window.lock_screen
         qtbot.waitUntil(lambda: lock.locked, timeout=10_000)
         assert lock.geometry() == window.rect() and lock.isVisible()
+        # Opaque: nothing of the window shows through (corners and the middle of each side).
+        image = window.grab().toImage()
+        w, h = image.width() - 1, image.height() - 1
+        assert {image.pixelColor(x, y).name() for x, y in ((2, 2), (w - 2, 2), (2, h - 2),
+                (w - 2, h - 2), (w // 2, 2), (w // 2, h - 2))} == {theme.BACKGROUND}
         # Nothing behind the cover is reachable, not even by Tab or a shortcut.
         assert not window.centralWidget().isEnabled() and not window.queue_dock.isEnabled()
         assert not window.statusBar().isEnabled()
