@@ -294,21 +294,38 @@ def _unlocker(session: Session, actor_id: int) -> UserAccount:
     return actor
 
 
+def _locked(session: Session) -> list[LockedAccount]:
+    limit = lockout_limit(session)
+    rows = session.execute(
+        select(SignInFailure, UserAccount)
+        .join(UserAccount, UserAccount.username == SignInFailure.key)
+        .where(SignInFailure.kind == ACCOUNT,
+               (SignInFailure.failures >= limit) | SignInFailure.locked_at.is_not(None))
+        .order_by(SignInFailure.locked_at, SignInFailure.id)).all()
+    return [LockedAccount(u.id, u.username, u.display_name, Role(u.role), f.failures, f.refused,
+                          f.locked_at, f.workstation) for f, u in rows]
+
+
 def locked_accounts(database: Database, actor_id: int) -> list[LockedAccount]:
     """Accounts locked by failed sign-ins, for a shift leader or an administrator. Names that
     belong to no account are left out: they lock nothing (and may be a password typed into the
     account field)."""
     with database.read() as session:
         _unlocker(session, actor_id)
-        limit = lockout_limit(session)
-        rows = session.execute(
-            select(SignInFailure, UserAccount)
-            .join(UserAccount, UserAccount.username == SignInFailure.key)
-            .where(SignInFailure.kind == ACCOUNT,
-                   (SignInFailure.failures >= limit) | SignInFailure.locked_at.is_not(None))
-            .order_by(SignInFailure.locked_at, SignInFailure.id)).all()
-        return [LockedAccount(u.id, u.username, u.display_name, Role(u.role), f.failures, f.refused,
-                              f.locked_at, f.workstation) for f, u in rows]
+        return _locked(session)
+
+
+def _lift(session: Session, actor: UserAccount | None, username: str, at: dt.datetime,
+          extra: dict) -> None:
+    row = session.scalars(select(SignInFailure).where(
+        SignInFailure.kind == ACCOUNT, SignInFailure.key == username).with_for_update()).first()
+    if row is None or (row.locked_at is None and row.failures < lockout_limit(session)):
+        raise NotFound(f"账号 {username} 未被锁定", code="account_not_locked", username=username)
+    user_id = session.scalar(select(UserAccount.id).where(UserAccount.username == username))
+    audit(session, actor, "auth.unlocked", "user_account", user_id,
+          {"username": username, "failures": row.failures, "refused": row.refused,
+           "locked_at": row.locked_at, "workstation": row.workstation, **extra}, at=at)
+    session.delete(row)
 
 
 def unlock_account(database: Database, actor_id: int, username: str,
@@ -318,22 +335,32 @@ def unlock_account(database: Database, actor_id: int, username: str,
     at = check_time(now)
     username = clean_name(username, "账号")
     with database.write() as session:
-        actor = _unlocker(session, actor_id)
-        row = session.scalars(select(SignInFailure).where(
-            SignInFailure.kind == ACCOUNT, SignInFailure.key == username).with_for_update()).first()
-        if row is None or (row.locked_at is None and row.failures < lockout_limit(session)):
-            raise NotFound(f"账号 {username} 未被锁定", code="account_not_locked", username=username)
-        user_id = session.scalar(select(UserAccount.id).where(UserAccount.username == username))
-        audit(session, actor, "auth.unlocked", "user_account", user_id,
-              {"username": username, "failures": row.failures, "refused": row.refused,
-               "locked_at": row.locked_at, "workstation": row.workstation}, at=at)
-        session.delete(row)
+        _lift(session, _unlocker(session, actor_id), username, at, {})
+
+
+def console_locked_accounts(database: Database) -> list[LockedAccount]:
+    """The locked accounts, for ``cityops accounts locked`` (run by whoever holds the
+    database's credentials on the server, not from a workstation's window)."""
+    with database.read() as session:
+        return _locked(session)
+
+
+def console_unlock(database: Database, username: str, operator: str,
+                   now: dt.datetime | None = None) -> None:
+    """Lift a lock from the console (``cityops accounts unlock``): the way back when every
+    shift leader and administrator is locked out (an insider can lock any account by guessing
+    at it). Audited like :func:`unlock_account`, with no actor and the operating-system user."""
+    at = check_time(now)
+    username = clean_name(username, "账号")
+    with database.write() as session:
+        _lift(session, None, username, at, {"via": "console", "operator": str(operator)[:80]})
 
 
 __all__ = [
     "ACCOUNT", "DEFAULT_IDLE_LOCK_MINUTES", "DEFAULT_LOCKOUT_FAILURES", "DELAY_CAP_SECONDS",
     "DUMMY_HASH", "IDLE_LOCK_SETTING", "LOCKOUT_SETTING", "UNLOCKERS", "WORKSTATION", "Attempt",
-    "LockedAccount", "SignInSettings", "clean_name", "clear_failures", "delay_seconds",
+    "LockedAccount", "SignInSettings", "clean_name", "clear_failures", "console_locked_accounts",
+    "console_unlock", "delay_seconds",
     "idle_lock_minutes", "locked_accounts", "lockout_limit", "record_failure", "reserve",
     "set_idle_lock_minutes", "set_lockout_limit", "sign_in_settings", "unlock_account",
 ]
