@@ -31,6 +31,20 @@ class PermissionDenied(CityOpsError):
     code = "permission_denied"
 
 
+class SignInThrottled(PermissionDenied):
+    """Too many failed sign-ins in a row for this account name or workstation: the attempt was
+    refused before any password check. ``params['seconds']`` says how long to wait."""
+
+    code = "sign_in_wait"
+
+
+class AccountLocked(PermissionDenied):
+    """The account name reached the city's limit of failed sign-ins: refused, password unchecked,
+    until a shift leader or an administrator lifts the lock (:func:`db.auth.signin.unlock_account`)."""
+
+    code = "account_locked"
+
+
 class InvalidTransition(CityOpsError):
     code = "invalid_transition"
 

@@ -2,7 +2,7 @@
 from db.models.base import Base, BigId, UTCDateTime, utcnow
 from db.models.cases import AuditLog, Case, CaseClass, CaseHistory
 from db.models.devices import Alert, Camera, Sensor, SensorReading
-from db.models.people import Department, Staff, StaffPosition, StaffTrack, UserAccount
+from db.models.people import Department, SignInFailure, Staff, StaffPosition, StaffTrack, UserAccount
 from db.models.places import City, Grid, GridMember, Town, Village
 from db.models.spots import BlackSpot, Inspection, InspectionFinding
 from db.models.system import AppSetting, CalendarDay, ChangeLog, JobState
@@ -10,6 +10,6 @@ from db.models.system import AppSetting, CalendarDay, ChangeLog, JobState
 __all__ = [
     "Alert", "AppSetting", "AuditLog", "Base", "BigId", "BlackSpot", "CalendarDay", "Camera",
     "Case", "CaseClass", "CaseHistory", "ChangeLog", "City", "Department", "Grid", "GridMember",
-    "Inspection", "InspectionFinding", "JobState", "Sensor", "SensorReading", "Staff", "StaffPosition",
+    "Inspection", "InspectionFinding", "JobState", "Sensor", "SensorReading", "SignInFailure", "Staff", "StaffPosition",
     "StaffTrack", "Town", "UTCDateTime", "UserAccount", "Village", "utcnow",
 ]

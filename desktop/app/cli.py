@@ -2,7 +2,8 @@
 
 ``cityops`` opens the command-center window; ``cityops demo`` builds demo data; ``cityops db
 migrate`` upgrades a database (``cityops migrate`` is the same); ``cityops jobs`` lists and runs
-the scheduled jobs; ``cityops bench`` measures. Qt is imported only for the window, so the data
+the scheduled jobs; ``cityops accounts`` lists and lifts sign-in locks; ``cityops bench``
+measures. Qt is imported only for the window, so the data
 commands run on machines without a display or without PySide6.
 
 The options every command shares (``--db``, ``-v``) mean the same before or after the
@@ -83,6 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_run.add_argument("--json", action="store_true", help="print the run as JSON on "
                           "standard output")
 
+    accounts = sub.add_parser("accounts", parents=[common],
+                              help="accounts locked by failed sign-ins: list them, or lift a lock "
+                              "(the way back when every shift leader and administrator is locked)")
+    accounts_sub = accounts.add_subparsers(dest="accounts_command", metavar="{locked,unlock}",
+                                           required=True)
+    accounts_sub.add_parser("locked", parents=[common], help="the locked accounts")
+    unlock = accounts_sub.add_parser("unlock", parents=[common], help="lift one account's lock "
+                                     "(audited, with your operating-system user)")
+    unlock.add_argument("username", metavar="ACCOUNT")
+
     bench = sub.add_parser("bench", parents=[common],
                            help="measure what the control room feels, each figure "
                            "beside a baseline measured in the same run (see README)")
@@ -115,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         return _migrate(url)
     if args.command == "jobs":
         return _jobs(url, args)
+    if args.command == "accounts":
+        return _accounts(url, args)
     if args.command == "cameras":
         from desktop.demo.stream_server import run
 
@@ -134,6 +147,32 @@ def main(argv: list[str] | None = None) -> int:
     return run_app(url, screenshot=args.screenshot, after=args.after, size=args.size,
                    language=args.lang, username=args.user,
                    simulator=not (args.no_simulator or args.screenshot))
+
+
+def _accounts(url: str, args) -> int:
+    import getpass
+
+    from db.auth.signin import console_locked_accounts, console_unlock
+    from db.core.engine import open_database
+    from db.core.errors import CityOpsError
+
+    database = open_database(url)
+    try:
+        if args.accounts_command == "locked":
+            for a in console_locked_accounts(database):
+                when = a.locked_at.isoformat(timespec="seconds") if a.locked_at else "-"
+                print(f"{a.username}\t{a.display_name}\t{a.role.value}\t{a.failures}\t{when}\t"
+                      f"{a.workstation or '-'}")
+            return 0
+        try:
+            console_unlock(database, args.username, getpass.getuser())
+        except CityOpsError as exc:
+            print(f"cityops accounts unlock: {exc}", file=sys.stderr)
+            return 1
+        print(f"unlocked: {args.username}")
+        return 0
+    finally:
+        database.dispose()
 
 
 def _migrate(url: str) -> int:

@@ -52,6 +52,16 @@ MESSAGES: dict[str, str] = {
     "account_inactive": QT_TRANSLATE_NOOP("errors", "This account does not exist or is disabled."),
     "bad_credentials": QT_TRANSLATE_NOOP("errors", "Wrong account name or password."),
     "wrong_password": QT_TRANSLATE_NOOP("errors", "The current password is wrong."),
+    "sign_in_wait": QT_TRANSLATE_NOOP("errors", "Too many failed sign-ins. Wait {seconds} s, "
+                                      "then try again."),
+    "account_locked": QT_TRANSLATE_NOOP(
+        "errors", "This account is locked after too many failed sign-ins. A shift leader or an "
+        "administrator can unlock it."),
+    "role_cannot_unlock": QT_TRANSLATE_NOOP("errors",
+                                            "Only a shift leader or an administrator may unlock accounts."),
+    "account_not_locked": QT_TRANSLATE_NOOP("errors", "The account {username} is not locked."),
+    "handover_same_account": QT_TRANSLATE_NOOP(
+        "errors", "The incoming officer must sign in with another account than the outgoing one."),
     "password_too_short": QT_TRANSLATE_NOOP("errors",
                                             "The new password needs at least {minimum} characters."),
     "password_unchanged": QT_TRANSLATE_NOOP("errors",

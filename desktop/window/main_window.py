@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.auth.roles import Role
+from db.auth.signin import UNLOCKERS
 from db.core import jobs
 from db.core.entities import Entity
 from db.devices import cameras
@@ -63,12 +64,16 @@ def screen_class(width: int) -> str:
 class MainWindow(QMainWindow):
     """Wires the panels' signals together.
 
-    Signals: ``sig_sign_out`` and ``sig_switch_user``, asked for by the user; whoever opened the
-    window (desktop/app/startup.py) closes it and shows the sign-in dialog.
+    Signals: ``sig_sign_out``, ``sig_switch_user`` and ``sig_handover``, asked for by the user;
+    whoever opened the window (desktop/app/startup.py) closes it and shows the sign-in dialog
+    (the handover dialog). ``sig_locked_accounts``: a shift leader or an administrator asks for
+    the accounts locked by failed sign-ins.
     """
 
     sig_sign_out = Signal()
     sig_switch_user = Signal()
+    sig_handover = Signal()
+    sig_locked_accounts = Signal()
 
     def __init__(self, ctx: AppContext, feed: LiveFeed | None = None,
                  map_dir: Path | None = None, *, sound: bool = True) -> None:
@@ -185,7 +190,15 @@ class MainWindow(QMainWindow):
         self.switch_user_action = QAction(self.tr("Switch user"), self)
         self.switch_user_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
         self.switch_user_action.triggered.connect(self.sig_switch_user)
-        session_actions = [self.switch_user_action, self.sign_out_action]
+        self.handover_action = QAction(self.tr("Shift handover"), self)
+        self.handover_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        self.handover_action.triggered.connect(self.sig_handover)
+        session_actions = [self.handover_action, self.switch_user_action, self.sign_out_action]
+        self.locked_accounts_action: QAction | None = None
+        if ctx.user.role in UNLOCKERS:  # who may lift a lock after failed sign-ins
+            self.locked_accounts_action = QAction(self.tr("Locked accounts"), self)
+            self.locked_accounts_action.triggered.connect(self.sig_locked_accounts)
+            session_actions.insert(0, self.locked_accounts_action)
         self.settings_action: QAction | None = None
         self.settings_dialog: CitySettingsDialog | None = None
         if ctx.user.role == Role.ADMIN:  # the database refuses anyone else (db.settings.change)
@@ -194,7 +207,8 @@ class MainWindow(QMainWindow):
             self.settings_action.triggered.connect(self.open_settings)
             session_actions.insert(0, self.settings_action)
         for action in session_actions:
-            action.setToolTip(f"{action.text()} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{action.text()} ({keys})" if keys else action.text())
             self.addAction(action)
             button = QToolButton()
             button.setDefaultAction(action)
