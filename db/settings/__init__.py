@@ -44,9 +44,11 @@ class CitySetting:
     key: str
     default: Any
     choices: tuple[str, ...] = ()
-    minimum: float | None = None  # numbers: inclusive bounds
+    minimum: float | None = None  # numbers: inclusive bounds (above_zero: exclusive 0)
     maximum: float | None = None
     unit: str = ""  # "m", "min": how the screen words the number
+    integer: bool = False  # a count: whole numbers only
+    above_zero: bool = False
 
     @property
     def is_choice(self) -> bool:
@@ -59,7 +61,9 @@ class CitySetting:
                 return value
         elif (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
               and (self.minimum is None or value >= self.minimum)
-              and (self.maximum is None or value <= self.maximum)):
+              and (self.maximum is None or value <= self.maximum)
+              and (not self.above_zero or value > 0)
+              and (not self.integer or float(value).is_integer())):
             return int(value) if float(value).is_integer() else float(value)
         raise ValidationError(f"设置 {self.key} 无效：{value!r}", code="setting_invalid",
                               field=self.key, value=repr(value))
@@ -73,7 +77,14 @@ UNPARK_RULE = CitySetting("unpark_rule", "resume", choices=("resume", "fresh"))
 ALERT_GROUP_RADIUS_M = CitySetting("alert_group_radius_m", 500, minimum=10, maximum=20_000, unit="m")
 ALERT_GROUP_WINDOW_MIN = CitySetting("alert_group_window_min", 10, minimum=1, maximum=24 * 60, unit="min")
 
-SETTINGS: tuple[CitySetting, ...] = (UNPARK_RULE, ALERT_GROUP_RADIUS_M, ALERT_GROUP_WINDOW_MIN)
+#: Failed sign-ins in a row before an account name locks (a shift leader lifts it).
+SIGNIN_LOCKOUT_FAILURES = CitySetting("signin_lockout_failures", 10, minimum=1, maximum=1000, integer=True)
+#: Minutes without input before a workstation locks and asks for the password again.
+SIGNIN_IDLE_LOCK_MIN = CitySetting("signin_idle_lock_minutes", 15, maximum=24 * 60, unit="min",
+                                   above_zero=True)
+
+SETTINGS: tuple[CitySetting, ...] = (UNPARK_RULE, ALERT_GROUP_RADIUS_M, ALERT_GROUP_WINDOW_MIN,
+                                     SIGNIN_LOCKOUT_FAILURES, SIGNIN_IDLE_LOCK_MIN)
 _BY_KEY = {s.key: s for s in SETTINGS}
 
 
@@ -170,5 +181,6 @@ def change(database: Database, actor_id: int, values: Mapping[str, Any], *,
         raise
 
 
-__all__ = ["ALERT_GROUP_RADIUS_M", "ALERT_GROUP_WINDOW_MIN", "CHANGE_ACTION", "SETTINGS", "UNPARK_RULE",
+__all__ = ["ALERT_GROUP_RADIUS_M", "ALERT_GROUP_WINDOW_MIN", "CHANGE_ACTION", "SETTINGS",
+           "SIGNIN_IDLE_LOCK_MIN", "SIGNIN_LOCKOUT_FAILURES", "UNPARK_RULE",
            "CitySetting", "SettingValue", "change", "current", "put", "read", "read_many", "setting"]

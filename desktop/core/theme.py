@@ -52,6 +52,7 @@ def stylesheet(scale: float = 1.0) -> str:
     QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus {{ border: 1px solid {ACCENT}; }}
     QPushButton {{ background: {PANEL_ALT}; border: 1px solid {BORDER}; border-radius: 4px;
                   padding: 6px 14px; }}
+    QPushButton[compact="true"] {{ padding: 6px 7px; }}
     QPushButton:hover {{ border-color: {ACCENT}; }}
     QPushButton:focus {{ border: 2px solid {ACCENT}; }}
     QPushButton:disabled {{ color: {TEXT_DIM}; }}

@@ -33,6 +33,8 @@ LABELS = {
     settings.UNPARK_RULE.key: QT_TRANSLATE_NOOP("settings", "When a parked case resumes"),
     settings.ALERT_GROUP_RADIUS_M.key: QT_TRANSLATE_NOOP("settings", "Group alerts of one type within"),
     settings.ALERT_GROUP_WINDOW_MIN.key: QT_TRANSLATE_NOOP("settings", "Group alerts that began within"),
+    settings.SIGNIN_LOCKOUT_FAILURES.key: QT_TRANSLATE_NOOP("settings", "Lock an account after failed sign-ins"),
+    settings.SIGNIN_IDLE_LOCK_MIN.key: QT_TRANSLATE_NOOP("settings", "Lock an unattended workstation after"),
 }
 CHOICES = {
     "resume": QT_TRANSLATE_NOOP("settings", "Give back the time that was left (extensions included)"),
@@ -130,9 +132,11 @@ class CitySettingsDialog(QDialog):
                 combo.addItem(_t(CHOICES.get(choice, choice)), choice)
             return combo
         spin = QDoubleSpinBox()
-        spin.setDecimals(0)
-        spin.setRange(which.minimum if which.minimum is not None else 0,
-                      which.maximum if which.maximum is not None else 1e9)
+        spin.setDecimals(0 if which.integer else 1)
+        lowest = which.minimum if which.minimum is not None else 0
+        if which.above_zero:
+            lowest = max(lowest, 0.1)
+        spin.setRange(lowest, which.maximum if which.maximum is not None else 1e9)
         spin.setSuffix(_t(UNITS.get(which.unit, "")))
         return spin
 
@@ -145,8 +149,14 @@ class CitySettingsDialog(QDialog):
 
     def values(self) -> dict[str, object]:
         """What the form says, as :func:`db.settings.change` takes it."""
-        return {key: editor.currentData() if isinstance(editor, QComboBox) else int(editor.value())
-                for key, editor in self.editors.items()}
+        out = {}
+        for key, editor in self.editors.items():
+            if isinstance(editor, QComboBox):
+                out[key] = editor.currentData()
+            else:
+                value = editor.value()
+                out[key] = int(value) if float(value).is_integer() else value
+        return out
 
     def save(self) -> None:
         changed = {k: v for k, v in self.values().items() if self._loaded.get(k) != v}

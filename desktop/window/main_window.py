@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMenu,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -126,10 +127,7 @@ class MainWindow(QMainWindow):
         # -- status bar ----------------------------------------------------------------------
         self.db_label = QLabel()
         self.clock_label = QLabel()
-        self.user_label = QLabel(
-            self.tr("%1 · %2").replace("%1", ctx.user.display_name)
-            .replace("%2", labels.role_name(ctx.user.role)))
-        for w in (self.db_label, self.user_label, self.clock_label):
+        for w in (self.db_label, self.clock_label):
             w.setTextFormat(Qt.TextFormat.PlainText)  # a display name is data, never markup
             self.statusBar().addPermanentWidget(w)
         self._set_online(True, None)
@@ -206,14 +204,25 @@ class MainWindow(QMainWindow):
             self.settings_action.setShortcut(QKeySequence("Ctrl+Shift+,"))
             self.settings_action.triggered.connect(self.open_settings)
             session_actions.insert(0, self.settings_action)
+        # Who is signed in, as a button whose menu holds the session's actions (their keys work
+        # anywhere): one place, and a status bar that fits a 1280 px desk whatever the role.
+        self.user_button = QToolButton()
+        self.user_button.setObjectName("sessionButton")
+        self.user_button.setText(self.tr("%1 · %2").replace("%1", ctx.user.display_name)
+                                 .replace("%2", labels.role_name(ctx.user.role)) + " ▾")
+        self.user_button.setToolTip(self.tr("Your session: hand over the shift, switch user, sign out"))
+        self.user_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.user_button.setAutoRaise(True)
+        self.session_menu = QMenu(self.user_button)
         for action in session_actions:
+            if action is self.handover_action and not self.session_menu.isEmpty():
+                self.session_menu.addSeparator()  # the administrator's tools above the session's
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             action.setToolTip(f"{action.text()} ({keys})" if keys else action.text())
             self.addAction(action)
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setAutoRaise(True)
-            self.statusBar().addPermanentWidget(button)
+            self.session_menu.addAction(action)
+        self.user_button.setMenu(self.session_menu)
+        self.statusBar().insertPermanentWidget(1, self.user_button)  # after the connection
 
         self.restore_layout()
         self._load_map()

@@ -28,7 +28,8 @@ def test_unset_settings_read_as_their_defaults(env):
     with env.database.read() as s:
         assert [(v.setting.key, v.value, v.changed_by) for v in settings.current(s)] == [
             ("unpark_rule", "resume", None), ("alert_group_radius_m", 500, None),
-            ("alert_group_window_min", 10, None)]
+            ("alert_group_window_min", 10, None), ("signin_lockout_failures", 10, None),
+            ("signin_idle_lock_minutes", 15, None)]
 
 
 def test_an_administrator_changes_settings_in_one_audited_step_every_workstation_sees(env):
@@ -68,7 +69,8 @@ def test_no_one_but_an_administrator_may_change_a_setting(env, role):
     {"unpark_rule": "forever"}, {"unpark_rule": 1}, {"alert_group_radius_m": "500"},
     {"alert_group_radius_m": float("nan")}, {"alert_group_radius_m": float("inf")},
     {"alert_group_radius_m": True}, {"alert_group_radius_m": 5}, {"alert_group_window_min": 0},
-    {"alert_group_window_min": 24 * 60 + 1}, {"no_such_setting": 1}])
+    {"alert_group_window_min": 24 * 60 + 1}, {"signin_lockout_failures": 2.5},
+    {"signin_lockout_failures": 0}, {"signin_idle_lock_minutes": 0}, {"no_such_setting": 1}])
 def test_a_bad_value_is_refused_and_nothing_of_the_step_is_kept(env, values):
     # A valid change listed first must not be kept when a later one is refused: one transaction.
     with pytest.raises(ValidationError) as err:
