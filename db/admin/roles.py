@@ -120,6 +120,25 @@ def refuse_privileged_connection(database, *, demo: bool) -> None:
             raise PrivilegedConnection(current_role(conn), kind.value)
 
 
+def is_demo_database(database) -> bool:
+    """Whether ``database`` is marked as demo data (False when it cannot tell: no schema yet)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.auth.accounts import demo_info
+
+    try:
+        return demo_info(database) is not None
+    except SQLAlchemyError:
+        return False
+
+
+def refuse_privileged_workstation(database) -> None:
+    """For a workstation, gateway or simulator: :func:`refuse_privileged_connection`, with demo
+    mode read from the database itself."""
+    if database.is_postgres:
+        refuse_privileged_connection(database, demo=is_demo_database(database))
+
+
 def schema_owner(conn: Connection) -> str | None:
     """The role the migrations run as: the owner of the schema, when set-up made one (a plain
     role; the default owner, a superuser or ``pg_database_owner``, is none)."""
@@ -338,5 +357,6 @@ def _grant(conn: Connection, dbname: str, owner: str, app: str) -> None:
 
 
 __all__ = ["APPEND_ONLY_TABLES", "APP_ROLE", "OWNER_ROLE", "ConnectionKind", "NotSuperuser",
-           "RoleSetup", "application_roles", "apply_grants", "connection_kind", "current_role", "grant_database",
-           "refuse_privileged_connection", "schema_owner", "setup_roles"]
+           "RoleSetup", "application_roles", "apply_grants", "connection_kind", "current_role",
+           "grant_database", "is_demo_database", "refuse_privileged_connection",
+           "refuse_privileged_workstation", "schema_owner", "setup_roles"]
