@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import enum
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -249,13 +250,16 @@ def _pgpass_hosts(host: str | None) -> list[str]:
 
 
 def setup_roles(superuser_url: str, *, owner: str = OWNER_ROLE, app: str = APP_ROLE,
-                pgpass: Path | None = None, reset_passwords: bool = False) -> RoleSetup:
+                pgpass: Path | None = None, reset_passwords: bool = False,
+                pgpass_port: str | None = None) -> RoleSetup:
     """Make (or bring back to spec) the owner and application roles for the database that
     ``superuser_url`` names, connected as a superuser whose password libpq finds itself.
 
     A role that does not exist yet, or has no line in ``pgpass`` (or ``reset_passwords``), gets
     a new random password: written to ``pgpass`` when given, else returned in
     :attr:`RoleSetup.passwords` for the caller to show once. Idempotent otherwise.
+    ``pgpass_port`` writes the lines for another port field than the URL's (``*``: any port,
+    for tests that reach the server through a proxy).
     """
     if owner == app:
         raise ValueError("the owner and the application role must differ")
@@ -270,28 +274,43 @@ def setup_roles(superuser_url: str, *, owner: str = OWNER_ROLE, app: str = APP_R
     port = url.port or 5432
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
-        with engine.connect() as conn:
+        with engine.connect() as conn, _cluster_lock(url):
             me = current_role(conn)
             if not conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
                 raise NotSuperuser(me)
-            # One set-up at a time on this cluster (two test runs may start together).
-            conn.execute(text("SELECT pg_advisory_lock(hashtext('cityops.setup_roles'))"))
-            try:
-                for role in (owner, app):
-                    _make_role(conn, role, result, hosts, port, reset_passwords)
-                _grant(conn, dbname, owner, app)
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(hashtext('cityops.setup_roles'))"))
+            for role in (owner, app):
+                _make_role(conn, role, result, hosts, port, reset_passwords, pgpass_port)
+            _grant(conn, dbname, owner, app)
     finally:
         engine.dispose()
     return result
+
+
+@contextmanager
+def _cluster_lock(url):
+    """One set-up at a time on the cluster: roles are the cluster's, and two set-ups (two test
+    runs starting together) must not give a role two passwords. An advisory lock is keyed per
+    database, so it is taken in the ``postgres`` maintenance database that every cluster has."""
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        conn = engine.connect()
+    except Exception:  # no maintenance database: set-up runs unserialised
+        engine.dispose()
+        yield
+        return
+    try:
+        conn.execute(text("SELECT pg_advisory_lock(hashtext('cityops.setup_roles'))"))
+        yield
+    finally:
+        conn.close()  # the session lock goes with the session
+        engine.dispose()
 
 
 _ROLE_ATTRS = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
 
 
 def _make_role(conn: Connection, role: str, result: RoleSetup, hosts: list[str], port: int,
-               reset: bool) -> None:
+               reset: bool, pgpass_port: str | None) -> None:
     who = _ident(role)
     if _role_exists(conn, role):
         conn.execute(text(f"ALTER ROLE {who} {_ROLE_ATTRS}"))
@@ -315,7 +334,7 @@ def _make_role(conn: Connection, role: str, result: RoleSetup, hosts: list[str],
     _set_password(conn, role, password)
     result.new_password_for.append(role)
     if result.pgpass is not None:
-        write_pgpass(result.pgpass, role, password, hosts=hosts, port=port)
+        write_pgpass(result.pgpass, role, password, hosts=hosts, port=pgpass_port or port)
     else:
         result.passwords[role] = password
 
