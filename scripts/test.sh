@@ -10,12 +10,14 @@ cd "$(dirname "$0")/.."
 CITYOPS_WITH_POSTGRES=1 bash scripts/bootstrap.sh
 # The tests' PostgreSQL: a cluster of the project's own on 127.0.0.1:55432 with password (SCRAM)
 # authentication only, so that the roles' rights are what is tested, not a trust rule; made
-# on first use, started when stopped (tests/conftest.py does the same). Its superuser's
-# password is in var/pg-55432/pgpass, and the tests' roles' passwords go there too.
+# on first use, started when stopped (tests/conftest.py does the same). It lives in one folder
+# per user and machine, shared by every checkout (worktrees testing at once share the port);
+# its superuser's password is in <folder>/pgpass, and the tests' roles' passwords go there too.
 # CITYOPS_TEST_PG_URL (a superuser's URL without password, PGPASSFILE set) uses another server.
 if [ -z "${CITYOPS_TEST_PG_URL:-}" ]; then
-  bash scripts/pg-cluster.sh start --fast --port 55432 >/dev/null
-  export PGPASSFILE=$PWD/var/pg-55432/pgpass
+  export CITYOPS_TEST_PG_DIR=${CITYOPS_TEST_PG_DIR:-/var/tmp/cityops-test-pg-$(id -u)-55432}
+  bash scripts/pg-cluster.sh start --fast --port 55432 --dir "$CITYOPS_TEST_PG_DIR" >/dev/null
+  export PGPASSFILE=$CITYOPS_TEST_PG_DIR/pgpass
 fi
 
 export QT_QPA_PLATFORM=offscreen

@@ -2,9 +2,13 @@
 
 PostgreSQL tests run against the project's own cluster, made and started by
 ``scripts/pg-cluster.sh`` (127.0.0.1:55432, password authentication only, its superuser's
-password in ``var/pg-55432/pgpass``, which ``PGPASSFILE`` points at), or against the server
+password in ``<dir>/pgpass``, which ``PGPASSFILE`` points at), or against the server
 ``CITYOPS_TEST_PG_URL`` names: a superuser's URL without password (libpq finds it in
-``PGPASSFILE``/``PGPASSWORD``), its database used as the maintenance database.
+``PGPASSFILE``/``PGPASSWORD``), its database used as the maintenance database. The cluster's
+folder is ``$CITYOPS_TEST_PG_DIR``, else ``/var/tmp/cityops-test-pg-<uid>-55432``: one per
+user and machine, not per checkout, so that several worktrees testing at once share the one
+server on the port instead of fighting over it (each run has databases and a template of its
+own; the roles are shared and keep their passwords).
 
 They run **as the application role**, as a workstation does: the session's template database
 is set up like a control room's (``db.admin.roles.setup_roles``: owner role ``cityops_t_owner``,
@@ -59,7 +63,8 @@ from db.reference.city import ensure_reference_data
 REPO = Path(__file__).resolve().parents[1]
 #: The project's own test cluster (scripts/pg-cluster.sh), used unless CITYOPS_TEST_PG_URL is set.
 CLUSTER_PORT = 55432
-CLUSTER_DIR = REPO / "var" / f"pg-{CLUSTER_PORT}"
+CLUSTER_DIR = Path(os.environ.get("CITYOPS_TEST_PG_DIR")
+                   or f"/var/tmp/cityops-test-pg-{os.getuid()}-{CLUSTER_PORT}")
 OWN_CLUSTER = "CITYOPS_TEST_PG_URL" not in os.environ
 if OWN_CLUSTER:
     # The cluster's password file, for this process and every child it starts (workstations,

@@ -13,6 +13,7 @@ import threading
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 from sqlalchemy import select
 
+from db.admin.passwords import refuse_password_in_url, shown_url
 from db.admin.roles import refuse_privileged_workstation
 from db.auth.accounts import Account, demo_account, demo_info
 from db.core.engine import Database, open_database
@@ -61,7 +62,8 @@ def open_and_prepare(url: str, on_admin_created=None) -> tuple[Database, int]:
     except Exception as exc:  # shown to the user as is: the URL, the server, the file
         if database is not None:
             database.dispose()
-        raise StartupError(f"无法打开数据库 / cannot open the database {url}: {exc}") from exc
+        raise StartupError(f"无法打开数据库 / cannot open the database {shown_url(url)}: "
+                           f"{exc}") from exc
     return database, city_id
 
 
@@ -84,7 +86,10 @@ def make_context(database: Database, city_id: int, account: Account, *, demo: bo
 
 def start_simulator(url: str) -> subprocess.Popen:
     """The demo's living city: the simulator in its own process, so it never touches the GUI
-    thread (nor its GIL); it writes through the same db/ operations as a workstation."""
+    thread (nor its GIL); it writes through the same db/ operations as a workstation. A URL that
+    holds a password is refused: a child's arguments are visible to every user of the machine
+    (the child's libpq finds the password where this process's did)."""
+    refuse_password_in_url(url)
     return subprocess.Popen([sys.executable, "-m", "desktop", "simulate", "--db", url],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

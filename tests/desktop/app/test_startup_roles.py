@@ -22,3 +22,18 @@ def test_the_window_refuses_an_owner_connection_and_says_how_to_set_up(pg_env, q
     with pytest.raises(StartupError) as caught:
         start(pg_env.database.url, interactive=False, cameras=False)
     assert caught.value.error is None and "not a demo database" in str(caught.value)
+
+
+def test_no_password_reaches_a_child_process_arguments(monkeypatch):
+    """The demo window's simulator is a child process: its command line would show a password
+    to every user of the machine, so a URL holding one never gets that far."""
+    import subprocess
+
+    from db.core.errors import PasswordInUrl
+    from desktop.app.startup import start_simulator
+
+    spawned = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: spawned.append(a))
+    with pytest.raises(PasswordInUrl):
+        start_simulator("postgresql+psycopg://cityops_app:hunter2@127.0.0.1:5432/cityops")
+    assert spawned == []
