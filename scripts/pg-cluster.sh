@@ -21,7 +21,8 @@
 # As root (containers, CI) the server runs as the `postgres` system user (initdb refuses root);
 # DIR/data then belongs to it while DIR and the pgpass file stay root's. As any other user the
 # server runs as that user. Another cluster (a standby, a second test server) is the same
-# script with another port and directory.
+# script with another port and directory; pg_hba admits replication connections from 127.0.0.1
+# (with a password, for a role WITH REPLICATION) so that a standby can stream from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --dir) DIR=$2; shift ;;
     --dir=*) DIR=${1#--dir=} ;;
     --fast) FAST=1 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "pg-cluster: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -140,9 +141,11 @@ EOF
   fi
   as_server tee "$DATA/pg_hba.conf" >/dev/null <<EOF
 # scripts/pg-cluster.sh: a password for every connection, no trust, 127.0.0.1 only.
-# TYPE  DATABASE  USER  ADDRESS        METHOD
-local   all       all                  scram-sha-256
-host    all       all   127.0.0.1/32   scram-sha-256
+# TYPE  DATABASE     USER  ADDRESS        METHOD
+local   all          all                  scram-sha-256
+host    all          all   127.0.0.1/32   scram-sha-256
+# a standby on this machine (pg_basebackup, streaming) needs a role WITH REPLICATION too
+host    replication  all   127.0.0.1/32   scram-sha-256
 EOF
 }
 

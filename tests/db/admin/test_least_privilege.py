@@ -30,6 +30,7 @@ from db.demo.build import DEMO_SETTING
 from db.models import AppSetting, AuditLog, Case, CaseHistory
 from tests.conftest import (
     PG_ADMIN_URL,
+    PG_PORT,
     TEST_APP,
     TEST_OWNER,
     drop_pg,
@@ -254,3 +255,72 @@ def test_setup_roles_again_keeps_working_passwords_and_the_rules(pg_env):
     r = report(pg_env, role=Role.DUTY_OFFICER)
     assert r.state is State.PENDING_ACCEPT
     assert _refused(pg_env, "UPDATE audit_log SET action = 'x'").orig.sqlstate == INSUFFICIENT_PRIVILEGE
+
+
+def test_setup_roles_on_a_database_migrated_before_roles_existed(pg_server):
+    """Today's deployments: the schema was made by the superuser. Set-up hands every table,
+    sequence and trigger function to the owner, and the application role then works rows only."""
+    name = f"cityops_old_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    try:
+        open_database(pg_url(name)).dispose()  # migrated by the superuser, no roles yet
+        setup_test_roles(name)
+        check = create_engine(pg_url(name))
+        with check.connect() as conn:
+            others = conn.execute(text(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'S', 'v') "
+                "AND pg_get_userbyid(c.relowner) <> :o "
+                "UNION ALL SELECT p.proname FROM pg_proc p JOIN pg_namespace n "
+                "ON n.oid = p.pronamespace WHERE n.nspname = 'public' "
+                "AND pg_get_userbyid(p.proowner) <> :o"), {"o": TEST_OWNER}).scalars().all()
+        check.dispose()
+        assert others == []
+        app = open_database(pg_url(name, TEST_APP))
+        try:
+            with app.write() as s:
+                s.execute(text("INSERT INTO app_setting (key, value_json, updated_at) "
+                               "VALUES ('k', '1', now())"))
+            with pytest.raises(DBAPIError) as caught:
+                with app.write() as s:
+                    s.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+            assert caught.value.orig.sqlstate == INSUFFICIENT_PRIVILEGE
+        finally:
+            app.dispose()
+    finally:
+        drop_pg(name)
+
+
+def test_the_test_cluster_asks_everyone_for_a_password(pg_server):
+    """What scripts/pg-cluster.sh makes: no trust rule, SCRAM only, so the rights tested above
+    are the roles' and not a trust rule's (the machine's default cluster trusts local users)."""
+    import os
+    import subprocess
+
+    from tests.conftest import OWN_CLUSTER
+
+    if not OWN_CLUSTER:
+        pytest.skip("CITYOPS_TEST_PG_URL names another server: its rules are its own")
+    admin = create_engine(PG_ADMIN_URL)
+    with admin.connect() as conn:
+        methods = set(conn.execute(text("SELECT auth_method FROM pg_hba_file_rules")).scalars())
+        encryption = conn.execute(text("SHOW password_encryption")).scalar()
+        verifiers = conn.execute(text(
+            "SELECT count(*) FILTER (WHERE rolpassword LIKE 'SCRAM-SHA-256$%'), count(*) "
+            "FROM pg_authid WHERE rolpassword IS NOT NULL")).one()
+        listen = conn.execute(text("SHOW listen_addresses")).scalar()
+    admin.dispose()
+    assert methods == {"scram-sha-256"} and encryption == "scram-sha-256"
+    assert verifiers[0] == verifiers[1] >= 3  # the superuser and the two test roles at least
+    assert listen == "127.0.0.1"
+    # Without the password file, libpq has nothing to offer and the server says no.
+    env = {k: v for k, v in os.environ.items() if k not in ("PGPASSFILE", "PGPASSWORD")}
+    env["PGPASSFILE"] = os.devnull
+    for user in ("cityops_admin", TEST_APP):
+        out = subprocess.run(["psql", "-w", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", user,
+                              "-d", "postgres", "-Atc", "SELECT 1"],
+                             capture_output=True, text=True, timeout=30, env=env)
+        assert out.returncode != 0 and "password" in out.stderr, out.stderr
