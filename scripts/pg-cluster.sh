@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
     --dir) DIR=$2; shift ;;
     --dir=*) DIR=${1#--dir=} ;;
     --fast) FAST=1 ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "pg-cluster: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
