@@ -303,8 +303,10 @@ def _jobs(url: str, args) -> int:
                   f"{str(exc).splitlines()[0]}", file=sys.stderr)
             return 2
         if not ready:
-            print(f"{prog}: 数据库结构不是最新版本，请先运行 cityops db migrate / the schema is not "
-                  f"up to date: run `cityops db migrate` first ({_shown(url)})", file=sys.stderr)
+            owner = " --owner-url URL" if database.is_postgres else ""
+            print(f"{prog}: 数据库结构不是最新版本，请先运行 cityops db migrate{owner} / the schema "
+                  f"is not up to date: run `cityops db migrate{owner}` first ({_shown(url)})",
+                  file=sys.stderr)
             return 2
         if args.jobs_command == "list":
             return _jobs_list(database, args)
@@ -433,7 +435,7 @@ def _demo(url: str, args) -> int:
         if args.if_missing:
             with database.read() as session:
                 if session.scalar(select(func.count()).select_from(Case)):
-                    print(f"demo data already present: {url}")
+                    print(f"demo data already present: {_shown(url)}")
                     return 0
         start = time.perf_counter()
         try:
@@ -444,7 +446,7 @@ def _demo(url: str, args) -> int:
             return 2
         print(f"demo built in {time.perf_counter() - start:.1f} s: {stats.cases} cases, "
               f"{stats.history_rows} history rows, {stats.staff} staff, {stats.grids} grids, "
-              f"{stats.cameras} cameras, {stats.sensors} sensors → {url}")
+              f"{stats.cameras} cameras, {stats.sensors} sensors → {_shown(url)}")
         return 0
     finally:
         database.dispose()
