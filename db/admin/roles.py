@@ -342,8 +342,9 @@ def _make_role(conn: Connection, role: str, result: RoleSetup, hosts: list[str],
 def grant_database(conn: Connection, dbname: str, owner: str = OWNER_ROLE,
                    app: str = APP_ROLE) -> None:
     """The database-level part: only the two roles (and superusers) connect, nobody makes
-    temporary tables, the owner may add schemas and trusted extensions. Kept in the shared catalogue, so a database cloned from a template
-    (``CREATE DATABASE … TEMPLATE``) needs it again; everything else travels with the clone."""
+    temporary tables, the owner may add schemas and trusted extensions. Kept in the shared
+    catalogue, so a database cloned from a template (``CREATE DATABASE … TEMPLATE``) needs it
+    again; everything else travels with the clone."""
     db, own, use = f'"{dbname}"', _ident(owner), _ident(app)
     for statement in (
         f"REVOKE ALL ON DATABASE {db} FROM PUBLIC",

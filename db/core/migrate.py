@@ -71,7 +71,7 @@ def upgrade_to_head(engine: Engine, script_location: Path | None = None) -> None
             conn.commit()
             try:
                 if owner:  # tables and triggers the migrations make belong to the owner
-                    conn.execute(text(f'SET ROLE "{owner}"'))
+                    conn.execute(text('SET ROLE "{}"'.format(owner.replace('"', '""'))))
                 command.upgrade(alembic_config(engine, conn, script_location), "head")
                 apply_grants(conn)
                 conn.commit()
