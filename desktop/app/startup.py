@@ -13,8 +13,12 @@ import threading
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from sqlalchemy import select
 
+from db.admin.passwords import refuse_password_in_url, shown_url
+from db.admin.roles import refuse_privileged_workstation
 from db.auth.accounts import Account, demo_account, demo_info
 from db.core.engine import Database, open_database
+from db.core.errors import CityOpsError, PrivilegedConnection, SchemaNotCurrent
+from db.core.migrate import upgrade_to_head
 from db.models import City
 from db.reference.city import ADMIN_USERNAME, ensure_reference_data, has_admin
 from db.worktime.calendar_data import load_calendar
@@ -26,24 +30,40 @@ CAMERA_PORT = 8890  # the demo cameras' stream URLs point here (db/demo.py)
 
 
 class StartupError(Exception):
-    pass
+    """Start-up cannot go on. ``error``, when set, is the data layer's coded error, which the
+    window words in the user's language (``desktop.core.errors.word``)."""
+
+    def __init__(self, message: str, error: CityOpsError | None = None) -> None:
+        super().__init__(message)
+        self.error = error
 
 
 def open_and_prepare(url: str, on_admin_created=None) -> tuple[Database, int]:
-    """Open (and migrate) the database; a brand-new one gets its reference data. The
-    administrator is created only when ``on_admin_created`` can show its one-time password
-    (it is stored as a hash only): a database made by ``cityops db migrate`` gets it at the
-    window's first start."""
+    """Open the database, refuse a superuser or owner connection on PostgreSQL outside demo
+    mode, and upgrade the schema when this connection may (the application role only checks it
+    is at head). A brand-new one gets its reference data. The administrator is created only
+    when ``on_admin_created`` can show its one-time password (it is stored as a hash only): a
+    database made by ``cityops db migrate`` gets it at the window's first start."""
+    database = None
     try:
-        database = open_database(url)
+        database = open_database(url, migrate=False)
+        refuse_privileged_workstation(database)
+        upgrade_to_head(database.engine)
         with database.read() as session:
             city_id = session.scalar(select(City.id).order_by(City.id).limit(1))
             admin = has_admin(session)
         if city_id is None or (on_admin_created is not None and not admin):
             city_id = ensure_reference_data(database, on_admin_created=on_admin_created,
                                             with_admin=on_admin_created is not None)
+    except (PrivilegedConnection, SchemaNotCurrent) as exc:
+        if database is not None:
+            database.dispose()
+        raise StartupError(exc.message, exc) from exc
     except Exception as exc:  # shown to the user as is: the URL, the server, the file
-        raise StartupError(f"无法打开数据库 / cannot open the database {url}: {exc}") from exc
+        if database is not None:
+            database.dispose()
+        raise StartupError(f"无法打开数据库 / cannot open the database {shown_url(url)}: "
+                           f"{exc}") from exc
     return database, city_id
 
 
@@ -66,7 +86,10 @@ def make_context(database: Database, city_id: int, account: Account, *, demo: bo
 
 def start_simulator(url: str) -> subprocess.Popen:
     """The demo's living city: the simulator in its own process, so it never touches the GUI
-    thread (nor its GIL); it writes through the same db/ operations as a workstation."""
+    thread (nor its GIL); it writes through the same db/ operations as a workstation. A URL that
+    holds a password is refused: a child's arguments are visible to every user of the machine
+    (the child's libpq finds the password where this process's did)."""
+    refuse_password_in_url(url)
     return subprocess.Popen([sys.executable, "-m", "desktop", "simulate", "--db", url],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -112,6 +112,25 @@ MESSAGES: dict[str, str] = {
     "deadline_incomputable": QT_TRANSLATE_NOOP("errors", "The deadline cannot be computed: {reason}"),
     "coordinates_invalid": QT_TRANSLATE_NOOP("errors", "Invalid coordinates: {value}"),
     "outside_city": QT_TRANSLATE_NOOP("errors", "The point ({lat}, {lon}) is outside the city."),
+    "privileged_connection": QT_TRANSLATE_NOOP(
+        "errors", "The database account {role} is a {kind}: a workstation may connect only as "
+        "the application role, which cannot change the database's rules. An administrator sets "
+        "the roles up once with “cityops db setup-roles --superuser-url URL”, then starts "
+        "CityOps with the application role's URL (its password in the PGPASSFILE file)."),
+    "schema_not_current": QT_TRANSLATE_NOOP(
+        "errors", "The database schema is at version {current}, not the current {head}, and "
+        "the application role may not change it. An administrator runs "
+        "“cityops db migrate --owner-url URL” first."),
+    "password_in_url": QT_TRANSLATE_NOOP(
+        "errors", "The database URL of {option} contains a password: refused. Give the URL "
+        "without it and put the password in libpq's password file (PGPASSFILE, readable only "
+        "by you) or in PGPASSWORD."),
+}
+
+# What kind of connection a refused account is (db.admin.roles.ConnectionKind).
+CONNECTION_KINDS = {
+    "superuser": QT_TRANSLATE_NOOP("errors", "superuser"),
+    "owner": QT_TRANSLATE_NOOP("errors", "schema owner"),
 }
 
 # The names db/ gives its fields in Chinese messages, worded here per language.
@@ -166,6 +185,8 @@ def _param(name: str, value) -> str:
             return _t(UNITS[value])
     except (KeyError, ValueError):
         pass
+    if name == "kind" and value in CONNECTION_KINDS:
+        return _t(CONNECTION_KINDS[value])
     if name == "entity":
         return _t(ENTITIES[value]) if value in ENTITIES else str(value)
     if name == "field":
