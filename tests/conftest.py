@@ -1,19 +1,34 @@
 """Fixtures: a fresh, migrated database with reference data for each test, on both engines.
 
-PostgreSQL tests run against the real server named by ``CITYOPS_TEST_PG_URL`` (default: the
-local server, database ``test`` as the maintenance database). Each test gets its own database
-cloned from a template (``CREATE DATABASE … TEMPLATE``), so tests never see each other's rows.
-SQLite tests copy a template file. A missing PostgreSQL server fails the run; set
-``CITYOPS_SKIP_PG=1`` to run only SQLite on a machine without one.
+PostgreSQL tests run against the project's own cluster, made and started by
+``scripts/pg-cluster.sh`` (127.0.0.1:55432, password authentication only, its superuser's
+password in ``<dir>/pgpass``, which ``PGPASSFILE`` points at), or against the server
+``CITYOPS_TEST_PG_URL`` names: a superuser's URL without password (libpq finds it in
+``PGPASSFILE``/``PGPASSWORD``), its database used as the maintenance database. The cluster's
+folder is ``$CITYOPS_TEST_PG_DIR``, else ``/var/tmp/cityops-test-pg-<uid>-55432``: one per
+user and machine, not per checkout, so that several worktrees testing at once share the one
+server on the port instead of fighting over it (each run has databases and a template of its
+own; the roles are shared and keep their passwords).
+
+They run **as the application role**, as a workstation does: the session's template database
+is set up like a control room's (``db.admin.roles.setup_roles``: owner role ``cityops_t_owner``,
+application role ``cityops_t_app``, their passwords written to ``PGPASSFILE``), migrated by the
+owner, filled by the application role. Each test gets its own database cloned from it (``CREATE
+DATABASE … TEMPLATE``, by the superuser), so tests never see each other's rows, and connects to
+it as the application role; ``Env.owner_url`` is there for the few tests that need the owner
+(demo --force, migrations). SQLite tests copy a template file. A missing PostgreSQL server fails
+the run; set ``CITYOPS_SKIP_PG=1`` to run only SQLite on a machine without one.
 """
 from __future__ import annotations
 
 import importlib.abc
 import os
 import shutil
+import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -36,6 +51,8 @@ if os.environ.get("CITYOPS_BLOCK_QT") == "1":
     collect_ignore = ["desktop"]
 
 # db/ is imported only now, after the blocker is in place.
+from db.admin.passwords import pgpass_path
+from db.admin.roles import grant_database, setup_roles
 from db.auth.roles import Role
 from db.auth.security import hash_password
 from db.core.config import normalise_url  # noqa: E402
@@ -43,21 +60,46 @@ from db.core.engine import Database, open_database
 from db.models import UserAccount
 from db.reference.city import ensure_reference_data
 
-PG_ADMIN_URL = normalise_url(
-    os.environ.get("CITYOPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+REPO = Path(__file__).resolve().parents[1]
+#: The project's own test cluster (scripts/pg-cluster.sh), used unless CITYOPS_TEST_PG_URL is set.
+CLUSTER_PORT = 55432
+CLUSTER_DIR = Path(os.environ.get("CITYOPS_TEST_PG_DIR")
+                   or f"/var/tmp/cityops-test-pg-{os.getuid()}-{CLUSTER_PORT}")
+OWN_CLUSTER = "CITYOPS_TEST_PG_URL" not in os.environ
+if OWN_CLUSTER:
+    # The cluster's password file, for this process and every child it starts (workstations,
+    # the simulator, the bench's traffic): no password is ever in a URL or an argument.
+    os.environ["PGPASSFILE"] = str(CLUSTER_DIR / "pgpass")
+PG_ADMIN_URL = normalise_url(os.environ.get(
+    "CITYOPS_TEST_PG_URL", f"postgresql://cityops_admin@127.0.0.1:{CLUSTER_PORT}/postgres"))
+PG_PORT = make_url(PG_ADMIN_URL).port or 5432
 SKIP_PG = os.environ.get("CITYOPS_SKIP_PG") == "1"
 TEST_PASSWORD = "pass-1234"
 TEMPLATE_PREFIX = "cityops_tmpl_"
+TEST_OWNER = "cityops_t_owner"
+TEST_APP = "cityops_t_app"
 
 
 @dataclass
 class Env:
-    """A test database plus one account per role (ids), all with ``TEST_PASSWORD``."""
+    """A test database plus one account per role (ids), all with ``TEST_PASSWORD``. On
+    PostgreSQL ``database`` is connected as the application role and ``owner_url`` is the same
+    database as the owner."""
 
     database: Database
     users: dict[Role, int]
     city_id: int
     engine_name: str
+    owner_url: str | None = None
+
+
+def pg_url(database: str, user: str | None = None) -> str:
+    """The test server's URL for ``database`` as ``user`` (default: the superuser); never with a
+    password."""
+    url = make_url(PG_ADMIN_URL).set(database=database, password=None)
+    if user:
+        url = url.set(username=user)
+    return url.render_as_string(hide_password=False)
 
 
 def _add_users(database: Database) -> dict[Role, int]:
@@ -82,22 +124,51 @@ def _pg_admin():
     return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 
+def _start_own_cluster() -> None:
+    """Make and start the project's test cluster if it does not answer (idempotent)."""
+    done = subprocess.run(["bash", str(REPO / "scripts" / "pg-cluster.sh"), "start", "--fast",
+                           "--port", str(CLUSTER_PORT), "--dir", str(CLUSTER_DIR)],
+                          capture_output=True, text=True, timeout=180)
+    if done.returncode != 0:
+        pytest.fail(f"scripts/pg-cluster.sh could not start the test cluster:\n{done.stderr}")
+
+
 @pytest.fixture(scope="session")
-def pg_template():
+def pg_server():
+    """The test server, answering as its superuser: the project's own SCRAM cluster unless
+    CITYOPS_TEST_PG_URL names another one."""
     if SKIP_PG:
         pytest.skip("CITYOPS_SKIP_PG=1")
+    if OWN_CLUSTER:
+        _start_own_cluster()
     admin = _pg_admin()
     try:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # the server must be there: .ci/run starts it
         pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc}")
+    finally:
+        admin.dispose()
+    return PG_ADMIN_URL
+
+
+def setup_test_roles(database_name: str) -> None:
+    """The control room's roles on ``database_name`` (the test roles' passwords go to
+    PGPASSFILE, for any port: some tests reach the server through a TCP proxy)."""
+    setup_roles(pg_url(database_name), owner=TEST_OWNER, app=TEST_APP, pgpass=pgpass_path(),
+                pgpass_port="*")
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server):
+    admin = _pg_admin()
     name = f"{TEMPLATE_PREFIX}{os.getpid()}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    database = open_database(url)
+    setup_test_roles(name)
+    open_database(pg_url(name, TEST_OWNER)).dispose()  # the owner migrates
+    database = open_database(pg_url(name, TEST_APP))  # the application role fills it
     users, city_id = _prepare(database)
     database.dispose()
     yield name, users, city_id
@@ -130,9 +201,11 @@ def make_pg_env(template) -> tuple[Env, str]:
     admin = _pg_admin()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{tmpl}"'))
+        # Database-level rights live outside the database: the clone needs them again.
+        grant_database(conn, name, TEST_OWNER, TEST_APP)
     admin.dispose()
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    return Env(open_database(url), users, city_id, "postgresql"), name
+    return Env(open_database(pg_url(name, TEST_APP)), users, city_id, "postgresql",
+               owner_url=pg_url(name, TEST_OWNER)), name
 
 
 def drop_pg(name: str) -> None:

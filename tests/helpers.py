@@ -1,6 +1,8 @@
 """Shared test helpers: create cases and drive them to any state through the real steps."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import func, select
 
 from db.auth.roles import Role
@@ -70,3 +72,19 @@ def case_in_state(env, state: State) -> wf.StepResult:
         result = take(env, result, step)
     assert result.state == state
     return result
+
+
+@contextmanager
+def owner_database(env):
+    """The test database as its owner (PostgreSQL: ``env.owner_url``; SQLite has no roles and
+    gives ``env.database``), for what only an owner may do: migrate, lift a trigger."""
+    if env.owner_url is None:
+        yield env.database
+        return
+    from db.core.engine import open_database
+
+    database = open_database(env.owner_url, migrate=False)
+    try:
+        yield database
+    finally:
+        database.dispose()

@@ -8,7 +8,11 @@ import threading
 
 
 class TcpProxy:
-    def __init__(self, target_host: str = "127.0.0.1", target_port: int = 5432) -> None:
+    def __init__(self, target_host: str = "127.0.0.1", target_port: int | None = None) -> None:
+        if target_port is None:  # the test server (tests/conftest.py)
+            from tests.conftest import PG_PORT
+
+            target_port = PG_PORT
         self.target = (target_host, target_port)
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))

@@ -202,3 +202,39 @@ def test_jobs_run_of_a_failing_job_exits_non_zero_and_records_the_error(tmp_path
     listed = cityops_at_home(tmp_path, "jobs", "list", "--json", "--db", url, code=boom)
     [state] = [j for j in json.loads(listed.stdout)["jobs"] if j["name"] == "test.boom"]
     assert state["outcome"] == "failed" and state["error"].startswith("OSError: 备份盘已满")
+
+
+def test_accounts_unlock_is_the_way_back_when_every_leader_and_administrator_is_locked(sqlite_env):
+    """An insider locks every account that could lift a lock by guessing at each; the console
+    (the server's credentials, not a workstation's window) lifts one, audited."""
+    import datetime as dt
+
+    import pytest
+
+    from db.auth.accounts import authenticate
+    from db.auth.signin import set_lockout_limit
+    from db.core.errors import PermissionDenied
+    from db.models import AuditLog
+
+    database = sqlite_env.database
+    with database.write() as s:
+        set_lockout_limit(s, 2)
+    at = dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC)
+    for i in range(2):
+        for name in ("t_admin", "t_shift_leader", "admin"):
+            with pytest.raises(PermissionDenied):
+                authenticate(database, name, "guess", workstation=name,
+                             now=at + dt.timedelta(minutes=i))
+    listed = cityops("accounts", "locked", "--db", database.url)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(line.split("\t")[0] for line in listed.stdout.splitlines()) == [
+        "admin", "t_admin", "t_shift_leader"]
+    out = cityops("accounts", "unlock", "t_admin", "--db", database.url)
+    assert out.returncode == 0, out.stderr
+    again = cityops("accounts", "unlock", "t_admin", "--db", database.url)
+    assert again.returncode == 1 and "t_admin" in again.stderr  # not locked any more
+    assert authenticate(database, "t_admin", "pass-1234").username == "t_admin"
+    with database.read() as s:
+        row = s.scalar(select(AuditLog).where(AuditLog.action == "auth.unlocked"))
+    detail = json.loads(row.detail_json)
+    assert row.actor_id is None and detail["via"] == "console" and detail["failures"] == 2

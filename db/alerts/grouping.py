@@ -28,22 +28,20 @@ The distance and the time window are shared settings (``app_setting``):
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db import settings
 from db.alerts.lifecycle import SEVERITIES, AlertRow
 from db.geo.distance import KM_PER_DEGREE, distance_km
-from db.models import AppSetting
 
-RADIUS_SETTING = "alert_group_radius_m"
-WINDOW_SETTING = "alert_group_window_min"
-DEFAULT_RADIUS_M = 500.0
-DEFAULT_WINDOW = dt.timedelta(minutes=10)
+RADIUS_SETTING = settings.ALERT_GROUP_RADIUS_M.key
+WINDOW_SETTING = settings.ALERT_GROUP_WINDOW_MIN.key
+DEFAULT_RADIUS_M = float(settings.ALERT_GROUP_RADIUS_M.default)
+DEFAULT_WINDOW = dt.timedelta(minutes=settings.ALERT_GROUP_WINDOW_MIN.default)
 #: Sources whose ``type`` names what happened (a sensor's gas, a camera's smoke).
 EDGE_MARGIN_KM = 1e-6
 GROUPED_SOURCES = frozenset({"sensor", "camera"})
@@ -149,26 +147,11 @@ def _group(members: Sequence[AlertRow]) -> AlertGroup:
 
 
 def grouping_settings(session: Session) -> tuple[float, dt.timedelta]:
-    """``(radius_m, window)`` from ``app_setting``; a missing or unreadable value (not a
-    positive number) is the default."""
-    stored = dict(session.execute(select(AppSetting.key, AppSetting.value_json)
-                                  .where(AppSetting.key.in_([RADIUS_SETTING, WINDOW_SETTING]))).all())
-    radius = _positive(stored.get(RADIUS_SETTING), DEFAULT_RADIUS_M)
-    minutes = _positive(stored.get(WINDOW_SETTING), DEFAULT_WINDOW.total_seconds() / 60)
-    return radius, dt.timedelta(minutes=minutes)
-
-
-def _positive(text: str | None, default: float) -> float:
-    if text is None:
-        return default
-    try:
-        value = json.loads(text)
-    except (TypeError, ValueError):
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not math.isfinite(value) or value <= 0:
-        return default
-    return float(value)
+    """``(radius_m, window)``: the city settings :data:`db.settings.ALERT_GROUP_RADIUS_M` and
+    :data:`db.settings.ALERT_GROUP_WINDOW_MIN` (their defaults when unset or unreadable)."""
+    radius, minutes = settings.read_many(session, settings.ALERT_GROUP_RADIUS_M,
+                                         settings.ALERT_GROUP_WINDOW_MIN)
+    return float(radius), dt.timedelta(minutes=minutes)
 
 
 __all__ = ["DEFAULT_RADIUS_M", "DEFAULT_WINDOW", "GROUPED_SOURCES", "RADIUS_SETTING",

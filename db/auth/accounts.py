@@ -2,18 +2,20 @@
 be changed at the first sign-in), and find the demo duty officer."""
 from __future__ import annotations
 
-import json
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from db.auth.roles import Role
 from db.auth.security import hash_password, verify_password
+from db.auth.signin import clean_name, clear_failures, record_failure, reserve
 from db.core.audit import audit
 from db.core.engine import Database
 from db.core.errors import PermissionDenied, ValidationError
-from db.demo.build import DEMO_SETTING
-from db.models import AppSetting, UserAccount, utcnow
+from db.core.timecheck import check_time
+from db.demo.build import demo_marker
+from db.models import UserAccount, utcnow
 
 DEMO_DUTY_OFFICER = "duty1"
 PASSWORD_MIN_LENGTH = 8
@@ -34,26 +36,41 @@ def _account(user: UserAccount) -> Account:
                    bool(user.must_change_password))
 
 
-def authenticate(database: Database, username: str, password: str) -> Account:
-    """The account for ``username`` if ``password`` matches; :class:`PermissionDenied` otherwise.
+def authenticate(database: Database, username: str, password: str, *, workstation: str = "",
+                 purpose: str = "sign_in", now: dt.datetime | None = None) -> Account:
+    """The account for ``username`` if ``password`` matches; :class:`PermissionDenied`
+    (``bad_credentials``) otherwise, never saying which of the two was wrong.
 
-    The message does not say which of the two was wrong. The slow hash check runs before the
-    write transaction, so a sign-in never holds SQLite's write lock for it; a failure is
-    audited in its own transaction (the refusal must not roll the record back).
+    Behind the gate of :mod:`db.auth.signin`: an attempt inside the delay after failures (of
+    this account name or of ``workstation``, the name the desktop passes) is refused with
+    :class:`~db.core.errors.SignInThrottled`, and a locked account name with
+    :class:`~db.core.errors.AccountLocked`, both before the password is looked at. An unknown
+    or deactivated account is checked against a dummy hash: the same work, the same time and
+    the same answer as a wrong password. ``purpose`` (``sign_in``, ``unlock``, ``handover``)
+    goes into the audit row.
+
+    The slow hash check runs outside any write transaction, so a sign-in never holds SQLite's
+    write lock for it; the outcome is written in its own transaction.
     """
-    username = username.strip()[:40]
-    with database.read() as session:
-        user = session.scalar(select(UserAccount).where(UserAccount.username == username))
-        ok = user is not None and user.active and verify_password(user.password_hash, password)
-        user_id = user.id if user is not None else None
+    if not isinstance(password, str):
+        raise ValidationError("密码必须是文本", code="text_not_text", field="密码")
+    username = clean_name(username, "账号")[:40]
+    workstation = clean_name(workstation, "工作站")
+    at = check_time(now)
+    attempt = reserve(database, username, workstation, at)
+    ok = verify_password(attempt.password_hash, password) and attempt.user_id is not None
     with database.write() as session:
         if not ok:
-            audit(session, None, "auth.failed", "user_account", user_id, {"username": username})
+            record_failure(session, attempt)
         else:
-            user = session.get(UserAccount, user_id)
-            user.last_login_at = utcnow()
-            audit(session, user, "auth.login", "user_account", user.id)
-            return _account(user)
+            user = session.get(UserAccount, attempt.user_id)
+            if user is not None and user.active:
+                user.last_login_at = at
+                run = clear_failures(session, attempt)
+                audit(session, user, "auth.login", "user_account", user.id,
+                      {"workstation": workstation, "purpose": purpose, **run}, at=at)
+                return _account(user)
+            record_failure(session, attempt)  # deactivated between the check and now
     raise PermissionDenied("账号或密码错误", code="bad_credentials", username=username)
 
 
@@ -89,19 +106,21 @@ def change_password(database: Database, actor_id: int, old: str, new: str) -> Ac
 
 
 def demo_info(database: Database) -> dict | None:
-    """The demo marker of a demo database, or None for a real one."""
+    """The demo marker of a database in demo mode (:func:`db.demo.build.demo_marker`: marked
+    demo and holding no real account), or None."""
     with database.read() as session:
-        row = session.get(AppSetting, DEMO_SETTING)
-        return json.loads(row.value_json) if row else None
+        return demo_marker(session)
 
 
 def demo_account(database: Database, username: str = DEMO_DUTY_OFFICER) -> Account | None:
-    """The demo duty officer, only on a database marked as demo data."""
-    if demo_info(database) is None:
-        return None
+    """A demo account signed in without a password: only on a database in demo mode, and only
+    an account the demo builder made (never a real one, whatever name is asked for)."""
     with database.write() as session:
+        if demo_marker(session) is None:
+            return None
         user = session.scalar(select(UserAccount).where(UserAccount.username == username,
-                                                        UserAccount.active.is_(True)))
+                                                        UserAccount.active.is_(True),
+                                                        UserAccount.demo.is_(True)))
         if user is None:
             return None
         user.last_login_at = utcnow()

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from db import settings
 from db.auth.actors import load_actor
 from db.auth.roles import Role
 from db.core import feed
@@ -35,7 +36,7 @@ from db.core.text import MAX_SHORT_TEXT, clean_text
 from db.core.timecheck import check_time
 from db.core.versioned import versioned_write
 from db.geo.polygons import city_geo
-from db.models import AppSetting, Case, CaseClass, CaseHistory, Department, Staff, UserAccount
+from db.models import Case, CaseClass, CaseHistory, Department, Staff, UserAccount
 from db.worktime.clock import SHANGHAI, UNITS, CalendarError, WorkCalendar
 
 MAX_EXTENSION = {"work_hours": 200, "work_days": 60, "minutes": 24 * 60}
@@ -573,44 +574,6 @@ def reject_extension(database: Database, actor_id: int, case_id: int, seen_versi
                      body, now=now)
 
 
-#: The shared setting (app_setting) that says what un-parking does to the deadline clock:
-#: ``"resume"`` (default) gives back the time that was left when the case was parked,
-#: ``"fresh"`` starts the class's whole limit again from the moment of un-parking.
-UNPARK_RULE_SETTING = "unpark_rule"
-UNPARK_RULES = ("resume", "fresh")
-
-
-def unpark_rule(session: Session) -> str:
-    """The city's un-park rule (:data:`UNPARK_RULE_SETTING`); ``resume`` when unset."""
-    setting = session.get(AppSetting, UNPARK_RULE_SETTING)
-    if setting is None:
-        return "resume"
-    try:
-        value = json.loads(setting.value_json)
-    except ValueError:
-        value = None
-    if value not in UNPARK_RULES:
-        raise ValidationError(f"设置 {UNPARK_RULE_SETTING} 无效：{setting.value_json}",
-                              code="setting_invalid", field=UNPARK_RULE_SETTING,
-                              value=setting.value_json)
-    return value
-
-
-def set_unpark_rule(session: Session, rule: str, actor_id: int | None = None,
-                    now: dt.datetime | None = None) -> None:
-    """Choose the city's un-park rule (inside the caller's write transaction)."""
-    if rule not in UNPARK_RULES:
-        raise ValidationError(f"恢复处置规则无效：{rule!r}", code="setting_invalid",
-                              field=UNPARK_RULE_SETTING, value=rule)
-    at = check_time(now)
-    row = session.get(AppSetting, UNPARK_RULE_SETTING)
-    if row is None:
-        session.add(AppSetting(key=UNPARK_RULE_SETTING, value_json=json.dumps(rule),
-                               updated_at=at, updated_by_id=actor_id))
-    else:
-        row.value_json, row.updated_at, row.updated_by_id = json.dumps(rule), at, actor_id
-
-
 def _limit_unit(session: Session, case: Case) -> str:
     cls = _case_class(session, case)
     return effective_limit(cls.limit_amount, cls.limit_unit, case.urgency)[1]
@@ -636,11 +599,11 @@ def unpark(database: Database, actor_id: int, case_id: int, seen_version: int, *
            opinion: str = "", now: dt.datetime | None = None) -> StepResult:
     """恢复处置: back to handling. The clock resumes with the time that was left when the case
     was parked (a case parked overdue resumes overdue by as much), unless the city's setting
-    :data:`UNPARK_RULE_SETTING` says ``fresh``: then the class's whole limit starts again. A
+    the city setting :data:`db.settings.UNPARK_RULE` says ``fresh``: then the class's whole limit starts again. A
     case parked before the time left was kept (no ``paused_left_seconds``) starts fresh too."""
 
     def body(session, db, _actor, case, at):
-        rule = unpark_rule(session)
+        rule = settings.read(session, settings.UNPARK_RULE)
         left = case.paused_left_seconds
         case.paused_left_seconds = None
         if rule == "fresh" or left is None:
@@ -780,7 +743,6 @@ def check_invariants(session: Session, case_id: int) -> list[str]:
 
 __all__ = [
     "DISPATCHED_STATES", "FINAL_STATES", "REPORTERS", "STEP_FUNCTIONS", "TRANSITIONS", "Source",
-    "State", "Step", "StepResult", "Transition", "UNPARK_RULES", "UNPARK_RULE_SETTING", "Urgency",
+    "State", "Step", "StepResult", "Transition", "Urgency",
     "allowed_steps", "check_invariants", "find_transition", "report_case", "report_in",
-    "set_unpark_rule", "unpark_rule",
 ]

@@ -16,6 +16,7 @@ class Entity(enum.StrEnum):
     STAFF_POSITION = "staff_position"
     CALENDAR = "calendar"  # official days or office hours changed
     JOB_RUN = "job_run"  # a scheduled job ran (its outcome)
+    SETTING = "setting"  # a shared setting changed (db.settings)
     ALL = "*"  # reload everything (the log was pruned past a follower, a demo rebuilt)
 
     @property
@@ -25,4 +26,4 @@ class Entity(enum.StrEnum):
 
 
 ENTITY_LABELS = {Entity.CASE: "案件", Entity.ALERT: "告警", Entity.SENSOR: "传感器",
-                 Entity.JOB_RUN: "定时任务"}
+                 Entity.JOB_RUN: "定时任务", Entity.SETTING: "系统设置"}

@@ -31,6 +31,20 @@ class PermissionDenied(CityOpsError):
     code = "permission_denied"
 
 
+class SignInThrottled(PermissionDenied):
+    """Too many failed sign-ins in a row for this account name or workstation: the attempt was
+    refused before any password check. ``params['seconds']`` says how long to wait."""
+
+    code = "sign_in_wait"
+
+
+class AccountLocked(PermissionDenied):
+    """The account name reached the city's limit of failed sign-ins: refused, password unchecked,
+    until a shift leader or an administrator lifts the lock (:func:`db.auth.signin.unlock_account`)."""
+
+    code = "account_locked"
+
+
 class InvalidTransition(CityOpsError):
     code = "invalid_transition"
 
@@ -82,6 +96,45 @@ class ConflictError(CityOpsError):
         self.current_version = current_version
         self.changed_by = changed_by
         self.changed_at = changed_at
+
+
+# -- who is connected (PostgreSQL) --------------------------------------------------------------
+
+class PrivilegedConnection(CityOpsError):
+    """A workstation, gateway or simulator connected as a superuser or as the schema's owner
+    outside demo mode: refused, since that connection could switch off the database's own rules
+    (triggers, append-only tables). ``kind`` is ``superuser`` or ``owner``."""
+
+    code = "privileged_connection"
+
+    def __init__(self, role: str, kind: str) -> None:
+        super().__init__(
+            f"数据库账号 {role} 权限过大（{'超级用户' if kind == 'superuser' else '表结构所有者'}），"
+            "工作站只能以应用角色连接：请管理员运行 cityops db setup-roles --superuser-url URL，"
+            "再用应用角色的地址启动", role=role, kind=kind)
+
+
+class SchemaNotCurrent(CityOpsError):
+    """The schema is behind the code and this connection (the application role) may not change
+    it: the owner must migrate (``cityops db migrate --owner-url URL``)."""
+
+    code = "schema_not_current"
+
+    def __init__(self, current: str, head: str) -> None:
+        super().__init__(
+            f"数据库结构版本 {current} 不是最新的 {head}，应用角色不能升级结构：请管理员运行 "
+            "cityops db migrate --owner-url URL", current=current, head=head)
+
+
+class PasswordInUrl(CityOpsError):
+    """A database URL that carries a password: refused, never used (see db.admin.passwords)."""
+
+    code = "password_in_url"
+
+    def __init__(self, option: str, url: str) -> None:
+        super().__init__(f"{option} 的数据库地址含有密码，已拒绝：地址中只写用户名，密码写入 libpq 的"
+                         f"密码文件（PGPASSFILE，权限 600）或 PGPASSWORD 环境变量: {url}",
+                         option=option, url=url)
 
 
 # -- a lost connection ---------------------------------------------------------------------------

@@ -1,8 +1,15 @@
-"""Alembic, driven from code: every start-up upgrades to head.
+"""Alembic, driven from code: a start-up that may change the schema upgrades it to head.
 
 Several workstations may start at once against a fresh database, so the upgrade is serialised:
 a session advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` (the write lock) on SQLite. The one
 that waits then finds the schema at head and does nothing.
+
+On PostgreSQL with roles set up (``db.admin.roles``) workstations connect as the application
+role, which may not change the schema: for it a schema behind the code is an error
+(:class:`SchemaNotCurrent`, "run ``cityops db migrate --owner-url``"), not an upgrade. A
+superuser's upgrade runs as the schema's owner (``SET ROLE``), so that the owner keeps owning
+every table and trigger; every upgrade ends by re-granting the application roles their rights
+(:func:`db.admin.roles.apply_grants`).
 """
 from __future__ import annotations
 
@@ -13,6 +20,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
+
+from db.core.errors import SchemaNotCurrent
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 MIGRATION_LOCK_KEY = 0x43_49_54_5A  # any constant; distinct from the change-feed lock
@@ -37,6 +46,12 @@ def is_at_head(engine: Engine, script_location: Path | None = None) -> bool:
     return set(current) == set(script_directory(script_location).get_heads())
 
 
+def _behind(conn: Connection, script_location: Path | None) -> SchemaNotCurrent:
+    current = MigrationContext.configure(conn).get_current_heads()
+    return SchemaNotCurrent(",".join(current) or "-",
+                            ",".join(script_directory(script_location).get_heads()))
+
+
 def upgrade_to_head(engine: Engine, script_location: Path | None = None) -> None:
     """Upgrade to head; ``script_location`` is for tests that bring extra revisions."""
     # Checked without any lock first: a workstation starting while another one writes (a
@@ -44,13 +59,26 @@ def upgrade_to_head(engine: Engine, script_location: Path | None = None) -> None
     if is_at_head(engine, script_location):
         return
     if engine.dialect.name == "postgresql":
+        from db.admin.roles import ConnectionKind, apply_grants, connection_kind, schema_owner
+
         with engine.connect() as conn:
+            kind = connection_kind(conn)
+            if kind is ConnectionKind.APPLICATION:
+                raise _behind(conn, script_location)
+            owner = schema_owner(conn) if kind is ConnectionKind.SUPERUSER else None
+            conn.commit()
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
             conn.commit()
             try:
+                if owner:  # tables and triggers the migrations make belong to the owner
+                    conn.execute(text('SET ROLE "{}"'.format(owner.replace('"', '""'))))
                 command.upgrade(alembic_config(engine, conn, script_location), "head")
+                apply_grants(conn)
                 conn.commit()
             finally:
+                conn.rollback()
+                if owner:
+                    conn.execute(text("RESET ROLE"))
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
                 conn.commit()
     else:

@@ -112,7 +112,7 @@ def _build_accounts(session: Session, w: _World) -> None:
             dept_id = w.city_depts.get(username[5:]) if role == Role.DEPARTMENT_HANDLER else None
         values = {"username": username, "display_name": name, "role": role.value,
                   "password_hash": password_hash, "staff_id": staff_id,
-                  "department_id": dept_id, "active": True}
+                  "department_id": dept_id, "active": True, "demo": True}
         if username in kept:
             uid = kept[username]
             revive.append({"uid": uid, **values})
@@ -123,7 +123,8 @@ def _build_accounts(session: Session, w: _World) -> None:
     _insert(session, UserAccount.__table__, rows)
     if revive:
         users = UserAccount.__table__
-        columns = ("display_name", "role", "password_hash", "staff_id", "department_id", "active")
+        columns = ("display_name", "role", "password_hash", "staff_id", "department_id", "active",
+                   "demo")
         session.execute(update(users).where(users.c.id == bindparam("uid"))
                         .values({c: bindparam(f"new_{c}") for c in columns}),
                         [{"uid": r["uid"], **{f"new_{c}": r[c] for c in columns}} for r in revive])

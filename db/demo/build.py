@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.auth.roles import Role
+from db.auth.security import verify_password
 from db.cases.guards import delete_all_history
 from db.core import feed
 from db.core.audit import audit
@@ -69,9 +70,41 @@ from db.models import (
     UserAccount,
     utcnow,
 )
-from db.reference.city import ensure_reference_data
+from db.reference.city import ADMIN_USERNAME, ensure_reference_data
 
 DEMO_SETTING = "demo"  # app_setting key marking a database as demo data (safe to rebuild)
+
+
+def demo_marker(session: Session) -> dict | None:
+    """The demo marker when this database is in demo mode, else None.
+
+    Demo mode (nobody needs a password, the demo banner, the simulator) needs both: the marker
+    this builder sets, and no real account. A *real* account is any account without the
+    ``demo`` flag, which only this builder sets (:func:`db.demo.accounts._build_accounts`, and
+    the administrator when its password is the published demo password). Deactivated ones
+    count too: a database that gained a real account stops being a demo for good, even if the
+    account is switched off later (it may have entered real work). A forced rebuild over a
+    real database therefore asks for a password: its real administrator is still there.
+    """
+    row = session.get(AppSetting, DEMO_SETTING)
+    if row is None:
+        return None
+    if session.scalar(select(UserAccount.id).where(UserAccount.demo.is_(False)).limit(1)) is not None:
+        return None
+    try:
+        value = json.loads(row.value_json)
+    except ValueError:
+        value = None
+    return value if isinstance(value, dict) else {}
+
+
+def _mark_demo_administrator(session: Session) -> None:
+    """The administrator is a demo account when its password is the published demo password
+    (ensure_reference_data made it so above); an administrator that was there before keeps
+    its own password and stays a real account."""
+    admin = session.scalar(select(UserAccount).where(UserAccount.username == ADMIN_USERNAME))
+    if admin is not None and not admin.demo and verify_password(admin.password_hash, DEMO_PASSWORD):
+        admin.demo = True
 
 
 class DemoRefused(CityOpsError):
@@ -123,6 +156,7 @@ def build_demo(database: Database, *, cases: int = 100_000, seed: int = 1, days:
         _build_places(session, world)
         _build_people(session, world)
         _build_accounts(session, world)
+        _mark_demo_administrator(session)
         say("摄像头与传感器…")
         n_cameras, n_sensors = _build_devices(session, world)
         maker = _CaseMaker(world, _rng(seed, "cases"))
@@ -253,4 +287,4 @@ def _finish(session: Session, w: _World, **counts: int) -> None:
                 f"(SELECT max(id) FROM {name}) IS NOT NULL)"))
 
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoRefused", "DemoStats", "build_demo"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoRefused", "DemoStats", "build_demo", "demo_marker"]

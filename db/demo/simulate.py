@@ -45,13 +45,12 @@ from db.core.engine import Database
 from db.core.entities import Entity
 from db.core.errors import CityOpsError, ConflictError, OutsideCity
 from db.demo.accounts import DEMO_ACCOUNTS
-from db.demo.build import DEMO_SETTING
+from db.demo.build import demo_marker
 from db.demo.casework import SOURCE_HOURS, SOURCE_SHARES
 from db.demo.vocabulary import DETAILS, OPINIONS, SOURCE_LEADS
 from db.geo.distance import bearing, distance_km, offset
 from db.geo.polygons import city_geo
 from db.models import (
-    AppSetting,
     Camera,
     Case,
     CaseClass,
@@ -209,8 +208,9 @@ class _City:
 
 def _load_city(database: Database) -> _City:
     with database.read() as s:
-        if s.get(AppSetting, DEMO_SETTING) is None:
-            raise NotADemoDatabase("模拟器只能在演示数据库上运行（请先生成演示数据：cityops demo）")
+        if demo_marker(s) is None:  # not marked demo, or it holds a real account
+            raise NotADemoDatabase("模拟器只能在演示数据库上运行（请先生成演示数据：cityops demo；"
+                                   "库中有真实账号时不再是演示库）")
         staff_town = dict(s.execute(select(Staff.id, Staff.town_id)).all())
         accounts = [
             _Account(uid, name, Role(role), dept, staff_town.get(staff_id))

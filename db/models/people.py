@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Index, String, false
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.models.base import Base, BigId, UTCDateTime, utcnow
@@ -59,6 +59,34 @@ class UserAccount(Base):
     # A one-time password (the administrator's first): the next sign-in must choose a new one
     # (db.auth.accounts.change_password clears it).
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Made by the demo builder (db.demo.accounts), with the published demo password. Any other
+    # account is a real one, and a database holding a real account is no demo: nobody is
+    # signed in by itself there (db.demo.build.demo_marker).
+    demo: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class SignInFailure(Base):
+    """Failed sign-ins in a row, for one account name (``kind='account'``, the name as typed,
+    known or not) or one workstation (``kind='workstation'``): the count behind the growing
+    delay and the lockout (:mod:`db.auth.signin`). The audit log is append-only, so the count
+    lives here and the log gets one row per run of failures, not one per failure."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        UniqueConstraint("kind", "key", name="uq_sign_in_failure_kind_key"),
+        CheckConstraint("kind IN ('account','workstation')", name="kind"),
+        CheckConstraint("failures >= 0 AND refused >= 0", name="counts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    key: Mapped[str] = mapped_column(String(80))
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # checked attempts that failed
+    refused: Mapped[int] = mapped_column(Integer, default=0)  # refused unchecked: waiting, locked
+    first_failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # the delay runs from here
+    locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    workstation: Mapped[str | None] = mapped_column(String(80))  # of the latest attempt
 
 
 class StaffPosition(Base):

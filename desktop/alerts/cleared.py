@@ -24,8 +24,10 @@ from db.alerts import lifecycle as alerts
 from db.alerts.lifecycle import AlertRow
 from db.core.entities import Entity
 from db.worktime.clock import SHANGHAI
+from desktop.alerts.severity import SEVERITY_ROLE, SeverityChipDelegate
 from desktop.core import labels
 from desktop.core.context import AppContext
+from desktop.core.widgets import fixed_rows
 
 
 def shanghai_day(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -39,6 +41,7 @@ class ClearedTodayView(QWidget):
     """See the module docstring. ``clock`` gives "now" (tests pass a fixed one)."""
 
     COLUMNS = 5
+    SEVERITY_COLUMN = 2
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
@@ -59,6 +62,8 @@ class ClearedTodayView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
+        fixed_rows(self.table)
+        self.table.setItemDelegateForColumn(self.SEVERITY_COLUMN, SeverityChipDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(self.COLUMNS - 1, QHeaderView.ResizeMode.Stretch)
@@ -111,6 +116,8 @@ class ClearedTodayView(QWidget):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)  # item text is always plain
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                if column == self.SEVERITY_COLUMN:
+                    item.setData(SEVERITY_ROLE, a.severity)
                 self.table.setItem(i, column, item)
 
     def _failed(self, exc: BaseException) -> None:

@@ -34,6 +34,7 @@ from PySide6.QtGui import QColor, QFont
 from db.alerts.grouping import DEFAULT_RADIUS_M, DEFAULT_WINDOW, AlertGroup, alert_order, group_alerts
 from db.alerts.lifecycle import AlertRow
 from db.worktime.clock import SHANGHAI
+from desktop.alerts.severity import SEVERITY_ROLE
 from desktop.core import labels, theme
 
 
@@ -319,6 +320,8 @@ class AlertModel(QAbstractTableModel):
             return plain_tooltip(f"{r.title}\n{r.detail}".strip())
         if role == Qt.ItemDataRole.UserRole:
             return r.id
+        if role == SEVERITY_ROLE and col == Col.SEVERITY:
+            return r.severity
         return None
 
     def _group_data(self, e: Entry, col: Col, role: int):
@@ -338,6 +341,8 @@ class AlertModel(QAbstractTableModel):
             return plain_tooltip("\n".join(" ".join(m.title.split()) for m in g.members))
         if role == Qt.ItemDataRole.UserRole:
             return g.key
+        if role == SEVERITY_ROLE and col == Col.SEVERITY:
+            return g.severity
         return None
 
     def _group_text(self, g: AlertGroup, col: Col, expanded: bool, waiting: int) -> str:

@@ -80,12 +80,14 @@ from desktop.alerts.cleared import ClearedTodayView
 from desktop.alerts.dialogs import ClearDialog, LinkCaseDialog, ToCaseDialog
 from desktop.alerts.model import AlertModel, Col, needs_attention
 from desktop.alerts.sensor_trend import SensorTrend
+from desktop.alerts.severity import SeverityChipDelegate
 from desktop.alerts.sound import AlarmSound
 from desktop.core import labels, theme
 from desktop.core.attention import Attention
 from desktop.core.context import AppContext
 from desktop.core.errors import Outcome, classify, offline_text
 from desktop.core.operations import Report
+from desktop.core.widgets import fixed_rows
 
 log = logging.getLogger(__name__)
 BLINK_MS = 600
@@ -125,6 +127,7 @@ class AlertPanel(QWidget):
         self._build()
         ctx.changes.subscribe(Entity.ALERT, self.apply_changes)
         ctx.changes.subscribe(Entity.SENSOR, self.refresh_sensors)
+        ctx.changes.subscribe(Entity.SETTING, self.reload)  # the grouping's radius or window
         self._blink = QTimer(self, interval=BLINK_MS)
         self._blink.timeout.connect(self._on_blink)
         self._blink.start()
@@ -149,8 +152,12 @@ class AlertPanel(QWidget):
         self.silence_button = QPushButton()
         self.silence_button.clicked.connect(self.sound.silence)
         self.silence_button.setShortcut(QKeySequence("Alt+M"))
+        # The red bar takes the count's place in the same row while a critical alarm waits:
+        # one line says how many and how bad, and nothing below moves when it comes or goes.
+        self.attention_bar.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top = QHBoxLayout()
         top.addWidget(self.count_label, 1)
+        top.addWidget(self.attention_bar, 1)
         # Reviewing is not acting on the selected alert: it sits with the panel's own controls,
         # so the five actions keep one row that a desk's dock shows whole.
         top.addWidget(self._build_cleared_toggle())
@@ -167,6 +174,8 @@ class AlertPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
+        fixed_rows(self.table)
+        self.table.setItemDelegateForColumn(Col.SEVERITY, SeverityChipDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(Col.TITLE, QHeaderView.ResizeMode.Stretch)
@@ -216,7 +225,6 @@ class AlertPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.attention_bar)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
         self.setFocusProxy(self.table)  # F6 to the panel lands on the list
@@ -282,6 +290,8 @@ class AlertPanel(QWidget):
 
     def _action(self, text: str, shortcut: str, slot) -> QPushButton:
         button = QPushButton(f"{text} ({shortcut})")
+        # Five in one row must fit a 1280 px desk in English too: less side padding.
+        button.setProperty("compact", True)
         button.clicked.connect(slot)
         sc = QShortcut(QKeySequence(shortcut), self)
         sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -592,9 +602,13 @@ class AlertPanel(QWidget):
         if ringing:
             self.attention_bar.setText(
                 self.tr("%1 critical alerts await acknowledgement (F9)").replace("%1", str(len(ringing))))
+            self.attention_bar.setToolTip(self.count_label.text())
+            self.count_label.hide()
             self.attention_bar.show()
+            self._on_blink_style()
         else:
             self.attention_bar.hide()
+            self.count_label.show()
         self.sound.update(ringing)  # the chime plays whether or not the window has focus
         if ringing - self._ringing:  # a new critical alert: the desk must notice, even behind
             self.attention.request()  # another program (a no-op while the window is active)
@@ -604,10 +618,13 @@ class AlertPanel(QWidget):
     def _on_blink(self) -> None:
         self.model.flip_blink()
         if self.attention_bar.isVisible():
-            on = self.model.blink_phase
-            self.attention_bar.setStyleSheet(
-                f"background: {theme.BANNER_ALERT if on else '#5c1414'}; color: white;"
-                " font-weight: bold; padding: 6px; border-radius: 4px;")
+            self._on_blink_style()
+
+    def _on_blink_style(self) -> None:
+        on = self.model.blink_phase
+        self.attention_bar.setStyleSheet(
+            f"background: {theme.BANNER_ALERT if on else '#5c1414'}; color: white;"
+            " font-weight: bold; padding: 4px 6px; border-radius: 4px;")
 
     def _update_sound_button(self) -> None:
         b = self.silence_button

@@ -1,15 +1,21 @@
 """The ``cityops`` command.
 
 ``cityops`` opens the command-center window; ``cityops demo`` builds demo data; ``cityops db
-migrate`` upgrades a database (``cityops migrate`` is the same); ``cityops db verify-audit``
-checks the audit log's hash chain; ``cityops jobs`` lists and runs
-the scheduled jobs; ``cityops bench`` measures. Qt is imported only for the window, so the data
-commands run on machines without a display or without PySide6.
+migrate`` upgrades a database (``cityops migrate`` is the same; on PostgreSQL as the owner
+role, ``--owner-url``); ``cityops db setup-roles`` makes the owner and application roles on
+PostgreSQL; ``cityops db verify-audit`` checks the audit log's hash chain; ``cityops
+jobs`` lists and runs the scheduled jobs; ``cityops accounts`` lists and
+lifts sign-in locks; ``cityops bench`` measures. Qt is imported only for the window, so the
+data commands run on machines without a display or without PySide6.
 
 The options every command shares (``--db``, ``-v``) mean the same before or after the
 subcommand: the subcommands' copies default to ``SUPPRESS``, so one left out never overwrites
 the value given before it. The URL is resolved once, after parsing: ``--db`` beats
 ``CITYOPS_DB`` beats the default file.
+
+No URL may carry a password (``user:secret@host``, ``?password=``): a command line is visible to
+every user of the machine and is copied into child processes' arguments. Such a URL is refused
+with how to do it instead: libpq's password file (``PGPASSFILE``) or ``PGPASSWORD``.
 """
 from __future__ import annotations
 
@@ -67,10 +73,32 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
 
     dbp = sub.add_parser("db", parents=[common], help="database administration")
-    db_sub = dbp.add_subparsers(dest="db_command", metavar="{migrate,verify-audit}",
+    db_sub = dbp.add_subparsers(dest="db_command", metavar="{migrate,setup-roles,verify-audit}",
                                 required=True)
-    db_sub.add_parser("migrate", parents=[common],
-                      help="upgrade the database schema to the newest version")
+    mig = db_sub.add_parser("migrate", parents=[common],
+                            help="upgrade the database schema to the newest version")
+    mig.add_argument("--owner-url", metavar="URL",
+                     help="PostgreSQL: connect as the owner role (made by setup-roles), whose "
+                          "password libpq finds in PGPASSFILE or PGPASSWORD; replaces --db")
+    roles = db_sub.add_parser(
+        "setup-roles", parents=[common],
+        help="PostgreSQL: make the owner role (schema, migrations, triggers) and the "
+             "application role (rows only) for the database the URL names")
+    roles.add_argument("--superuser-url", metavar="URL", required=True,
+                       help="a superuser's URL without password (libpq reads it from "
+                            "PGPASSFILE or PGPASSWORD), naming the control room's database")
+    roles.add_argument("--owner", default="cityops_owner", metavar="ROLE",
+                       help="the owner role's name (default cityops_owner)")
+    roles.add_argument("--app", default="cityops_app", metavar="ROLE",
+                       help="the application role's name (default cityops_app)")
+    roles.add_argument("--pgpass", metavar="FILE",
+                       help="password file to write the new roles' passwords to (default: "
+                            "$PGPASSFILE, else ~/.pgpass; made readable by you only)")
+    roles.add_argument("--show-passwords", action="store_true",
+                       help="print the new passwords once instead of writing a file (only on a "
+                            "terminal)")
+    roles.add_argument("--reset-passwords", action="store_true",
+                       help="give both roles new passwords even if the file has them")
     verify = db_sub.add_parser(
         "verify-audit", parents=[common],
         help="walk the audit log's hash chain: name the first broken row, print the head hash")
@@ -91,6 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_run.add_argument("name", metavar="NAME", help="the job, e.g. feed.prune")
     jobs_run.add_argument("--json", action="store_true", help="print the run as JSON on "
                           "standard output")
+
+    accounts = sub.add_parser("accounts", parents=[common],
+                              help="accounts locked by failed sign-ins: list them, or lift a lock "
+                              "(the way back when every shift leader and administrator is locked)")
+    accounts_sub = accounts.add_subparsers(dest="accounts_command", metavar="{locked,unlock}",
+                                           required=True)
+    accounts_sub.add_parser("locked", parents=[common], help="the locked accounts")
+    unlock = accounts_sub.add_parser("unlock", parents=[common], help="lift one account's lock "
+                                     "(audited, with your operating-system user)")
+    unlock.add_argument("username", metavar="ACCOUNT")
 
     bench = sub.add_parser("bench", parents=[common],
                            help="measure what the control room feels, each figure "
@@ -115,7 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    url = resolve_url(args.db)
+    if args.command == "db" and args.db_command == "setup-roles":
+        return _setup_roles(args)
+    if args.command == "db" and args.db_command == "migrate" and args.owner_url:
+        url, option = resolve_url(args.owner_url), "--owner-url"
+    else:
+        url = resolve_url(args.db)
+        option = "--db" if args.db else "CITYOPS_DB"
+    if args.command != "cameras" and _password_refused(url, option):
+        return 2
     if args.command == "demo":
         return _demo(url, args)
     if args.command == "simulate":
@@ -126,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         return _verify_audit(url, args)
     if args.command == "jobs":
         return _jobs(url, args)
+    if args.command == "accounts":
+        return _accounts(url, args)
     if args.command == "cameras":
         from desktop.demo.stream_server import run
 
@@ -147,11 +195,116 @@ def main(argv: list[str] | None = None) -> int:
                    simulator=not (args.no_simulator or args.screenshot))
 
 
-def _migrate(url: str) -> int:
+def _accounts(url: str, args) -> int:
+    import getpass
+
+    from db.auth.signin import console_locked_accounts, console_unlock
     from db.core.engine import open_database
-    from db.reference.city import ensure_reference_data, has_admin
+    from db.core.errors import CityOpsError
 
     database = open_database(url)
+    try:
+        if args.accounts_command == "locked":
+            for a in console_locked_accounts(database):
+                when = a.locked_at.isoformat(timespec="seconds") if a.locked_at else "-"
+                print(f"{a.username}\t{a.display_name}\t{a.role.value}\t{a.failures}\t{when}\t"
+                      f"{a.workstation or '-'}")
+            return 0
+        try:
+            console_unlock(database, args.username, getpass.getuser())
+        except CityOpsError as exc:
+            print(f"cityops accounts unlock: {exc}", file=sys.stderr)
+            return 1
+        print(f"unlocked: {args.username}")
+        return 0
+    finally:
+        database.dispose()
+
+
+def _password_refused(url: str, option: str) -> bool:
+    """Say so and return True when ``url`` carries a password (see the module doc)."""
+    from db.admin.passwords import PASSWORD_HELP, PasswordInUrl, refuse_password_in_url
+
+    try:
+        refuse_password_in_url(url, option)
+    except PasswordInUrl as exc:
+        print(f"cityops: {exc.message}\n  {option}: the URL holds a password: refused. Give it "
+              f"without one and {PASSWORD_HELP}.", file=sys.stderr)
+        return True
+    return False
+
+
+def _setup_roles(args) -> int:
+    """``cityops db setup-roles``: exit 0 done, 2 a refused URL or a connection that is not a
+    superuser's, 1 the database said no."""
+    import os
+    from pathlib import Path
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.admin.passwords import pgpass_path
+    from db.admin.roles import NotSuperuser, setup_roles
+
+    prog = "cityops db setup-roles"
+    url = args.superuser_url
+    if _password_refused(url, "--superuser-url"):
+        return 2
+    if not url.startswith(("postgresql", "postgres:")):
+        print(f"{prog}: roles exist on PostgreSQL only (SQLite has none): {_shown(url)}",
+              file=sys.stderr)
+        return 2
+    if args.show_passwords and not sys.stdout.isatty():
+        print(f"{prog}: --show-passwords prints only on a terminal (logs and pipes keep what "
+              "they are given); write them to a password file instead (--pgpass)", file=sys.stderr)
+        return 2
+    pgpass = None if args.show_passwords else Path(args.pgpass) if args.pgpass else pgpass_path()
+    try:
+        done = setup_roles(url, owner=args.owner, app=args.app, pgpass=pgpass,
+                           reset_passwords=args.reset_passwords)
+    except NotSuperuser as exc:
+        print(f"{prog}: {exc.message} / {exc.params['role']} is not a superuser", file=sys.stderr)
+        return 2
+    except (SQLAlchemyError, ValueError) as exc:
+        print(f"{prog}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    from sqlalchemy.engine import make_url
+
+    where = make_url(url)
+    host = where.host or "localhost"
+    port = where.port or 5432
+    print(f"roles ready on {host}:{port}/{done.database}: owner {done.owner} (schema, "
+          f"migrations, triggers), application {done.app} (rows only)")
+    if done.created:
+        print(f"created: {', '.join(done.created)}")
+    for role, password in done.passwords.items():
+        print(f"password of {role} (shown once, stored nowhere): {password}")
+    if done.new_password_for and pgpass is not None:
+        print(f"new passwords for {', '.join(done.new_password_for)} written to {pgpass} "
+              "(mode 600)")
+    elif pgpass is not None:
+        print(f"passwords unchanged: {pgpass} already has them")
+    env = "" if pgpass is None or os.environ.get("PGPASSFILE") == str(pgpass) \
+        else f"PGPASSFILE={pgpass} "
+    print("next:")
+    print(f"  {env}cityops db migrate --owner-url "
+          f"postgresql://{done.owner}@{host}:{port}/{done.database}")
+    print(f"  {env}cityops --db postgresql://{done.app}@{host}:{port}/{done.database}"
+          "   (each workstation: the application role, its password in that user's PGPASSFILE)")
+    return 0
+
+
+def _migrate(url: str) -> int:
+    from db.core.engine import open_database
+    from db.core.errors import SchemaNotCurrent
+    from db.reference.city import ensure_reference_data, has_admin
+
+    try:
+        database = open_database(url)
+    except SchemaNotCurrent as exc:
+        print(f"cityops db migrate: {exc.message} / this role may not change the schema "
+              f"({exc.params['current']} → {exc.params['head']}): run `cityops db migrate "
+              "--owner-url URL` with the owner role", file=sys.stderr)
+        return 2
     # No administrator here: its one-time password is shown once, by the window's first start,
     # and never on standard output (logs, terminals and CI keep what is printed).
     ensure_reference_data(database, with_admin=False)
@@ -255,8 +408,10 @@ def _jobs(url: str, args) -> int:
                   f"{str(exc).splitlines()[0]}", file=sys.stderr)
             return 2
         if not ready:
-            print(f"{prog}: 数据库结构不是最新版本，请先运行 cityops db migrate / the schema is not "
-                  f"up to date: run `cityops db migrate` first ({_shown(url)})", file=sys.stderr)
+            owner = " --owner-url URL" if database.is_postgres else ""
+            print(f"{prog}: 数据库结构不是最新版本，请先运行 cityops db migrate{owner} / the schema "
+                  f"is not up to date: run `cityops db migrate{owner}` first ({_shown(url)})",
+                  file=sys.stderr)
             return 2
         if args.jobs_command == "list":
             return _jobs_list(database, args)
@@ -338,12 +493,22 @@ def _simulate(url: str, args) -> int:
     import signal
     import threading
 
+    from db.admin.roles import refuse_privileged_workstation
     from db.core.engine import open_database
+    from db.core.errors import PrivilegedConnection, SchemaNotCurrent
+    from db.core.migrate import upgrade_to_head
     from db.demo.simulate import NotADemoDatabase, simulate
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    database = open_database(url)
+    database = open_database(url, migrate=False)
+    try:
+        refuse_privileged_workstation(database)  # a demo database may use any connection
+        upgrade_to_head(database.engine)
+    except (PrivilegedConnection, SchemaNotCurrent) as exc:
+        database.dispose()
+        print(f"cityops simulate: {exc.message}", file=sys.stderr)
+        return 2
     try:
         stats = simulate(database, scenario=args.scenario, seed=args.seed, rate=args.rate,
                          duration=args.duration, stop=stop)
@@ -375,7 +540,7 @@ def _demo(url: str, args) -> int:
         if args.if_missing:
             with database.read() as session:
                 if session.scalar(select(func.count()).select_from(Case)):
-                    print(f"demo data already present: {url}")
+                    print(f"demo data already present: {_shown(url)}")
                     return 0
         start = time.perf_counter()
         try:
@@ -386,7 +551,7 @@ def _demo(url: str, args) -> int:
             return 2
         print(f"demo built in {time.perf_counter() - start:.1f} s: {stats.cases} cases, "
               f"{stats.history_rows} history rows, {stats.staff} staff, {stats.grids} grids, "
-              f"{stats.cameras} cameras, {stats.sensors} sensors → {url}")
+              f"{stats.cameras} cameras, {stats.sensors} sensors → {_shown(url)}")
         return 0
     finally:
         database.dispose()

@@ -62,8 +62,10 @@ def run_app(url: str, *, screenshot: str | None = None, after: float = 2.0,
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from desktop.core import i18n, theme
+    from desktop.map.scheme import register_scheme
 
     qInstallMessageHandler(_quiet_environment_noise)
+    register_scheme()  # the map page's cityops: scheme, before the QApplication (Qt's rule)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("CityOps")
     app.setOrganizationName("CityOps")
@@ -82,10 +84,13 @@ def run_app(url: str, *, screenshot: str | None = None, after: float = 2.0,
     try:
         window = start(url, username=username, interactive=not screenshot, simulator=simulator)
     except StartupError as exc:
+        from desktop.core.errors import word
+
+        message = word(exc.error) if exc.error is not None else str(exc)
         if screenshot:
-            print(f"cityops: {exc}", file=sys.stderr)
+            print(f"cityops: {message}", file=sys.stderr)
         else:
-            QMessageBox.critical(None, app.translate("startup", "CityOps"), str(exc))
+            QMessageBox.critical(None, app.translate("startup", "CityOps"), message)
         return 2
     if window is None:  # sign-in cancelled
         return 0

@@ -5,7 +5,9 @@ signing in with a one-time password chooses a new one before it is signed in
 copyable (:class:`FirstRunDialog`)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import socket
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,18 +22,48 @@ from PySide6.QtWidgets import (
 
 from db.auth.accounts import PASSWORD_MIN_LENGTH, Account, authenticate, change_password
 from db.core.engine import Database
-from db.core.errors import CityOpsError, PermissionDenied
+from db.core.errors import CityOpsError, SignInThrottled
 from desktop.core.errors import word
 from desktop.core.tasks import TaskRunner
 
 
+def workstation_name() -> str:
+    """The name this desk's sign-in failures are counted under (db.auth.signin): the host name."""
+    try:
+        return socket.gethostname() or "?"
+    except OSError:
+        return "?"
+
+
+def sign_in_problem(exc: BaseException) -> str:
+    """Why a sign-in (or an unlock, a handover) failed, in the officer's words: a wrong
+    password never says which half was wrong; a wait says how long; a lock says who lifts it."""
+    if isinstance(exc, CityOpsError):
+        if exc.code == "bad_credentials":
+            return QCoreApplication.translate("SignInDialog", "Wrong account or password.")
+        return word(exc)
+    return QCoreApplication.translate("SignInDialog", "The database cannot be reached: %1").replace(
+        "%1", str(exc))
+
+
+def hold_after(exc: BaseException, button) -> None:
+    """After a refusal to wait, ``button`` stays disabled for the seconds to wait."""
+    if isinstance(exc, SignInThrottled):
+        button.setEnabled(False)
+        QTimer.singleShot(int(exc.params.get("seconds", 1)) * 1000, button,
+                          lambda: button.setEnabled(True))
+
+
 class SignInDialog(QDialog):
-    """Asks for account and password. ``account`` holds the result after ``accepted``."""
+    """Asks for account and password. ``account`` holds the result after ``accepted``.
+    Failures are counted under ``workstation`` (default: this host's name)."""
 
     sig_signed_in = Signal(object)  # Account
 
-    def __init__(self, database: Database, runner: TaskRunner, parent=None) -> None:
+    def __init__(self, database: Database, runner: TaskRunner, parent=None, *,
+                 workstation: str | None = None) -> None:
         super().__init__(parent)
+        self._workstation = workstation if workstation is not None else workstation_name()
         self.setWindowTitle(self.tr("CityOps — Sign in"))
         self.setMinimumWidth(420)
         self.account: Account | None = None
@@ -73,8 +105,8 @@ class SignInDialog(QDialog):
         self.buttons.setEnabled(False)
         self.message.setText(self.tr("Signing in…"))
         self._typed = password
-        database = self._database  # the task captures plain values, never the dialog
-        self._runner.run(lambda: authenticate(database, username, password),
+        database, workstation = self._database, self._workstation  # plain values, never the dialog
+        self._runner.run(lambda: authenticate(database, username, password, workstation=workstation),
                          self._succeeded, self._failed)
 
     def _succeeded(self, account: Account) -> None:
@@ -113,10 +145,8 @@ class SignInDialog(QDialog):
         self.buttons.setEnabled(True)
         self.password.clear()
         self.password.setFocus()
-        if isinstance(exc, PermissionDenied):
-            self.message.setText(self.tr("Wrong account or password."))
-        else:
-            self.message.setText(self.tr("The database cannot be reached: %1").replace("%1", str(exc)))
+        self.message.setText(sign_in_problem(exc))
+        hold_after(exc, self.buttons.button(QDialogButtonBox.StandardButton.Ok))
 
 
 class ChangePasswordDialog(QDialog):

@@ -10,11 +10,15 @@ import subprocess
 import sys
 import threading
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from sqlalchemy import select
 
+from db.admin.passwords import refuse_password_in_url, shown_url
+from db.admin.roles import refuse_privileged_workstation
 from db.auth.accounts import Account, demo_account, demo_info
 from db.core.engine import Database, open_database
+from db.core.errors import CityOpsError, PrivilegedConnection, SchemaNotCurrent
+from db.core.migrate import upgrade_to_head
 from db.models import City
 from db.reference.city import ADMIN_USERNAME, ensure_reference_data, has_admin
 from db.worktime.calendar_data import load_calendar
@@ -26,24 +30,40 @@ CAMERA_PORT = 8890  # the demo cameras' stream URLs point here (db/demo.py)
 
 
 class StartupError(Exception):
-    pass
+    """Start-up cannot go on. ``error``, when set, is the data layer's coded error, which the
+    window words in the user's language (``desktop.core.errors.word``)."""
+
+    def __init__(self, message: str, error: CityOpsError | None = None) -> None:
+        super().__init__(message)
+        self.error = error
 
 
 def open_and_prepare(url: str, on_admin_created=None) -> tuple[Database, int]:
-    """Open (and migrate) the database; a brand-new one gets its reference data. The
-    administrator is created only when ``on_admin_created`` can show its one-time password
-    (it is stored as a hash only): a database made by ``cityops db migrate`` gets it at the
-    window's first start."""
+    """Open the database, refuse a superuser or owner connection on PostgreSQL outside demo
+    mode, and upgrade the schema when this connection may (the application role only checks it
+    is at head). A brand-new one gets its reference data. The administrator is created only
+    when ``on_admin_created`` can show its one-time password (it is stored as a hash only): a
+    database made by ``cityops db migrate`` gets it at the window's first start."""
+    database = None
     try:
-        database = open_database(url)
+        database = open_database(url, migrate=False)
+        refuse_privileged_workstation(database)
+        upgrade_to_head(database.engine)
         with database.read() as session:
             city_id = session.scalar(select(City.id).order_by(City.id).limit(1))
             admin = has_admin(session)
         if city_id is None or (on_admin_created is not None and not admin):
             city_id = ensure_reference_data(database, on_admin_created=on_admin_created,
                                             with_admin=on_admin_created is not None)
+    except (PrivilegedConnection, SchemaNotCurrent) as exc:
+        if database is not None:
+            database.dispose()
+        raise StartupError(exc.message, exc) from exc
     except Exception as exc:  # shown to the user as is: the URL, the server, the file
-        raise StartupError(f"无法打开数据库 / cannot open the database {url}: {exc}") from exc
+        if database is not None:
+            database.dispose()
+        raise StartupError(f"无法打开数据库 / cannot open the database {shown_url(url)}: "
+                           f"{exc}") from exc
     return database, city_id
 
 
@@ -66,7 +86,10 @@ def make_context(database: Database, city_id: int, account: Account, *, demo: bo
 
 def start_simulator(url: str) -> subprocess.Popen:
     """The demo's living city: the simulator in its own process, so it never touches the GUI
-    thread (nor its GIL); it writes through the same db/ operations as a workstation."""
+    thread (nor its GIL); it writes through the same db/ operations as a workstation. A URL that
+    holds a password is refused: a child's arguments are visible to every user of the machine
+    (the child's libpq finds the password where this process's did)."""
+    refuse_password_in_url(url)
     return subprocess.Popen([sys.executable, "-m", "desktop", "simulate", "--db", url],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -132,32 +155,48 @@ class Desk(QObject):
     a sign-out or a switch of user, the sign-in dialog and then a window for whoever signs in.
     On demo data too, a sign-out shows the sign-in dialog (no automatic sign-in again).
 
+    Outside demo mode the window locks itself after the city's idle time
+    (:class:`~desktop.app.lock.LockScreen`); a shift handover (:meth:`handover`) keeps the
+    window up until the incoming officer is signed in, then puts their window in its place.
+    Sign-in failures are counted under ``workstation`` (this host's name).
+
     Signals: ``sig_window_opened(MainWindow)``."""
 
     sig_window_opened = Signal(object)
 
     def __init__(self, database: Database, city_id: int, *, simulator: bool = False,
-                 map_dir=None, on_cancelled=None) -> None:
+                 map_dir=None, on_cancelled=None, workstation: str | None = None) -> None:
+        from desktop.app.signin import workstation_name
+
         super().__init__()
         self.database = database
         self.city_id = city_id
         self.demo = demo_info(database) is not None
         self.simulator = simulator
+        self.workstation = workstation if workstation is not None else workstation_name()
         self.window = None  # MainWindow of the account signed in
         self.sign_in = None  # SignInDialog shown after a sign-out
+        self.handover_dialog = None  # HandoverDialog while a handover is under way
+        self.locked_dialog = None  # LockedAccountsDialog while open
         self._map_dir = map_dir
         self._on_cancelled = on_cancelled or QCoreApplication.quit
         self._sign_in_runner: TaskRunner | None = None
+        self._incoming: Account | None = None
 
     def open_window(self, account: Account, *, show: bool = False):
         from desktop.core.live import LiveFeed
         from desktop.window.main_window import MainWindow
 
+        # A database that gained a real account since the last window is no demo any more.
+        self.demo = demo_info(self.database) is not None
         ctx = make_context(self.database, self.city_id, account, demo=self.demo)
         feed = LiveFeed(self.database.url)
         window = MainWindow(ctx, feed, self._map_dir)  # map page in map_page.default_cache_dir()
         window.sig_sign_out.connect(self.sign_out)
         window.sig_switch_user.connect(self.switch_user)
+        window.sig_handover.connect(self.handover)
+        window.sig_locked_accounts.connect(self.show_locked_accounts)
+        self._guard(window)
         feed.start()
         if self.demo and self.simulator:
             window.attach_simulator(start_simulator(self.database.url))
@@ -168,6 +207,89 @@ class Desk(QObject):
             window.showMaximized()
         self.sig_window_opened.emit(window)
         return window
+
+    def _guard(self, window) -> None:
+        """The idle lock, outside demo mode (a demo has no real account to protect, and its
+        wall runs unattended). ``window.lock_screen`` and ``window.idle`` are None on a demo."""
+        from db.auth.signin import DEFAULT_IDLE_LOCK_MINUTES, sign_in_settings
+        from db.core.errors import CityOpsError
+        from desktop.app.idle import IdleWatcher
+        from desktop.app.lock import LockScreen
+
+        window.lock_screen = window.idle = None
+        if self.demo:
+            return
+        try:
+            minutes = sign_in_settings(self.database).idle_lock_minutes
+        except CityOpsError as exc:  # a setting broken by hand must not keep the desk unlocked
+            log.warning("idle lock: %s; using %s minutes", exc, DEFAULT_IDLE_LOCK_MINUTES)
+            minutes = DEFAULT_IDLE_LOCK_MINUTES
+        window.lock_screen = LockScreen(window, window.ctx, self.workstation)
+        window.idle = IdleWatcher(minutes * 60, window, widget=window)
+        window.idle.sig_idle.connect(window.lock_screen.lock)
+        window.lock_screen.sig_unlocked.connect(window.idle.restart)
+        window.lock_screen.sig_handover.connect(self.handover_from_lock)
+        window.idle.restart()
+
+    def handover(self, *, outgoing_present: bool = True) -> None:
+        """Shift handover (交接班): the outgoing officer's summary and the incoming officer's
+        sign-in, over the window, which stays until the incoming officer is signed in."""
+        from desktop.app.handover import HandoverDialog
+
+        if self.window is None or self.handover_dialog is not None or self.sign_in is not None:
+            return
+        dialog = HandoverDialog(self.window.ctx, self.workstation,
+                                outgoing_present=outgoing_present, parent=self.window)
+        dialog.sig_handed_over.connect(self._handed_over)
+        dialog.finished.connect(self._handover_finished)
+        self.handover_dialog = dialog
+        dialog.open()
+
+    def handover_from_lock(self) -> None:
+        """The desk is locked and someone else takes over: the outgoing officer is not there
+        to confirm, and the audit row says so."""
+        self.handover(outgoing_present=False)
+
+    def _handed_over(self, account: Account) -> None:
+        self._incoming = account
+        QTimer.singleShot(0, self._swap_window)  # out of the dialog's callback first
+
+    def _swap_window(self) -> None:
+        account, self._incoming = self._incoming, None
+        old = self.window
+        if account is None or old is None:
+            return
+        self.open_window(account, show=True)  # the new window first: the desk is never empty
+        self._close_locked_dialog()
+        old.close()
+        old.deleteLater()
+
+    def _handover_finished(self, _result: int) -> None:
+        dialog, self.handover_dialog = self.handover_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def show_locked_accounts(self) -> None:
+        from desktop.app.lockouts import LockedAccountsDialog
+
+        if self.window is None:
+            return
+        if self.locked_dialog is not None:
+            self.locked_dialog.raise_()
+            return
+        self.locked_dialog = LockedAccountsDialog(self.window.ctx, self.window)
+        self.locked_dialog.finished.connect(self._locked_dialog_finished)
+        self.locked_dialog.open()
+
+    def _close_locked_dialog(self) -> None:
+        """It belongs to the window that is closing (and to its officer's rights)."""
+        if self.locked_dialog is not None:
+            self.locked_dialog.reject()  # finished → _locked_dialog_finished
+
+    def _locked_dialog_finished(self, _result: int) -> None:
+        dialog, self.locked_dialog = self.locked_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
 
     def sign_out(self) -> None:
         """Close this session (feed, lanes, simulator: MainWindow.closeEvent) and ask who signs
@@ -183,9 +305,10 @@ class Desk(QObject):
 
         if self.window is None or self.sign_in is not None:
             return  # no session open, or already asking who signs in
+        self._close_locked_dialog()
         window, self.window = self.window, None
         self._sign_in_runner = TaskRunner("signin")
-        dialog = SignInDialog(self.database, self._sign_in_runner)
+        dialog = SignInDialog(self.database, self._sign_in_runner, workstation=self.workstation)
         if prefill:
             dialog.username.setText(window.ctx.user.username)
             dialog.password.setFocus()

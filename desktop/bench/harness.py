@@ -23,6 +23,8 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWebEngineCore import QWebEngineProfile  # noqa: E402,F401 - before QApplication
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from desktop.map.scheme import register_scheme  # noqa: E402
+
 _NOISE = ("propagateSizeHints", "QRhiGles2", "Failed to create RHI", "Failed to connect to the bus",
           "GPUInfo not initialized", "no QWebChannel transport", "Could not open media",
           "pipewire", "Using Qt multimedia with FFmpeg", "Release of profile requested")
@@ -79,6 +81,7 @@ def make_app() -> QApplication:
     settings_dir = Path(tempfile.mkdtemp(prefix="cityops-bench-settings-"))
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(settings_dir))
+    register_scheme()  # the map page's cityops: scheme, before the QApplication (Qt's rule)
     _app = QApplication(["cityops-bench"])
     _app.setApplicationName("CityOpsBench")
     _app.setOrganizationName("CityOpsBench")

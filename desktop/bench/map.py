@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from sqlalchemy import select
@@ -45,8 +46,9 @@ from desktop.bench.harness import (
 from desktop.core.live import LiveFeed
 from desktop.core.tasks import TaskRunner
 from desktop.map.layers import case_markers, map_layers
-from desktop.map.page import build_map, build_map_page
-from desktop.map.view import MapView, point_marker
+from desktop.map.page import build_map, build_map_page, render_page
+from desktop.map.scheme import PAGE_URL
+from desktop.map.view import LockedProfile, MapView, point_marker
 
 SECTION = "3 map under load"
 
@@ -134,20 +136,25 @@ def folium_rebuild(base, marked, staff, out_dir: Path, host: QWidget) -> dict:
     for p in staff:
         folium.CircleMarker([p.lat, p.lon], radius=2.2, stroke=False, fill=True,
                             fill_color="#39c5cf", fill_opacity=0.55, tooltip=p.name).add_to(fmap)
-    html = fmap.get_root().render()
+    html = render_page(fmap)  # with its security policy, as the real page
     path = out_dir / "folium_rebuild.html"
     path.write_text(html, encoding="utf-8")
     build_ms = (time.perf_counter() - t0) * 1000
+    # Served as the real page is: the app's scheme, on a locked profile of its own.
     view = QWebEngineView(host)
+    profile = LockedProfile(path, None, host)
+    page = QWebEnginePage(profile, view)
+    view.setPage(page)
     host.layout().addWidget(view)
     done = []
-    view.loadFinished.connect(done.append)
+    page.loadFinished.connect(done.append)
     t1 = time.perf_counter()
-    view.setUrl(QUrl.fromLocalFile(str(path)))
+    view.setUrl(QUrl(PAGE_URL))
     must(lambda: bool(done), "the rebuilt folium page to load", 600)
     load_ms = (time.perf_counter() - t1) * 1000
     view.setParent(None)
     view.deleteLater()
+    profile.deleteLater()  # after the page (deleted with the view, first)
     return {"build_ms": round(build_ms, 1), "load_ms": round(load_ms, 1),
             "html_mb": round(len(html.encode()) / 1e6, 1), "loaded_ok": bool(done[0])}
 

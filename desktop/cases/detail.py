@@ -812,7 +812,7 @@ class CaseDetailPanel(QWidget):
             result = report.value
             self.show_message(
                 self.tr("%1 done: case %2 is now “%3”.").replace("%1", labels.step_name(step.value))
-                .replace("%2", result.number).replace("%3", labels.state_name(result.state)),
+                .replace("%2", result.number).replace("%3", labels.unbroken(labels.state_name(result.state))),
                 "success")
             self.sig_case_changed.emit(result.case_id)
             self.sig_step_finished.emit(step.value, report.outcome.value)

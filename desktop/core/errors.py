@@ -52,6 +52,16 @@ MESSAGES: dict[str, str] = {
     "account_inactive": QT_TRANSLATE_NOOP("errors", "This account does not exist or is disabled."),
     "bad_credentials": QT_TRANSLATE_NOOP("errors", "Wrong account name or password."),
     "wrong_password": QT_TRANSLATE_NOOP("errors", "The current password is wrong."),
+    "sign_in_wait": QT_TRANSLATE_NOOP("errors", "Too many failed sign-ins. Wait {seconds} s, "
+                                      "then try again."),
+    "account_locked": QT_TRANSLATE_NOOP(
+        "errors", "This account is locked after too many failed sign-ins. A shift leader or an "
+        "administrator can unlock it."),
+    "role_cannot_unlock": QT_TRANSLATE_NOOP("errors",
+                                            "Only a shift leader or an administrator may unlock accounts."),
+    "account_not_locked": QT_TRANSLATE_NOOP("errors", "The account {username} is not locked."),
+    "handover_same_account": QT_TRANSLATE_NOOP(
+        "errors", "The incoming officer must sign in with another account than the outgoing one."),
     "password_too_short": QT_TRANSLATE_NOOP("errors",
                                             "The new password needs at least {minimum} characters."),
     "password_unchanged": QT_TRANSLATE_NOOP("errors",
@@ -70,6 +80,8 @@ MESSAGES: dict[str, str] = {
     "role_cannot_reveal_phone": QT_TRANSLATE_NOOP(
         "errors", "A {role} may not see the reporter's full phone number."),
     "setting_invalid": QT_TRANSLATE_NOOP("errors", "The setting {field} is not valid: {value}"),
+    "setting_unknown": QT_TRANSLATE_NOOP("errors", "There is no setting called {field}."),
+    "role_cannot_change_settings": QT_TRANSLATE_NOOP("errors", "A {role} may not change the city settings."),
     "alert_already_linked": QT_TRANSLATE_NOOP("errors",
                                               "The alert is already linked to case {number}."),
     "alert_no_location": QT_TRANSLATE_NOOP(
@@ -100,6 +112,25 @@ MESSAGES: dict[str, str] = {
     "deadline_incomputable": QT_TRANSLATE_NOOP("errors", "The deadline cannot be computed: {reason}"),
     "coordinates_invalid": QT_TRANSLATE_NOOP("errors", "Invalid coordinates: {value}"),
     "outside_city": QT_TRANSLATE_NOOP("errors", "The point ({lat}, {lon}) is outside the city."),
+    "privileged_connection": QT_TRANSLATE_NOOP(
+        "errors", "The database account {role} is a {kind}: a workstation may connect only as "
+        "the application role, which cannot change the database's rules. An administrator sets "
+        "the roles up once with “cityops db setup-roles --superuser-url URL”, then starts "
+        "CityOps with the application role's URL (its password in the PGPASSFILE file)."),
+    "schema_not_current": QT_TRANSLATE_NOOP(
+        "errors", "The database schema is at version {current}, not the current {head}, and "
+        "the application role may not change it. An administrator runs "
+        "“cityops db migrate --owner-url URL” first."),
+    "password_in_url": QT_TRANSLATE_NOOP(
+        "errors", "The database URL of {option} contains a password: refused. Give the URL "
+        "without it and put the password in libpq's password file (PGPASSFILE, readable only "
+        "by you) or in PGPASSWORD."),
+}
+
+# What kind of connection a refused account is (db.admin.roles.ConnectionKind).
+CONNECTION_KINDS = {
+    "superuser": QT_TRANSLATE_NOOP("errors", "superuser"),
+    "owner": QT_TRANSLATE_NOOP("errors", "schema owner"),
 }
 
 # The names db/ gives its fields in Chinese messages, worded here per language.
@@ -154,6 +185,8 @@ def _param(name: str, value) -> str:
             return _t(UNITS[value])
     except (KeyError, ValueError):
         pass
+    if name == "kind" and value in CONNECTION_KINDS:
+        return _t(CONNECTION_KINDS[value])
     if name == "entity":
         return _t(ENTITIES[value]) if value in ENTITIES else str(value)
     if name == "field":

@@ -21,6 +21,13 @@ def _t(text: str) -> str:
     return QCoreApplication.translate(CONTEXT, text)
 
 
+def unbroken(text: str) -> str:
+    """``text`` that a wrapping label never splits: a WORD JOINER (U+2060, invisible) between
+    every two characters, a no-break space for a space. For a short name inside a sentence
+    (a state: "待结案" split as "待 / 结案" reads as another word)."""
+    return "\u2060".join(text.replace(" ", "\u00a0"))
+
+
 _STATE = {
     State.PENDING_ACCEPT: QT_TRANSLATE_NOOP("labels", "Awaiting acceptance"), State.PENDING_OPEN: QT_TRANSLATE_NOOP("labels", "Awaiting opening"),
     State.PENDING_DISPATCH: QT_TRANSLATE_NOOP("labels", "Awaiting dispatch"), State.HANDLING: QT_TRANSLATE_NOOP("labels", "Being handled"),

@@ -16,6 +16,7 @@ TEXT = "#e6edf3"
 TEXT_DIM = "#9da7b3"
 ACCENT = "#2f81f7"
 SELECTION = "#1f6feb"
+MENU_BORDER = "#8b949e"  # a menu floats over the map: its edge must show on any tile
 
 DEADLINE_COLORS = {"overdue": "#ff4d4f", "due_soon": "#ffb020", "on_track": "#3fb950",
                    "none": "#8b949e"}
@@ -23,6 +24,11 @@ URGENCY_COLORS = {"emergency": "#ff4d4f", "urgent": "#ff8c1a", "normal": "#58a6f
 #: Alert severity: red only for critical, as everywhere else.
 SEVERITY_COLORS = {"critical": "#ff4d4f", "major": "#ff8c1a", "minor": "#ffb020",
                    "warning": "#58a6ff"}
+#: The severity chip in the alert lists: (fill, text). The word sits on its own fill, so it
+#: reads the same on a plain row, a blinking red row and the blue selection (every pair at
+#: least 4.5:1, WCAG AA; tests/desktop/alerts/test_severity_chip.py works the ratios out).
+SEVERITY_CHIPS = {"critical": ("#b42318", "#ffffff"), "major": ("#ff8c1a", "#111111"),
+                  "minor": ("#ffb020", "#111111"), "warning": ("#58a6ff", "#111111")}
 BANNER_ALERT = "#b42318"
 BANNER_DEMO = "#7a4a00"
 
@@ -46,6 +52,7 @@ def stylesheet(scale: float = 1.0) -> str:
     QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus {{ border: 1px solid {ACCENT}; }}
     QPushButton {{ background: {PANEL_ALT}; border: 1px solid {BORDER}; border-radius: 4px;
                   padding: 6px 14px; }}
+    QPushButton[compact="true"] {{ padding: 6px 7px; }}
     QPushButton:hover {{ border-color: {ACCENT}; }}
     QPushButton:focus {{ border: 2px solid {ACCENT}; }}
     QPushButton:disabled {{ color: {TEXT_DIM}; }}
@@ -55,6 +62,11 @@ def stylesheet(scale: float = 1.0) -> str:
     QStatusBar {{ background: {PANEL_ALT}; }}
     QLabel[dim="true"] {{ color: {TEXT_DIM}; }}
     QToolTip {{ background: {PANEL_ALT}; color: {TEXT}; border: 1px solid {BORDER}; }}
+    QMenu {{ background: {PANEL_ALT}; color: {TEXT}; border: 1px solid {MENU_BORDER}; padding: 4px 0; }}
+    QMenu::item {{ padding: 6px 28px 6px 16px; }}
+    QMenu::item:selected {{ background: {SELECTION}; color: white; }}
+    QMenu::item:disabled {{ color: {TEXT_DIM}; }}
+    QMenu::separator {{ height: 1px; background: {TEXT_DIM}; margin: 4px 10px; }}
     """
 
 

@@ -4,9 +4,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QCompleter
+from PySide6.QtWidgets import QComboBox, QCompleter, QHeaderView, QTableView
 
 from db.cases.queries import Choice
+
+
+def fixed_rows(table: QTableView) -> int:
+    """Uniform, fixed row heights for a list (a million rows never ask for their size), the
+    same on every list of the screen: the font's line and a third again (1.35), enough air to read
+    at night without costing the desk rows. Returns the height."""
+    header = table.verticalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    height = max(26, round(table.fontMetrics().height() * 1.35))
+    header.setDefaultSectionSize(height)
+    return height
 
 
 def class_text(choice: Choice) -> str:

@@ -1,4 +1,4 @@
-"""Builds the map page once: a folium map written to a file, loaded by URL by :mod:`desktop.map.view`.
+"""Builds the map page once: a folium map written to a file, served by :mod:`desktop.map.scheme`.
 
 folium draws what never changes during a shift (the city outline, the towns, the grids) and
 ``resources/map/cityops_map.js`` draws everything live on one canvas, fed in batches over
@@ -9,16 +9,27 @@ QWebChannel. The page needs nothing from the network:
   uses them;
 * there is no basemap by default, the outline on a dark background is the basemap; an intranet
   tile server can be configured (``map/tile_url`` in the workstation's settings);
-* ``qwebchannel.js`` is Qt's own resource (``qrc:``), not a download.
+* ``qwebchannel.js`` is Qt's own resource, not a download.
 
-The page is written to a file and loaded with ``QUrl.fromLocalFile``: ``setHtml`` goes through a
-``data:`` URL, which Chromium caps at 2 MB, and a big page then fails without a word.
+Every asset is named by its ``cityops://map/...`` URL, never by a ``file:`` one: the view serves
+the page and the allow-listed assets from the app's own scheme (:mod:`desktop.map.scheme`), so a
+script on the page can read no local file. The page carries a strict content-security policy
+(:func:`content_security_policy`): no script but the app's own files and folium's inline
+scripts, each allowed by its SHA-256 (computed here, when the page is made), no ``eval``, images
+only from the page and the configured tile server, no connection of any other kind.
+
+The page is written to a file and served from it: ``setHtml`` goes through a ``data:`` URL,
+which Chromium caps at 2 MB, and a big page then fails without a word.
 
 Building takes a few hundred milliseconds and touches no widget, so it may run on a worker
 thread (strings are translated with ``QCoreApplication.translate``, which is thread-safe).
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import html as html_lib
+import logging
 import os
 import re
 import tempfile
@@ -33,11 +44,11 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSettings
 from db.cases.workflow import State, Urgency
 from db.geo.map_data import BaseLayers
 from desktop.core import labels, theme
+from desktop.map.scheme import ORIGIN, SCHEME, asset_url
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-LEAFLET_DIR = RESOURCES / "vendor" / "leaflet-1.9.4"
-MAP_DIR = RESOURCES / "map"
-QWEBCHANNEL_JS = "qrc:///qtwebchannel/qwebchannel.js"
+log = logging.getLogger(__name__)
+
+QWEBCHANNEL_JS = asset_url("/qtwebchannel/qwebchannel.js")
 TILE_URL_SETTING = "map/tile_url"
 PAGE_NAME = "cityops_map_{city_id}.html"
 LIVE_LAYERS = ("cases", "staff", "cameras", "sensors", "black_spots")
@@ -118,19 +129,144 @@ def map_labels() -> dict:
 def configured_tile_url(settings: QSettings | None = None) -> str | None:
     """The workstation's tile server (``map/tile_url``), or ``None`` for no basemap tiles.
 
-    A Leaflet URL template such as ``http://tiles.intranet/{z}/{x}/{y}.png``.
+    A Leaflet URL template such as ``http://tiles.intranet/{z}/{x}/{y}.png``. A template the
+    map cannot pin to exact origins (:func:`tile_origins`) is logged and not used.
     """
     value = (settings or QSettings()).value(TILE_URL_SETTING, "")
     value = str(value or "").strip()
-    return value or None
+    if not value:
+        return None
+    try:
+        tile_origins(value)
+    except ValueError as exc:
+        # The outline is a basemap of its own: a bad setting costs the tiles, not the map.
+        log.error("map: the tile server setting %s is not used: %s", TILE_URL_SETTING, exc)
+        return None
+    return value
 
 
 def tile_host(tile_url: str | None) -> str | None:
-    """The host part of a tile URL template (may hold ``{s}``), for the request interceptor."""
+    """The host part of a tile URL template (may hold ``{s}``), for the attribution line."""
     if not tile_url:
         return None
     host = urlsplit(tile_url).hostname
     return host or None
+
+
+#: Leaflet's (and folium's) default ``subdomains``: what ``{s}`` in a tile URL stands for.
+TILE_SUBDOMAINS = "abc"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def tile_origins(tile_url: str | None) -> tuple[tuple[str, str, int], ...]:
+    """Every ``(scheme, host, port)`` the tile layer of ``tile_url`` may load from.
+
+    The port is always explicit (80/443 when the template names none); ``{s}`` in the host
+    stands for each of :data:`TILE_SUBDOMAINS`, so ``http://{s}.tiles.intranet:8080/...``
+    gives three origins. These exact origins, and no other, are what the page's
+    content-security policy and the view's request interceptor let through.
+
+    Raises ``ValueError`` for a template the map will not use: not http(s), a user name or
+    password in it (the page would hand it to any script), a placeholder other than ``{s}``
+    in the host, or an unreadable port.
+    """
+    if not tile_url:
+        return ()
+    parts = urlsplit(tile_url)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError(f"the tile server URL {tile_url!r} is not http or https")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("the tile server URL holds a user name or password: the map page "
+                         "would show it to every script; use a server that needs none")
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"the tile server URL {tile_url!r} has an unreadable port") from exc
+    if not host:
+        raise ValueError(f"the tile server URL {tile_url!r} names no host")
+    hosts = [host.replace("{s}", sub) for sub in TILE_SUBDOMAINS] if "{s}" in host else [host]
+    for name in hosts:
+        if not re.fullmatch(r"[a-z0-9.-]+|\[[0-9a-f:.]+\]|[0-9a-f:.]+", name):
+            raise ValueError(f"the tile server URL {tile_url!r} has a host the map cannot "
+                             "pin down (only {s} may stand for part of it)")
+    port = port if port is not None else _DEFAULT_PORTS[scheme]
+    return tuple(sorted({(scheme, name, port) for name in hosts}))
+
+
+def _origin_text(origin: tuple[str, str, int]) -> str:
+    scheme, host, port = origin
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
+
+
+_INLINE = re.compile(r"<(script|style)(\s[^>]*)?>(.*?)</\1\s*>", re.DOTALL | re.IGNORECASE)
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def inline_hashes(html: str) -> tuple[list[str], list[str]]:
+    """The CSP hash sources of the page's inline ``<script>`` and ``<style>`` blocks."""
+    scripts: list[str] = []
+    styles: list[str] = []
+    for tag, attrs, body in _INLINE.findall(html):
+        if tag.lower() == "script":
+            if attrs and re.search(r"\bsrc\s*=", attrs):
+                continue  # an external script: allowed (or not) by its URL
+            scripts.append(_sha256(body))
+        else:
+            styles.append(_sha256(body))
+    return list(dict.fromkeys(scripts)), list(dict.fromkeys(styles))
+
+
+def content_security_policy(html: str | None, tile_url: str | None) -> str:
+    """The page's content-security policy: nothing but what the map needs.
+
+    * ``default-src 'none'``: whatever is not named below is refused (fetch, XHR, WebSocket,
+      EventSource, beacons, frames, workers, objects, fonts, media, manifests);
+    * scripts: the app's own files (``cityops://map``) and folium's inline scripts, each by the
+      SHA-256 of its text; no ``'unsafe-eval'`` (``eval``, ``new Function`` and string timers
+      throw);
+    * styles: the app's stylesheets and folium's inline ``<style>`` blocks by hash (Leaflet
+      places its tiles and markers through the style *object*, which CSP does not govern);
+    * images: the page's own (Leaflet's control icons) and the configured tile server's exact
+      ``scheme://host:port`` origins (:func:`tile_origins`) with Leaflet's blank ``data:``
+      tile, nothing else;
+    * ``connect-src 'none'``: the page talks to the application over QWebChannel, which is no
+      network connection;
+    * no ``<base>``, no form submissions.
+
+    With ``html=None``, the same policy with ``'unsafe-inline'`` in place of the hashes: the
+    one the scheme handler sends as a header. Qt lower-cases the values of the headers a
+    scheme handler sets, which breaks a base64 hash, so the hashes travel in the page's
+    ``<meta>``; a page under both policies runs an inline script only if both allow it, so
+    only the hashed scripts run, and every other directive holds even if the page file
+    were replaced.
+    """
+    if html is None:
+        scripts, styles = ["'unsafe-inline'"], ["'unsafe-inline'"]
+    else:
+        scripts, styles = inline_hashes(html)
+    tiles = [_origin_text(o) for o in tile_origins(tile_url)]
+    if tiles:
+        # Leaflet blanks a tile it drops with a 1-pixel data: GIF (L.Util.emptyImageUrl); a
+        # data: image is made on the page and goes nowhere.
+        tiles.append("data:")
+    directives = [
+        "default-src 'none'",
+        "script-src " + " ".join([ORIGIN, *scripts]),
+        "style-src " + " ".join([ORIGIN, *styles]),
+        "img-src " + " ".join([ORIGIN, *tiles]),
+        "connect-src 'none'",
+        "font-src 'none'", "media-src 'none'", "object-src 'none'", "frame-src 'none'",
+        "child-src 'none'", "worker-src 'none'", "manifest-src 'none'",
+        "base-uri 'none'", "form-action 'none'",
+    ]
+    return "; ".join(directives)
 
 
 def page_config(base: BaseLayers, *, tile_url: str | None = None, scale: float = 1.0,
@@ -180,10 +316,6 @@ class _CityOpsInit(MacroElement):
         self.grids_name = grids_name
 
 
-def _file_url(path: Path) -> str:
-    return path.resolve().as_uri()
-
-
 def build_map(base: BaseLayers, *, tile_url: str | None = None, scale: float = 1.0,
               visible: dict[str, bool] | None = None) -> folium.Map:
     """The folium map with only local assets (see the module docstring)."""
@@ -194,13 +326,14 @@ def build_map(base: BaseLayers, *, tile_url: str | None = None, scale: float = 1
         attribution_control=bool(tile_url), font_size="14px",
     )
     # Only Leaflet stays, from the vendored copy; everything else folium links is unused here.
-    fmap.default_js = [("leaflet", _file_url(LEAFLET_DIR / "leaflet.js")),
+    fmap.default_js = [("leaflet", asset_url("/vendor/leaflet-1.9.4/leaflet.js")),
                        ("qwebchannel", QWEBCHANNEL_JS),
-                       ("cityops_canvas", _file_url(MAP_DIR / "cityops_canvas.js")),
-                       ("cityops_map", _file_url(MAP_DIR / "cityops_map.js"))]
-    fmap.default_css = [("leaflet_css", _file_url(LEAFLET_DIR / "leaflet.css")),
-                        ("cityops_map_css", _file_url(MAP_DIR / "cityops_map.css"))]
+                       ("cityops_canvas", asset_url("/map/cityops_canvas.js")),
+                       ("cityops_map", asset_url("/map/cityops_map.js"))]
+    fmap.default_css = [("leaflet_css", asset_url("/vendor/leaflet-1.9.4/leaflet.css")),
+                        ("cityops_map_css", asset_url("/map/cityops_map.css"))]
     if tile_url:
+        tile_origins(tile_url)  # refuses a template it cannot pin to exact origins
         folium.TileLayer(tiles=tile_url, attr=tile_host(tile_url) or "tiles", name="tiles",
                          max_zoom=18, control=False).add_to(fmap)
 
@@ -239,22 +372,33 @@ def build_map(base: BaseLayers, *, tile_url: str | None = None, scale: float = 1
 
 
 def render_map_html(base: BaseLayers, **kwargs) -> str:
-    fmap = build_map(base, **kwargs)
+    return render_page(build_map(base, **kwargs), kwargs.get("tile_url"))
+
+
+def render_page(fmap: folium.Map, tile_url: str | None = None) -> str:
+    """The page's HTML, checked to load nothing but its own assets and tiles, with its
+    content-security policy written in (a ``<meta>`` as the first thing in ``<head>``)."""
     html = fmap.get_root().render()
     # folium's template also links CSS/JS through the figure header for each element; make sure
     # nothing it adds on its own (a future version) reaches the network unnoticed.
-    _check_local(html, kwargs.get("tile_url"))
+    _check_local(html, tile_url)
+    policy = content_security_policy(html, tile_url)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{html_lib.escape(policy)}">'
+    html, count = re.subn(r"<head(\s[^>]*)?>", lambda m: m.group(0) + "\n    " + meta, html,
+                          count=1, flags=re.IGNORECASE)
+    if count != 1:
+        raise RuntimeError("the map page has no <head> to hold its security policy")
     return html
 
 
 def _check_local(html: str, tile_url: str | None) -> None:
     for url in re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)""", html):
-        scheme = urlsplit(url).scheme
-        if scheme not in ("file", "qrc", "data", "blob", ""):
-            raise RuntimeError(f"the map page would load {url}: only local files are allowed")
+        if not url.startswith(ORIGIN + "/"):
+            raise RuntimeError(f"the map page would load {url}: only the app's own "
+                               f"{SCHEME}: assets are allowed")
     # Tile layers are the other way a Leaflet page reaches out. Data (names, descriptions) may
     # hold any text, an address included: it is never loaded, so it is not checked here (the
-    # view's request interceptor blocks anything that would leave the machine anyway).
+    # policy and the view's request interceptor block anything else anyway).
     for url in re.findall(r"""L\.tileLayer\(\s*["']([^"']+)""", html):
         if url != tile_url:
             raise RuntimeError(f"the map page would load tiles from {url}")
@@ -302,5 +446,6 @@ def build_map_page(base: BaseLayers, out_dir: Path | None = None, *, tile_url: s
 
 __all__ = [
     "LIVE_LAYERS", "TILE_URL_SETTING", "build_map", "build_map_page", "configured_tile_url",
-    "map_labels", "page_config", "render_map_html", "tile_host",
+    "content_security_policy", "inline_hashes", "map_labels", "page_config", "render_map_html",
+    "render_page", "tile_host", "tile_origins",
 ]

@@ -11,19 +11,33 @@ and rows (keys once, coordinates to 6 decimals), and a batch bigger than
 :data:`MAX_SCRIPT_CHARS` goes in pieces, one per event-loop turn, so no single call holds the
 GUI thread for long.
 
-No request leaves the machine: a request interceptor on the view's own (off-the-record)
-profile blocks every URL that is not ``file:``, ``qrc:``, ``data:`` or ``blob:``, except the
-configured tile server's host.
+The page is locked down (issue 12): it is served from the app's own ``cityops://map/``
+scheme (:mod:`desktop.map.scheme`), never ``file:``, with a strict content-security policy
+(:func:`desktop.map.page.content_security_policy`), on a profile of its own where
+
+* the request interceptor (:class:`MapRequestInterceptor`) lets through the app's scheme and
+  images from exactly the configured tile server's ``scheme://host:port`` origins; every
+  other request (``file:``, ``qrc:``, ``data:``, another host, another port of the tile
+  server's host) is blocked and logged;
+* local content may not read ``file:`` URLs; nothing may open windows, read the clipboard,
+  start plugins or WebGL; every permission request (camera, microphone, location, screen) is
+  denied;
+* WebRTC: Qt offers no switch to turn it off, only ``WebRTCPublicInterfacesOnly`` (on: no
+  local addresses in ICE candidates). WebRTC's STUN/TURN traffic is not a URL request, so
+  neither the policy nor the interceptor sees it. Two locks: Chromium's IP-handling switch
+  (:data:`desktop.map.scheme.CHROMIUM_FLAGS`: no UDP outside a proxy, so no STUN), and the
+  page loses every ``RTC*`` constructor before any script of its own runs, in its own window
+  and in every frame a script makes (:data:`NO_WEBRTC_JS`), which also stops TURN over TCP.
 """
 from __future__ import annotations
 
 # Chromium's flags must be set before QtWebEngine starts: desktop.app.run.prepare_environment
 # turns the sandbox off only when running as root (containers) and the GPU off only offscreen;
-# the tests set both in tests/desktop/conftest.py.
+# the tests set both in tests/desktop/conftest.py; desktop.map.scheme.register_scheme adds the
+# WebRTC switch.
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
-import re  # noqa: E402
 import weakref  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -35,6 +49,7 @@ from PySide6.QtWebChannel import QWebChannel  # noqa: E402
 from PySide6.QtWebEngineCore import (  # noqa: E402
     QWebEnginePage,
     QWebEngineProfile,
+    QWebEngineScript,
     QWebEngineSettings,
     QWebEngineUrlRequestInfo,
     QWebEngineUrlRequestInterceptor,
@@ -45,12 +60,12 @@ from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget  # noqa: E402
 from db.cases import deadline  # noqa: E402
 from db.geo.map_data import CasePoint  # noqa: E402
 from desktop.core.tasks import TaskRunner  # noqa: E402
-from desktop.map.page import LIVE_LAYERS, tile_host  # noqa: E402
+from desktop.map.page import LIVE_LAYERS, content_security_policy, tile_origins  # noqa: E402
+from desktop.map.scheme import HOST, PAGE_URL, SCHEME, MapSchemeHandler, scheme_registered  # noqa: E402
 
 log = logging.getLogger(__name__)
 js_log = logging.getLogger("cityops.map.js")
 
-LOCAL_SCHEMES = frozenset({"file", "qrc", "data", "blob"})
 BRIDGE_NAME = "cityopsBridge"  # channel.objects.cityopsBridge in cityops_map.js
 #: A batch bigger than this (characters of JSON) is sent in pieces, one per event-loop turn:
 #: handing the page ~1 MB of script costs the GUI thread ~10 ms.
@@ -107,44 +122,219 @@ def point_marker(point: Any) -> dict:
 # Web engine plumbing
 # ------------------------------------------------------------------------------------------
 
-class LocalOnlyInterceptor(QWebEngineUrlRequestInterceptor):
-    """Counts every request of the page and blocks those that would leave the machine.
+class MapRequestInterceptor(QWebEngineUrlRequestInterceptor):
+    """Lets the page load its own assets and the configured tile server's images; blocks the rest.
 
-    ``requests_seen`` and ``blocked_requests`` are lists of URL strings (tests read them).
+    Allowed: ``cityops://map/...`` (the scheme handler then serves only its allow-list), and an
+    *image* from one of :func:`desktop.map.page.tile_origins` (the tile server's exact scheme,
+    host **and** port). Anything else, whatever its scheme (``file:``, ``qrc:``, ``data:``,
+    another host, another port of the tile server's host, a fetch to the tile server), is
+    blocked and logged. ``requests_seen`` and ``blocked_requests`` are lists of URL strings
+    (tests read them).
     """
 
     def __init__(self, tile_url: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.requests_seen: list[str] = []
         self.blocked_requests: list[str] = []
-        self._tile_host = _host_pattern(tile_host(tile_url))
+        self._tiles = frozenset(tile_origins(tile_url))
+
+    def allows(self, url: QUrl, resource_type: QWebEngineUrlRequestInfo.ResourceType) -> bool:
+        scheme = url.scheme().lower()
+        if scheme == SCHEME:
+            return url.host().lower() == HOST
+        if scheme in ("http", "https") and self._tiles:
+            origin = (scheme, url.host().lower(), url.port(443 if scheme == "https" else 80))
+            return (origin in self._tiles and not url.userName()
+                    and resource_type == QWebEngineUrlRequestInfo.ResourceType.ResourceTypeImage)
+        return False
 
     def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802 - Qt API
         url = info.requestUrl()
         text = url.toString()
         self.requests_seen.append(text)
-        scheme = url.scheme().lower()
-        if scheme in LOCAL_SCHEMES:
-            return
-        if (self._tile_host is not None and scheme in ("http", "https")
-                and self._tile_host.fullmatch(url.host().lower())):
+        if self.allows(url, info.resourceType()):
             return
         self.blocked_requests.append(text)
         info.block(True)
-        log.warning("map: blocked a network request to %s", text)
+        log.warning("map: blocked a request to %s (%s)", text, info.resourceType().name)
 
 
-def _host_pattern(host: str | None) -> re.Pattern | None:
-    if not host:
-        return None
-    # Leaflet templates may name subdomains as {s}: any one DNS label there.
-    parts = re.split(r"(\{[^}]*\})", host.lower())
-    return re.compile("".join("[a-z0-9-]+" if p.startswith("{") else re.escape(p)
-                              for p in parts if p))
+#: Runs before any script of the page: WebRTC's constructors are gone, so no script on the page
+#: can open a peer connection (STUN/TURN traffic to any host and port is no URL request: neither
+#: the content-security policy nor the interceptor would see it).
+#:
+#: A frame has globals of its own, and Qt's document-creation scripts do not run in a frame's
+#: first, empty document (``about:blank``, which the policy's ``frame-src 'none'`` does not cover
+#: either): a script could take the constructor from there. So every way a page puts nodes into
+#: a document (appendChild & co., innerHTML, insertAdjacentHTML, document.write, Range, execCommand,
+#: ...) is wrapped to sweep the window's frames, recursively, as soon as the native call returns,
+#: and so are the getters that hand a frame's window or document out; a frame's own window gets
+#: the same treatment when it is locked. A ``load`` listener catches frames that navigate.
+NO_WEBRTC_JS = r"""(function () {
+  'use strict';
+  var top = window;
+  var locked = new WeakSet();
+  var define = Object.defineProperty, describe = Object.getOwnPropertyDescriptor;
+  var METHODS = [
+    ['Node', ['appendChild', 'insertBefore', 'replaceChild']],
+    ['Element', ['append', 'prepend', 'before', 'after', 'replaceWith', 'replaceChildren',
+                 'insertAdjacentElement', 'insertAdjacentHTML', 'setHTMLUnsafe', 'moveBefore']],
+    ['CharacterData', ['before', 'after', 'replaceWith']],
+    ['DocumentType', ['before', 'after', 'replaceWith']],
+    ['Document', ['append', 'prepend', 'replaceChildren', 'write', 'writeln', 'execCommand']],
+    ['DocumentFragment', ['append', 'prepend', 'replaceChildren']],
+    ['ShadowRoot', ['setHTMLUnsafe']],
+    ['Range', ['insertNode', 'surroundContents']]
+  ];
+  var SETTERS = [['Element', ['innerHTML', 'outerHTML']], ['ShadowRoot', ['innerHTML']],
+                 ['Document', ['body']]];
+  var GETTERS = [['HTMLIFrameElement', ['contentWindow', 'contentDocument']],
+                 ['HTMLFrameElement', ['contentWindow', 'contentDocument']],
+                 ['HTMLObjectElement', ['contentWindow', 'contentDocument']]];
+
+  function strip(win) {
+    Object.getOwnPropertyNames(win).forEach(function (name) {
+      if (/^(webkit|moz)?RTC/.test(name)) {
+        try {
+          define(win, name, {value: undefined, writable: false, configurable: false,
+                             enumerable: false});
+        } catch (e) { /* already locked */ }
+      }
+    });
+  }
+  function sweep(win) {
+    var count = 0;
+    try { count = win.length; } catch (e) { return; }
+    for (var i = 0; i < count; i++) {
+      var child = null;
+      try { child = win[i]; } catch (e) { child = null; }
+      if (child) { lock(child); }
+    }
+  }
+  function sweepAll() { sweep(top); }
+  function wrap(win) {
+    METHODS.forEach(function (entry) {
+      var proto = win[entry[0]] && win[entry[0]].prototype;
+      if (!proto) { return; }
+      entry[1].forEach(function (name) {
+        var d = describe(proto, name);
+        if (!d || typeof d.value !== 'function') { return; }
+        var native = d.value;
+        d.value = function () {
+          try { return native.apply(this, arguments); } finally { sweepAll(); }
+        };
+        try { define(proto, name, d); } catch (e) { /* keep going */ }
+      });
+    });
+    SETTERS.forEach(function (entry) {
+      var proto = win[entry[0]] && win[entry[0]].prototype;
+      if (!proto) { return; }
+      entry[1].forEach(function (name) {
+        var d = describe(proto, name);
+        if (!d || !d.set) { return; }
+        var native = d.set;
+        d.set = function (value) {
+          try { native.call(this, value); } finally { sweepAll(); }
+        };
+        try { define(proto, name, d); } catch (e) { /* keep going */ }
+      });
+    });
+    GETTERS.forEach(function (entry) {
+      var proto = win[entry[0]] && win[entry[0]].prototype;
+      if (!proto) { return; }
+      entry[1].forEach(function (name) {
+        var d = describe(proto, name);
+        if (!d || !d.get) { return; }
+        var native = d.get;
+        d.get = function () { sweepAll(); return native.call(this); };
+        try { define(proto, name, d); } catch (e) { /* keep going */ }
+      });
+    });
+    win.addEventListener('load', sweepAll, true);  // a frame that navigated: a new window
+  }
+  function lock(win) {
+    try {
+      if (locked.has(win)) { sweep(win); return; }
+      locked.add(win);
+      strip(win);
+      wrap(win);
+    } catch (e) {
+      return;  // another origin's window: nothing of it is reachable from here
+    }
+    sweep(win);
+  }
+  lock(window);
+})();"""
+
+
+def _no_webrtc_script() -> QWebEngineScript:
+    script = QWebEngineScript()
+    script.setName("cityops-no-webrtc")
+    script.setSourceCode(NO_WEBRTC_JS)
+    script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+    script.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+    script.setRunsOnSubFrames(True)
+    return script
+
+
+# What the page may do: its own scripts and canvases, nothing that reaches outside the page.
+_SETTINGS_OFF = (
+    "LocalContentCanAccessFileUrls", "LocalContentCanAccessRemoteUrls", "ErrorPageEnabled",
+    "FocusOnNavigationEnabled", "JavascriptCanOpenWindows", "JavascriptCanAccessClipboard",
+    "JavascriptCanPaste", "LocalStorageEnabled", "PluginsEnabled", "PdfViewerEnabled",
+    "WebGLEnabled", "ScreenCaptureEnabled", "AllowRunningInsecureContent",
+    "AllowGeolocationOnInsecureOrigins", "NavigateOnDropEnabled", "DnsPrefetchEnabled",
+    "HyperlinkAuditingEnabled", "AllowWindowActivationFromJavaScript", "FullScreenSupportEnabled",
+)
+_SETTINGS_ON = ("WebRTCPublicInterfacesOnly", "JavascriptEnabled")
+
+
+def lock_down(settings: QWebEngineSettings) -> None:
+    """Apply the map page's settings (see the module docstring)."""
+    attr = QWebEngineSettings.WebAttribute
+    for name in _SETTINGS_OFF:
+        settings.setAttribute(getattr(attr, name), False)
+    for name in _SETTINGS_ON:
+        settings.setAttribute(getattr(attr, name), True)
+
+
+class LockedProfile(QWebEngineProfile):
+    """An off-the-record profile that serves ``page_path`` as ``cityops://map/page.html`` and
+    lets nothing in from anywhere but the app's scheme and the tile server (see the module
+    docstring). ``interceptor`` and ``scheme_handler`` are its children (Qt takes ownership
+    of neither)."""
+
+    def __init__(self, page_path: Path, tile_url: str | None, parent: QObject | None = None) -> None:
+        if not scheme_registered():
+            raise RuntimeError("the cityops: URL scheme is not registered: call desktop.map."
+                               "scheme.register_scheme() before the QApplication exists")
+        super().__init__(parent)  # no storage name: off the record
+        self.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
+        self.setPersistentCookiesPolicy(QWebEngineProfile.PersistentCookiesPolicy.NoPersistentCookies)
+        self.setPersistentPermissionsPolicy(
+            QWebEngineProfile.PersistentPermissionsPolicy.AskEveryTime)
+        self.setSpellCheckEnabled(False)
+        self.interceptor = MapRequestInterceptor(tile_url, self)
+        self.setUrlRequestInterceptor(self.interceptor)
+        self.scheme_handler = MapSchemeHandler(
+            page_path, content_security_policy(None, tile_url), self)
+        self.installUrlSchemeHandler(SCHEME.encode(), self.scheme_handler)
+        self.scripts().insert(_no_webrtc_script())
 
 
 class MapPage(QWebEnginePage):
-    """Sends the page's console to Python logging: warnings and errors at their level."""
+    """Sends the page's console to Python logging: warnings and errors at their level; denies
+    every permission (camera, microphone, location, notifications, screen capture)."""
+
+    def __init__(self, profile: QWebEngineProfile, parent: QObject | None = None) -> None:
+        super().__init__(profile, parent)
+        self.permissionRequested.connect(self._deny_permission)
+
+    @staticmethod
+    def _deny_permission(permission) -> None:
+        log.warning("map: denied the page's request for %s", permission.permissionType().name)
+        permission.deny()
 
     def javaScriptConsoleMessage(self, level, message, line, source) -> None:  # noqa: N802
         where = f"{Path(source).name or source}:{line}" if source else f"line {line}"
@@ -156,9 +346,11 @@ class MapPage(QWebEnginePage):
             js_log.debug("%s (%s)", message, where)
 
     def acceptNavigationRequest(self, url, nav_type, is_main_frame) -> bool:  # noqa: N802
-        # The page never navigates away (a link in an attribution, a dropped file): only the
-        # first load of our own file is allowed in the main frame.
-        if is_main_frame and nav_type != QWebEnginePage.NavigationType.NavigationTypeTyped:
+        # The page never navigates away (a link in an attribution, a dropped file) and holds
+        # no frames: only the load of our own page, asked for by the view, is allowed.
+        if (not is_main_frame or url.toString() != PAGE_URL
+                or nav_type not in (QWebEnginePage.NavigationType.NavigationTypeTyped,
+                                    QWebEnginePage.NavigationType.NavigationTypeReload)):
             log.warning("map: refused navigation to %s", url.toString())
             return False
         return super().acceptNavigationRequest(url, nav_type, is_main_frame)
@@ -354,16 +546,11 @@ class MapView(QWidget):
         # profile destroyed before its page makes Qt warn and may crash.
         self.view = QWebEngineView(self)
         # A profile of our own, off the record: no disk cache shared with anything else.
-        self.profile = QWebEngineProfile(self)
-        self.interceptor = LocalOnlyInterceptor(tile_url, self.profile)
-        self.profile.setUrlRequestInterceptor(self.interceptor)
+        self.profile = LockedProfile(self._page_path, tile_url, self)
+        self.interceptor = self.profile.interceptor
+        self.scheme_handler = self.profile.scheme_handler
         self.page = MapPage(self.profile, self.view)
-        settings = self.page.settings()
-        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
-        settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls,
-                              bool(tile_url))
-        settings.setAttribute(QWebEngineSettings.WebAttribute.ErrorPageEnabled, False)
-        settings.setAttribute(QWebEngineSettings.WebAttribute.FocusOnNavigationEnabled, False)
+        lock_down(self.page.settings())
         self.page.setBackgroundColor(_qcolor("#0a0e14"))
 
         self.bridge = MapBridge(self)
@@ -386,7 +573,7 @@ class MapView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.setFocusProxy(self.view)  # F6 to the map lands on the page (its keys pan and zoom)
-        self.view.setUrl(QUrl.fromLocalFile(str(self._page_path.resolve())))
+        self.view.setUrl(QUrl(PAGE_URL))
 
     # -- public API ---------------------------------------------------------------------------
     @property
@@ -562,7 +749,7 @@ class MapView(QWidget):
         self._queued.clear()
         self._scripts.clear()
         self._epoch += 1
-        self.view.setUrl(QUrl.fromLocalFile(str(self._page_path.resolve())))
+        self.view.setUrl(QUrl(PAGE_URL))
 
     def _on_page_ready(self) -> None:
         if self._ready:
@@ -596,5 +783,5 @@ def _qcolor(name: str):
     return QColor(name)
 
 
-__all__ = ["LocalOnlyInterceptor", "MapBridge", "MapPage", "MapView", "case_marker",
-           "case_status", "point_marker"]
+__all__ = ["LockedProfile", "MapBridge", "MapPage", "MapRequestInterceptor", "MapView",
+           "NO_WEBRTC_JS", "case_marker", "case_status", "lock_down", "point_marker"]

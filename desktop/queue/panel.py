@@ -47,6 +47,7 @@ from db.cases.queries import QueueFilter
 from db.cases.workflow import Source, State, Urgency
 from desktop.core import labels, theme
 from desktop.core.context import AppContext
+from desktop.core.widgets import fixed_rows
 from desktop.queue.model import CaseQueueModel, Col
 
 log = logging.getLogger(__name__)
@@ -297,9 +298,7 @@ class QueuePanel(QWidget):
         fm = table.fontMetrics()
         vheader = table.verticalHeader()
         vheader.setVisible(False)
-        # Fixed, uniform row heights: a million rows never ask for their size.
-        vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vheader.setDefaultSectionSize(max(32, round(fm.height() * 1.9)))
+        fixed_rows(table)
         header = table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionsMovable(False)

@@ -159,6 +159,7 @@ class VideoTile(QWidget):
         self._fps_cap = fps_cap
         self._camera_id: int | None = None
         self._name = ""
+        self.drawn_name = ""  # the name as last painted (elided when the tile is narrow)
         self._url = ""
         self._state = TileState.IDLE
         self._player: QMediaPlayer | None = None  # made on first use, kept for life
@@ -452,7 +453,7 @@ class VideoTile(QWidget):
         font.setPointSize(base)
         font.setBold(True)
         painter.setFont(font)
-        fm = QFontMetrics(font)
+        fm = painter.fontMetrics()  # the device's, not the screen's: measured as it is drawn
         pad = max(4, base // 2)
         colour = QColor(STATE_COLORS[self._state])
 
@@ -470,15 +471,15 @@ class VideoTile(QWidget):
                 fm.horizontalAdvance(name) + 4 * pad + badge_w > rect.width():
             badge, badge_w = "", fm.height() + pad  # narrow: the name wins, the dot says it
         room = rect.width() - 2 * pad - (0 if self._state == TileState.LOST else badge_w + pad)
-        name_w = min(fm.horizontalAdvance(name) + 2 * pad, room)
+        # +2: elidedText() rounds, and at exactly the advance it can elide a name that fits.
+        name_w = min(fm.horizontalAdvance(name) + 2 * pad + 2, room)
         band_h = fm.height() + pad
         if self._state != TileState.LOST or rect.height() > 3 * band_h:
             painter.fillRect(QRectF(pad, pad, max(0, name_w), band_h), QColor(0, 0, 0, 170))
             painter.setPen(QColor(theme.TEXT))
+            self.drawn_name = fm.elidedText(name, Qt.TextElideMode.ElideRight, max(0, name_w - 2 * pad))
             painter.drawText(QRectF(2 * pad, pad, max(0, name_w - 2 * pad), band_h),
-                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                             fm.elidedText(name, Qt.TextElideMode.ElideRight,
-                                           max(0, name_w - 2 * pad)))
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.drawn_name)
 
         if self._state == TileState.LOST:
             # Lost: one large line across the middle; the officer must see it from a distance.

@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMenu,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from db.auth.roles import Role
+from db.auth.signin import UNLOCKERS
 from db.core import jobs
 from db.core.entities import Entity
 from db.devices import cameras
@@ -39,11 +41,12 @@ from desktop.map.layers import MapLayers
 from desktop.map.page import build_map_page, configured_tile_url
 from desktop.map.view import MapView
 from desktop.queue.panel import QueuePanel
+from desktop.settings.dialog import CitySettingsDialog
 from desktop.video.wall import VideoWall
 
 log = logging.getLogger(__name__)
 CAMERA_FOLLOW_MS = 400  # the selection must rest this long before the video wall follows it
-LAYOUT_VERSION = 3  # 3: the alert dock holds a list over a detail+trend splitter (2: alerts, video docks)
+LAYOUT_VERSION = 4  # 4: queue 450 over alerts 550 (3: the alert dock holds a list over a detail+trend splitter)
 
 
 def _reap(process) -> None:
@@ -62,12 +65,16 @@ def screen_class(width: int) -> str:
 class MainWindow(QMainWindow):
     """Wires the panels' signals together.
 
-    Signals: ``sig_sign_out`` and ``sig_switch_user``, asked for by the user; whoever opened the
-    window (desktop/app/startup.py) closes it and shows the sign-in dialog.
+    Signals: ``sig_sign_out``, ``sig_switch_user`` and ``sig_handover``, asked for by the user;
+    whoever opened the window (desktop/app/startup.py) closes it and shows the sign-in dialog
+    (the handover dialog). ``sig_locked_accounts``: a shift leader or an administrator asks for
+    the accounts locked by failed sign-ins.
     """
 
     sig_sign_out = Signal()
     sig_switch_user = Signal()
+    sig_handover = Signal()
+    sig_locked_accounts = Signal()
 
     def __init__(self, ctx: AppContext, feed: LiveFeed | None = None,
                  map_dir: Path | None = None, *, sound: bool = True) -> None:
@@ -87,10 +94,8 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         self.demo_banner = self._banner(theme.BANNER_DEMO)
         self.outage_banner = self._banner(theme.BANNER_ALERT)
-        self.critical_banner = self._banner(theme.BANNER_ALERT)
         layout.addWidget(self.demo_banner)
         layout.addWidget(self.outage_banner)
-        layout.addWidget(self.critical_banner)
         self.map_placeholder = QLabel(self.tr("Loading map…"))
         self.map_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.map_placeholder.setProperty("dim", True)
@@ -122,10 +127,7 @@ class MainWindow(QMainWindow):
         # -- status bar ----------------------------------------------------------------------
         self.db_label = QLabel()
         self.clock_label = QLabel()
-        self.user_label = QLabel(
-            self.tr("%1 · %2").replace("%1", ctx.user.display_name)
-            .replace("%2", labels.role_name(ctx.user.role)))
-        for w in (self.db_label, self.user_label, self.clock_label):
+        for w in (self.db_label, self.clock_label):
             w.setTextFormat(Qt.TextFormat.PlainText)  # a display name is data, never markup
             self.statusBar().addPermanentWidget(w)
         self._set_online(True, None)
@@ -186,16 +188,53 @@ class MainWindow(QMainWindow):
         self.switch_user_action = QAction(self.tr("Switch user"), self)
         self.switch_user_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
         self.switch_user_action.triggered.connect(self.sig_switch_user)
-        for action in (self.switch_user_action, self.sign_out_action):
-            action.setToolTip(f"{action.text()} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
+        self.handover_action = QAction(self.tr("Shift handover"), self)
+        self.handover_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        self.handover_action.triggered.connect(self.sig_handover)
+        session_actions = [self.handover_action, self.switch_user_action, self.sign_out_action]
+        self.locked_accounts_action: QAction | None = None
+        if ctx.user.role in UNLOCKERS:  # who may lift a lock after failed sign-ins
+            self.locked_accounts_action = QAction(self.tr("Locked accounts"), self)
+            self.locked_accounts_action.triggered.connect(self.sig_locked_accounts)
+            session_actions.insert(0, self.locked_accounts_action)
+        self.settings_action: QAction | None = None
+        self.settings_dialog: CitySettingsDialog | None = None
+        if ctx.user.role == Role.ADMIN:  # the database refuses anyone else (db.settings.change)
+            self.settings_action = QAction(self.tr("City settings"), self)
+            self.settings_action.setShortcut(QKeySequence("Ctrl+Shift+,"))
+            self.settings_action.triggered.connect(self.open_settings)
+            session_actions.insert(0, self.settings_action)
+        # Who is signed in, as a button whose menu holds the session's actions (their keys work
+        # anywhere): one place, and a status bar that fits a 1280 px desk whatever the role.
+        self.user_button = QToolButton()
+        self.user_button.setObjectName("sessionButton")
+        self.user_button.setText(self.tr("%1 · %2").replace("%1", ctx.user.display_name)
+                                 .replace("%2", labels.role_name(ctx.user.role)) + " ▾")
+        self.user_button.setToolTip(self.tr("Your session: hand over the shift, switch user, sign out"))
+        self.user_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.user_button.setAutoRaise(True)
+        self.session_menu = QMenu(self.user_button)
+        for action in session_actions:
+            if action is self.handover_action and not self.session_menu.isEmpty():
+                self.session_menu.addSeparator()  # the administrator's tools above the session's
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{action.text()} ({keys})" if keys else action.text())
             self.addAction(action)
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setAutoRaise(True)
-            self.statusBar().addPermanentWidget(button)
+            self.session_menu.addAction(action)
+        self.user_button.setMenu(self.session_menu)
+        self.statusBar().insertPermanentWidget(1, self.user_button)  # after the connection
 
         self.restore_layout()
         self._load_map()
+
+    def open_settings(self, *_signal_args) -> CitySettingsDialog:
+        """The administrator's city settings (one dialog, raised again when already open)."""
+        if self.settings_dialog is None:
+            self.settings_dialog = CitySettingsDialog(self.ctx, self)
+        self.settings_dialog.show()
+        self.settings_dialog.raise_()
+        self.settings_dialog.activateWindow()
+        return self.settings_dialog
 
     # -- building --------------------------------------------------------------------------
     def _banner(self, colour: str) -> QLabel:
@@ -243,8 +282,9 @@ class MainWindow(QMainWindow):
             dock.show()
         self.resizeDocks([self.queue_dock, self.detail_dock], [640 * scale, 560 * scale],
                          Qt.Orientation.Horizontal)
-        # Half and half: the alert list keeps eight rows over the selected alert and its trend.
-        self.resizeDocks([self.queue_dock, self.alerts_dock], [500 * scale, 500 * scale],
+        # The alerts get a little more than half: eight rows over the selected alert's actions,
+        # detail and trend, while the queue keeps eight of its own.
+        self.resizeDocks([self.queue_dock, self.alerts_dock], [450 * scale, 550 * scale],
                          Qt.Orientation.Vertical)
         self.resizeDocks([self.detail_dock, self.video_dock], [560 * scale, 440 * scale],
                          Qt.Orientation.Vertical)
@@ -442,13 +482,12 @@ class MainWindow(QMainWindow):
         self._open_case(case_id)
 
     def _on_attention_changed(self, count: int) -> None:
+        """Critical alarms waiting: the alert panel shows them in red; the title says so too,
+        so the taskbar tells a desk working in another program (the 12345 system)."""
+        title = self.tr("CityOps City Management Command Center")
         if count:
-            self.critical_banner.setText(
-                self.tr("%1 critical alerts await acknowledgement. Press F9 to go to them.")
-                .replace("%1", str(count)))
-            self.critical_banner.show()
-        else:
-            self.critical_banner.hide()
+            title = self.tr("(%1 critical) %2").replace("%1", str(count)).replace("%2", title)
+        self.setWindowTitle(title)
 
     def _on_map_case_clicked(self, case_id: int) -> None:
         self.queue.select_case(case_id)  # emits sig_case_selected → detail and map highlight

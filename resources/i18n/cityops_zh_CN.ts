@@ -27,47 +27,47 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="51" />
+        <location filename="../../desktop/alerts/model.py" line="52" />
         <source>Level</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="52" />
+        <location filename="../../desktop/alerts/model.py" line="53" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="53" />
+        <location filename="../../desktop/alerts/model.py" line="54" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="54" />
+        <location filename="../../desktop/alerts/model.py" line="55" />
         <source>Repeats</source>
         <translation>重复</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="55" />
+        <location filename="../../desktop/alerts/model.py" line="56" />
         <source>Last</source>
         <translation>最近</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="56" />
+        <location filename="../../desktop/alerts/model.py" line="57" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="57" />
+        <location filename="../../desktop/alerts/model.py" line="58" />
         <source>Case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="362" />
+        <location filename="../../desktop/alerts/model.py" line="367" />
         <source>%1 of %2 unacknowledged</source>
         <translation>%2 条中 %1 条未确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/model.py" line="383" />
+        <location filename="../../desktop/alerts/model.py" line="388" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
@@ -75,124 +75,123 @@
 <context>
     <name>AlertPanel</name>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="180" />
-        <location filename="../../desktop/alerts/panel.py" line="710" />
-        <location filename="../../desktop/alerts/panel.py" line="723" />
+        <location filename="../../desktop/alerts/panel.py" line="191" />
+        <location filename="../../desktop/alerts/panel.py" line="725" />
+        <location filename="../../desktop/alerts/panel.py" line="738" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="182" />
-        <location filename="../../desktop/alerts/panel.py" line="802" />
-        <location filename="../../desktop/alerts/panel.py" line="837" />
+        <location filename="../../desktop/alerts/panel.py" line="193" />
+        <location filename="../../desktop/alerts/panel.py" line="817" />
+        <location filename="../../desktop/alerts/panel.py" line="852" />
         <source>Turn into case</source>
         <translation>转为案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="183" />
-        <location filename="../../desktop/alerts/panel.py" line="841" />
+        <location filename="../../desktop/alerts/panel.py" line="194" />
+        <location filename="../../desktop/alerts/panel.py" line="856" />
         <source>Link to case</source>
         <translation>关联案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="184" />
-        <location filename="../../desktop/alerts/panel.py" line="834" />
+        <location filename="../../desktop/alerts/panel.py" line="195" />
+        <location filename="../../desktop/alerts/panel.py" line="849" />
         <source>Clear</source>
         <translation>消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="185" />
+        <location filename="../../desktop/alerts/panel.py" line="196" />
         <source>Open case</source>
         <translation>查看案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="325" />
+        <location filename="../../desktop/alerts/panel.py" line="334" />
         <source>The alerts could not be read: %1</source>
         <translation>无法读取告警：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="545" />
+        <location filename="../../desktop/alerts/panel.py" line="557" />
         <source>Select an alert to see it here.</source>
         <translation>选择一条告警，在此查看详情。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="532" />
-        <location filename="../../desktop/alerts/panel.py" line="562" />
+        <location filename="../../desktop/alerts/panel.py" line="551" />
         <source>Where: %1</source>
         <translation>位置：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="525" />
+        <location filename="../../desktop/alerts/panel.py" line="534" />
         <source>%1 · %2 alerts of one event · %3</source>
         <translation>%1 · 同一事件 %2 条告警 · %3</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="533" />
+        <location filename="../../desktop/alerts/panel.py" line="538" />
         <source>First %1 · last %2 · %3 unacknowledged</source>
         <translation>首次 %1 · 最近 %2 · %3 条未确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="563" />
+        <location filename="../../desktop/alerts/panel.py" line="571" />
         <source>First %1 · last %2 · %3 times</source>
         <translation>首次 %1 · 最近 %2 · 共 %3 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="567" />
+        <location filename="../../desktop/alerts/panel.py" line="575" />
         <source>Acknowledged by %1 at %2</source>
         <translation>%1 于 %2 确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="571" />
+        <location filename="../../desktop/alerts/panel.py" line="579" />
         <source>Case: %1</source>
         <translation>案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="592" />
+        <location filename="../../desktop/alerts/panel.py" line="600" />
         <source>%1 active alerts · %2 critical</source>
         <translation>%1 条未消除告警 · 严重 %2 条</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="596" />
+        <location filename="../../desktop/alerts/panel.py" line="604" />
         <source>%1 critical alerts await acknowledgement (F9)</source>
         <translation>%1 条严重告警待确认（F9）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="617" />
+        <location filename="../../desktop/alerts/panel.py" line="632" />
         <source>No sound</source>
         <translation>无声音设备</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="618" />
+        <location filename="../../desktop/alerts/panel.py" line="633" />
         <source>This workstation has no audio output; critical alerts blink instead.</source>
         <translation>本工作站没有音频输出，严重告警以闪烁提示。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="621" />
+        <location filename="../../desktop/alerts/panel.py" line="636" />
         <source>Silence alarm (Alt+M)</source>
         <translation>静音（Alt+M）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="622" />
+        <location filename="../../desktop/alerts/panel.py" line="637" />
         <source>Silences the alarms ringing now; a new critical alert sounds again.</source>
         <translation>静音当前告警；新的严重告警会再次响铃。</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="625" />
+        <location filename="../../desktop/alerts/panel.py" line="640" />
         <source>Silenced</source>
         <translation>已静音</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="625" />
+        <location filename="../../desktop/alerts/panel.py" line="640" />
         <source>Sound on</source>
         <translation>声音开启</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="757" />
+        <location filename="../../desktop/alerts/panel.py" line="772" />
         <source>Cleared today (Alt+H)</source>
         <translation>今日已清除 (Alt+H)</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/panel.py" line="761" />
+        <location filename="../../desktop/alerts/panel.py" line="776" />
         <source>Review the alerts cleared today: who, when and why</source>
         <translation>查看今日已清除的告警：谁、何时、原因</translation>
     </message>
@@ -485,54 +484,102 @@
 <context>
     <name>ChangePasswordDialog</name>
     <message>
-        <location filename="../../desktop/app/signin.py" line="129" />
+        <location filename="../../desktop/app/signin.py" line="159" />
         <source>CityOps — Choose a new password</source>
         <translation>CityOps — 设置新密码</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="135" />
+        <location filename="../../desktop/app/signin.py" line="165" />
         <source>You signed in with a one-time password. Choose your own password (at least %1 characters) to finish signing in.</source>
         <translation>您使用的是一次性密码登录。请设置您自己的密码（至少 %1 个字符）以完成登录。</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="148" />
+        <location filename="../../desktop/app/signin.py" line="178" />
         <source>New password</source>
         <translation>新密码</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="149" />
+        <location filename="../../desktop/app/signin.py" line="179" />
         <source>Repeat it</source>
         <translation>再次输入</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="152" />
+        <location filename="../../desktop/app/signin.py" line="182" />
         <source>Change password</source>
         <translation>修改密码</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="166" />
+        <location filename="../../desktop/app/signin.py" line="196" />
         <source>The new password needs at least %1 characters.</source>
         <translation>新密码至少需要 %1 个字符。</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="169" />
+        <location filename="../../desktop/app/signin.py" line="199" />
         <source>The two entries differ.</source>
         <translation>两次输入不一致。</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="171" />
+        <location filename="../../desktop/app/signin.py" line="201" />
         <source>Choose a password other than the one-time password.</source>
         <translation>新密码不能与一次性密码相同。</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="179" />
+        <location filename="../../desktop/app/signin.py" line="209" />
         <source>Changing the password…</source>
         <translation>正在修改密码…</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="194" />
+        <location filename="../../desktop/app/signin.py" line="224" />
         <source>The database cannot be reached: %1</source>
         <translation>无法连接数据库：%1</translation>
+    </message>
+</context>
+<context>
+    <name>CitySettingsDialog</name>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="56" />
+        <source>City settings</source>
+        <translation>系统设置</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="64" />
+        <source>These settings are shared by every workstation of the city. Each change is recorded with your name.</source>
+        <translation>以下设置由全市所有席位共用，每次修改都会以您的名义记录。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="73" />
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="75" />
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="95" />
+        <source>Reading the settings…</source>
+        <translation>正在读取设置…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="123" />
+        <source>The default; never changed</source>
+        <translation>默认值，从未修改</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="125" />
+        <source>Changed by %1 at %2</source>
+        <translation>%1 于 %2 修改</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="164" />
+        <source>Nothing to save: the settings are as they were.</source>
+        <translation>设置未改动，无需保存。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="166" />
+        <source>Save settings</source>
+        <translation>保存设置</translation>
     </message>
 </context>
 <context>
@@ -579,42 +626,42 @@
 <context>
     <name>ClearedTodayView</name>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <location filename="../../desktop/alerts/cleared.py" line="59" />
         <source>Cleared at</source>
         <translation>清除时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <location filename="../../desktop/alerts/cleared.py" line="59" />
         <source>Cleared by</source>
         <translation>清除人</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <location filename="../../desktop/alerts/cleared.py" line="59" />
         <source>Severity</source>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="56" />
+        <location filename="../../desktop/alerts/cleared.py" line="59" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="57" />
+        <location filename="../../desktop/alerts/cleared.py" line="60" />
         <source>Why</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="101" />
+        <location filename="../../desktop/alerts/cleared.py" line="106" />
         <source>%1 alerts cleared today</source>
         <translation>今日已清除 %1 条告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="109" />
+        <location filename="../../desktop/alerts/cleared.py" line="114" />
         <source>(no reason given)</source>
         <translation>（未填写原因）</translation>
     </message>
     <message>
-        <location filename="../../desktop/alerts/cleared.py" line="119" />
+        <location filename="../../desktop/alerts/cleared.py" line="126" />
         <source>The cleared alerts could not be read: %1</source>
         <translation>无法读取已清除的告警：%1</translation>
     </message>
@@ -716,32 +763,32 @@
 <context>
     <name>FirstRunDialog</name>
     <message>
-        <location filename="../../desktop/app/signin.py" line="203" />
+        <location filename="../../desktop/app/signin.py" line="233" />
         <source>CityOps — First start</source>
         <translation>CityOps — 首次启动</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="206" />
+        <location filename="../../desktop/app/signin.py" line="236" />
         <source>A new database was set up with an administrator account. Sign in with this one-time password; you will then choose your own. Copy it or write it down now: it is not shown again and is stored nowhere.</source>
         <translation>已建立新数据库及管理员账号。请用下面的一次性密码登录，登录后须设置您自己的密码。请现在复制或记下：它不会再次显示，也不保存在任何地方。</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="218" />
+        <location filename="../../desktop/app/signin.py" line="248" />
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="224" />
+        <location filename="../../desktop/app/signin.py" line="254" />
         <source>Account</source>
         <translation>账号</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="225" />
+        <location filename="../../desktop/app/signin.py" line="255" />
         <source>One-time password</source>
         <translation>一次性密码</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="237" />
+        <location filename="../../desktop/app/signin.py" line="267" />
         <source>Copied</source>
         <translation>已复制</translation>
     </message>
@@ -757,6 +804,80 @@
         <location filename="../../desktop/cases/step_dialogs.py" line="202" />
         <source>Class</source>
         <translation>案件类别</translation>
+    </message>
+</context>
+<context>
+    <name>HandoverDialog</name>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="36" />
+        <source>CityOps — Shift handover</source>
+        <translation>CityOps — 交接班</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="45" />
+        <source>Outgoing: %1 (%2)</source>
+        <translation>交班人：%1（%2）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="49" />
+        <source>Counting the open work…</source>
+        <translation>正在统计未办结工作…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="54" />
+        <source>Handover note (optional)</source>
+        <translation>交接说明（可选）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="57" />
+        <location filename="../../desktop/app/handover.py" line="68" />
+        <source>Account</source>
+        <translation>账号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="60" />
+        <location filename="../../desktop/app/handover.py" line="69" />
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="66" />
+        <source>Note</source>
+        <translation>交接说明</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="67" />
+        <source>The incoming officer signs in:</source>
+        <translation>接班人登录：</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="73" />
+        <source>Hand over</source>
+        <translation>交接</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="90" />
+        <source>Open cases assigned to you: %1 (overdue: %2)
+Open cases you registered: %3
+Alerts nobody has acknowledged (whole city): %4</source>
+        <translation>分派给您的未结案件：%1（超期：%2）
+您登记的未结案件：%3
+全市未确认的告警：%4</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="101" />
+        <source>The incoming officer enters an account and a password.</source>
+        <translation>请接班人输入账号和密码。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="104" />
+        <source>Signing in…</source>
+        <translation>正在登录…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/handover.py" line="134" />
+        <source>The incoming officer must choose a new password to take over.</source>
+        <translation>接班人须设置新密码后才能接班。</translation>
     </message>
 </context>
 <context>
@@ -788,129 +909,236 @@
     </message>
 </context>
 <context>
+    <name>LockScreen</name>
+    <message>
+        <location filename="../../desktop/app/lock.py" line="61" />
+        <source>Workstation locked</source>
+        <translation>工作站已锁定</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lock.py" line="63" />
+        <source>Signed in: %1 (%2). Nobody used this desk for a while: enter the password to go on.</source>
+        <translation>当前登录：%1（%2）。本席位已有一段时间无人操作，请输入密码继续。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lock.py" line="71" />
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lock.py" line="73" />
+        <source>Unlock</source>
+        <translation>解锁</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lock.py" line="80" />
+        <source>Another officer takes over (shift handover)…</source>
+        <translation>由其他人员接班（交接班）…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lock.py" line="143" />
+        <source>Checking…</source>
+        <translation>正在验证…</translation>
+    </message>
+</context>
+<context>
+    <name>LockedAccountsDialog</name>
+    <message>
+        <location filename="../../desktop/app/lockouts.py" line="30" />
+        <source>CityOps — Locked accounts</source>
+        <translation>CityOps — 已锁定的账号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lockouts.py" line="36" />
+        <source>Account</source>
+        <translation>账号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lockouts.py" line="36" />
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lockouts.py" line="36" />
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lockouts.py" line="37" />
+        <source>Failed sign-ins</source>
+        <translation>登录失败次数</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lockouts.py" line="37" />
+        <source>Locked at</source>
+        <translation>锁定时间</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lockouts.py" line="43" />
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lockouts.py" line="46" />
+        <source>Unlock</source>
+        <translation>解锁</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lockouts.py" line="71" />
+        <source>%1 is unlocked.</source>
+        <translation>%1 已解锁。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/app/lockouts.py" line="73" />
+        <source>No account is locked.</source>
+        <translation>没有被锁定的账号。</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="81" />
+        <location filename="../../desktop/window/main_window.py" line="88" />
+        <location filename="../../desktop/window/main_window.py" line="487" />
         <source>CityOps City Management Command Center</source>
         <translation>CityOps 智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="94" />
+        <location filename="../../desktop/window/main_window.py" line="99" />
         <source>Loading map…</source>
         <translation>正在加载地图…</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="103" />
+        <location filename="../../desktop/window/main_window.py" line="108" />
         <source>DEMO — signed in automatically as %1 (%2). Demo data, not real cases.</source>
         <translation>演示模式 — 已自动以 %1（%2）身份登录。当前为演示数据，并非真实案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="112" />
+        <location filename="../../desktop/window/main_window.py" line="117" />
         <source>Case queue</source>
         <translation>案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="113" />
+        <location filename="../../desktop/window/main_window.py" line="118" />
         <source>Case detail</source>
         <translation>案件详情</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="114" />
+        <location filename="../../desktop/window/main_window.py" line="119" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="115" />
+        <location filename="../../desktop/window/main_window.py" line="120" />
         <source>Video wall</source>
         <translation>视频墙</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="126" />
+        <location filename="../../desktop/window/main_window.py" line="211" />
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="162" />
+        <location filename="../../desktop/window/main_window.py" line="164" />
         <source>Refresh everything</source>
         <translation>全部刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="166" />
+        <location filename="../../desktop/window/main_window.py" line="168" />
         <source>Go to the queue</source>
         <translation>转到案件队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="170" />
+        <location filename="../../desktop/window/main_window.py" line="172" />
         <source>Go to the most urgent alert</source>
         <translation>转到最紧急的告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="174" />
+        <location filename="../../desktop/window/main_window.py" line="176" />
         <source>Next pane</source>
         <translation>下一窗格</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="178" />
+        <location filename="../../desktop/window/main_window.py" line="180" />
         <source>Previous pane</source>
         <translation>上一窗格</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="183" />
+        <location filename="../../desktop/window/main_window.py" line="185" />
         <source>Sign out</source>
         <translation>注销</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="186" />
+        <location filename="../../desktop/window/main_window.py" line="188" />
         <source>Switch user</source>
         <translation>切换用户</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="288" />
+        <location filename="../../desktop/window/main_window.py" line="191" />
+        <source>Shift handover</source>
+        <translation>交接班</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/window/main_window.py" line="197" />
+        <source>Locked accounts</source>
+        <translation>已锁定账号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/window/main_window.py" line="203" />
+        <source>City settings</source>
+        <translation>系统设置</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/window/main_window.py" line="213" />
+        <source>Your session: hand over the shift, switch user, sign out</source>
+        <translation>当前会话：交接班、切换用户、注销</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/window/main_window.py" line="328" />
         <source>The map could not be built: %1</source>
         <translation>无法生成地图：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="396" />
+        <location filename="../../desktop/window/main_window.py" line="436" />
         <source>No location, so no cameras to show</source>
         <translation>无位置信息，无法显示摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="399" />
+        <location filename="../../desktop/window/main_window.py" line="439" />
         <source>No camera within %1 km</source>
         <translation>%1 公里内没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="447" />
-        <source>%1 critical alerts await acknowledgement. Press F9 to go to them.</source>
-        <translation>%1 条严重告警待确认，按 F9 查看。</translation>
+        <location filename="../../desktop/window/main_window.py" line="489" />
+        <source>(%1 critical) %2</source>
+        <translation>（%1 条严重告警）%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="484" />
+        <location filename="../../desktop/window/main_window.py" line="523" />
         <source>Scheduled job %1 failed: %2</source>
         <translation>定时任务 %1 执行失败：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="520" />
+        <location filename="../../desktop/window/main_window.py" line="559" />
         <source>● Database connected</source>
         <translation>● 数据库已连接</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="527" />
+        <location filename="../../desktop/window/main_window.py" line="566" />
         <source>Database connection lost since %1. Showing the last known state; case actions are refused until the connection is back.</source>
         <translation>数据库连接自 %1 起中断。当前显示的是最后已知状态；连接恢复前无法办理案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="531" />
+        <location filename="../../desktop/window/main_window.py" line="570" />
         <source>● Database unreachable</source>
         <translation>● 数据库连接中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="536" />
+        <location filename="../../desktop/window/main_window.py" line="575" />
         <source>Beijing time %1</source>
         <translation>北京时间 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/window/main_window.py" line="542" />
+        <location filename="../../desktop/window/main_window.py" line="581" />
         <source>A simulator is generating live traffic.</source>
         <translation>模拟器正在生成实时业务数据。</translation>
     </message>
@@ -918,18 +1146,18 @@
 <context>
     <name>MapView</name>
     <message>
-        <location filename="../../desktop/map/view.py" line="477" />
+        <location filename="../../desktop/map/view.py" line="664" />
         <source>Open case</source>
-        <extracomment>A batch bigger than this (characters of JSON) is sent in pieces, one per event-loop turn: handing the page ~1 MB of script costs the GUI thread ~10 ms.</extracomment>
+        <extracomment>A batch bigger than this (characters of JSON) is sent in pieces, one per event-loop turn: handing the page ~1 MB of script costs the GUI thread ~10 ms. Runs before any script of the page: WebRTC's constructors are gone, so no script on the page can open a peer connection (STUN/TURN traffic to any host and port is no URL request: neither the content-security policy nor the interceptor would see it). A frame has globals of its own, and Qt's document-creation scripts do not run in a frame's first, empty document (``about:blank``, which the policy's ``frame-src 'none'`` does not cover either): a script could take the constructor from there. So every way a page puts nodes into a document (appendChild &amp; co., innerHTML, insertAdjacentHTML, document.write, Range, execCommand, ...) is wrapped to sweep the window's frames, recursively, as soon as the native call returns, and so are the getters that hand a frame's window or document out; a frame's own window gets the same treatment when it is locked. A ``load`` listener catches frames that navigate.</extracomment>
         <translation>打开案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/view.py" line="481" />
+        <location filename="../../desktop/map/view.py" line="668" />
         <source>Play the nearest cameras</source>
         <translation>播放附近摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/view.py" line="484" />
+        <location filename="../../desktop/map/view.py" line="671" />
         <source>Copy coordinates</source>
         <translation>复制坐标</translation>
     </message>
@@ -937,104 +1165,104 @@
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="206" />
-        <location filename="../../desktop/queue/panel.py" line="378" />
-        <location filename="../../desktop/queue/panel.py" line="467" />
+        <location filename="../../desktop/queue/panel.py" line="207" />
+        <location filename="../../desktop/queue/panel.py" line="377" />
+        <location filename="../../desktop/queue/panel.py" line="466" />
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="216" />
+        <location filename="../../desktop/queue/panel.py" line="217" />
         <source>Search number, phone, address or description (Ctrl+F)</source>
         <translation>搜索案件编号、电话、地址或问题描述（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="219" />
+        <location filename="../../desktop/queue/panel.py" line="220" />
         <source>Overdue</source>
         <translation>已超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="221" />
+        <location filename="../../desktop/queue/panel.py" line="222" />
         <source>Show only cases past their deadline</source>
         <translation>仅显示已超过处置时限的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="222" />
+        <location filename="../../desktop/queue/panel.py" line="223" />
         <source>Mine</source>
         <translation>我的</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="224" />
+        <location filename="../../desktop/queue/panel.py" line="225" />
         <source>Show only cases assigned to me</source>
         <translation>仅显示派给我的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="234" />
+        <location filename="../../desktop/queue/panel.py" line="235" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="235" />
+        <location filename="../../desktop/queue/panel.py" line="236" />
         <source>Open cases</source>
         <translation>未结案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="238" />
+        <location filename="../../desktop/queue/panel.py" line="239" />
         <source>All cases</source>
         <translation>全部案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="241" />
+        <location filename="../../desktop/queue/panel.py" line="242" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="242" />
+        <location filename="../../desktop/queue/panel.py" line="243" />
         <source>All towns</source>
         <translation>全部镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="244" />
+        <location filename="../../desktop/queue/panel.py" line="245" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="245" />
+        <location filename="../../desktop/queue/panel.py" line="246" />
         <source>All classes</source>
         <translation>全部类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="247" />
+        <location filename="../../desktop/queue/panel.py" line="248" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="248" />
+        <location filename="../../desktop/queue/panel.py" line="249" />
         <source>All sources</source>
         <translation>全部来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="411" />
+        <location filename="../../desktop/queue/panel.py" line="410" />
         <source>Case %1 is not in the current filter (%2) — press Enter to open it</source>
         <translation>案件 %1 不在当前筛选中（%2）— 按 Enter 打开</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="426" />
+        <location filename="../../desktop/queue/panel.py" line="425" />
         <source>%1: %2</source>
         <translation>%1：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="605" />
+        <location filename="../../desktop/queue/panel.py" line="604" />
         <source>%1 cases</source>
         <translation>共 %1 件案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="607" />
+        <location filename="../../desktop/queue/panel.py" line="606" />
         <source>No cases match these filters</source>
         <translation>没有符合筛选条件的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="612" />
+        <location filename="../../desktop/queue/panel.py" line="611" />
         <source>Queue not updated: %1</source>
         <translation>案件队列未能更新：%1</translation>
     </message>
@@ -1090,59 +1318,59 @@
 <context>
     <name>SignInDialog</name>
     <message>
-        <location filename="../../desktop/app/signin.py" line="35" />
+        <location filename="../../desktop/app/signin.py" line="67" />
         <source>CityOps — Sign in</source>
         <translation>CityOps — 登录</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="42" />
+        <location filename="../../desktop/app/signin.py" line="74" />
         <source>City Management Command Center</source>
         <translation>智慧城管指挥中心</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="45" />
-        <location filename="../../desktop/app/signin.py" line="54" />
+        <location filename="../../desktop/app/signin.py" line="77" />
+        <location filename="../../desktop/app/signin.py" line="86" />
         <source>Account</source>
         <translation>账号</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="48" />
-        <location filename="../../desktop/app/signin.py" line="55" />
+        <location filename="../../desktop/app/signin.py" line="80" />
+        <location filename="../../desktop/app/signin.py" line="87" />
         <source>Password</source>
         <translation>密码</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="58" />
+        <location filename="../../desktop/app/signin.py" line="90" />
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="71" />
+        <location filename="../../desktop/app/signin.py" line="103" />
         <source>Enter your account and password.</source>
         <translation>请输入账号和密码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="74" />
+        <location filename="../../desktop/app/signin.py" line="106" />
         <source>Signing in…</source>
         <translation>正在登录…</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="82" />
+        <location filename="../../desktop/app/signin.py" line="114" />
         <source>This was a one-time password: choose your own.</source>
         <translation>这是一次性密码：请设置您自己的密码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="109" />
+        <location filename="../../desktop/app/signin.py" line="141" />
         <source>Choose a new password to finish signing in.</source>
         <translation>请设置新密码以完成登录。</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="117" />
+        <location filename="../../desktop/app/signin.py" line="43" />
         <source>Wrong account or password.</source>
         <translation>账号或密码错误，请重新输入。</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/signin.py" line="119" />
+        <location filename="../../desktop/app/signin.py" line="45" />
         <source>The database cannot be reached: %1</source>
         <translation>无法连接数据库：%1</translation>
     </message>
@@ -1271,55 +1499,55 @@
         <translation>视频流已中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="286" />
+        <location filename="../../desktop/video/tile.py" line="287" />
         <source>no stream address</source>
         <translation>无视频流地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="364" />
+        <location filename="../../desktop/video/tile.py" line="365" />
         <source>no answer within %1 s</source>
         <translation>%1 秒内无响应</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="366" />
+        <location filename="../../desktop/video/tile.py" line="367" />
         <source>no picture for %1 s</source>
         <translation>%1 秒无画面</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="400" />
+        <location filename="../../desktop/video/tile.py" line="401" />
         <source>No camera. Click a camera on the map to show it here.</source>
         <translation>无摄像头。点击地图上的摄像头在此播放。</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="405" />
+        <location filename="../../desktop/video/tile.py" line="406" />
         <source>Double-click (or Enter) to enlarge; Esc restores.</source>
         <translation>双击（或回车）放大；Esc 还原。</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="415" />
+        <location filename="../../desktop/video/tile.py" line="416" />
         <source>Live</source>
         <translation>直播</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="417" />
+        <location filename="../../desktop/video/tile.py" line="418" />
         <source>Connecting…</source>
         <translation>连接中…</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="421" />
+        <location filename="../../desktop/video/tile.py" line="422" />
         <source>Signal lost · retry in %1 s</source>
         <translation>信号中断 · %1 秒后重试</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="422" />
-        <location filename="../../desktop/video/tile.py" line="490" />
+        <location filename="../../desktop/video/tile.py" line="423" />
+        <location filename="../../desktop/video/tile.py" line="491" />
         <source>Signal lost</source>
         <translation>信号中断</translation>
     </message>
     <message>
-        <location filename="../../desktop/video/tile.py" line="423" />
-        <location filename="../../desktop/video/tile.py" line="461" />
-        <location filename="../../desktop/video/tile.py" line="466" />
+        <location filename="../../desktop/video/tile.py" line="424" />
+        <location filename="../../desktop/video/tile.py" line="462" />
+        <location filename="../../desktop/video/tile.py" line="467" />
         <source>No camera</source>
         <translation>无摄像头</translation>
     </message>
@@ -1370,57 +1598,57 @@
 <context>
     <name>alerts</name>
     <message>
-        <location filename="../../desktop/core/labels.py" line="56" />
+        <location filename="../../desktop/core/labels.py" line="63" />
         <source>Critical</source>
         <translation>严重</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="56" />
+        <location filename="../../desktop/core/labels.py" line="63" />
         <source>Major</source>
         <translation>重要</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="57" />
+        <location filename="../../desktop/core/labels.py" line="64" />
         <source>Minor</source>
         <translation>一般</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="57" />
+        <location filename="../../desktop/core/labels.py" line="64" />
         <source>Warning</source>
         <translation>提示</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="58" />
+        <location filename="../../desktop/core/labels.py" line="65" />
         <source>Active</source>
         <translation>未确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="59" />
+        <location filename="../../desktop/core/labels.py" line="66" />
         <source>Acknowledged</source>
         <translation>已确认</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="60" />
+        <location filename="../../desktop/core/labels.py" line="67" />
         <source>Cleared</source>
         <translation>已消警</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="61" />
+        <location filename="../../desktop/core/labels.py" line="68" />
         <source>Sensor</source>
         <translation>物联感知</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="61" />
+        <location filename="../../desktop/core/labels.py" line="68" />
         <source>Video analytics</source>
         <translation>视频分析</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="62" />
+        <location filename="../../desktop/core/labels.py" line="69" />
         <source>110 transfer</source>
         <translation>110转办</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="62" />
+        <location filename="../../desktop/core/labels.py" line="69" />
         <source>119 transfer</source>
         <translation>119转办</translation>
     </message>
@@ -1474,256 +1702,291 @@
     </message>
     <message>
         <location filename="../../desktop/core/errors.py" line="55" />
+        <source>Too many failed sign-ins. Wait {seconds} s, then try again.</source>
+        <translation>登录失败次数过多，请等待 {seconds} 秒后再试。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="57" />
+        <source>This account is locked after too many failed sign-ins. A shift leader or an administrator can unlock it.</source>
+        <translation>登录失败次数过多，该账号已锁定。请联系值班长或管理员解锁。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="60" />
+        <source>Only a shift leader or an administrator may unlock accounts.</source>
+        <translation>只有值班长或管理员可以解锁账号。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="62" />
+        <source>The account {username} is not locked.</source>
+        <translation>账号 {username} 未被锁定。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="63" />
+        <source>The incoming officer must sign in with another account than the outgoing one.</source>
+        <translation>接班人须使用与交班人不同的账号登录。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="65" />
         <source>The new password needs at least {minimum} characters.</source>
         <translation>新密码至少需要 {minimum} 个字符。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="57" />
+        <location filename="../../desktop/core/errors.py" line="67" />
         <source>The new password must differ from the current one.</source>
         <translation>新密码不能与当前密码相同。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="59" />
+        <location filename="../../desktop/core/errors.py" line="69" />
         <source>A {role} may not {step} a case that is “{state}”.</source>
         <translation>{role}无权对“{state}”的案件执行“{step}”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="61" />
+        <location filename="../../desktop/core/errors.py" line="71" />
         <source>A {role} may not register cases.</source>
         <translation>{role}无权登记案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="62" />
+        <location filename="../../desktop/core/errors.py" line="72" />
         <source>A {role} may not act on alerts.</source>
         <translation>{role}无权处理告警。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="63" />
+        <location filename="../../desktop/core/errors.py" line="73" />
         <source>This case was not dispatched to your department.</source>
         <translation>此案件未派遣给本部门。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="65" />
+        <location filename="../../desktop/core/errors.py" line="75" />
         <source>The case is “{state}”; it cannot {step}.</source>
         <translation>案件处于“{state}”，不能“{step}”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="66" />
+        <location filename="../../desktop/core/errors.py" line="76" />
         <source>The alert has been cleared already.</source>
         <translation>告警已清除，无需确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="67" />
+        <location filename="../../desktop/core/errors.py" line="77" />
         <source>This critical alarm is still live (not acknowledged, or its sensor still reads at that level): say why you clear it.</source>
         <translation>该紧急告警仍在报警（未确认，或传感器读数仍在该级别）：请填写清除原因。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="70" />
+        <location filename="../../desktop/core/errors.py" line="80" />
         <source>A {role} may not see the reporter's full phone number.</source>
         <translation>{role}无权查看反映人完整号码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="72" />
+        <location filename="../../desktop/core/errors.py" line="82" />
         <source>The setting {field} is not valid: {value}</source>
         <translation>设置 {field} 无效：{value}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="73" />
+        <location filename="../../desktop/core/errors.py" line="83" />
+        <source>There is no setting called {field}.</source>
+        <translation>没有名为 {field} 的设置。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="84" />
+        <source>A {role} may not change the city settings.</source>
+        <translation>{role}无权修改系统设置。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="85" />
         <source>The alert is already linked to case {number}.</source>
         <translation>告警已关联案件 {number}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="75" />
+        <location filename="../../desktop/core/errors.py" line="87" />
         <source>The alert has no location: link it to a case or register the case by hand.</source>
         <translation>告警没有位置，请改用“关联案件”或人工登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="77" />
+        <location filename="../../desktop/core/errors.py" line="89" />
         <source>Version {seen} is not valid (now {current}).</source>
         <translation>版本号 {seen} 无效（当前为 {current}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="78" />
+        <location filename="../../desktop/core/errors.py" line="90" />
         <source>A time must carry its time zone (UTC).</source>
         <translation>时间必须带时区（UTC）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="79" />
+        <location filename="../../desktop/core/errors.py" line="91" />
         <source>{field} must be text.</source>
         <translation>{field}必须是文本。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="80" />
+        <location filename="../../desktop/core/errors.py" line="92" />
         <source>{field} contains invalid characters.</source>
         <translation>{field}含有无效的字符编码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="81" />
+        <location filename="../../desktop/core/errors.py" line="93" />
         <source>{field} contains a control character ({char}).</source>
         <translation>{field}含有不允许的控制字符（{char}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="83" />
+        <location filename="../../desktop/core/errors.py" line="95" />
         <source>{field} is too long: {length} characters, at most {limit}.</source>
         <translation>{field}过长：{length} 字，最多 {limit} 字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="85" />
+        <location filename="../../desktop/core/errors.py" line="97" />
         <source>Please fill in {field}.</source>
         <translation>请填写{field}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="86" />
+        <location filename="../../desktop/core/errors.py" line="98" />
         <source>The case has no class yet, so its time limit is unknown.</source>
         <translation>案件尚未分类，无法计算处置时限。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="88" />
+        <location filename="../../desktop/core/errors.py" line="100" />
         <source>Unknown channel or urgency: {reason}</source>
         <translation>来源或紧急程度无效：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="89" />
+        <location filename="../../desktop/core/errors.py" line="101" />
         <source>The database holds no city yet.</source>
         <translation>数据库中还没有城市数据。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="90" />
+        <location filename="../../desktop/core/errors.py" line="102" />
         <source>Case class {id} does not exist.</source>
         <translation>案件类别 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="91" />
+        <location filename="../../desktop/core/errors.py" line="103" />
         <source>Department {id} does not exist.</source>
         <translation>部门 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="92" />
+        <location filename="../../desktop/core/errors.py" line="104" />
         <source>Staff member {id} does not exist.</source>
         <translation>人员 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="93" />
+        <location filename="../../desktop/core/errors.py" line="105" />
         <source>Account {id} does not exist.</source>
         <translation>账号 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="94" />
+        <location filename="../../desktop/core/errors.py" line="106" />
         <source>Extension of {amount} {unit} is not valid (at most {limit}).</source>
         <translation>延期 {amount} {unit} 无效（最多 {limit}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="96" />
+        <location filename="../../desktop/core/errors.py" line="108" />
         <source>There is no extension request to approve.</source>
         <translation>没有待批准的延期申请。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="97" />
+        <location filename="../../desktop/core/errors.py" line="109" />
         <source>This case was fixed on the spot, never dispatched: it cannot be reworked. Register it again.</source>
         <translation>此案件为当即办理，未经派遣，不能返工，请重新登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="100" />
+        <location filename="../../desktop/core/errors.py" line="112" />
         <source>The deadline cannot be computed: {reason}</source>
         <translation>无法计算处置时限：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="101" />
+        <location filename="../../desktop/core/errors.py" line="113" />
         <source>Invalid coordinates: {value}</source>
         <translation>坐标无效：{value}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="102" />
+        <location filename="../../desktop/core/errors.py" line="114" />
         <source>The point ({lat}, {lon}) is outside the city.</source>
         <translation>坐标 ({lat}, {lon}) 不在本市范围内。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="107" />
+        <location filename="../../desktop/core/errors.py" line="119" />
         <source>the opinion</source>
         <translation>意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="108" />
+        <location filename="../../desktop/core/errors.py" line="120" />
         <source>the description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="109" />
+        <location filename="../../desktop/core/errors.py" line="121" />
         <source>the address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="110" />
+        <location filename="../../desktop/core/errors.py" line="122" />
         <source>the title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="111" />
+        <location filename="../../desktop/core/errors.py" line="123" />
         <source>the reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="112" />
+        <location filename="../../desktop/core/errors.py" line="124" />
         <source>the phone number</source>
         <translation>联系电话</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="113" />
+        <location filename="../../desktop/core/errors.py" line="125" />
         <source>an attachment</source>
         <translation>附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="114" />
+        <location filename="../../desktop/core/errors.py" line="126" />
         <source>the work-order number</source>
         <translation>工单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="115" />
+        <location filename="../../desktop/core/errors.py" line="127" />
         <source>the note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="116" />
+        <location filename="../../desktop/core/errors.py" line="128" />
         <source>the case number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="119" />
+        <location filename="../../desktop/core/errors.py" line="131" />
         <source>working hours</source>
         <translation>工时</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="120" />
+        <location filename="../../desktop/core/errors.py" line="132" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="121" />
+        <location filename="../../desktop/core/errors.py" line="133" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="124" />
+        <location filename="../../desktop/core/errors.py" line="136" />
         <source>case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="125" />
+        <location filename="../../desktop/core/errors.py" line="137" />
         <source>alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="126" />
+        <location filename="../../desktop/core/errors.py" line="138" />
         <source>sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="127" />
+        <location filename="../../desktop/core/errors.py" line="139" />
         <source>scheduled job</source>
         <translation>定时任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="194" />
+        <location filename="../../desktop/core/errors.py" line="205" />
         <source>Unexpected error: {error}</source>
         <translation>意外错误：{error}</translation>
     </message>
@@ -1739,204 +2002,204 @@
 <context>
     <name>labels</name>
     <message>
-        <location filename="../../desktop/core/labels.py" line="25" />
+        <location filename="../../desktop/core/labels.py" line="32" />
         <source>Awaiting acceptance</source>
         <translation>待受理</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="25" />
+        <location filename="../../desktop/core/labels.py" line="32" />
         <source>Awaiting opening</source>
         <translation>待立案</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="26" />
+        <location filename="../../desktop/core/labels.py" line="33" />
         <source>Awaiting dispatch</source>
         <translation>待派遣</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="26" />
+        <location filename="../../desktop/core/labels.py" line="33" />
         <source>Being handled</source>
         <translation>处置中</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="27" />
+        <location filename="../../desktop/core/labels.py" line="34" />
         <source>Extension requested</source>
         <translation>延期待批</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="27" />
+        <location filename="../../desktop/core/labels.py" line="34" />
         <source>Parked</source>
         <translation>挂账</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="28" />
+        <location filename="../../desktop/core/labels.py" line="35" />
         <source>Awaiting check</source>
         <translation>待核查</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="28" />
+        <location filename="../../desktop/core/labels.py" line="35" />
         <source>Awaiting closing</source>
         <translation>待结案</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="29" />
+        <location filename="../../desktop/core/labels.py" line="36" />
         <source>Closed</source>
         <translation>已结案</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="29" />
-        <location filename="../../desktop/core/labels.py" line="37" />
+        <location filename="../../desktop/core/labels.py" line="36" />
+        <location filename="../../desktop/core/labels.py" line="44" />
         <source>Void</source>
         <translation>作废</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="32" />
+        <location filename="../../desktop/core/labels.py" line="39" />
         <source>Accept</source>
         <translation>受理</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="32" />
+        <location filename="../../desktop/core/labels.py" line="39" />
         <source>Open case</source>
         <translation>立案</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="32" />
+        <location filename="../../desktop/core/labels.py" line="39" />
         <source>Dispatch</source>
         <translation>派遣</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="33" />
+        <location filename="../../desktop/core/labels.py" line="40" />
         <source>Return</source>
         <translation>回退</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="33" />
+        <location filename="../../desktop/core/labels.py" line="40" />
         <source>Report handled</source>
         <translation>处置反馈</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="34" />
+        <location filename="../../desktop/core/labels.py" line="41" />
         <source>Request extension</source>
         <translation>申请延期</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="34" />
+        <location filename="../../desktop/core/labels.py" line="41" />
         <source>Approve extension</source>
         <translation>批准延期</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="35" />
+        <location filename="../../desktop/core/labels.py" line="42" />
         <source>Reject extension</source>
         <translation>驳回延期</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="35" />
+        <location filename="../../desktop/core/labels.py" line="42" />
         <source>Park</source>
         <translation>挂账</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="35" />
+        <location filename="../../desktop/core/labels.py" line="42" />
         <source>Resume</source>
         <translation>恢复处置</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="36" />
+        <location filename="../../desktop/core/labels.py" line="43" />
         <source>Check passed</source>
         <translation>核查通过</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="36" />
+        <location filename="../../desktop/core/labels.py" line="43" />
         <source>Rework</source>
         <translation>返工</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="36" />
+        <location filename="../../desktop/core/labels.py" line="43" />
         <source>Close case</source>
         <translation>结案</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="37" />
+        <location filename="../../desktop/core/labels.py" line="44" />
         <source>Fixed on the spot</source>
         <translation>当即办理</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="83" />
+        <location filename="../../desktop/core/labels.py" line="90" />
         <source>Reported</source>
         <translation>上报</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="117" />
+        <location filename="../../desktop/core/labels.py" line="124" />
         <source>%1 wd over</source>
         <translation>超%1工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="118" />
+        <location filename="../../desktop/core/labels.py" line="125" />
         <source>%1 wd left</source>
         <translation>剩%1工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="122" />
+        <location filename="../../desktop/core/labels.py" line="129" />
         <source>%1 wh %2 m over</source>
         <translation>超%1工时%2分</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="123" />
+        <location filename="../../desktop/core/labels.py" line="130" />
         <source>%1 wh %2 m left</source>
         <translation>剩%1工时%2分</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="126" />
+        <location filename="../../desktop/core/labels.py" line="133" />
         <source>%1 min over</source>
         <translation>超%1分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="127" />
+        <location filename="../../desktop/core/labels.py" line="134" />
         <source>%1 min left</source>
         <translation>剩%1分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="139" />
-        <location filename="../../desktop/core/labels.py" line="144" />
+        <location filename="../../desktop/core/labels.py" line="146" />
+        <location filename="../../desktop/core/labels.py" line="151" />
         <source>due %1</source>
         <translation>截止 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="142" />
+        <location filename="../../desktop/core/labels.py" line="149" />
         <source>due today %1</source>
         <translation>截止 今天 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="45" />
+        <location filename="../../desktop/core/labels.py" line="52" />
         <source>Normal</source>
         <translation>一般</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="45" />
+        <location filename="../../desktop/core/labels.py" line="52" />
         <source>Urgent</source>
         <translation>紧急</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="45" />
+        <location filename="../../desktop/core/labels.py" line="52" />
         <source>Emergency</source>
         <translation>特急</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="52" />
+        <location filename="../../desktop/core/labels.py" line="59" />
         <source>Overdue</source>
         <translation>已超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="52" />
+        <location filename="../../desktop/core/labels.py" line="59" />
         <source>Due soon</source>
         <translation>即将超期</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="52" />
+        <location filename="../../desktop/core/labels.py" line="59" />
         <source>On track</source>
         <translation>正常</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="53" />
+        <location filename="../../desktop/core/labels.py" line="60" />
         <source>No deadline</source>
         <translation>未计时</translation>
     </message>
@@ -1944,218 +2207,218 @@
 <context>
     <name>map</name>
     <message>
-        <location filename="../../desktop/map/page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="86" />
         <source>City outline</source>
         <translation>市界</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="86" />
         <source>Towns</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="75" />
+        <location filename="../../desktop/map/page.py" line="86" />
         <source>Grids</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="87" />
         <source>Cases</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="87" />
         <source>Staff</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="87" />
         <source>Cameras</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="76" />
+        <location filename="../../desktop/map/page.py" line="87" />
         <source>Sensors</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="77" />
+        <location filename="../../desktop/map/page.py" line="88" />
         <source>Black spots</source>
         <translation>黑点</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="91" />
         <source>No.</source>
         <translation>编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="91" />
         <source>Class</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="91" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="80" />
+        <location filename="../../desktop/map/page.py" line="91" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="81" />
+        <location filename="../../desktop/map/page.py" line="92" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="81" />
-        <location filename="../../desktop/map/page.py" line="85" />
+        <location filename="../../desktop/map/page.py" line="92" />
+        <location filename="../../desktop/map/page.py" line="96" />
         <source>Deadline</source>
         <translation>处置时限</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="81" />
+        <location filename="../../desktop/map/page.py" line="92" />
         <source>On duty</source>
         <translation>在岗</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="93" />
         <source>Off duty</source>
         <translation>离岗</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="93" />
         <source>Position at</source>
         <translation>定位时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="82" />
+        <location filename="../../desktop/map/page.py" line="93" />
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Video analytics</source>
         <translation>视频分析</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="83" />
+        <location filename="../../desktop/map/page.py" line="94" />
         <source>Reading</source>
         <translation>读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="84" />
+        <location filename="../../desktop/map/page.py" line="95" />
         <source>Level</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="84" />
+        <location filename="../../desktop/map/page.py" line="95" />
         <source>Black spot</source>
         <translation>黑点</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="84" />
+        <location filename="../../desktop/map/page.py" line="95" />
         <source>Failed rechecks</source>
         <translation>复查未通过</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="85" />
+        <location filename="../../desktop/map/page.py" line="96" />
         <source>No reading</source>
         <translation>无读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="87" />
+        <location filename="../../desktop/map/page.py" line="98" />
         <source>Water level</source>
         <translation>积水水位</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="87" />
+        <location filename="../../desktop/map/page.py" line="98" />
         <source>Combustible gas</source>
         <translation>可燃气体</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="100" />
         <source>Unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="100" />
         <source>Normal</source>
         <translation>正常</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="100" />
         <source>Blue</source>
         <translation>蓝色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="89" />
+        <location filename="../../desktop/map/page.py" line="100" />
         <source>Yellow</source>
         <translation>黄色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="101" />
         <source>Orange</source>
         <translation>橙色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="101" />
         <source>Red</source>
         <translation>红色</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="101" />
         <source>Alarm</source>
         <translation>报警</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="90" />
+        <location filename="../../desktop/map/page.py" line="101" />
         <source>Cut-off</source>
         <translation>切断</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="92" />
+        <location filename="../../desktop/map/page.py" line="103" />
         <source>Fixed</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="92" />
+        <location filename="../../desktop/map/page.py" line="103" />
         <source>PTZ</source>
         <translation>云台</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="92" />
+        <location filename="../../desktop/map/page.py" line="103" />
         <source>Dome</source>
         <translation>球机</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="105" />
         <source>Village</source>
         <translation>村居</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="105" />
         <source>Road</source>
         <translation>道路</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="105" />
         <source>Market</source>
         <translation>市场</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="94" />
+        <location filename="../../desktop/map/page.py" line="105" />
         <source>Park</source>
         <translation>公园</translation>
     </message>
     <message>
-        <location filename="../../desktop/map/page.py" line="95" />
+        <location filename="../../desktop/map/page.py" line="106" />
         <source>Public toilet</source>
         <translation>公厕</translation>
     </message>
@@ -2168,12 +2431,12 @@
         <translation>另一项操作仍在进行，请等待其完成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/operations.py" line="120" />
+        <location filename="../../desktop/core/operations.py" line="116" />
         <source>%1: working…</source>
         <translation>%1：处理中…</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/operations.py" line="125" />
+        <location filename="../../desktop/core/operations.py" line="121" />
         <source>%1 done.</source>
         <translation>%1已完成。</translation>
     </message>
@@ -2181,42 +2444,42 @@
 <context>
     <name>roles</name>
     <message>
-        <location filename="../../desktop/core/labels.py" line="47" />
+        <location filename="../../desktop/core/labels.py" line="54" />
         <source>Duty officer</source>
         <translation>值班员</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="47" />
+        <location filename="../../desktop/core/labels.py" line="54" />
         <source>Dispatcher</source>
         <translation>派遣员</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="48" />
+        <location filename="../../desktop/core/labels.py" line="55" />
         <source>Shift leader</source>
         <translation>值班长</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="48" />
+        <location filename="../../desktop/core/labels.py" line="55" />
         <source>Leader</source>
         <translation>领导</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="48" />
+        <location filename="../../desktop/core/labels.py" line="55" />
         <source>Inspector</source>
         <translation>监督员</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="49" />
+        <location filename="../../desktop/core/labels.py" line="56" />
         <source>Field officer</source>
         <translation>处置人员</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="49" />
+        <location filename="../../desktop/core/labels.py" line="56" />
         <source>Department handler</source>
         <translation>部门处置员</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="50" />
+        <location filename="../../desktop/core/labels.py" line="57" />
         <source>Administrator</source>
         <translation>管理员</translation>
     </message>
@@ -2224,55 +2487,104 @@
 <context>
     <name>self.model</name>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="317" />
+        <location filename="../../desktop/queue/panel.py" line="316" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
 </context>
 <context>
+    <name>settings</name>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="33" />
+        <source>When a parked case resumes</source>
+        <extracomment>What each setting is called and what its choices mean, in the user's language.</extracomment>
+        <translation>挂账案件恢复处置时</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="34" />
+        <source>Group alerts of one type within</source>
+        <translation>同类告警归并距离</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="35" />
+        <source>Group alerts that began within</source>
+        <translation>同类告警归并时间窗</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="36" />
+        <source>Lock an account after failed sign-ins</source>
+        <translation>连续登录失败多少次后锁定账号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="37" />
+        <source>Lock an unattended workstation after</source>
+        <translation>席位无人操作多久后自动锁定</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="40" />
+        <source>Give back the time that was left (extensions included)</source>
+        <translation>恢复挂账时剩余的处置时间（含已批准的延期）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="41" />
+        <source>Start the whole time limit again</source>
+        <translation>重新计算完整处置时限</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="43" />
+        <source> m</source>
+        <translation> 米</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/settings/dialog.py" line="43" />
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+</context>
+<context>
     <name>sources</name>
     <message>
-        <location filename="../../desktop/core/labels.py" line="40" />
+        <location filename="../../desktop/core/labels.py" line="47" />
         <source>12345 hotline</source>
         <translation>12345热线</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="40" />
+        <location filename="../../desktop/core/labels.py" line="47" />
         <source>110 transfer</source>
         <translation>110转办</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="41" />
+        <location filename="../../desktop/core/labels.py" line="48" />
         <source>119 transfer</source>
         <translation>119转办</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="41" />
+        <location filename="../../desktop/core/labels.py" line="48" />
         <source>Inspector</source>
         <translation>监督员上报</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="42" />
+        <location filename="../../desktop/core/labels.py" line="49" />
         <source>Video detection</source>
         <translation>视频识别</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="42" />
+        <location filename="../../desktop/core/labels.py" line="49" />
         <source>Sensor</source>
         <translation>物联感知</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="42" />
+        <location filename="../../desktop/core/labels.py" line="49" />
         <source>Leader</source>
         <translation>领导交办</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="43" />
+        <location filename="../../desktop/core/labels.py" line="50" />
         <source>Enterprise line</source>
         <translation>企业直通车</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/labels.py" line="43" />
+        <location filename="../../desktop/core/labels.py" line="50" />
         <source>Walk-in</source>
         <translation>来访</translation>
     </message>
@@ -2280,7 +2592,7 @@
 <context>
     <name>startup</name>
     <message>
-        <location filename="../../desktop/app/run.py" line="88" />
+        <location filename="../../desktop/app/run.py" line="90" />
         <source>CityOps</source>
         <translation>CityOps</translation>
     </message>

@@ -33,7 +33,7 @@
     var stroke = !!(o.stroke && o.weight !== 0);
     var shape = o.shape || 'circle';
     var key = shape + '|' + r + '|' + dpr + '|' + (o.fill ? (o.fillColor || o.color) + '|' + o.fillOpacity : '-') +
-      '|' + (stroke ? o.color + '|' + o.weight + '|' + o.opacity : '-') + '|' + (o.glyphColor || '');
+      '|' + (stroke ? o.color + '|' + o.weight + '|' + o.opacity : '-') + '|' + (o.glyphColor || '') + '|' + (o.glyphOpacity === undefined ? 1 : o.glyphOpacity);
     var s = sprites[key];
     if (s) { return s; }
     var css = Math.ceil(2 * (r + (stroke ? o.weight / 2 : 0) + 1));
@@ -61,7 +61,7 @@
       ctx.stroke();
     }
     if (shape === 'camera') {
-      ctx.globalAlpha = 1;
+      ctx.globalAlpha = o.glyphOpacity === undefined ? 1 : o.glyphOpacity;
       ctx.fillStyle = o.glyphColor || '#ffffff';
       ctx.beginPath();
       ctx.moveTo(c - r * 0.35, c - r * 0.5);

@@ -103,6 +103,19 @@
 
   function px(value) { return value * ((S.cfg && S.cfg.scale) || 1); }
 
+  var CAMERA_FULL_ZOOM = 12;  // the zoom from which cameras are drawn at full strength
+  function camerasQuiet() { return !!(S.map && S.map.getZoom() < CAMERA_FULL_ZOOM); }
+
+  function restyleCameras() {
+    var quiet = camerasQuiet();
+    if (quiet === S.camerasQuiet || !S.markers.cameras) { return; }
+    S.camerasQuiet = quiet;
+    S.markers.cameras.forEach(function (marker) {
+      var st = STYLE.cameras(marker.cityops || {});
+      marker.setStyle(st);
+    });
+  }
+
   var STYLE = {
     cases: function (d) {
       var c = S.cfg.colors;
@@ -126,10 +139,14 @@
     cameras: function (d) {
       // A camera symbol (cityops_canvas.js draws `shape: 'camera'`: a rounded square with a
       // "▶"), in a hue of its own, that answers a click 13 px from its centre.
+      // Three hundred of them at the city-wide view buried the cases: below CAMERA_FULL_ZOOM
+      // the same symbol, same size and hit area, is half-transparent, so the cases' deadline
+      // colours lead and the cameras are still there to find and to click.
       var c = S.cfg.colors.layers;
+      var quiet = camerasQuiet();
       return {radius: px(d.analytics ? 7.5 : 6.5), shape: 'camera', color: c.case_ring,
-              weight: px(1), opacity: 1, fillColor: c.camera, fillOpacity: 1,
-              glyphColor: c.camera_glyph, hitRadius: px(13)};
+              weight: px(1), opacity: quiet ? 0.4 : 1, fillColor: c.camera, fillOpacity: quiet ? 0.4 : 1,
+              glyphColor: c.camera_glyph, glyphOpacity: quiet ? 0.6 : 1, hitRadius: px(13)};
     },
     sensors: function (d) {
       // Quiet while normal; a sensor over a threshold becomes a thick ring in its level colour.
@@ -289,6 +306,36 @@
     }
     ['outline', 'towns', 'grids'].forEach(function (name) {
       if (S.base[name] && S.cfg.visible[name] === false) { S.map.removeLayer(S.base[name]); }
+    });
+    // Thirty-odd town names overlap at the city-wide zoom: after every zoom, show a name only
+    // where it does not cover one already shown (biggest towns first, so the names that stay
+    // are the ones a leader looks for); zooming in brings the others back.
+    S.map.on('zoomend viewreset', declutterLabels);
+    S.map.on('zoomend', restyleCameras);
+    S.map.whenReady(declutterLabels);
+  }
+
+  function declutterLabels() {
+    var towns = S.base.towns;
+    if (!towns || !towns._map) { return; }
+    var labels = [];
+    towns.eachLayer(function (layer) {
+      var tip = layer.getTooltip && layer.getTooltip();
+      var node = tip && tip.getElement && tip.getElement();
+      if (!node) { return; }
+      var b = layer.getBounds ? layer.getBounds() : null;
+      var area = b ? Math.abs((b.getNorth() - b.getSouth()) * (b.getEast() - b.getWest())) : 0;
+      labels.push({node: node, area: area});
+    });
+    labels.sort(function (a, b) { return b.area - a.area; });
+    var shown = [];
+    labels.forEach(function (l) {
+      l.node.style.visibility = '';
+      var r = l.node.getBoundingClientRect();
+      var clash = shown.some(function (s) {
+        return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom;
+      });
+      if (clash) { l.node.style.visibility = 'hidden'; } else { shown.push(r); }
     });
   }
 
@@ -656,6 +703,18 @@
     _fireCaseClick: function (id) { return fireClick('cases', id); },
     _fireCameraClick: function (id) { return fireClick('cameras', id); },
     _openTooltip: openTooltip,
+    _cameraStyle: function (id) {
+      var m = S.markers.cameras && S.markers.cameras.get(id);
+      return m ? {radius: m.options.radius, fillOpacity: m.options.fillOpacity} : null;
+    },
+    _townLabels: function () {
+      // Each town name's box and whether it is shown (tests: shown names never overlap).
+      return Array.prototype.map.call(document.querySelectorAll('.cityops-town-label'), function (n) {
+        var r = n.getBoundingClientRect();
+        return {text: n.textContent, shown: n.style.visibility !== 'hidden',
+                left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+      });
+    },
     _tooltipElement: function (layer) {
       var t = S.groups[layer] && S.groups[layer].getTooltip();
       return t ? t.getElement() : null;

@@ -17,7 +17,11 @@ from db.auth.roles import Role  # noqa: E402
 from db.worktime.calendar_data import load_calendar  # noqa: E402
 from desktop.core.context import AppContext, SignedInUser  # noqa: E402
 from desktop.core.tasks import TaskRunner  # noqa: E402
+from desktop.map.scheme import register_scheme  # noqa: E402
 from tests.desktop.xvfb import x_display  # noqa: E402,F401 - a fixture for the tests that need a real X display
+
+# The map page's cityops: scheme must be known before pytest-qt's qapp creates the application.
+register_scheme()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -16,7 +16,7 @@ from db.cases import workflow as wf
 from db.cases.workflow import State, Step
 from db.models import Case, CaseHistory
 from db.models.cases import CASE_STATES
-from tests.helpers import case_in_state, report, take
+from tests.helpers import case_in_state, owner_database, report, take
 
 
 def _case(env, case_id: int) -> tuple[str, int]:
@@ -101,6 +101,20 @@ def test_a_transition_in_the_table_without_its_history_row_is_refused_at_commit(
     assert _case(env, r.case_id) == ("pending_check", r.version + 1)
 
 
+def test_the_application_role_cannot_change_the_transition_table(pg_env):
+    """Were ``case_transition`` writable, one INSERT would let a handling case close."""
+    for attack in ("INSERT INTO case_transition VALUES ('close', 'handling', 'closed')",
+                   "UPDATE case_transition SET to_state = 'closed'",
+                   "DELETE FROM case_transition",
+                   "ALTER TABLE \"case\" DISABLE TRIGGER case_state_guard",
+                   "ALTER TABLE \"case\" DROP CONSTRAINT ck_case_state",
+                   "DROP TRIGGER case_history_required_update ON \"case\""):
+        with pytest.raises(DBAPIError, match="owner|permission denied"):
+            _sql(pg_env, attack)
+    with pg_env.database.read() as s:
+        assert guards.stored_transitions(s) == sorted(guards.transition_rows())
+
+
 def test_going_back_to_an_older_version_is_refused(env):
     """Back to v3 (待派遣), whose history row exists: the version must go up by one."""
     r = case_in_state(env, State.HANDLING)
@@ -123,9 +137,13 @@ def test_case_history_is_append_only(env):
                   "DELETE FROM case_history WHERE case_id = :i"]
     if env.engine_name == "postgresql":
         statements.append("TRUNCATE case_history CASCADE")
-    for sql in statements:
-        with pytest.raises(DBAPIError, match="append-only"):
+    for sql in statements:  # PostgreSQL: the application role has not even the right
+        with pytest.raises(DBAPIError, match="append-only|permission denied"):
             _sql(env, sql, i=r.case_id)
+    with owner_database(env) as owner:  # and the owner, who has, meets the trigger
+        for sql in statements:
+            with pytest.raises(DBAPIError, match="append-only"), owner.write() as s:
+                s.execute(text(sql), {"i": r.case_id})
     with env.database.read() as s:
         assert s.execute(text("SELECT id, step, opinion FROM case_history WHERE case_id = :i "
                               "ORDER BY id"), {"i": r.case_id}).all() == rows
@@ -227,12 +245,13 @@ def test_cases_from_before_0006_are_guarded_after_the_upgrade(env):
 
     tampered = case_in_state(env, State.HANDLING)
     kept = case_in_state(env, State.HANDLING)
-    engine = env.database.engine
-    command.downgrade(alembic_config(engine), "0005")
-    # No guard at 0005: the issue's attack goes through.
-    _sql(env, "UPDATE \"case\" SET state = 'closed', version = version + 1 WHERE id = :i",
-         i=tampered.case_id)
-    command.upgrade(alembic_config(engine), "head")
+    with owner_database(env) as owner:  # migrations are the owner's
+        command.downgrade(alembic_config(owner.engine), "0005")
+        # No guard at 0005: the issue's attack goes through.
+        with owner.write() as s:
+            s.execute(text("UPDATE \"case\" SET state = 'closed', version = version + 1 "
+                           "WHERE id = :i"), {"i": tampered.case_id})
+        command.upgrade(alembic_config(owner.engine), "head")
     assert _case(env, tampered.case_id) == ("closed", tampered.version + 1)  # data kept
     # The case from before: moved without its row, refused at commit; by a step, fine.
     with pytest.raises(DBAPIError, match="case_history|FOREIGN KEY"):

@@ -12,6 +12,7 @@ import json
 
 from sqlalchemy import select
 
+from db import settings
 from db.auth.roles import Role
 from db.cases import deadline as dl
 from db.cases import workflow as wf
@@ -104,15 +105,14 @@ def test_the_fresh_setting_starts_the_whole_limit_again(env):
     r = _park(env, r, sh(10, 15))
     with env.database.read() as s:
         assert s.get(Case, r.case_id).paused_left_seconds == 4 * HOUR
-    with env.database.write() as s:
-        wf.set_unpark_rule(s, "fresh", env.users[Role.ADMIN])
+    assert settings.change(env.database, env.users[Role.ADMIN], {"unpark_rule": "fresh"}) == ["unpark_rule"]
     # Fresh: 2 working days = 14 h from Mon 16th 16:00: Mon 1.5 h, Tue 7 h (8.5 h),
     # Wed 18th 08:30-12:00 3.5 h (12 h) + 14:00-16:00 2 h -> due Wed 18th 16:00.
     r = _unpark(env, r, sh(16, 16))
     assert r.deadline_at == sh(18, 16)
     with env.database.read() as s:
         assert s.get(Case, r.case_id).paused_left_seconds is None
-        assert wf.unpark_rule(s) == "fresh"
+        assert settings.read(s, settings.UNPARK_RULE) == "fresh"
     assert _invariants(env, r.case_id) == []
 
 

@@ -18,7 +18,7 @@ from db.cases.workflow import State
 from db.core import audit_chain
 from db.core.audit_chain import GENESIS
 from db.core.migrate import alembic_config
-from tests.helpers import case_in_state, report
+from tests.helpers import case_in_state, owner_database, report
 from tests.test_cli import cityops
 
 
@@ -30,7 +30,7 @@ def _rows(env) -> list:
 
 def _as_owner(env, *statements: str, **params) -> None:
     """Statements run with the append-only guard lifted, as the table's owner could."""
-    with env.database.write() as s:
+    with owner_database(env) as owner, owner.write() as s:
         if env.engine_name == "postgresql":
             s.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change"))
         else:
@@ -194,12 +194,14 @@ def test_rows_written_before_0007_are_chained_by_the_migration(env):
     from alembic import command
 
     report(env)
-    engine = env.database.engine
-    command.downgrade(alembic_config(engine), "0006")
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO audit_log (at, actor_name, action, entity, detail_json) "
-                          "VALUES (CURRENT_TIMESTAMP, '旧', 'old.row', 'case', '{}')"))
-    command.upgrade(alembic_config(engine), "head")
+    with owner_database(env) as owner:  # migrations are the owner's
+        engine = owner.engine
+        command.downgrade(alembic_config(engine), "0006")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO audit_log (at, actor_name, action, entity, "
+                              "detail_json) VALUES (CURRENT_TIMESTAMP, '旧', 'old.row', "
+                              "'case', '{}')"))
+        command.upgrade(alembic_config(engine), "head")
     found = audit_chain.verify(env.database)
     assert found.ok and found.rows == len(_rows(env))
     assert _rows(env)[-1].action == "old.row"
@@ -209,38 +211,22 @@ def test_rows_written_before_0007_are_chained_by_the_migration(env):
     assert audit_chain.verify(env.database).ok
 
 
-def test_a_role_with_insert_only_gets_a_chained_row_and_cannot_touch_the_trigger(pg_env):
-    """The chain's function runs as its owner: a role that may only INSERT (and read) still
-    gets correct hashes, and can neither replace the function nor lift the trigger."""
-    import uuid
-
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    role = f"cityops_t_ins_{uuid.uuid4().hex[:8]}"
-    owner = pg_env.database.engine
-    with owner.begin() as conn:
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
-        conn.execute(text(f'GRANT SELECT, INSERT ON audit_log TO "{role}"'))
-        conn.execute(text(f'GRANT USAGE ON SEQUENCE audit_log_id_seq TO "{role}"'))
-    app = create_engine(make_url(pg_env.database.url).set(username=role))
-    try:
-        with app.begin() as conn:
-            conn.execute(text("INSERT INTO audit_log (at, actor_name, action, entity, "
-                              "detail_json, row_hash) VALUES (now(), 'x', 'by.role', 'case', "
-                              "'{}', :f)"), {"f": "f" * 64})
-        for attack in ("ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain",
-                       "DROP TRIGGER audit_log_chain ON audit_log",
-                       "CREATE OR REPLACE FUNCTION audit_log_chain() RETURNS trigger "
-                       "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
-                       "INSERT INTO case_transition VALUES ('close', 'handling', 'closed')"):
-            with pytest.raises(DBAPIError, match="owner|permission denied"), app.begin() as conn:
-                conn.execute(text(attack))
-        found = audit_chain.verify(pg_env.database)
-        assert found.ok and _rows(pg_env)[-1].action == "by.role"
-    finally:
-        app.dispose()
-        with owner.begin() as conn:
-            conn.execute(text(f'REVOKE ALL ON audit_log FROM "{role}"'))
-            conn.execute(text(f'REVOKE ALL ON SEQUENCE audit_log_id_seq FROM "{role}"'))
-            conn.execute(text(f'DROP ROLE "{role}"'))
+def test_the_application_role_cannot_touch_the_chain(pg_env):
+    """The workstations' role (the tests' own connection on PostgreSQL) may add rows and gets
+    correct hashes; it can neither lift, drop or replace the chain's trigger nor edit a row."""
+    with pg_env.database.write() as s:
+        s.execute(text("INSERT INTO audit_log (at, actor_name, action, entity, detail_json, "
+                       "row_hash) VALUES (now(), 'x', 'by.app', 'case', '{}', :f)"),
+                  {"f": "f" * 64})
+    for attack in ("ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain",
+                   "ALTER TABLE audit_log DISABLE TRIGGER USER",
+                   "DROP TRIGGER audit_log_chain ON audit_log",
+                   "CREATE OR REPLACE FUNCTION audit_log_chain() RETURNS trigger "
+                   "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+                   "UPDATE audit_log SET detail_json = '{}'",
+                   "SET session_replication_role = replica"):
+        with pytest.raises(DBAPIError, match="owner|permission denied"):
+            with pg_env.database.write() as s:
+                s.execute(text(attack))
+    found = audit_chain.verify(pg_env.database)
+    assert found.ok and _rows(pg_env)[-1].action == "by.app"

@@ -250,3 +250,43 @@ def test_0005_case_paused_left_upgrades_and_downgrades_keeping_cases(engine_name
         assert "paused_left_seconds" in columns()
     finally:
         cleanup()
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
+def test_0008_marks_demo_accounts_by_their_password_and_only_on_a_demo_database(engine_name,
+                                                                              tmp_path, request):
+    from db.auth.security import hash_password
+
+    if engine_name == "postgresql":
+        request.getfixturevalue("pg_template")  # skips with CITYOPS_SKIP_PG=1
+    engine, cleanup = _empty_database(engine_name, tmp_path)
+    cfg = alembic_config(engine)
+    insert = text("INSERT INTO user_account (username, display_name, role, password_hash, "
+                  "active, created_at, must_change_password) "
+                  "VALUES (:u, :u, 'duty_officer', :h, :yes, CURRENT_TIMESTAMP, :no)")
+    demo, real = hash_password("demo"), hash_password("a-real-one")
+    try:
+        command.upgrade(cfg, "0005")
+        with engine.begin() as conn:
+            # "duty2" is named like a demo account but has its own password: a real officer.
+            for username, hashed in (("duty1", demo), ("admin", demo), ("duty2", real)):
+                conn.execute(insert, {"u": username, "h": hashed, "yes": True, "no": False})
+            conn.execute(text("INSERT INTO app_setting (key, value_json, updated_at) "
+                              "VALUES ('demo', '{}', CURRENT_TIMESTAMP)"))
+        command.upgrade(cfg, "0008")
+        with engine.connect() as conn:
+            flags = dict(conn.execute(text("SELECT username, demo FROM user_account")).all())
+            assert {k: bool(v) for k, v in flags.items()} == {"duty1": True, "admin": True,
+                                                              "duty2": False}
+            assert conn.execute(text("SELECT count(*) FROM sign_in_failure")).scalar() == 0
+        command.downgrade(cfg, "0005")
+        assert "sign_in_failure" not in inspect(engine).get_table_names()
+        assert "demo" not in {c["name"] for c in inspect(engine).get_columns("user_account")}
+        # Not a demo database: the same password marks nothing.
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM app_setting WHERE key = 'demo'"))
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert not any(v for (v,) in conn.execute(text("SELECT demo FROM user_account")))
+    finally:
+        cleanup()

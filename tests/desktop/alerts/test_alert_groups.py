@@ -12,6 +12,7 @@ from db.geo.distance import offset
 from db.models import AuditLog
 from desktop.alerts.model import Col
 from desktop.alerts.panel import AlertPanel
+from tests.desktop.shots import shot
 from tests.helpers import CENTRE
 
 # Three gas sensors along a street, 200 m apart (offset is the exact inverse of the
@@ -76,6 +77,7 @@ def test_one_leak_is_one_line_that_opens_and_is_acknowledged_together(qtbot, env
     assert [model.alert(r).id for r in (1, 2, 3)] == group.ids and model.alert(4).id == water
     assert model.index(1, Col.TITLE).data() == "    燃气浓度超切断值"
     assert model.index(0, Col.TITLE).data().startswith("▾ 3 × ")
+    shot(panel, "08-one-leak-is-one-line-opened")
     assert panel.selected_group().key == group.key  # still on the group line
     qtbot.keyClick(panel.table, Qt.Key.Key_Down)
     assert panel.selected_alert_id() == ids[2]

@@ -99,8 +99,9 @@ def test_alert_from_another_process_is_acknowledged_here_and_there(qtbot, pg_env
         alert_id = int(out.stdout.strip())
         for w in (here, there):
             qtbot.waitUntil(lambda w=w: w.alert_panel.model.row_of(alert_id) == 0, timeout=3000)
-            # Critical and unacknowledged: the window says so above the map.
-            qtbot.waitUntil(lambda w=w: w.critical_banner.isVisible(), timeout=2000)
+            # Critical and unacknowledged: the panel says so in red, the title (the taskbar) too.
+            qtbot.waitUntil(lambda w=w: w.alert_panel.attention_bar.isVisible(), timeout=2000)
+            assert w.windowTitle().startswith("(1 critical) ")
         # The keyboard, as at a console: F9 goes to the alert waiting, Alt+A acknowledges it.
         here.activateWindow()
         qtbot.waitUntil(here.isActiveWindow, timeout=3000)
@@ -115,8 +116,9 @@ def test_alert_from_another_process_is_acknowledged_here_and_there(qtbot, pg_env
                         timeout=3000)
         seen = row.alert(row.row_of(alert_id))
         assert seen.acknowledged_by == "测试值班员" and seen.acknowledged_at is not None
-        qtbot.waitUntil(lambda: not there.critical_banner.isVisible(), timeout=2000)
-        assert not here.critical_banner.isVisible()
+        qtbot.waitUntil(lambda: not there.alert_panel.attention_bar.isVisible(), timeout=2000)
+        assert not here.alert_panel.attention_bar.isVisible()
+        assert here.windowTitle() == there.windowTitle() == "CityOps City Management Command Center"
     finally:
         close(here)
         close(there)

@@ -15,6 +15,7 @@ from desktop.alerts.cleared import shanghai_day
 from desktop.alerts.dialogs import ClearDialog
 from desktop.alerts.panel import AlertPanel
 from tests.desktop.alerts.test_alert_panel import add_sensor, alarm
+from tests.desktop.shots import shot
 
 
 def _row(env, alert_id: int) -> alerts.AlertRow:
@@ -47,6 +48,7 @@ def test_the_note_is_required_for_an_unacknowledged_critical_alarm_only(qtbot, s
     assert not _ok(dialog).isEnabled()
     qtbot.keyClick(dialog.note_edit, Qt.Key.Key_Return)  # Enter cannot slip past it
     assert dialog.result() != QDialog.DialogCode.Accepted and dialog.isVisible()
+    shot(dialog, "06a-a-live-critical-alarm-needs-a-reason")
     dialog.note_edit.setText("119已到场处置")
     assert _ok(dialog).isEnabled()
     assert dialog.values() == {"note": "119已到场处置"}
@@ -107,6 +109,7 @@ def test_cleared_today_lists_who_when_and_why_and_follows_new_clearings(qtbot, e
     panel.current_dialog.done(QDialog.DialogCode.Accepted)
     qtbot.waitUntil(lambda: len(view.rows) == 2 and not view.loading, timeout=5000)
     assert view.texts()[0][1:] == ["测试值班员", "Major", "井盖缺失", "(no reason given)"]
+    shot(panel, "06b-cleared-today-who-when-why")
     # The toggle hides it again.
     qtbot.mouseClick(panel.cleared_button, Qt.MouseButton.LeftButton)
     assert not view.isVisible() and not panel.cleared_button.isChecked()

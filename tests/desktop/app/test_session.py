@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from db.auth.accounts import authenticate
 from db.auth.roles import Role
@@ -162,6 +162,7 @@ def test_switch_user_asks_afresh_and_on_demo_data_never_signs_in_by_itself(
         qtbot, sqlite_env, tmp_path):
     with sqlite_env.database.write() as s:
         s.add(AppSetting(key=DEMO_SETTING, value_json="{}"))
+        s.execute(update(UserAccount).values(demo=True))  # demo mode: no real account in it
     desk = _desk(sqlite_env, tmp_path)
     try:
         assert desk.demo

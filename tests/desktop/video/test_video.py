@@ -27,6 +27,7 @@ from db.models import Camera, Town
 from desktop.demo.stream_server import StreamServer, find_clips, media_script
 from desktop.video.tile import TileState, VideoTile
 from desktop.video.wall import VideoWall
+from tests.desktop.shots import shot
 
 ROOT = Path(__file__).resolve().parents[3]
 FAST = dict(retry_first=0.3, retry_max=1.2, connect_timeout=1.5, stall_timeout=2.0)
@@ -573,5 +574,9 @@ def test_a_nine_tile_wall_fills_from_further_out_and_says_the_farthest(qtbot, sq
     qtbot.waitUntil(lambda: wall.tiles[8].camera_id is not None, timeout=5000)
     assert [t.camera_id for t in wall.visible_tiles()] == list(range(600, 609))
     qtbot.waitUntil(lambda: "farthest 4.2 km" in wall.summary.text(), timeout=5000)
+    wall.resize(1100, 700)
+    shot(wall, "15b-nine-tiles-filled-from-further-out")
+    wall.grab()  # painted: each tile's name is whole in a third of 1100 px (it read "远…")
+    assert [t.drawn_name for t in wall.visible_tiles()] == [f"远近{k}" for k in range(9)]
     wall.stop_all()  # emptied: no distance left over for the next scene
     assert "farthest" not in wall.summary.text()

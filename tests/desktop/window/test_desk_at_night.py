@@ -11,6 +11,7 @@ from db.alerts import lifecycle as alerts
 from db.auth.roles import Role
 from db.cases import queries
 from db.cases.workflow import State, Step
+from tests.desktop.shots import shot
 from tests.desktop.window.test_main_window import close, js, open_window
 from tests.helpers import CENTRE, case_in_state, report, take
 
@@ -66,6 +67,7 @@ def test_a_case_that_leaves_the_filter_stays_in_the_detail(qtbot, sqlite_env, tm
         assert detail.detail.row.number in detail.message_label.text()
         assert queue.current_case_id == first.case_id
         assert not queue.table.selectionModel().hasSelection()
+        shot(window, "03-closed-case-stays-in-the-detail")
     finally:
         close(window)
 
