@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from db.alerts import lifecycle as alerts
 from db.alerts.sensors import SensorSite, reading_alarm
 from db.auth.roles import Role
+from db.auth.scope import SYSTEM, Scope, scope_of
 from db.cases import workflow as wf
 from db.cases.workflow import Source, State, Step, Urgency
 from db.core import feed
@@ -162,6 +163,7 @@ class _Account:
     role: Role
     department_id: int | None
     town_id: int | None
+    scope: Scope = SYSTEM  # the cases it may act on (db.auth.scope), read with the account
 
 
 @dataclass
@@ -213,13 +215,13 @@ def _load_city(database: Database) -> _City:
             raise NotADemoDatabase("模拟器只能在演示数据库上运行（请先生成演示数据：cityops demo）")
         staff_town = dict(s.execute(select(Staff.id, Staff.town_id)).all())
         accounts = [
-            _Account(uid, name, Role(role), dept, staff_town.get(staff_id))
-            for uid, name, role, dept, staff_id in s.execute(
-                select(UserAccount.id, UserAccount.username, UserAccount.role,
-                       UserAccount.department_id, UserAccount.staff_id)
+            _Account(a.id, a.username, Role(a.role), a.department_id, staff_town.get(a.staff_id),
+                     scope_of(s, a))
+            for a in s.scalars(
+                select(UserAccount)
                 .where(UserAccount.username.in_(list(DEMO_ACCOUNTS)),
                        UserAccount.active.is_(True))
-                .order_by(UserAccount.id))]
+                .order_by(UserAccount.id)).all()]
         depts = s.execute(select(Department.id, Department.kind, Department.town_id)
                           .order_by(Department.id)).all()
         towns = s.execute(select(Town.id, Town.name, Town.low_lying).order_by(Town.id)).all()
@@ -448,6 +450,13 @@ class _Open:
     town_id: int | None
     department_id: int | None
     pending_extension: bool
+    grid_id: int | None = None
+    assignee_user_id: int | None = None
+    assignee_staff_id: int | None = None
+
+    @property
+    def assignee_department_id(self) -> int | None:  # what db.auth.scope reads
+        return self.department_id
 
 
 OPEN_STATES = [s.value for s in DELAYS]
@@ -458,9 +467,11 @@ def _open_cases(run: _Run) -> list[_Open]:
         rows = s.execute(
             select(Case.id, Case.state, Case.version, Case.updated_at, Case.urgency,
                    Case.class_id, Case.town_id, Case.assignee_department_id,
-                   Case.pending_extension_json)
+                   Case.pending_extension_json, Case.grid_id, Case.assignee_user_id,
+                   Case.assignee_staff_id)
             .where(Case.state.in_(OPEN_STATES)).order_by(Case.updated_at, Case.id)).all()
-    return [_Open(r[0], State(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]))
+    return [_Open(r[0], State(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9],
+                  r[10], r[11])
             for r in rows]
 
 
@@ -499,14 +510,14 @@ def _choose_step(crng: random.Random, case: _Open) -> Step:
 
 
 def _actor_for(run: _Run, crng: random.Random, step: Step, case: _Open) -> _Account | None:
-    """A demo account whose role the table allows for ``step`` here, preferring the people who
-    would really do it (the department's own handler, the town's inspector)."""
+    """A demo account whose role the table allows for ``step`` here and whose scope holds the
+    case (:mod:`db.auth.scope`), preferring the people who would really do it (the
+    department's own handler, the town's inspector)."""
     roles = wf.find_transition(step, case.state).roles
-    candidates = [a for a in run.city.accounts if a.role in roles]
+    candidates = [a for a in run.city.accounts if a.role in roles and a.scope.covers(case)]
     if Role.DEPARTMENT_HANDLER in roles or Role.FIELD_OFFICER in roles:
-        own = [a for a in candidates if a.department_id == case.department_id]
-        local = [a for a in candidates if a.role == Role.FIELD_OFFICER and a.town_id == case.town_id]
-        candidates = own or local or [a for a in candidates if a.role == Role.FIELD_OFFICER]
+        own = [a for a in candidates if a.role == Role.DEPARTMENT_HANDLER]
+        candidates = own or candidates
     elif Role.INSPECTOR in roles:
         candidates = [a for a in candidates if a.role == Role.INSPECTOR and
                       a.town_id == case.town_id] or \
@@ -528,6 +539,26 @@ def _department_for(run: _Run, crng: random.Random, case: _Open) -> int:
     return class_dept or city.city_depts.get(kind) or next(iter(city.dept_kind))
 
 
+def _assignee_for(run: _Run, crng: random.Random, case: _Open) -> dict:
+    """Whom a case is dispatched to: a department, and for a town's department the town's
+    field officer by name, so that someone whose scope holds the case (db.auth.scope) can
+    report back; a town without a demo field account sends it to the city's department of
+    the same kind, whose handler can."""
+    city = run.city
+    department = _department_for(run, crng, case)
+    handled = {a.department_id for a in city.by_role.get(Role.DEPARTMENT_HANDLER, [])}
+    if department in handled:
+        return {"department_id": department}
+    fields = city.by_role.get(Role.FIELD_OFFICER, [])
+    field = next((a for a in fields if case.grid_id is not None
+                  and case.grid_id in a.scope.grid_ids), None) \
+        or next((a for a in fields if a.town_id is not None and a.town_id == case.town_id), None)
+    if field is not None:
+        return {"department_id": department, "user_id": field.id}
+    kind = city.dept_kind.get(department, "enforcement")
+    return {"department_id": city.city_depts.get(kind, department)}
+
+
 def _step_args(run: _Run, crng: random.Random, step: Step, case: _Open) -> dict:
     args: dict = {}
     key = OPINION_KEYS.get(step)
@@ -538,7 +569,7 @@ def _step_args(run: _Run, crng: random.Random, step: Step, case: _Open) -> dict:
         args["class_id"] = case.class_id or crng.choices(
             run.city.classes, weights=[c[2] for c in run.city.classes])[0][0]
     elif step == Step.DISPATCH:
-        args["department_id"] = _department_for(run, crng, case)
+        args.update(_assignee_for(run, crng, case))
     elif step == Step.REQUEST_EXTENSION:
         args.update(amount=crng.choice((2, 4, 8)), unit="work_hours")
     return args
