@@ -29,26 +29,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from db.alerts import ingest
 from db.alerts import lifecycle as alerts
-from db.alerts.sensors import SensorSite, reading_alarm
+from db.alerts.sensors import SensorSite
 from db.auth.roles import Role
 from db.auth.scope import SYSTEM, Scope, scope_of
 from db.cases import workflow as wf
 from db.cases.workflow import Source, State, Step, Urgency
-from db.core import feed
 from db.core.engine import Database
-from db.core.entities import Entity
 from db.core.errors import CityOpsError, ConflictError, OutsideCity
 from db.demo.accounts import DEMO_ACCOUNTS
 from db.demo.build import DEMO_SETTING
 from db.demo.casework import SOURCE_HOURS, SOURCE_SHARES
 from db.demo.vocabulary import DETAILS, OPINIONS, SOURCE_LEADS
+from db.devices import positions
 from db.geo.distance import bearing, distance_km, offset
 from db.geo.polygons import city_geo
 from db.models import (
@@ -59,10 +57,8 @@ from db.models import (
     Department,
     Grid,
     Sensor,
-    SensorReading,
     Staff,
     StaffPosition,
-    StaffTrack,
     Town,
     UserAccount,
     utcnow,
@@ -277,6 +273,8 @@ class _Run:
     started_at: dt.datetime | None = None
     next_readings_at: dt.datetime | None = None
     transfers: list[dict] = field(default_factory=list)  # recent 110/119 alarms, for follow-ups
+    sites: dict[int, SensorSite] | None = None  # what each sensor's alarm names, made once
+    walker_ids: frozenset[int] | None = None  # staff known to exist: their fixes need no look-up
 
     def emit(self, kind: str, count: int) -> None:
         if self.on_event is not None:
@@ -608,13 +606,10 @@ def _move_staff(run: _Run, now: dt.datetime, elapsed: float) -> None:
             track.append({"staff_id": w.staff_id, "lat": w.lat, "lon": w.lon, "at": at})
     if not track:
         return
-    latest = sorted({row["staff_id"]: row for row in track}.values(), key=lambda r: r["staff_id"])
-    with run.database.write() as session:
-        _upsert_positions(session, latest)
-        session.execute(insert(StaffTrack), track)
-        feed.publish(session, Entity.STAFF_POSITION, [r["staff_id"] for r in latest])
-        # No audit rows for fixes: the audit log records what people did in the system, and
-        # hundreds of GPS fixes a second are device telemetry whose own record is staff_track.
+    if run.walker_ids is None:
+        run.walker_ids = frozenset(w.staff_id for w in walkers)
+    with run.database.write() as session:  # the one way fixes enter the database
+        positions.record_positions(session, track, known_staff=run.walker_ids)
     _record(run, "positions", len(track))
 
 
@@ -626,16 +621,6 @@ def _walk(rng: random.Random, w: _Walker) -> None:
     else:
         heading = rng.uniform(0, 360.0)
     w.lat, w.lon = _offset(w.lat, w.lon, rng.uniform(10, 60), heading)
-
-
-def _upsert_positions(session: Session, rows: list[dict]) -> None:
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = make(StaffPosition)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[StaffPosition.staff_id],
-        set_={"lat": stmt.excluded.lat, "lon": stmt.excluded.lon, "at": stmt.excluded.at})
-    session.execute(stmt, rows)
 
 
 # =============================================================================================
@@ -674,22 +659,14 @@ def _read_sensors(run: _Run, now: dt.datetime) -> None:
     sensors = run.city.sensors
     if not sensors:
         return
-    values = [_value(run, s, now) for s in sensors]
-    alarms = [a for s, v in zip(sensors, values) if (a := _sensor_alarm(run, s, v)) is not None]
+    readings = [(s.id, _value(run, s, now)) for s in sensors]
+    if run.sites is None:
+        run.sites = {s.id: _site(run, s) for s in sensors}
+    sites = run.sites
 
     def write(session: Session) -> list[int]:
-        session.execute(insert(SensorReading), [
-            {"sensor_id": s.id, "at": now, "value": v} for s, v in zip(sensors, values)])
-        table = Sensor.__table__
-        session.execute(
-            update(table).where(table.c.id == bindparam("sid"))
-            .values(last_value=bindparam("v"), last_at=bindparam("at")),
-            [{"sid": s.id, "v": v, "at": now} for s, v in zip(sensors, values)])
-        ids = alerts.raise_alerts(session, alarms, now)  # locks its alert rows, then publishes
-        # Published last: the feed's lock is the last lock a transaction takes (no deadlock
-        # with a workstation that holds an alert row and waits for the feed).
-        feed.publish(session, Entity.SENSOR, [s.id for s in sensors])
-        return ids
+        # The one way readings enter the database (checks, rows, alarms, then the feed last).
+        return ingest.record_readings(session, readings, now, sites=sites)
 
     alert_ids = _alert_transaction(run, write)
     _record(run, "readings", len(sensors))
@@ -714,10 +691,9 @@ def _alert_transaction(run: _Run, write: Callable[[Session], list[int]]) -> list
     return []
 
 
-def _sensor_alarm(run: _Run, s: _SensorState, value: float) -> dict | None:
-    site = SensorSite(s.id, s.kind, s.name, s.lat, s.lon, s.thresholds, s.town_id,
+def _site(run: _Run, s: _SensorState) -> SensorSite:
+    return SensorSite(s.id, s.kind, s.name, s.lat, s.lon, s.thresholds, s.town_id,
                       run.city.town_names.get(s.town_id, ""))
-    return reading_alarm(site, value)
 
 
 def _camera_detections(run: _Run, now: dt.datetime, elapsed: float) -> None:
