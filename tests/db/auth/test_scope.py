@@ -38,6 +38,7 @@ from db.cases import queries as q
 from db.cases import workflow as wf
 from db.cases.workflow import State, Step
 from db.core.errors import PermissionDenied, ValidationError
+from db.geo import map_data
 from db.models import (
     AuditLog,
     Case,
@@ -255,6 +256,13 @@ def test_the_queue_holds_the_actors_cases_only(world):
             == []
         assert [m.id for m in q.find_by_number_or_phone(
             s, number, actor=env.users[Role.FIELD_OFFICER])] == [ids["b1"]]
+        # The map's case layer too (its open cases: w1 is open, so the desk's map has all 6).
+        assert {p.id for p in map_data.case_points(
+            s, env.city_id, actor=env.users[Role.DEPARTMENT_HANDLER])} == {ids["a1"], ids["a2"]}
+        assert {p.id for p in map_data.case_points(
+            s, env.city_id, ids=everyone, actor=env.users[Role.FIELD_OFFICER])} == \
+            {ids["a1"], ids["b1"], ids["b2"]}
+        assert len(map_data.case_points(s, env.city_id, actor=env.users[Role.DUTY_OFFICER])) == 6
 
 
 def test_the_detail_refuses_a_case_outside_the_scope_and_offers_only_allowed_steps(world):

@@ -377,3 +377,33 @@ def test_the_rows_in_view_stay_put_when_cases_arrive_above(qtbot, sqlite_env, ct
     newest = report(sqlite_env, description="最新上报").case_id
     _reload(qtbot, model, lambda: model.apply_changes({newest}))
     assert bar.value() == 0 and model.case_id_at(table.rowAt(0)) == newest
+
+
+def test_a_department_handlers_queue_holds_their_departments_work(qtbot, sqlite_env,
+                                                                  ctx_factory):
+    """The queue reads with the officer's scope (db.auth.scope). Four open cases: one
+    dispatched to the handler's department, one to another department, one waiting for
+    dispatch, one just reported; the handler's queue lists the first only. When the desk
+    dispatches the waiting one to the handler's department, the change places it in the list."""
+    from sqlalchemy import func
+
+    from db.models import Department
+
+    with sqlite_env.database.read() as s:
+        other = s.scalar(select(func.max(Department.id)))
+    mine = case_in_state(sqlite_env, State.HANDLING)
+    theirs = case_in_state(sqlite_env, State.PENDING_DISPATCH)
+    theirs = wf.dispatch(sqlite_env.database, sqlite_env.users[Role.DISPATCHER], theirs.case_id,
+                         theirs.version, department_id=other)
+    waiting = case_in_state(sqlite_env, State.PENDING_DISPATCH)
+    report(sqlite_env)
+    ctx = ctx_factory(sqlite_env, Role.DEPARTMENT_HANDLER)
+    model = CaseQueueModel(ctx)
+    _loaded(qtbot, model)
+    assert model.case_ids() == [mine.case_id]
+    assert model.rowCount() == 1
+
+    done = take(sqlite_env, waiting, Step.DISPATCH, Role.DISPATCHER)  # to the handler's
+    ctx.changes.dispatch({"case": {done.case_id}})
+    qtbot.waitUntil(lambda: sorted(model.case_ids()) == sorted([mine.case_id, done.case_id]),
+                    timeout=10_000)
