@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 BLOCKED_TOP_LEVEL = {"PySide6", "shiboken6", "pyqtgraph", "desktop"}
@@ -57,7 +57,7 @@ from db.auth.roles import Role
 from db.auth.security import hash_password
 from db.core.config import normalise_url  # noqa: E402
 from db.core.engine import Database, open_database
-from db.models import UserAccount
+from db.models import Department, UserAccount
 from db.reference.city import ensure_reference_data
 
 REPO = Path(__file__).resolve().parents[1]
@@ -106,9 +106,14 @@ def _add_users(database: Database) -> dict[Role, int]:
     hashed = hash_password(TEST_PASSWORD)
     ids = {}
     with database.write() as session:
+        # The department handler works for the first department, the one tests dispatch to
+        # (tests.helpers.any_department_id): a handler acts on its own department's cases only.
+        first_department = session.scalar(select(func.min(Department.id)))
         for role in Role:
             user = UserAccount(username=f"t_{role.value}", display_name=f"测试{role.label}",
-                               role=role.value, password_hash=hashed)
+                               role=role.value, password_hash=hashed,
+                               department_id=first_department
+                               if role == Role.DEPARTMENT_HANDLER else None)
             session.add(user)
             session.flush()
             ids[role] = user.id

@@ -49,7 +49,10 @@ def step_args(env, step: Step) -> dict:
     """Valid data for each step."""
     return {
         Step.ACCEPT: {"class_id": any_class_id(env)},
-        Step.DISPATCH: {"department_id": any_department_id(env)},
+        # To the department the test department handler works for, and by name to the test
+        # field officer: both may then act on it (db.auth.scope).
+        Step.DISPATCH: {"department_id": any_department_id(env),
+                        "user_id": env.users[Role.FIELD_OFFICER]},
         Step.REQUEST_EXTENSION: {"amount": 2, "unit": "work_hours", "opinion": "需协调供电部门"},
     }.get(step, {"opinion": "按规定办理"})
 

@@ -65,7 +65,7 @@ from db.alerts.sensors import LEVEL_SEVERITY, parse_thresholds, sensor_level
 from db.auth.roles import Role
 from db.cases import workflow as wf
 from db.cases.workflow import Source, StepResult, Urgency
-from db.core import feed
+from db.core import feed, validate
 from db.core.audit import audit
 from db.core.engine import Database
 from db.core.entities import Entity
@@ -298,8 +298,16 @@ def acknowledge_many(database: Database, actor_id: int,
     nothing is acknowledged. Rows are locked in id order, so two desks acknowledging
     overlapping groups wait for each other instead of deadlocking. Returns the alerts as they
     are now, in id order."""
+    if isinstance(seen, str | bytes | dict) or not hasattr(seen, "__iter__"):
+        raise ValidationError(f"告警列表无效：{seen!r:.60}", code="value_not_list", field="告警",
+                              value=repr(seen)[:60])
     pairs: dict[int, int] = {}
-    for alert_id, version in seen:
+    for item in seen:
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            raise ValidationError(f"告警与版本号应成对给出：{item!r:.60}", code="value_not_list",
+                                  field="告警", value=repr(item)[:60])
+        alert_id = validate.record_id(item[0], "告警")
+        version = validate.whole_number(item[1], "版本号")
         if alert_id in pairs and pairs[alert_id] != version:
             raise ValidationError(f"告警 {alert_id} 给出了两个版本号", code="version_invalid",
                                   field="version", seen=version, current=pairs[alert_id])
@@ -557,7 +565,15 @@ def to_case(database: Database, actor_id: int, alert_id: int, seen_version: int,
 # -- raising alarms --------------------------------------------------------------------------
 
 def _normalise(alarm: dict) -> dict:
-    """An alarm dict checked: known source and severity, device ids, key, storable text."""
+    """An alarm dict checked: known source and severity, device ids, key, storable text, a
+    finite value and a point inside the globe (:mod:`db.core.validate`): a wrong type, NaN or
+    infinity is a ``ValidationError``, never a driver's error."""
+    if not isinstance(alarm, dict):
+        raise ValidationError(f"告警必须是字典：{alarm!r:.60}", code="alarm_invalid",
+                              value=repr(alarm)[:60])
+    for name in ("source", "type", "severity", "dedup_key", "title", "detail"):
+        if alarm.get(name) is not None and not isinstance(alarm[name], str):
+            raise ValidationError(f"告警字段 {name} 必须是文本", code="text_not_text", field=name)
     unknown = set(alarm) - {"source", "type", "severity", "dedup_key", "title", "detail", "lat",
                             "lon", "town_id", "sensor_id", "camera_id", "value"}
     if unknown:
@@ -571,7 +587,9 @@ def _normalise(alarm: dict) -> dict:
     kind = safe_text(alarm.get("type"), 40)
     if not kind.strip():
         raise ValidationError("告警类型为空", field="type")
-    sensor_id, camera_id = alarm.get("sensor_id"), alarm.get("camera_id")
+    sensor_id = validate.record_id(alarm.get("sensor_id"), "传感器", required=False)
+    camera_id = validate.record_id(alarm.get("camera_id"), "摄像头", required=False)
+    town_id = validate.record_id(alarm.get("town_id"), "镇街", required=False)
     key = alarm.get("dedup_key")
     if not key:
         if sensor_id is None and camera_id is None:
@@ -582,14 +600,16 @@ def _normalise(alarm: dict) -> dict:
     lat, lon = alarm.get("lat"), alarm.get("lon")
     if (lat is None) != (lon is None):
         raise ValidationError("告警位置不完整", field="lat")
-    value = alarm.get("value")
+    if lat is not None:
+        lat, lon = validate.coordinates(lat, lon)
+    value = validate.finite_number(alarm.get("value"), "读数", required=False)
     return {
         "source": source, "type": kind, "severity": severity, "dedup_key": safe_text(key, 120),
         "title": safe_text(alarm.get("title") or kind, MAX_TITLE),
         "detail": safe_text(alarm.get("detail"), MAX_DETAIL),
-        "lat": None if lat is None else float(lat), "lon": None if lon is None else float(lon),
-        "town_id": alarm.get("town_id"), "sensor_id": sensor_id, "camera_id": camera_id,
-        "value": None if value is None else float(value),
+        "lat": lat, "lon": lon,
+        "town_id": town_id, "sensor_id": sensor_id, "camera_id": camera_id,
+        "value": value,
     }
 
 
@@ -605,11 +625,15 @@ def raise_alerts(session: Session, alarms: list[dict], now: dt.datetime) -> list
     unique index (IntegrityError); run its transaction again and it repeats the first one's row
     (:func:`raise_alert` does).
     """
+    if not isinstance(alarms, list | tuple):
+        raise ValidationError(f"告警列表必须是列表：{alarms!r:.60}", code="value_not_list",
+                              field="告警", value=repr(alarms)[:60])
     if not alarms:
         return []
-    if now.tzinfo is None:
-        raise ValidationError("时间必须带时区（UTC）", field="now")
+    if not isinstance(now, dt.datetime) or now.tzinfo is None:
+        raise ValidationError("时间必须带时区（UTC）", code="time_not_aware", field="now")
     alarms = [_normalise(a) for a in alarms]
+    _check_references(session, alarms)
     _fill_towns(session, alarms)
     keys = sorted({a["dedup_key"] for a in alarms})
     lock = session.get_bind().dialect.name == "postgresql"
@@ -656,6 +680,21 @@ def raise_alerts(session: Session, alarms: list[dict], now: dt.datetime) -> list
     feed.publish(session, Entity.ALERT, inserted, op="insert")
     feed.publish(session, Entity.ALERT, changed)
     return ids
+
+
+def _check_references(session: Session, alarms: list[dict]) -> None:
+    """Every sensor, camera and town an alarm names exists: an unknown id is a declared
+    ``ValidationError`` (``unknown_reference``), not a foreign-key ``IntegrityError``."""
+    for column, model, label in (("sensor_id", Sensor, "传感器"), ("camera_id", Camera, "摄像头"),
+                                 ("town_id", Town, "镇街")):
+        wanted = {a[column] for a in alarms if a[column] is not None}
+        if not wanted:
+            continue
+        found = set(session.scalars(select(model.id).where(model.id.in_(sorted(wanted)))))
+        missing = sorted(wanted - found)
+        if missing:
+            raise ValidationError(f"{label} {missing[0]} 不存在", code="unknown_reference",
+                                  field=label, id=missing[0])
 
 
 def _fill_towns(session: Session, alarms: list[dict]) -> None:

@@ -11,11 +11,18 @@ threshold; the demo's rising sensors (:mod:`db.demo.devices`) and the simulator'
 (:mod:`db.demo.simulate`) both go through it, the map colours sensors by :func:`sensor_level`
 (:mod:`db.geo.map_data`) and the trend plot draws the lines :func:`parse_thresholds` reads
 (:func:`db.alerts.lifecycle.sensor_info`).
+
+A reading is a finite number: a string, NaN or infinity is refused with a
+:class:`~db.core.errors.ValidationError` (:mod:`db.core.validate`), never ranked (NaN compares
+below every threshold and would read "normal"; infinity above them all). Readings enter the
+database through :func:`db.alerts.ingest.record_readings`, which applies this rule.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+
+from db.core import validate
 
 #: The thresholds every demo sensor of a kind is given: water level in metres, gas in %LEL.
 STANDARD_THRESHOLDS: dict[str, dict[str, float]] = {
@@ -85,8 +92,10 @@ def reading_alarm(sensor: SensorSite, value: float) -> dict | None:
 
     The reading's time is not part of the alarm: it is the ``now`` the caller passes to
     ``raise_alerts`` with it. One key per sensor and kind (``sensor:<id>:<kind>``), so the
-    readings of a rising sensor repeat one alert and raise its severity as they climb.
+    readings of a rising sensor repeat one alert and raise its severity as they climb. A value
+    that is not a finite number is refused (``ValidationError``), never ranked.
     """
+    validate.finite_number(value, "读数")  # checked; shown in the detail as it came
     level = sensor_level(value, sensor.thresholds_json)
     severity = LEVEL_SEVERITY.get(level)
     if severity is None:

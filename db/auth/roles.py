@@ -1,4 +1,5 @@
-"""User roles. Permissions for workflow steps live in :mod:`db.cases.workflow`, not in the UI."""
+"""User roles. Permissions for workflow steps live in :mod:`db.cases.workflow` (which steps a role
+may take) and :mod:`db.auth.scope` (on which cases), not in the UI."""
 from __future__ import annotations
 
 import enum

@@ -30,7 +30,7 @@ from db.cases import workflow as wf
 from db.cases.guards import SQLITE_CASE_TRIGGERS, SQLITE_HISTORY_GUARDS
 from db.core.engine import Database
 from db.core.scratch import scratch_database
-from db.models import AuditLog, Case, CaseClass, CaseHistory, Department, utcnow
+from db.models import AuditLog, Case, CaseClass, CaseHistory, Department, UserAccount, utcnow
 from db.reference.city import ensure_reference_data
 
 CONFIGS = ("both", "loop", "chain", "neither")
@@ -83,6 +83,8 @@ class _Loop:
             cls = s.scalar(select(CaseClass.id).where(CaseClass.limit_unit == "work_hours")
                            .limit(1))
             dept = s.scalar(select(func.min(Department.id)))
+        with database.write() as s:  # the handler acts on its own department's cases only
+            s.get(UserAccount, self.users["department_handler"]).department_id = dept
         self.data = {wf.Step.ACCEPT: {"class_id": cls}, wf.Step.DISPATCH: {"department_id": dept},
                      wf.Step.FEEDBACK: {"opinion": "已处置"}}
         self.steps = 0

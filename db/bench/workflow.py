@@ -72,6 +72,8 @@ def measure(database: Database, cases: int) -> dict:
     with database.read() as s:
         class_id = s.scalar(select(CaseClass.id).where(CaseClass.limit_unit == "work_hours").limit(1))
         dept = s.scalar(select(func.min(Department.id)))
+    with database.write() as s:  # the handler acts on its own department's cases only
+        s.get(UserAccount, users[Role.DEPARTMENT_HANDLER]).department_id = dept
     who = {wf.Step.ACCEPT: Role.DUTY_OFFICER, wf.Step.OPEN: Role.DUTY_OFFICER,
            wf.Step.DISPATCH: Role.DISPATCHER, wf.Step.FEEDBACK: Role.DEPARTMENT_HANDLER,
            wf.Step.VERIFY: Role.INSPECTOR, wf.Step.CLOSE: Role.SHIFT_LEADER}

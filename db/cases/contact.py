@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from db.auth.actors import load_actor
 from db.auth.roles import PHONE_REVEALERS, Role
+from db.core import validate
 from db.core.audit import audit
 from db.core.engine import Database
 from db.core.entities import Entity
@@ -30,6 +31,7 @@ def reveal_reporter_phone(database: Database, actor_id: int, case_id: int, *,
     audit row naming the actor, written in the same transaction. Roles outside
     :data:`PHONE_REVEALERS` are refused (``role_cannot_reveal_phone``) and nothing is read."""
     at = check_time(now)
+    case_id = validate.record_id(case_id, "案件")
     try:
         with database.write() as session:
             actor = load_actor(session, actor_id)

@@ -8,6 +8,13 @@ When a few cases change, the queue does not ask for all the ids again: :func:`so
 the sort key of given ids (only those matching the filter, when one is given) as Python values
 that compare exactly as the database orders them (:func:`key_before`), so the changed ids can
 be placed into the list the screen already has by binary search.
+
+Every read of cases takes the ``actor`` it reads for (an account id, or a
+:class:`~db.auth.scope.Scope` already read in the same session) and applies the same scope as
+the workflow steps (:mod:`db.auth.scope`): a department handler's queue holds their
+department's cases, a field officer's their own and their grids', and a case outside the
+scope is not in the list, not found by the search and refused by :func:`case_detail`. The
+system's own reads pass :data:`~db.auth.scope.SYSTEM`.
 """
 from __future__ import annotations
 
@@ -21,9 +28,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, aliased
 
+from db.auth.scope import Actor, Scope, actor_scope
 from db.auth.security import mask_name, mask_phone
 from db.cases import deadline
-from db.cases.workflow import FINAL_STATES, State, effective_limit
+from db.cases.workflow import FINAL_STATES, State, Step, effective_limit, steps_allowed
+from db.core import validate
 from db.models import (
     Case,
     CaseClass,
@@ -165,9 +174,19 @@ class CaseDetail:
     rework_count: int
     pending_extension: dict | None
     history: list[HistoryEntry]
+    #: The steps the reader may take on this case now (:func:`db.cases.workflow.steps_allowed`:
+    #: role, state and scope): the buttons the window shows, and no others.
+    steps: tuple[Step, ...] = ()
 
 
-def _filtered(stmt: Select, flt: QueueFilter, now: dt.datetime) -> Select:
+def _scoped(stmt: Select, scope: Scope) -> Select:
+    """``stmt`` limited to the cases ``scope`` covers (:meth:`Scope.clause`)."""
+    clause = scope.clause()
+    return stmt if clause is None else stmt.where(clause)
+
+
+def _filtered(stmt: Select, flt: QueueFilter, now: dt.datetime, scope: Scope) -> Select:
+    stmt = _scoped(stmt, scope)
     if flt.states:
         stmt = stmt.where(Case.state.in_(sorted(flt.states)))
     if flt.town_ids:
@@ -218,13 +237,16 @@ def _phone_digits():
 
 
 def find_by_number_or_phone(session: Session, text: str, city_id: int | None = None,
-                            now: dt.datetime | None = None, limit: int = 20) -> list[CaseMatch]:
+                            now: dt.datetime | None = None, limit: int = 20, *,
+                            actor: Actor) -> list[CaseMatch]:
     """The cases whose number, or whose reporter's phone, is exactly the digits typed in
     ``text`` (see :func:`number_or_phone_digits`), newest first, whatever their state: the
-    queue's search finds a case its filters hide, and says which filter that is."""
+    queue's search finds a case its filters hide, and says which filter that is. Only cases
+    within ``actor``'s scope are found: the search is no way round the scope."""
     digits = number_or_phone_digits(text)
     if not digits:
         return []
+    scope = actor_scope(session, actor)
     now = now or dt.datetime.now(dt.UTC)
     overdue = (Case.deadline_at < now) & Case.state.in_(overdue_states())
     stmt = (select(Case.id, Case.number, Case.state, Case.town_id, Town.name, Case.class_id,
@@ -235,6 +257,7 @@ def find_by_number_or_phone(session: Session, text: str, city_id: int | None = N
             .order_by(Case.reported_at.desc(), Case.id.desc()).limit(limit))
     if city_id is not None:
         stmt = stmt.where(Case.city_id == city_id)
+    stmt = _scoped(stmt, scope)
     return [CaseMatch(cid, number, state, town_id, town or "", class_id, class_name or "", source,
                       assignee, bool(late))
             for cid, number, state, town_id, town, class_id, class_name, source, assignee, late
@@ -266,8 +289,10 @@ def _sort_parts(sort: QueueSort):
 
 
 def queue_ids(session: Session, flt: QueueFilter = QueueFilter(), sort: QueueSort = QueueSort(),
-              now: dt.datetime | None = None, limit: int | None = None) -> list[int]:
-    """Ids of the matching cases in display order (ties broken by id, so the order is stable).
+              now: dt.datetime | None = None, limit: int | None = None, *,
+              actor: Actor) -> list[int]:
+    """Ids of the matching cases within ``actor``'s scope, in display order (ties broken by
+    id, so the order is stable).
 
     The order is: cases that go last (see :func:`_sort_parts`) after the others; then the
     column, NULLs last in both directions (said explicitly: the engines disagree otherwise);
@@ -275,7 +300,7 @@ def queue_ids(session: Session, flt: QueueFilter = QueueFilter(), sort: QueueSor
     """
     column, last = _sort_parts(sort)
     now = now or dt.datetime.now(dt.UTC)
-    stmt = _filtered(select(Case.id), flt, now)
+    stmt = _filtered(select(Case.id), flt, now, actor_scope(session, actor))
     order = (column.desc() if sort.descending else column.asc()).nulls_last()
     stmt = stmt.order_by(last, order, Case.id.desc() if sort.descending else Case.id)
     if limit is not None:
@@ -296,21 +321,23 @@ SortKey = tuple  # (goes last, column is NULL, column value, id): see key_before
 
 
 def sort_keys(session: Session, sort: QueueSort, ids: Iterable[int],
-              flt: QueueFilter | None = None, now: dt.datetime | None = None) -> dict[int, SortKey]:
-    """The sort keys of ``ids`` under ``sort``; with ``flt``, only of the ids it matches.
+              flt: QueueFilter | None = None, now: dt.datetime | None = None, *,
+              actor: Actor) -> dict[int, SortKey]:
+    """The sort keys of ``ids`` under ``sort``, of those within ``actor``'s scope; with
+    ``flt``, only of the ids it matches.
 
     Keys compare with :func:`key_before` exactly as :func:`queue_ids` orders rows, for the
     sorts in :data:`PLACEABLE_SORTS`.
     """
     column, last = _sort_parts(sort)
     now = now or dt.datetime.now(dt.UTC)
+    scope = actor_scope(session, actor)
     out: dict[int, SortKey] = {}
     ids = list(dict.fromkeys(int(i) for i in ids))
     for start in range(0, len(ids), ROW_FETCH_LIMIT):
         chunk = ids[start:start + ROW_FETCH_LIMIT]
         stmt = select(Case.id, last, column).where(Case.id.in_(chunk))
-        if flt is not None:
-            stmt = _filtered(stmt, flt, now)
+        stmt = _filtered(stmt, flt, now, scope) if flt is not None else _scoped(stmt, scope)
         for cid, goes_last, value in session.execute(stmt):
             out[cid] = (bool(goes_last), value is None, value, cid)
     return out
@@ -327,8 +354,11 @@ def key_before(a: SortKey, b: SortKey, descending: bool) -> bool:
     return (a[3] > b[3]) if descending else (a[3] < b[3])
 
 
-def count_by_state(session: Session, city_id: int | None = None) -> dict[str, int]:
-    stmt = select(Case.state, func.count()).group_by(Case.state)
+def count_by_state(session: Session, city_id: int | None = None, *,
+                   actor: Actor) -> dict[str, int]:
+    """How many cases within ``actor``'s scope are in each state."""
+    stmt = _scoped(select(Case.state, func.count()).group_by(Case.state),
+                   actor_scope(session, actor))
     if city_id is not None:
         stmt = stmt.where(Case.city_id == city_id)
     return dict(session.execute(stmt).all())
@@ -360,24 +390,32 @@ def _to_row(r) -> CaseRow:
                    dispatched, deadline, bool(estimated))
 
 
-def case_rows(session: Session, ids: Iterable[int]) -> dict[int, CaseRow]:
-    """The rows for ``ids`` (missing ids are simply absent: deleted or not visible)."""
+def case_rows(session: Session, ids: Iterable[int], *, actor: Actor) -> dict[int, CaseRow]:
+    """The rows for ``ids`` (missing ids are simply absent: deleted, or outside ``actor``'s
+    scope)."""
     ids = list(dict.fromkeys(ids))
+    scope = actor_scope(session, actor)
     out: dict[int, CaseRow] = {}
     for start in range(0, len(ids), ROW_FETCH_LIMIT):
         chunk = ids[start:start + ROW_FETCH_LIMIT]
-        for r in session.execute(_row_select().where(Case.id.in_(chunk))):
+        for r in session.execute(_scoped(_row_select().where(Case.id.in_(chunk)), scope)):
             row = _to_row(r)
             out[row.id] = row
     return out
 
 
 
-def case_detail(session: Session, case_id: int) -> CaseDetail | None:
+def case_detail(session: Session, case_id: int, *, actor: Actor) -> CaseDetail | None:
+    """Everything about one case for ``actor``, with the steps they may take on it now
+    (:attr:`CaseDetail.steps`); None when the case does not exist. A case outside the actor's
+    scope is refused (:class:`~db.core.errors.PermissionDenied` ``case_out_of_scope``)."""
+    case_id = validate.record_id(case_id, "案件")
+    scope = actor_scope(session, actor)
     r = session.execute(_row_select().where(Case.id == case_id)).first()
     if r is None:
         return None
     case = session.get(Case, case_id)
+    scope.check(case)
     village = session.get(Village, case.village_id) if case.village_id else None
     grid = session.get(Grid, case.grid_id) if case.grid_id else None
     history = [
@@ -394,6 +432,7 @@ def case_detail(session: Session, case_id: int) -> CaseDetail | None:
         media=json.loads(case.media_json or "[]"), external_ref=case.external_ref,
         extension_count=case.extension_count, rework_count=case.rework_count,
         pending_extension=json.loads(case.pending_extension_json or "null"), history=history,
+        steps=tuple(steps_allowed(scope, case)),
     )
 
 

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from db import settings
 from db.auth.actors import load_actor
 from db.auth.roles import Role
-from db.core import feed
+from db.auth.scope import Scope, scope_of
+from db.core import feed, validate
 from db.core.audit import audit
 from db.core.engine import Database
 from db.core.entities import Entity
@@ -205,9 +206,21 @@ def find_transition(step: Step | str, state: State | str) -> Transition | None:
 
 
 def allowed_steps(role: Role | str, state: State | str) -> list[Step]:
-    """The steps ``role`` may take from ``state``, in table order (what the UI shows)."""
+    """The steps ``role`` may take from ``state``, in table order, whatever the case."""
     role, state = Role(role), State(state)
     return [t.step for t in TRANSITIONS if t.source == state and role in t.roles]
+
+
+def steps_allowed(scope: Scope, case) -> list[Step]:
+    """The steps the person of ``scope`` may take on ``case`` now, in table order: what the
+    window offers. Their role's steps from the case's state (:func:`allowed_steps`), and none
+    when the case lies outside their scope (:mod:`db.auth.scope`): the two rules every step
+    enforces (:func:`_run_step`), asked here so that no one is offered a step, types an
+    opinion, and loses it to the refusal. ``case`` is a :class:`~db.models.Case` or anything
+    with its ``state`` and assignment fields."""
+    if scope.role is None or not scope.covers(case):
+        return []
+    return allowed_steps(scope.role, case.state)
 
 
 # -- results ----------------------------------------------------------------------------
@@ -231,14 +244,6 @@ def _result(case: Case) -> StepResult:
 
 # -- shared plumbing ---------------------------------------------------------------------
 
-def _check_own_department(actor: UserAccount, case: Case) -> None:
-    """A department's handler acts only on cases dispatched to that department."""
-    if (Role(actor.role) == Role.DEPARTMENT_HANDLER and actor.department_id is not None
-            and case.assignee_department_id != actor.department_id):
-        raise PermissionDenied("此案件未派遣给本部门", code="not_own_department", case_id=case.id,
-                               department_id=actor.department_id)
-
-
 def _calendar(database: Database, session: Session) -> WorkCalendar:
     cal = database.cache.get("calendar")
     if cal is None:
@@ -261,7 +266,9 @@ StepBody = Callable[[Session, Database, UserAccount, Case, dt.datetime], dict]
 def _run_step(database: Database, step: Step, actor_id: int, case_id: int, seen_version: int,
               opinion: str, body: StepBody, *, now: dt.datetime | None = None) -> StepResult:
     """A step is a versioned write of the case (:mod:`db.core.versioned`) whose body checks
-    the transition table and the role, then makes the step's own changes."""
+    the transition table, the role and the actor's scope (:mod:`db.auth.scope`: a field
+    officer's own and grid's cases, a department handler's department's), then makes the
+    step's own changes. Any refusal leaves nothing written."""
     opinion = clean_text(opinion, "意见", required=step in OPINION_REQUIRED)
     try:
         with versioned_write(database, Entity.CASE, Case, actor_id, case_id, seen_version,
@@ -276,7 +283,7 @@ def _run_step(database: Database, step: Step, actor_id: int, case_id: int, seen_
                 raise PermissionDenied(
                     f"{Role(actor.role).label}无权在“{State(case.state).label}”状态{step.label}",
                     code="role_cannot_step", step=step.value, role=actor.role, state=case.state)
-            _check_own_department(actor, case)
+            scope_of(w.session, actor).check(case)
             data = body(w.session, database, actor, case, w.at) or {}
             from_state = case.state
             case.state = transition.target.value
@@ -353,18 +360,17 @@ def report_in(session: Session | None, database: Database, actor_id: int, *,
     """:func:`report_case` with the same checks and records, inside the caller's write
     transaction ``session`` when one is given (a step that creates a case together with other
     writes, e.g. :func:`db.alerts.lifecycle.to_case`); ``None`` opens its own transaction."""
-    try:
-        source = Source(source)
-        urgency = Urgency(urgency)
-    except ValueError as exc:
-        raise ValidationError(f"来源或紧急程度无效：{exc}", code="source_or_urgency_invalid",
-                              reason=str(exc)) from exc
+    source = validate.one_of(source, Source, "来源", code="source_or_urgency_invalid")
+    urgency = validate.one_of(urgency, Urgency, "紧急程度", code="source_or_urgency_invalid")
+    lat, lon = validate.coordinates(lat, lon)
+    city_id = validate.record_id(city_id, "城市", required=False)
+    class_id = validate.record_id(class_id, "案件类别", required=False)
     description = clean_text(description, "问题描述", required=True)
     address = clean_text(address, "地址", limit=MAX_SHORT_TEXT)
     title = clean_text(title, "标题", limit=100)
     reporter_name = clean_text(reporter_name, "反映人", limit=40) or None
     reporter_phone = clean_text(reporter_phone, "联系电话", limit=30) or None
-    media = [clean_text(m, "附件", limit=500) for m in (media or [])]
+    media = validate.text_list(media, "附件", limit=500)
     external_ref = clean_text(external_ref, "工单号", limit=60) or None
     at = check_time(now)
     try:
@@ -432,6 +438,9 @@ def accept(database: Database, actor_id: int, case_id: int, seen_version: int, *
            class_id: int, urgency: Urgency | str | None = None, opinion: str = "",
            now: dt.datetime | None = None) -> StepResult:
     """受理: classify the report and pass it on for opening."""
+    class_id = validate.record_id(class_id, "案件类别")
+    urgency = validate.one_of(urgency, Urgency, "紧急程度", code="source_or_urgency_invalid",
+                              required=False)
 
     def body(session, _db, _actor, case, _at):
         if session.get(CaseClass, class_id) is None:
@@ -439,11 +448,7 @@ def accept(database: Database, actor_id: int, case_id: int, seen_version: int, *
                                       field="class_id", id=class_id)
         case.class_id = class_id
         if urgency is not None:
-            try:
-                case.urgency = Urgency(urgency).value
-            except ValueError:
-                raise ValidationError(f"紧急程度无效：{urgency!r}", code="source_or_urgency_invalid",
-                                      field="urgency", reason=repr(urgency)) from None
+            case.urgency = urgency.value
         return {"class_id": class_id, "urgency": case.urgency}
 
     return _run_step(database, Step.ACCEPT, actor_id, case_id, seen_version, opinion, body, now=now)
@@ -464,18 +469,33 @@ def open_case(database: Database, actor_id: int, case_id: int, seen_version: int
 def dispatch(database: Database, actor_id: int, case_id: int, seen_version: int, *,
              department_id: int, staff_id: int | None = None, user_id: int | None = None,
              opinion: str = "", now: dt.datetime | None = None) -> StepResult:
-    """派遣: hand the case to a department (and optionally a person); the clock starts."""
+    """派遣: hand the case to a department (and optionally a person); the clock starts.
+
+    A person (``staff_id``) or an account (``user_id``) that has been deactivated is refused
+    (``assignee_inactive``): the case would sit with someone who can no longer act on it."""
+    department_id = validate.record_id(department_id, "部门")
+    staff_id = validate.record_id(staff_id, "人员", required=False)
+    user_id = validate.record_id(user_id, "账号", required=False)
 
     def body(session, db, _actor, case, at):
         if session.get(Department, department_id) is None:
             raise ValidationError(f"部门 {department_id} 不存在", code="unknown_department",
                                   field="department_id", id=department_id)
-        if staff_id is not None and session.get(Staff, staff_id) is None:
+        staff = session.get(Staff, staff_id) if staff_id is not None else None
+        if staff_id is not None and staff is None:
             raise ValidationError(f"人员 {staff_id} 不存在", code="unknown_staff",
                                   field="staff_id", id=staff_id)
-        if user_id is not None and session.get(UserAccount, user_id) is None:
+        if staff is not None and not staff.active:
+            raise ValidationError(f"人员 {staff.name} 已停用，不能派遣", code="assignee_inactive",
+                                  field="staff_id", id=staff_id, name=staff.name)
+        account = session.get(UserAccount, user_id) if user_id is not None else None
+        if user_id is not None and account is None:
             raise ValidationError(f"账号 {user_id} 不存在", code="unknown_account",
                                   field="user_id", id=user_id)
+        if account is not None and not account.active:
+            raise ValidationError(f"账号 {account.display_name} 已停用，不能派遣",
+                                  code="assignee_inactive", field="user_id", id=user_id,
+                                  name=account.display_name)
         assignee_user = user_id
         if assignee_user is None and staff_id is not None:
             # The person's own account, so the case shows under "mine" when they sign in.
@@ -512,7 +532,7 @@ def feedback(database: Database, actor_id: int, case_id: int, seen_version: int,
              opinion: str, media: list[str] | None = None,
              now: dt.datetime | None = None) -> StepResult:
     """处置反馈: the department reports the problem handled."""
-    media = [clean_text(m, "附件", limit=500) for m in (media or [])]
+    media = validate.text_list(media, "附件", limit=500)
 
     def body(_session, _db, _actor, case, at):
         case.handled_at = at
@@ -529,10 +549,14 @@ def request_extension(database: Database, actor_id: int, case_id: int, seen_vers
                       amount: int, unit: str, opinion: str,
                       now: dt.datetime | None = None) -> StepResult:
     """申请延期: ask for more time; a shift leader approves or rejects."""
-    if unit not in UNITS or not isinstance(amount, int) or not 0 < amount <= MAX_EXTENSION[unit]:
-        raise ValidationError(f"延期时长无效：{amount} {unit}（最多 {MAX_EXTENSION.get(unit)}）",
+    amount = validate.whole_number(amount, "延期时长")
+    if not isinstance(unit, str) or unit not in UNITS:
+        raise ValidationError(f"延期单位无效：{unit!r}", code="extension_unit_invalid",
+                              field="unit", unit=repr(unit))
+    if not 0 < amount <= MAX_EXTENSION[unit]:
+        raise ValidationError(f"延期时长无效：{amount} {unit}（最多 {MAX_EXTENSION[unit]}）",
                               code="extension_invalid", field="amount", amount=amount, unit=unit,
-                              limit=MAX_EXTENSION.get(unit))
+                              limit=MAX_EXTENSION[unit])
 
     def body(_session, _db, _actor, case, _at):
         case.pending_extension_json = json.dumps({"amount": amount, "unit": unit})
@@ -664,6 +688,7 @@ def fix_on_spot(database: Database, actor_id: int, case_id: int, seen_version: i
                 opinion: str, class_id: int | None = None,
                 now: dt.datetime | None = None) -> StepResult:
     """当即办理/自行处置: fixed by whoever found it; closed without dispatch."""
+    class_id = validate.record_id(class_id, "案件类别", required=False)
 
     def body(session, _db, _actor, case, at):
         if class_id is not None:
@@ -745,4 +770,5 @@ __all__ = [
     "DISPATCHED_STATES", "FINAL_STATES", "REPORTERS", "STEP_FUNCTIONS", "TRANSITIONS", "Source",
     "State", "Step", "StepResult", "Transition", "Urgency",
     "allowed_steps", "check_invariants", "find_transition", "report_case", "report_in",
+    "steps_allowed",
 ]

@@ -1,7 +1,8 @@
 """The versioned write: the one frame every change to a case, an alert (and later an incident, a
 supervision notice, an inspection, a black spot) goes through.
 
-In one transaction, in this order:
+First the ids and the version seen are checked for their type (:func:`check_ids`). Then, in
+one transaction, in this order:
 
 1. load the actor's account (the role comes from the database, never from the caller);
 2. lock the row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already
@@ -30,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.auth.actors import load_actor
-from db.core import feed
+from db.core import feed, validate
 from db.core.audit import audit
 from db.core.engine import Database
 from db.core.entities import Entity
@@ -71,6 +72,15 @@ def check_version(session: Session, entity: Entity, row: Any, seen_version: Any,
         who, when = found if found else ("未知", getattr(row, "updated_at", None))
         raise ConflictError(entity, row.id, seen_version, row.version,
                             system_actor if who == SYSTEM_ACTOR else who, when)
+
+
+def check_ids(entity: Entity, actor_id: Any, row_id: Any, seen_version: Any
+              ) -> tuple[int, int, int]:
+    """Step 0: the actor's id, the row's id and the version seen are whole numbers
+    (:mod:`db.core.validate`), so a wrong type is a declared ``ValidationError``, never a
+    driver's ``DataError``."""
+    return (validate.record_id(actor_id, "账号"), validate.record_id(row_id, entity.label),
+            validate.whole_number(seen_version, "版本号"))
 
 
 @dataclass
@@ -117,6 +127,7 @@ def versioned_write(database: Database, entity: Entity, model, actor_id: int, ro
     ``authorise(actor)`` refuses an account before anything is locked (a role that may never
     act on this entity); checks that depend on the row belong in the body."""
     at = check_time(now)
+    check_ids(entity, actor_id, row_id, seen_version)  # before a transaction is opened
     try:
         with database.write() as session, versioned_write_in(
                 session, database, entity, model, actor_id, row_id, seen_version, at=at,
@@ -137,6 +148,7 @@ def versioned_write_in(session: Session, database: Database, entity: Entity, mod
     already-checked time (:func:`~db.core.timecheck.check_time`). The caller maps errors
     (:func:`~db.core.errors.raise_mapped`) and, to avoid deadlocks between two writers, takes
     its rows in one order (by id)."""
+    actor_id, row_id, seen_version = check_ids(entity, actor_id, row_id, seen_version)
     actor = load_actor(session, actor_id)
     if authorise is not None:
         authorise(actor)

@@ -29,25 +29,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from db.alerts import ingest
 from db.alerts import lifecycle as alerts
-from db.alerts.sensors import SensorSite, reading_alarm
+from db.alerts.sensors import SensorSite
 from db.auth.roles import Role
+from db.auth.scope import SYSTEM, Scope, scope_of
 from db.cases import workflow as wf
 from db.cases.workflow import Source, State, Step, Urgency
-from db.core import feed
 from db.core.engine import Database
-from db.core.entities import Entity
 from db.core.errors import CityOpsError, ConflictError, OutsideCity
 from db.demo.accounts import DEMO_ACCOUNTS
 from db.demo.build import demo_marker
 from db.demo.casework import SOURCE_HOURS, SOURCE_SHARES
 from db.demo.vocabulary import DETAILS, OPINIONS, SOURCE_LEADS
+from db.devices import positions
 from db.geo.distance import bearing, distance_km, offset
 from db.geo.polygons import city_geo
 from db.models import (
@@ -57,10 +56,8 @@ from db.models import (
     Department,
     Grid,
     Sensor,
-    SensorReading,
     Staff,
     StaffPosition,
-    StaffTrack,
     Town,
     UserAccount,
     utcnow,
@@ -161,6 +158,7 @@ class _Account:
     role: Role
     department_id: int | None
     town_id: int | None
+    scope: Scope = SYSTEM  # the cases it may act on (db.auth.scope), read with the account
 
 
 @dataclass
@@ -213,13 +211,13 @@ def _load_city(database: Database) -> _City:
                                    "库中有真实账号时不再是演示库）")
         staff_town = dict(s.execute(select(Staff.id, Staff.town_id)).all())
         accounts = [
-            _Account(uid, name, Role(role), dept, staff_town.get(staff_id))
-            for uid, name, role, dept, staff_id in s.execute(
-                select(UserAccount.id, UserAccount.username, UserAccount.role,
-                       UserAccount.department_id, UserAccount.staff_id)
+            _Account(a.id, a.username, Role(a.role), a.department_id, staff_town.get(a.staff_id),
+                     scope_of(s, a))
+            for a in s.scalars(
+                select(UserAccount)
                 .where(UserAccount.username.in_(list(DEMO_ACCOUNTS)),
                        UserAccount.active.is_(True))
-                .order_by(UserAccount.id))]
+                .order_by(UserAccount.id)).all()]
         depts = s.execute(select(Department.id, Department.kind, Department.town_id)
                           .order_by(Department.id)).all()
         towns = s.execute(select(Town.id, Town.name, Town.low_lying).order_by(Town.id)).all()
@@ -275,6 +273,8 @@ class _Run:
     started_at: dt.datetime | None = None
     next_readings_at: dt.datetime | None = None
     transfers: list[dict] = field(default_factory=list)  # recent 110/119 alarms, for follow-ups
+    sites: dict[int, SensorSite] | None = None  # what each sensor's alarm names, made once
+    walker_ids: frozenset[int] | None = None  # staff known to exist: their fixes need no look-up
 
     def emit(self, kind: str, count: int) -> None:
         if self.on_event is not None:
@@ -448,6 +448,13 @@ class _Open:
     town_id: int | None
     department_id: int | None
     pending_extension: bool
+    grid_id: int | None = None
+    assignee_user_id: int | None = None
+    assignee_staff_id: int | None = None
+
+    @property
+    def assignee_department_id(self) -> int | None:  # what db.auth.scope reads
+        return self.department_id
 
 
 OPEN_STATES = [s.value for s in DELAYS]
@@ -458,9 +465,11 @@ def _open_cases(run: _Run) -> list[_Open]:
         rows = s.execute(
             select(Case.id, Case.state, Case.version, Case.updated_at, Case.urgency,
                    Case.class_id, Case.town_id, Case.assignee_department_id,
-                   Case.pending_extension_json)
+                   Case.pending_extension_json, Case.grid_id, Case.assignee_user_id,
+                   Case.assignee_staff_id)
             .where(Case.state.in_(OPEN_STATES)).order_by(Case.updated_at, Case.id)).all()
-    return [_Open(r[0], State(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]))
+    return [_Open(r[0], State(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9],
+                  r[10], r[11])
             for r in rows]
 
 
@@ -499,14 +508,14 @@ def _choose_step(crng: random.Random, case: _Open) -> Step:
 
 
 def _actor_for(run: _Run, crng: random.Random, step: Step, case: _Open) -> _Account | None:
-    """A demo account whose role the table allows for ``step`` here, preferring the people who
-    would really do it (the department's own handler, the town's inspector)."""
+    """A demo account whose role the table allows for ``step`` here and whose scope holds the
+    case (:mod:`db.auth.scope`), preferring the people who would really do it (the
+    department's own handler, the town's inspector)."""
     roles = wf.find_transition(step, case.state).roles
-    candidates = [a for a in run.city.accounts if a.role in roles]
+    candidates = [a for a in run.city.accounts if a.role in roles and a.scope.covers(case)]
     if Role.DEPARTMENT_HANDLER in roles or Role.FIELD_OFFICER in roles:
-        own = [a for a in candidates if a.department_id == case.department_id]
-        local = [a for a in candidates if a.role == Role.FIELD_OFFICER and a.town_id == case.town_id]
-        candidates = own or local or [a for a in candidates if a.role == Role.FIELD_OFFICER]
+        own = [a for a in candidates if a.role == Role.DEPARTMENT_HANDLER]
+        candidates = own or candidates
     elif Role.INSPECTOR in roles:
         candidates = [a for a in candidates if a.role == Role.INSPECTOR and
                       a.town_id == case.town_id] or \
@@ -528,6 +537,26 @@ def _department_for(run: _Run, crng: random.Random, case: _Open) -> int:
     return class_dept or city.city_depts.get(kind) or next(iter(city.dept_kind))
 
 
+def _assignee_for(run: _Run, crng: random.Random, case: _Open) -> dict:
+    """Whom a case is dispatched to: a department, and for a town's department the town's
+    field officer by name, so that someone whose scope holds the case (db.auth.scope) can
+    report back; a town without a demo field account sends it to the city's department of
+    the same kind, whose handler can."""
+    city = run.city
+    department = _department_for(run, crng, case)
+    handled = {a.department_id for a in city.by_role.get(Role.DEPARTMENT_HANDLER, [])}
+    if department in handled:
+        return {"department_id": department}
+    fields = city.by_role.get(Role.FIELD_OFFICER, [])
+    field = next((a for a in fields if case.grid_id is not None
+                  and case.grid_id in a.scope.grid_ids), None) \
+        or next((a for a in fields if a.town_id is not None and a.town_id == case.town_id), None)
+    if field is not None:
+        return {"department_id": department, "user_id": field.id}
+    kind = city.dept_kind.get(department, "enforcement")
+    return {"department_id": city.city_depts.get(kind, department)}
+
+
 def _step_args(run: _Run, crng: random.Random, step: Step, case: _Open) -> dict:
     args: dict = {}
     key = OPINION_KEYS.get(step)
@@ -538,7 +567,7 @@ def _step_args(run: _Run, crng: random.Random, step: Step, case: _Open) -> dict:
         args["class_id"] = case.class_id or crng.choices(
             run.city.classes, weights=[c[2] for c in run.city.classes])[0][0]
     elif step == Step.DISPATCH:
-        args["department_id"] = _department_for(run, crng, case)
+        args.update(_assignee_for(run, crng, case))
     elif step == Step.REQUEST_EXTENSION:
         args.update(amount=crng.choice((2, 4, 8)), unit="work_hours")
     return args
@@ -577,13 +606,10 @@ def _move_staff(run: _Run, now: dt.datetime, elapsed: float) -> None:
             track.append({"staff_id": w.staff_id, "lat": w.lat, "lon": w.lon, "at": at})
     if not track:
         return
-    latest = sorted({row["staff_id"]: row for row in track}.values(), key=lambda r: r["staff_id"])
-    with run.database.write() as session:
-        _upsert_positions(session, latest)
-        session.execute(insert(StaffTrack), track)
-        feed.publish(session, Entity.STAFF_POSITION, [r["staff_id"] for r in latest])
-        # No audit rows for fixes: the audit log records what people did in the system, and
-        # hundreds of GPS fixes a second are device telemetry whose own record is staff_track.
+    if run.walker_ids is None:
+        run.walker_ids = frozenset(w.staff_id for w in walkers)
+    with run.database.write() as session:  # the one way fixes enter the database
+        positions.record_positions(session, track, known_staff=run.walker_ids)
     _record(run, "positions", len(track))
 
 
@@ -595,16 +621,6 @@ def _walk(rng: random.Random, w: _Walker) -> None:
     else:
         heading = rng.uniform(0, 360.0)
     w.lat, w.lon = _offset(w.lat, w.lon, rng.uniform(10, 60), heading)
-
-
-def _upsert_positions(session: Session, rows: list[dict]) -> None:
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = make(StaffPosition)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[StaffPosition.staff_id],
-        set_={"lat": stmt.excluded.lat, "lon": stmt.excluded.lon, "at": stmt.excluded.at})
-    session.execute(stmt, rows)
 
 
 # =============================================================================================
@@ -643,22 +659,14 @@ def _read_sensors(run: _Run, now: dt.datetime) -> None:
     sensors = run.city.sensors
     if not sensors:
         return
-    values = [_value(run, s, now) for s in sensors]
-    alarms = [a for s, v in zip(sensors, values) if (a := _sensor_alarm(run, s, v)) is not None]
+    readings = [(s.id, _value(run, s, now)) for s in sensors]
+    if run.sites is None:
+        run.sites = {s.id: _site(run, s) for s in sensors}
+    sites = run.sites
 
     def write(session: Session) -> list[int]:
-        session.execute(insert(SensorReading), [
-            {"sensor_id": s.id, "at": now, "value": v} for s, v in zip(sensors, values)])
-        table = Sensor.__table__
-        session.execute(
-            update(table).where(table.c.id == bindparam("sid"))
-            .values(last_value=bindparam("v"), last_at=bindparam("at")),
-            [{"sid": s.id, "v": v, "at": now} for s, v in zip(sensors, values)])
-        ids = alerts.raise_alerts(session, alarms, now)  # locks its alert rows, then publishes
-        # Published last: the feed's lock is the last lock a transaction takes (no deadlock
-        # with a workstation that holds an alert row and waits for the feed).
-        feed.publish(session, Entity.SENSOR, [s.id for s in sensors])
-        return ids
+        # The one way readings enter the database (checks, rows, alarms, then the feed last).
+        return ingest.record_readings(session, readings, now, sites=sites)
 
     alert_ids = _alert_transaction(run, write)
     _record(run, "readings", len(sensors))
@@ -683,10 +691,9 @@ def _alert_transaction(run: _Run, write: Callable[[Session], list[int]]) -> list
     return []
 
 
-def _sensor_alarm(run: _Run, s: _SensorState, value: float) -> dict | None:
-    site = SensorSite(s.id, s.kind, s.name, s.lat, s.lon, s.thresholds, s.town_id,
+def _site(run: _Run, s: _SensorState) -> SensorSite:
+    return SensorSite(s.id, s.kind, s.name, s.lat, s.lon, s.thresholds, s.town_id,
                       run.city.town_names.get(s.town_id, ""))
-    return reading_alarm(site, value)
 
 
 def _camera_detections(run: _Run, now: dt.datetime, elapsed: float) -> None:

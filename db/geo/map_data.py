@@ -23,6 +23,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.alerts.sensors import sensor_level
+from db.auth.scope import SYSTEM, Actor, actor_scope
 from db.cases.queries import OPEN_STATES, ROW_FETCH_LIMIT
 from db.cases.workflow import effective_limit
 from db.geo.polygons import rings_of
@@ -213,12 +214,17 @@ def _chunks(ids: Iterable[int] | None) -> list[list[int] | None]:
     return [unique[k:k + ROW_FETCH_LIMIT] for k in range(0, len(unique), ROW_FETCH_LIMIT)]
 
 
-def case_points(session: Session, city_id: int, ids: Iterable[int] | None = None) -> list[CasePoint]:
-    """The city's open cases (every state but closed and void).
+def case_points(session: Session, city_id: int, ids: Iterable[int] | None = None, *,
+                actor: Actor = SYSTEM) -> list[CasePoint]:
+    """The city's open cases (every state but closed and void) within ``actor``'s scope
+    (:mod:`db.auth.scope`: a department handler's map shows their department's cases, as
+    their queue does); the default :data:`~db.auth.scope.SYSTEM` is every case (the bench).
 
-    With ``ids``, only those of them that are still open: an id asked for and not returned has
-    been closed, voided or deleted, and its marker should go.
+    With ``ids``, only those of them that are still open (and in scope): an id asked for and
+    not returned has been closed, voided, deleted or moved out of the scope, and its marker
+    should go.
     """
+    clause = actor_scope(session, actor).clause()
     base = (
         select(Case.id, Case.lat, Case.lon, Case.number, CaseClass.minor_name, Town.name,
                Case.state, Case.urgency, Case.title,
@@ -228,6 +234,8 @@ def case_points(session: Session, city_id: int, ids: Iterable[int] | None = None
         .outerjoin(Town, Town.id == Case.town_id)
         .where(Case.city_id == city_id, Case.state.in_(OPEN_STATE_VALUES))
     )
+    if clause is not None:
+        base = base.where(clause)
     out = []
     for chunk in _chunks(ids):
         stmt = base if chunk is None else base.where(Case.id.in_(chunk))

@@ -6,13 +6,13 @@ fast enough and need no GIS extension on either engine.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.core.errors import OutsideCity, ValidationError
+from db.core import validate
+from db.core.errors import OutsideCity
 
 Ring = list[tuple[float, float]]  # (lon, lat) pairs, as GeoJSON orders them
 
@@ -49,11 +49,9 @@ def in_polygons(lon: float, lat: float, polygons: list[list[Ring]]) -> bool:
 
 
 
-def check_coordinates(lat: float, lon: float) -> None:
-    for name, value, low, high in (("纬度", lat, -90, 90), ("经度", lon, -180, 180)):
-        if not isinstance(value, (int, float)) or math.isnan(value) or not low <= value <= high:
-            raise ValidationError(f"{name}无效：{value!r}", code="coordinates_invalid",
-                                  field="lat" if name == "纬度" else "lon", value=repr(value))
+def check_coordinates(lat: float, lon: float) -> tuple[float, float]:
+    """The one rule for a point (:func:`db.core.validate.coordinates`)."""
+    return validate.coordinates(lat, lon)
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ class CityGeo:
 
     def locate(self, city_id: int, lat: float, lon: float) -> Location:
         """Town, village and grid of a point; raises :class:`OutsideCity` outside the outline."""
-        check_coordinates(lat, lon)
+        lat, lon = check_coordinates(lat, lon)
         if not self.inside_city(city_id, lat, lon):
             raise OutsideCity(f"坐标 ({lat:.5f}, {lon:.5f}) 不在本市范围内", lat=f"{lat:.5f}",
                               lon=f"{lon:.5f}")

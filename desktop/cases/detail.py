@@ -5,8 +5,12 @@ location, the masked reporter, photo references and the history (newest first). 
 the database (description, address, opinions, names, media references) is only ever shown in
 plain-text widgets, so markup such as ``<b>`` or ``<script>`` is displayed literally.
 
-Below the details there is one button for each step :func:`db.cases.workflow.allowed_steps` gives the
-signed-in role from the case's state, and nothing else. A button opens the step's dialog
+Below the details there is one button for each step the signed-in person may take on *this*
+case, and nothing else: the steps the data layer read with the detail
+(:attr:`db.cases.queries.CaseDetail.steps`, from :func:`db.cases.workflow.steps_allowed`: the
+role's steps from the case's state, none outside the person's scope). The panel asks that one
+rule rather than working it out again, so a department handler is never offered 处置反馈 on
+another department's case only to lose the typed feedback to the refusal. A button opens the step's dialog
 (:mod:`desktop.cases.step_dialogs`); the step then runs on ``ctx.writes`` with the case version the
 user saw when opening it. Outcomes are shown in :attr:`CaseDetailPanel.message_label` at the top
 of the panel (inline, never a blocking message box):
@@ -58,9 +62,10 @@ from db.alerts import lifecycle as alerts
 from db.auth.roles import PHONE_REVEALERS
 from db.cases import contact, deadline, queries
 from db.cases.queries import CaseDetail, Choice
-from db.cases.workflow import STEP_FUNCTIONS, TRANSITIONS, Step, allowed_steps
+from db.cases.workflow import STEP_FUNCTIONS, TRANSITIONS, Step
 from db.core.entities import Entity
 from db.core.errors import (
+    CityOpsError,
     ConflictError,
     InvalidTransition,
     NotFound,
@@ -71,7 +76,7 @@ from db.worktime.clock import SHANGHAI
 from desktop.cases.step_dialogs import StepDialog, dialog_for
 from desktop.core import labels, theme
 from desktop.core.context import AppContext
-from desktop.core.errors import Outcome, offline_text
+from desktop.core.errors import Outcome, offline_text, word
 from desktop.core.operations import Report
 
 log = logging.getLogger(__name__)
@@ -439,11 +444,11 @@ class CaseDetailPanel(QWidget):
             return
         self._loading = True
         self._load_again = False
-        database = self._ctx.database
+        database, user_id = self._ctx.database, self._ctx.user.id
 
         def work() -> tuple[CaseDetail | None, list]:
             with database.read() as session:
-                detail = queries.case_detail(session, case_id)
+                detail = queries.case_detail(session, case_id, actor=user_id)
                 return detail, (alerts.alerts_for_case(session, case_id) if detail else [])
 
         self._ctx.reads.run(work, lambda r: self._loaded(case_id, *r),
@@ -470,8 +475,16 @@ class CaseDetailPanel(QWidget):
             self._load()
             return
         log.warning("case %s could not be read: %s", case_id, exc)
-        self.show_message(self.tr("The case could not be read: %1")
-                          .replace("%1", getattr(exc, "message", None) or str(exc)), "error")
+        if isinstance(exc, PermissionDenied):
+            # Outside the officer's scope (or the account was deactivated): nothing of the
+            # case stays on screen, and no button could act on it.
+            self._detail = None
+            self._show_empty()
+            self.show_message(word(exc), "error")
+            return
+        reason = word(exc) if isinstance(exc, CityOpsError) else str(exc)
+        self.show_message(self.tr("The case could not be read: %1").replace("%1", reason),
+                          "error")
         self._set_buttons_enabled(self._detail is not None and self._detail.row.id == case_id)
 
     # -- rendering -----------------------------------------------------------------------
@@ -540,7 +553,7 @@ class CaseDetailPanel(QWidget):
         self.alerts_label.setVisible(bool(self.linked_alerts))
         self._render_history(d)
         self._update_time_left()
-        self._rebuild_buttons(allowed_steps(self._ctx.user.role, row.state))
+        self._rebuild_buttons(list(d.steps))  # the data layer's one rule, scope included
 
     def _badge(self, label: QLabel, text: str, background: str, colour: str) -> None:
         label.setText(text)

@@ -70,8 +70,11 @@ MESSAGES: dict[str, str] = {
                                           "A {role} may not {step} a case that is “{state}”."),
     "role_cannot_report": QT_TRANSLATE_NOOP("errors", "A {role} may not register cases."),
     "role_cannot_handle_alert": QT_TRANSLATE_NOOP("errors", "A {role} may not act on alerts."),
-    "not_own_department": QT_TRANSLATE_NOOP("errors",
-                                            "This case was not dispatched to your department."),
+    "case_out_of_scope": QT_TRANSLATE_NOOP(
+        "errors", "This case is not yours to act on: a {role} works only on the cases assigned "
+        "to them, to their grid or to their department."),
+    "assignee_inactive": QT_TRANSLATE_NOOP(
+        "errors", "{name} has been deactivated: the case cannot be dispatched to them."),
     "step_not_allowed": QT_TRANSLATE_NOOP("errors", "The case is “{state}”; it cannot {step}."),
     "alert_cleared": QT_TRANSLATE_NOOP("errors", "The alert has been cleared already."),
     "clear_reason_required": QT_TRANSLATE_NOOP(
@@ -111,6 +114,20 @@ MESSAGES: dict[str, str] = {
         "Register it again."),
     "deadline_incomputable": QT_TRANSLATE_NOOP("errors", "The deadline cannot be computed: {reason}"),
     "coordinates_invalid": QT_TRANSLATE_NOOP("errors", "Invalid coordinates: {value}"),
+    "value_required": QT_TRANSLATE_NOOP("errors", "{field} is missing."),
+    "value_not_integer": QT_TRANSLATE_NOOP("errors",
+                                           "{field} must be a whole number (got {value})."),
+    "value_not_number": QT_TRANSLATE_NOOP("errors",
+                                          "{field} must be a finite number (got {value})."),
+    "value_out_of_range": QT_TRANSLATE_NOOP(
+        "errors", "{field} must be between {minimum} and {maximum} (got {value})."),
+    "value_not_list": QT_TRANSLATE_NOOP("errors", "{field} must be a list (got {value})."),
+    "value_unknown": QT_TRANSLATE_NOOP("errors", "{field} is not a known value: {value}"),
+    "extension_unit_invalid": QT_TRANSLATE_NOOP("errors",
+                                                "Unknown unit of time for an extension: {unit}"),
+    "unknown_reference": QT_TRANSLATE_NOOP("errors", "{field} {id} does not exist."),
+    "alarm_invalid": QT_TRANSLATE_NOOP(
+        "errors", "An alarm must be a record of named fields (got {value})."),
     "outside_city": QT_TRANSLATE_NOOP("errors", "The point ({lat}, {lon}) is outside the city."),
     "privileged_connection": QT_TRANSLATE_NOOP(
         "errors", "The database account {role} is a {kind}: a workstation may connect only as "
@@ -145,6 +162,24 @@ FIELDS = {
     "工单号": QT_TRANSLATE_NOOP("errors", "the work-order number"),
     "备注": QT_TRANSLATE_NOOP("errors", "the note"),
     "案件编号": QT_TRANSLATE_NOOP("errors", "the case number"),
+    "账号": QT_TRANSLATE_NOOP("errors", "the account"),
+    "版本号": QT_TRANSLATE_NOOP("errors", "the version"),
+    "案件": QT_TRANSLATE_NOOP("errors", "the case"),
+    "告警": QT_TRANSLATE_NOOP("errors", "the alert"),
+    "部门": QT_TRANSLATE_NOOP("errors", "the department"),
+    "人员": QT_TRANSLATE_NOOP("errors", "the staff member"),
+    "案件类别": QT_TRANSLATE_NOOP("errors", "the case class"),
+    "城市": QT_TRANSLATE_NOOP("errors", "the city"),
+    "来源": QT_TRANSLATE_NOOP("errors", "the channel"),
+    "紧急程度": QT_TRANSLATE_NOOP("errors", "the urgency"),
+    "延期时长": QT_TRANSLATE_NOOP("errors", "the extension"),
+    "纬度": QT_TRANSLATE_NOOP("errors", "the latitude"),
+    "经度": QT_TRANSLATE_NOOP("errors", "the longitude"),
+    "读数": QT_TRANSLATE_NOOP("errors", "the reading"),
+    "传感器": QT_TRANSLATE_NOOP("errors", "the sensor"),
+    "摄像头": QT_TRANSLATE_NOOP("errors", "the camera"),
+    "镇街": QT_TRANSLATE_NOOP("errors", "the town"),
+    "位置": QT_TRANSLATE_NOOP("errors", "the position fixes"),
 }
 UNITS = {
     "work_hours": QT_TRANSLATE_NOOP("errors", "working hours"),

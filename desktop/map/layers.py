@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer
 
+from db.auth.scope import SYSTEM, Actor
 from db.core.entities import Entity
 from db.geo import map_data
 from desktop.core.context import AppContext
@@ -38,12 +39,13 @@ def case_markers(points, calendar) -> list[tuple]:
     return out
 
 
-def map_layers(database, city_id: int, calendar) -> tuple:
+def map_layers(database, city_id: int, calendar, actor: Actor = SYSTEM) -> tuple:
     """Every map layer read and turned into marker dicts, for a worker thread (seconds at
-    20,000 cases): ``(read at, [(case point, marker, status)], batch for apply_batch)``."""
+    20,000 cases): ``(read at, [(case point, marker, status)], batch for apply_batch)``. The
+    cases are those within ``actor``'s scope (the signed-in officer's, in the window)."""
     started = dt.datetime.now(dt.UTC)
     with database.read() as s:
-        cases = map_data.case_points(s, city_id)
+        cases = map_data.case_points(s, city_id, actor=actor)
         others = {
             "staff": map_data.staff_points(s, city_id),
             "cameras": map_data.camera_points(s, city_id),
@@ -84,7 +86,9 @@ class MapLayers(QObject):
     def load_all(self, *_signal_args) -> None:
         """Read and send every layer (the page is new, or reloaded after a renderer crash)."""
         database, city_id, calendar = self._ctx.database, self._ctx.city_id, self._ctx.calendar
-        self._ctx.reads.run(lambda: map_layers(database, city_id, calendar), self._apply_all)
+        user_id = self._ctx.user.id  # the officer's cases only (db.auth.scope)
+        self._ctx.reads.run(lambda: map_layers(database, city_id, calendar, user_id),
+                            self._apply_all)
 
     def _apply_all(self, fetched) -> None:
         started, marked, batch = fetched
@@ -102,10 +106,12 @@ class MapLayers(QObject):
         if self._sink is None or not case_ids:
             return
         database, city_id, calendar = self._ctx.database, self._ctx.city_id, self._ctx.calendar
+        user_id = self._ctx.user.id
 
         def fetch():
             with database.read() as s:
-                return case_markers(map_data.case_points(s, city_id, ids=case_ids), calendar)
+                return case_markers(map_data.case_points(s, city_id, ids=case_ids,
+                                                         actor=user_id), calendar)
 
         def apply(marked) -> None:
             found = {p.id for p, _, _ in marked}

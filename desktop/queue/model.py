@@ -52,6 +52,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
+from db.auth.scope import Actor, actor_scope
 from db.cases import deadline, queries
 from db.cases.deadline import Countdown
 from db.cases.queries import CaseRow, QueueFilter, QueueSort
@@ -409,11 +410,11 @@ class CaseQueueModel(QAbstractTableModel):
         ids = sorted(self._wanted)
         self._wanted.clear()
         self._fetching.update(ids)
-        database = self._ctx.database
+        database, user_id = self._ctx.database, self._ctx.user.id
 
         def work() -> dict[int, CaseRow]:
             with database.read() as session:
-                return queries.case_rows(session, ids)
+                return queries.case_rows(session, ids, actor=user_id)
 
         self._ctx.reads.run(work, lambda rows: self._rows_arrived(ids, rows),
                             lambda exc: self._rows_failed(ids, exc))
@@ -471,14 +472,16 @@ class CaseQueueModel(QAbstractTableModel):
         changed = sorted(self._changed_pending)
         self._changed_pending.clear()
         old_ids = self._ids
-        database, now = self._ctx.database, self._clock()
+        database, now, user_id = self._ctx.database, self._clock(), self._ctx.user.id
 
         def work():
             with database.read() as session:
-                ids = place_changed(session, old_ids, changed, flt, sort, now)
+                scope = actor_scope(session, user_id)  # the signed-in officer's cases only
+                ids = place_changed(session, old_ids, changed, flt, sort, now, actor=scope)
                 if ids is None:
-                    ids = np.array(queries.queue_ids(session, flt, sort, now), dtype=np.int64)
-                rows = queries.case_rows(session, changed)
+                    ids = np.array(queries.queue_ids(session, flt, sort, now, actor=scope),
+                                   dtype=np.int64)
+                rows = queries.case_rows(session, changed, actor=scope)
             return ids, not np.array_equal(ids, old_ids), rows
 
         self._ctx.reads.run(work, lambda result: self._ids_arrived(generation, changed, result),
@@ -500,13 +503,14 @@ class CaseQueueModel(QAbstractTableModel):
             self._refetch_cached = False
         refetch_ids = sorted(refetch)
         old_ids = self._ids
-        database = self._ctx.database
+        database, user_id = self._ctx.database, self._ctx.user.id
         resort, self._resort = self._resort, False
 
         def work():
             with database.read() as session:
-                ids = np.array(queries.queue_ids(session, flt, sort), dtype=np.int64)
-                rows = queries.case_rows(session, refetch_ids) if refetch_ids else {}
+                scope = actor_scope(session, user_id)  # the signed-in officer's cases only
+                ids = np.array(queries.queue_ids(session, flt, sort, actor=scope), dtype=np.int64)
+                rows = queries.case_rows(session, refetch_ids, actor=scope) if refetch_ids else {}
             return ids, not np.array_equal(ids, old_ids), rows
 
         self._ctx.reads.run(
@@ -577,7 +581,7 @@ _NO_IDS = np.empty(0, dtype=np.int64)
 
 
 def place_changed(session, ids: np.ndarray, changed: list[int], flt: QueueFilter,
-                  sort: QueueSort, now: dt.datetime) -> np.ndarray | None:
+                  sort: QueueSort, now: dt.datetime, *, actor: Actor) -> np.ndarray | None:
     """``ids`` with the ``changed`` cases taken out and those that still match ``flt`` put
     back where ``sort`` puts them; None when this sort cannot be placed so (a text column, or
     a listed case has gone): ask for the whole list then.
@@ -589,7 +593,8 @@ def place_changed(session, ids: np.ndarray, changed: list[int], flt: QueueFilter
     if sort.column not in queries.PLACEABLE_SORTS:
         return None
     desc = sort.descending
-    keys = queries.sort_keys(session, sort, changed, flt=flt, now=now)
+    scope = actor_scope(session, actor)  # a changed case that left the scope leaves the list
+    keys = queries.sort_keys(session, sort, changed, flt=flt, now=now, actor=scope)
     base = ids[~np.isin(ids, np.array(changed, dtype=np.int64))] if len(ids) else ids
     order = functools.cmp_to_key(lambda a, b: -1 if queries.key_before(a, b, desc) else 1)
     items = sorted(keys.values(), key=order)
@@ -598,7 +603,8 @@ def place_changed(session, ids: np.ndarray, changed: list[int], flt: QueueFilter
         mids = {i: (lo[i] + hi[i]) // 2 for i in range(len(items)) if lo[i] < hi[i]}
         if not mids:
             break
-        probed = queries.sort_keys(session, sort, {int(base[m]) for m in mids.values()})
+        probed = queries.sort_keys(session, sort, {int(base[m]) for m in mids.values()},
+                                   actor=scope)
         for i, m in mids.items():
             key = probed.get(int(base[m]))
             if key is None:

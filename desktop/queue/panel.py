@@ -386,11 +386,12 @@ class QueuePanel(QWidget):
         self.outside_notice.hide()
         if not queries.number_or_phone_digits(flt.text):
             return
-        database = self._ctx.database
+        database, user_id = self._ctx.database, self._ctx.user.id
 
         def work() -> list[queries.CaseMatch]:
             with database.read() as session:
-                return queries.find_by_number_or_phone(session, flt.text, flt.city_id)
+                return queries.find_by_number_or_phone(session, flt.text, flt.city_id,
+                                                       actor=user_id)
 
         self._ctx.reads.run(work, lambda found: self._found(flt, found), self._lookup_failed)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from db.admin.roles import (
@@ -27,7 +27,7 @@ from db.core import feed, jobs
 from db.core.engine import open_database
 from db.core.errors import PrivilegedConnection, SchemaNotCurrent
 from db.demo.build import DEMO_SETTING
-from db.models import AppSetting, AuditLog, Case, CaseHistory
+from db.models import AppSetting, AuditLog, Case, CaseHistory, UserAccount
 from tests.conftest import (
     PG_ADMIN_URL,
     PG_PORT,
@@ -176,9 +176,11 @@ def test_a_superuser_or_owner_connection_is_refused_outside_demo_mode(pg_env):
             if role == TEST_OWNER or PG_ADMIN_URL.endswith(":55432/postgres"):
                 assert caught.value.params["role"] == role
             assert "setup-roles" in caught.value.message
-        # On a database marked as demo data, any connection may run the demo.
+        # On a demo database (marked, and holding no real account), any connection may run
+        # the demo.
         with pg_env.database.write() as s:
             s.add(AppSetting(key=DEMO_SETTING, value_json="{}"))
+            s.execute(update(UserAccount).values(demo=True))
         refuse_privileged_workstation(owner)
         refuse_privileged_workstation(superuser)
     finally:

@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 
+from db.auth.scope import SYSTEM
 from db.cases import deadline
 from db.cases import queries as q
 from db.cases.deadline import Countdown, clock_phase, countdown
@@ -145,12 +146,12 @@ def test_the_overdue_filter_and_sort_follow_the_rule(sqlite_env, monkeypatch):
     later = dt.datetime.now(UTC) + dt.timedelta(days=60)  # both deadlines long passed
     overdue_only = q.QueueFilter(overdue_only=True)
     with sqlite_env.database.read() as s:
-        assert q.queue_ids(s, overdue_only, now=later) == [live.case_id]
+        assert q.queue_ids(s, overdue_only, now=later, actor=SYSTEM) == [live.case_id]
         # handled: its clock stopped, so it sorts after the live work despite its earlier deadline
-        assert q.queue_ids(s, sort=q.QueueSort("deadline_at")) == [live.case_id, handled.case_id]
+        assert q.queue_ids(s, sort=q.QueueSort("deadline_at"), actor=SYSTEM) == [live.case_id, handled.case_id]
     # Change the rule in one place: a case awaiting the check runs the clock too.
     monkeypatch.setattr(deadline, "RUNNING_STATES",
                         deadline.RUNNING_STATES | {State.PENDING_CHECK})
     with sqlite_env.database.read() as s:
-        assert set(q.queue_ids(s, overdue_only, now=later)) == {live.case_id, handled.case_id}
-        assert q.queue_ids(s, sort=q.QueueSort("deadline_at")) == [handled.case_id, live.case_id]
+        assert set(q.queue_ids(s, overdue_only, now=later, actor=SYSTEM)) == {live.case_id, handled.case_id}
+        assert q.queue_ids(s, sort=q.QueueSort("deadline_at"), actor=SYSTEM) == [handled.case_id, live.case_id]

@@ -69,7 +69,7 @@ def test_unparking_resumes_the_time_left_with_the_approved_extension(env):
     r = _dispatched(env, sh(9, 10))
     assert r.deadline_at == sh(11, 10)
     # +1 working day asked and approved Mon 10:30: the deadline moves 7 h -> Thu 12th 10:00.
-    r = wf.request_extension(env.database, env.users[Role.FIELD_OFFICER], r.case_id, r.version,
+    r = wf.request_extension(env.database, env.users[Role.DEPARTMENT_HANDLER], r.case_id, r.version,
                              amount=1, unit="work_days", opinion="需协调供电部门", now=sh(9, 10, 30))
     r = wf.approve_extension(env.database, env.users[Role.SHIFT_LEADER], r.case_id, r.version,
                              now=sh(9, 10, 30))

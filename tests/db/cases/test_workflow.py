@@ -64,14 +64,26 @@ def test_full_loop_writes_case_history_audit_and_feed(env):
 
 
 def test_every_step_for_every_role_and_state(env):
-    """Allowed (step, state, role) triples succeed; every other one is refused and writes nothing."""
+    """Allowed (step, state, role) triples succeed; every other one is refused and writes nothing.
+
+    Scope (db.auth.scope): the test field officer works in no grid, so of the undispatched
+    cases (待受理, 待立案: assigned to nobody) none is theirs, and 当即办理 on them is refused
+    for scope although the table lets the role do it. Every dispatched test case goes to the
+    test department handler's department and, by name, to the test field officer
+    (tests.helpers.step_args)."""
     cases = {state: case_in_state(env, state) for state in State}
+    undispatched = {State.PENDING_ACCEPT, State.PENDING_OPEN}
     for state, case in cases.items():
         before = counts(env, case.case_id)
         for step in Step:
             transition = wf.find_transition(step, state)
             for role in Role:
                 allowed = transition is not None and role in transition.roles
+                if allowed and role == Role.FIELD_OFFICER and state in undispatched:
+                    with pytest.raises(PermissionDenied) as refused:
+                        take(env, case, step, role)
+                    assert refused.value.code == "case_out_of_scope", (step, state)
+                    continue
                 if allowed:
                     fresh = case_in_state(env, state)
                     result = take(env, fresh, step, role)

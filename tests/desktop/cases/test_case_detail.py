@@ -72,12 +72,21 @@ def test_the_role_decides_which_buttons_exist(qtbot, env, ctx_factory, role, sta
 
 
 def test_buttons_follow_the_transition_table_for_every_role(qtbot, sqlite_env, ctx_factory):
+    """Every role × state; the scoped roles (db.auth.scope) see no case that was never
+    dispatched to them: the test cases are dispatched to the test department handler's
+    department and the test field officer (tests.helpers.step_args), the others to no one."""
     cases = {state: case_in_state(sqlite_env, state).case_id for state in State}
+    undispatched = {State.PENDING_ACCEPT, State.PENDING_OPEN, State.PENDING_DISPATCH, State.VOID}
     panels = []  # keep every panel referenced: a dropped Qt wrapper must die on the GUI thread
     for role in Role:
         panel = _panel(qtbot, ctx_factory(sqlite_env, role))
         panels.append(panel)
         for state, case_id in cases.items():
+            if role in (Role.FIELD_OFFICER, Role.DEPARTMENT_HANDLER) and state in undispatched:
+                panel.show_case(case_id)
+                qtbot.waitUntil(lambda: panel.message_kind == "error", timeout=10_000)
+                assert panel.detail is None and panel.visible_steps() == [], (role, state)
+                continue
             _show(qtbot, panel, case_id)
             assert panel.visible_steps() == allowed_steps(role, state), (role, state)
 

@@ -7,6 +7,7 @@ import threading
 from PySide6.QtWidgets import QWidget
 
 from db.auth.roles import Role
+from db.auth.scope import SYSTEM
 from db.cases import queries
 from db.cases import workflow as wf
 from db.cases.workflow import State, Step
@@ -84,7 +85,7 @@ def test_the_heavy_lane_never_holds_up_a_read_or_a_step(qtbot, sqlite_env, ctx_f
 
     def read_queue():
         with database.read() as s:
-            return queries.queue_ids(s, queries.QueueFilter(city_id=ctx.city_id))
+            return queries.queue_ids(s, queries.QueueFilter(city_id=ctx.city_id), actor=SYSTEM)
 
     ctx.reads.run(read_queue, ids.append)
     origin = QWidget()
@@ -106,9 +107,9 @@ def test_the_detail_does_not_read_its_own_change_twice(qtbot, sqlite_env, ctx_fa
     reads = []
     real = queries.case_detail
 
-    def counted(session, case_id):
+    def counted(session, case_id, **kw):
         reads.append(case_id)
-        return real(session, case_id)
+        return real(session, case_id, **kw)
 
     monkeypatch.setattr(queries, "case_detail", counted)
     ctx = ctx_factory(sqlite_env)

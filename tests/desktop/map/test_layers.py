@@ -50,3 +50,25 @@ def test_layers_load_follow_changes_and_forget_closed_cases(qtbot, sqlite_env, c
     ctx.changes.dispatch({Entity.CASE.value: {handling.case_id}})
     qtbot.wait(200)
     assert len(sink.batches) == 3
+
+
+def test_a_department_handlers_map_shows_their_departments_cases(qtbot, sqlite_env,
+                                                                 ctx_factory):
+    """The map reads with the officer's scope (db.auth.scope), as the queue does: of three open
+    cases, the one dispatched to the handler's department is on their map; a new report (no
+    one's yet) that the feed announces is not sent to it."""
+    mine = case_in_state(sqlite_env, State.HANDLING)  # to the handler's department
+    waiting = case_in_state(sqlite_env, State.PENDING_DISPATCH)
+    ctx = ctx_factory(sqlite_env, Role.DEPARTMENT_HANDLER)
+    layers = MapLayers(ctx)
+    sink = Recorder()
+    layers.attach(sink)
+    layers.load_all()
+    qtbot.waitUntil(lambda: bool(sink.batches), timeout=10_000)
+    assert set(layers.points) == {mine.case_id}
+    assert waiting.case_id not in {m["id"] for m in sink.batches[0]["cases"]["upsert"]}
+    fresh = report(sqlite_env)
+    ctx.changes.dispatch({Entity.CASE.value: {fresh.case_id}})
+    qtbot.waitUntil(lambda: len(sink.batches) == 2, timeout=10_000)
+    assert sink.batches[1]["cases"]["upsert"] == []
+    assert set(layers.points) == {mine.case_id}

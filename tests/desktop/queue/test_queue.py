@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QTableView
 from sqlalchemy import select, update
 
 from db.auth.roles import Role
+from db.auth.scope import SYSTEM
 from db.cases import workflow as wf
 from db.cases.queries import QueueFilter
 from db.cases.workflow import State, Step
@@ -338,7 +339,7 @@ def test_changes_are_placed_without_asking_for_the_whole_list(qtbot, env, ctx_fa
             changed.add(report(env, description="新上报").case_id)
             _reload(qtbot, model, lambda: model.apply_changes(changed))
             with env.database.read() as s:
-                assert model.case_ids() == real_queue_ids(s, model.queue_filter, sort)
+                assert model.case_ids() == real_queue_ids(s, model.queue_filter, sort, actor=SYSTEM)
             assert all(model.row_data(c) is not None for c in changed)  # rows came along
         assert full_queries == [], f"{sort} asked for the whole list"
         model.stop()
@@ -349,7 +350,7 @@ def test_changes_are_placed_without_asking_for_the_whole_list(qtbot, env, ctx_fa
     fresh = report(env, description="新上报", source=wf.Source.WALK_IN).case_id
     _reload(qtbot, model, lambda: model.apply_changes({fresh}))
     with env.database.read() as s:
-        assert model.case_ids() == real_queue_ids(s, model.queue_filter, QueueSort("source"))
+        assert model.case_ids() == real_queue_ids(s, model.queue_filter, QueueSort("source"), actor=SYSTEM)
     model.stop()
 
 
@@ -376,3 +377,33 @@ def test_the_rows_in_view_stay_put_when_cases_arrive_above(qtbot, sqlite_env, ct
     newest = report(sqlite_env, description="最新上报").case_id
     _reload(qtbot, model, lambda: model.apply_changes({newest}))
     assert bar.value() == 0 and model.case_id_at(table.rowAt(0)) == newest
+
+
+def test_a_department_handlers_queue_holds_their_departments_work(qtbot, sqlite_env,
+                                                                  ctx_factory):
+    """The queue reads with the officer's scope (db.auth.scope). Four open cases: one
+    dispatched to the handler's department, one to another department, one waiting for
+    dispatch, one just reported; the handler's queue lists the first only. When the desk
+    dispatches the waiting one to the handler's department, the change places it in the list."""
+    from sqlalchemy import func
+
+    from db.models import Department
+
+    with sqlite_env.database.read() as s:
+        other = s.scalar(select(func.max(Department.id)))
+    mine = case_in_state(sqlite_env, State.HANDLING)
+    theirs = case_in_state(sqlite_env, State.PENDING_DISPATCH)
+    theirs = wf.dispatch(sqlite_env.database, sqlite_env.users[Role.DISPATCHER], theirs.case_id,
+                         theirs.version, department_id=other)
+    waiting = case_in_state(sqlite_env, State.PENDING_DISPATCH)
+    report(sqlite_env)
+    ctx = ctx_factory(sqlite_env, Role.DEPARTMENT_HANDLER)
+    model = CaseQueueModel(ctx)
+    _loaded(qtbot, model)
+    assert model.case_ids() == [mine.case_id]
+    assert model.rowCount() == 1
+
+    done = take(sqlite_env, waiting, Step.DISPATCH, Role.DISPATCHER)  # to the handler's
+    ctx.changes.dispatch({"case": {done.case_id}})
+    qtbot.waitUntil(lambda: sorted(model.case_ids()) == sorted([mine.case_id, done.case_id]),
+                    timeout=10_000)

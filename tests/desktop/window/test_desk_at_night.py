@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from db.alerts import lifecycle as alerts
 from db.auth.roles import Role
+from db.auth.scope import SYSTEM
 from db.cases import queries
 from db.cases.workflow import State, Step
 from tests.desktop.shots import shot
@@ -212,7 +213,7 @@ def test_a_number_typed_in_the_search_finds_a_case_the_filter_hides(qtbot, sqlit
                 queue.state_combo.findData(State.PENDING_ACCEPT.value))
         assert queue.model.case_ids() == [waiting.case_id]
         with env.database.read() as s:
-            rows = queries.case_rows(s, [closed.case_id, waiting.case_id])
+            rows = queries.case_rows(s, [closed.case_id, waiting.case_id], actor=SYSTEM)
         number, waiting_number = rows[closed.case_id].number, rows[waiting.case_id].number
         _active(qtbot, window)
         queue.focus_search()
