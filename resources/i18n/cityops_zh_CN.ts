@@ -199,215 +199,215 @@
 <context>
     <name>CaseDetailPanel</name>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="168" />
-        <location filename="../../desktop/cases/detail.py" line="799" />
+        <location filename="../../desktop/cases/detail.py" line="173" />
+        <location filename="../../desktop/cases/detail.py" line="812" />
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="171" />
+        <location filename="../../desktop/cases/detail.py" line="176" />
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="218" />
+        <location filename="../../desktop/cases/detail.py" line="223" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="219" />
+        <location filename="../../desktop/cases/detail.py" line="224" />
         <source>Deadline</source>
         <translation>处置时限</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="220" />
+        <location filename="../../desktop/cases/detail.py" line="225" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="223" />
+        <location filename="../../desktop/cases/detail.py" line="228" />
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="224" />
+        <location filename="../../desktop/cases/detail.py" line="229" />
         <source>Coordinates</source>
         <translation>坐标</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="225" />
+        <location filename="../../desktop/cases/detail.py" line="230" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="227" />
+        <location filename="../../desktop/cases/detail.py" line="232" />
         <source>Reported</source>
         <translation>上报时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="228" />
+        <location filename="../../desktop/cases/detail.py" line="233" />
         <source>Reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="229" />
+        <location filename="../../desktop/cases/detail.py" line="234" />
         <source>Extensions / rework</source>
         <translation>延期 / 返工</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="242" />
+        <location filename="../../desktop/cases/detail.py" line="247" />
         <source>No photos or attachments</source>
         <translation>无照片或附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="253" />
+        <location filename="../../desktop/cases/detail.py" line="258" />
         <source>Description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="255" />
+        <location filename="../../desktop/cases/detail.py" line="260" />
         <source>Photos and attachments</source>
         <translation>照片与附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="263" />
+        <location filename="../../desktop/cases/detail.py" line="268" />
         <source>History (newest first)</source>
         <translation>流转记录（最新在前）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="98" />
+        <location filename="../../desktop/cases/detail.py" line="103" />
         <source>working hours</source>
         <extracomment>Keyboard shortcuts of the step buttons (window-wide while the button is visible). Reveals the reporter's full number. Not Ctrl+Shift+P: that parks the case (STEP_SHORTCUTS). Steps that move a case forward round the loop: drawn as the primary (blue) buttons. Steps that end or undo work: drawn with a red outline so they are not hit by accident. Steps whose dialog needs data from the database first.</extracomment>
         <translation>工作小时</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="99" />
+        <location filename="../../desktop/cases/detail.py" line="104" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="100" />
+        <location filename="../../desktop/cases/detail.py" line="105" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="221" />
+        <location filename="../../desktop/cases/detail.py" line="226" />
         <source>Town / village</source>
         <translation>镇街 / 村居</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="222" />
+        <location filename="../../desktop/cases/detail.py" line="227" />
         <source>Grid</source>
         <translation>网格</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="226" />
+        <location filename="../../desktop/cases/detail.py" line="231" />
         <source>Work order</source>
         <translation>关联单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="259" />
+        <location filename="../../desktop/cases/detail.py" line="264" />
         <source>Linked alerts</source>
         <translation>关联告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="275" />
+        <location filename="../../desktop/cases/detail.py" line="280" />
         <source>No step for your role in this state.</source>
         <translation>当前状态下，您的角色没有可办理的操作。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="281" />
+        <location filename="../../desktop/cases/detail.py" line="286" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="282" />
+        <location filename="../../desktop/cases/detail.py" line="287" />
         <source>Read this case again from the database</source>
         <translation>从数据库重新读取此案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="286" />
+        <location filename="../../desktop/cases/detail.py" line="291" />
         <source>Select a case in the queue or on the map.</source>
         <translation>请在案件队列或地图上选择一个案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="324" />
-        <location filename="../../desktop/cases/detail.py" line="380" />
+        <location filename="../../desktop/cases/detail.py" line="329" />
+        <location filename="../../desktop/cases/detail.py" line="385" />
         <source>Show number</source>
         <translation>显示号码</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="328" />
+        <location filename="../../desktop/cases/detail.py" line="333" />
         <source>Show the reporter's full number to call back; every reveal is recorded (%1)</source>
         <translation>显示反映人完整号码以便回访；每次查看均记入审计 (%1)</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="460" />
+        <location filename="../../desktop/cases/detail.py" line="465" />
         <source>This case no longer exists.</source>
         <translation>此案件已不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="473" />
+        <location filename="../../desktop/cases/detail.py" line="486" />
         <source>The case could not be read: %1</source>
         <translation>无法读取案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="497" />
+        <location filename="../../desktop/cases/detail.py" line="510" />
         <source>Not classified yet</source>
         <translation>尚未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="502" />
+        <location filename="../../desktop/cases/detail.py" line="515" />
         <source>(estimated: the official calendar for that year is missing)</source>
         <translation>（估算值：缺少该年度的法定工作日历）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="504" />
+        <location filename="../../desktop/cases/detail.py" line="517" />
         <source>limit %1 %2</source>
         <translation>时限 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="508" />
+        <location filename="../../desktop/cases/detail.py" line="521" />
         <source>No deadline yet (the clock starts at dispatch)</source>
         <translation>未计时（派遣后开始计时）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="354" />
+        <location filename="../../desktop/cases/detail.py" line="359" />
         <source>Not given</source>
         <translation>未提供</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="519" />
+        <location filename="../../desktop/cases/detail.py" line="532" />
         <source>%1 extensions, %2 reworks</source>
         <translation>延期 %1 次，返工 %2 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="522" />
+        <location filename="../../desktop/cases/detail.py" line="535" />
         <source>— asking for %1 more %2</source>
         <translation>— 申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="587" />
+        <location filename="../../desktop/cases/detail.py" line="600" />
         <source>Asked for %1 more %2</source>
         <translation>申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="613" />
+        <location filename="../../desktop/cases/detail.py" line="626" />
         <source>Parked — the clock is stopped</source>
         <translation>挂账 — 已暂停计时</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="655" />
+        <location filename="../../desktop/cases/detail.py" line="668" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="731" />
+        <location filename="../../desktop/cases/detail.py" line="744" />
         <source>The choices for this step could not be read: %1</source>
         <translation>无法读取此操作的可选项：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="814" />
+        <location filename="../../desktop/cases/detail.py" line="827" />
         <source>%1 done: case %2 is now “%3”.</source>
         <translation>%1已完成：案件 %2 当前状态为“%3”。</translation>
     </message>
@@ -415,68 +415,68 @@
 <context>
     <name>CaseQueueModel</name>
     <message>
-        <location filename="../../desktop/queue/model.py" line="264" />
+        <location filename="../../desktop/queue/model.py" line="265" />
         <source>Time left before the deadline, counted in the unit of the class's time limit: working days, working hours or minutes</source>
         <extracomment>Which :data:`db.cases.queries.SORT_COLUMNS` key each column sorts by (in the database). During a layout change: True when it brings changes (the view should stay where it is), False for a new sort order (nothing to stay on).</extracomment>
         <translation>距处置时限的剩余时间，按该类别时限的单位计：工作日、工时或分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="269" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>Number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="269" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>Class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="269" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>Town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="269" />
+        <location filename="../../desktop/queue/model.py" line="270" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="270" />
+        <location filename="../../desktop/queue/model.py" line="271" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="270" />
+        <location filename="../../desktop/queue/model.py" line="271" />
         <source>Urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="270" />
+        <location filename="../../desktop/queue/model.py" line="271" />
         <source>Assignee</source>
         <translation>处置单位</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="270" />
+        <location filename="../../desktop/queue/model.py" line="271" />
         <source>Time left</source>
         <translation>剩余时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="320" />
+        <location filename="../../desktop/queue/model.py" line="321" />
         <source>Unclassified</source>
         <translation>未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="353" />
+        <location filename="../../desktop/queue/model.py" line="354" />
         <source>Estimated: the official calendar for that year is missing</source>
         <translation>估算值：缺少该年度的法定工作日历</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="371" />
+        <location filename="../../desktop/queue/model.py" line="372" />
         <source>Parked</source>
         <translation>挂账</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/model.py" line="373" />
+        <location filename="../../desktop/queue/model.py" line="374" />
         <source>Handled</source>
         <translation>已处置</translation>
     </message>
@@ -1167,7 +1167,7 @@ Alerts nobody has acknowledged (whole city): %4</source>
     <message>
         <location filename="../../desktop/queue/panel.py" line="207" />
         <location filename="../../desktop/queue/panel.py" line="377" />
-        <location filename="../../desktop/queue/panel.py" line="466" />
+        <location filename="../../desktop/queue/panel.py" line="467" />
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
@@ -1242,27 +1242,27 @@ Alerts nobody has acknowledged (whole city): %4</source>
         <translation>全部来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="410" />
+        <location filename="../../desktop/queue/panel.py" line="411" />
         <source>Case %1 is not in the current filter (%2) — press Enter to open it</source>
         <translation>案件 %1 不在当前筛选中（%2）— 按 Enter 打开</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="425" />
+        <location filename="../../desktop/queue/panel.py" line="426" />
         <source>%1: %2</source>
         <translation>%1：%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="604" />
+        <location filename="../../desktop/queue/panel.py" line="605" />
         <source>%1 cases</source>
         <translation>共 %1 件案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="606" />
+        <location filename="../../desktop/queue/panel.py" line="607" />
         <source>No cases match these filters</source>
         <translation>没有符合筛选条件的案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/queue/panel.py" line="611" />
+        <location filename="../../desktop/queue/panel.py" line="612" />
         <source>Queue not updated: %1</source>
         <translation>案件队列未能更新：%1</translation>
     </message>
@@ -1752,241 +1752,406 @@ Alerts nobody has acknowledged (whole city): %4</source>
     </message>
     <message>
         <location filename="../../desktop/core/errors.py" line="73" />
-        <source>This case was not dispatched to your department.</source>
-        <translation>此案件未派遣给本部门。</translation>
+        <source>This case is not yours to act on: a {role} works only on the cases assigned to them, to their grid or to their department.</source>
+        <translation>此案件不在您的处置范围内：{role}只能处理派给本人、本网格或本部门的案件。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="75" />
+        <location filename="../../desktop/core/errors.py" line="76" />
+        <source>{name} has been deactivated: the case cannot be dispatched to them.</source>
+        <translation>{name} 已停用，不能将案件派遣给其处置。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="78" />
         <source>The case is “{state}”; it cannot {step}.</source>
         <translation>案件处于“{state}”，不能“{step}”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="76" />
+        <location filename="../../desktop/core/errors.py" line="79" />
         <source>The alert has been cleared already.</source>
         <translation>告警已清除，无需确认。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="77" />
+        <location filename="../../desktop/core/errors.py" line="80" />
         <source>This critical alarm is still live (not acknowledged, or its sensor still reads at that level): say why you clear it.</source>
         <translation>该紧急告警仍在报警（未确认，或传感器读数仍在该级别）：请填写清除原因。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="80" />
+        <location filename="../../desktop/core/errors.py" line="83" />
         <source>A {role} may not see the reporter's full phone number.</source>
         <translation>{role}无权查看反映人完整号码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="82" />
+        <location filename="../../desktop/core/errors.py" line="85" />
         <source>The setting {field} is not valid: {value}</source>
         <translation>设置 {field} 无效：{value}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="83" />
+        <location filename="../../desktop/core/errors.py" line="86" />
         <source>There is no setting called {field}.</source>
         <translation>没有名为 {field} 的设置。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="84" />
+        <location filename="../../desktop/core/errors.py" line="87" />
         <source>A {role} may not change the city settings.</source>
         <translation>{role}无权修改系统设置。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="85" />
+        <location filename="../../desktop/core/errors.py" line="88" />
         <source>The alert is already linked to case {number}.</source>
         <translation>告警已关联案件 {number}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="87" />
+        <location filename="../../desktop/core/errors.py" line="90" />
         <source>The alert has no location: link it to a case or register the case by hand.</source>
         <translation>告警没有位置，请改用“关联案件”或人工登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="89" />
+        <location filename="../../desktop/core/errors.py" line="92" />
         <source>Version {seen} is not valid (now {current}).</source>
         <translation>版本号 {seen} 无效（当前为 {current}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="90" />
+        <location filename="../../desktop/core/errors.py" line="93" />
         <source>A time must carry its time zone (UTC).</source>
         <translation>时间必须带时区（UTC）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="91" />
+        <location filename="../../desktop/core/errors.py" line="94" />
         <source>{field} must be text.</source>
         <translation>{field}必须是文本。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="92" />
+        <location filename="../../desktop/core/errors.py" line="95" />
         <source>{field} contains invalid characters.</source>
         <translation>{field}含有无效的字符编码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="93" />
+        <location filename="../../desktop/core/errors.py" line="96" />
         <source>{field} contains a control character ({char}).</source>
         <translation>{field}含有不允许的控制字符（{char}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="95" />
+        <location filename="../../desktop/core/errors.py" line="98" />
         <source>{field} is too long: {length} characters, at most {limit}.</source>
         <translation>{field}过长：{length} 字，最多 {limit} 字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="97" />
+        <location filename="../../desktop/core/errors.py" line="100" />
         <source>Please fill in {field}.</source>
         <translation>请填写{field}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="98" />
+        <location filename="../../desktop/core/errors.py" line="101" />
         <source>The case has no class yet, so its time limit is unknown.</source>
         <translation>案件尚未分类，无法计算处置时限。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="100" />
+        <location filename="../../desktop/core/errors.py" line="103" />
         <source>Unknown channel or urgency: {reason}</source>
         <translation>来源或紧急程度无效：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="101" />
+        <location filename="../../desktop/core/errors.py" line="104" />
         <source>The database holds no city yet.</source>
         <translation>数据库中还没有城市数据。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="102" />
+        <location filename="../../desktop/core/errors.py" line="105" />
         <source>Case class {id} does not exist.</source>
         <translation>案件类别 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="103" />
+        <location filename="../../desktop/core/errors.py" line="106" />
         <source>Department {id} does not exist.</source>
         <translation>部门 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="104" />
+        <location filename="../../desktop/core/errors.py" line="107" />
         <source>Staff member {id} does not exist.</source>
         <translation>人员 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="105" />
+        <location filename="../../desktop/core/errors.py" line="108" />
         <source>Account {id} does not exist.</source>
         <translation>账号 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="106" />
+        <location filename="../../desktop/core/errors.py" line="109" />
         <source>Extension of {amount} {unit} is not valid (at most {limit}).</source>
         <translation>延期 {amount} {unit} 无效（最多 {limit}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="108" />
+        <location filename="../../desktop/core/errors.py" line="111" />
         <source>There is no extension request to approve.</source>
         <translation>没有待批准的延期申请。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="109" />
+        <location filename="../../desktop/core/errors.py" line="112" />
         <source>This case was fixed on the spot, never dispatched: it cannot be reworked. Register it again.</source>
         <translation>此案件为当即办理，未经派遣，不能返工，请重新登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="112" />
+        <location filename="../../desktop/core/errors.py" line="115" />
         <source>The deadline cannot be computed: {reason}</source>
         <translation>无法计算处置时限：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="113" />
+        <location filename="../../desktop/core/errors.py" line="116" />
         <source>Invalid coordinates: {value}</source>
         <translation>坐标无效：{value}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="114" />
+        <location filename="../../desktop/core/errors.py" line="117" />
+        <source>{field} is missing.</source>
+        <translation>缺少{field}。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="118" />
+        <source>{field} must be a whole number (got {value}).</source>
+        <translation>{field}必须是整数（收到 {value}）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="120" />
+        <source>{field} must be a finite number (got {value}).</source>
+        <translation>{field}必须是有限的数值（收到 {value}）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="122" />
+        <source>{field} must be between {minimum} and {maximum} (got {value}).</source>
+        <translation>{field}必须在 {minimum} 到 {maximum} 之间（收到 {value}）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="124" />
+        <source>{field} must be a list (got {value}).</source>
+        <translation>{field}必须是列表（收到 {value}）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="125" />
+        <source>{field} is not a known value: {value}</source>
+        <translation>{field}不是可用的取值：{value}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="126" />
+        <source>Unknown unit of time for an extension: {unit}</source>
+        <translation>延期的时间单位无效：{unit}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="128" />
+        <source>{field} {id} does not exist.</source>
+        <translation>{field} {id} 不存在。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="129" />
+        <source>An alarm must be a record of named fields (got {value}).</source>
+        <translation>告警必须是由字段组成的记录（收到 {value}）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="131" />
         <source>The point ({lat}, {lon}) is outside the city.</source>
         <translation>坐标 ({lat}, {lon}) 不在本市范围内。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="119" />
+        <location filename="../../desktop/core/errors.py" line="132" />
+        <source>The database account {role} is a {kind}: a workstation may connect only as the application role, which cannot change the database's rules. An administrator sets the roles up once with “cityops db setup-roles --superuser-url URL”, then starts CityOps with the application role's URL (its password in the PGPASSFILE file).</source>
+        <translation>数据库账号 {role} 是{kind}：工作站只能以应用角色连接，应用角色不能更改数据库的规则。请管理员先运行一次“cityops db setup-roles --superuser-url URL”设置角色，再用应用角色的地址启动 CityOps（其密码写在 PGPASSFILE 文件中）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="137" />
+        <source>The database schema is at version {current}, not the current {head}, and the application role may not change it. An administrator runs “cityops db migrate --owner-url URL” first.</source>
+        <translation>数据库结构版本为 {current}，不是最新的 {head}，应用角色不能修改结构。请管理员先运行“cityops db migrate --owner-url URL”。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="141" />
+        <source>The database URL of {option} contains a password: refused. Give the URL without it and put the password in libpq's password file (PGPASSFILE, readable only by you) or in PGPASSWORD.</source>
+        <translation>{option} 的数据库地址含有密码，已拒绝。请在地址中去掉密码，并把密码写入 libpq 的密码文件（PGPASSFILE，仅本人可读）或 PGPASSWORD 环境变量。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="149" />
+        <source>superuser</source>
+        <translation>超级用户</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="150" />
+        <source>schema owner</source>
+        <translation>表结构所有者</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="155" />
         <source>the opinion</source>
         <translation>意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="120" />
+        <location filename="../../desktop/core/errors.py" line="156" />
         <source>the description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="121" />
+        <location filename="../../desktop/core/errors.py" line="157" />
         <source>the address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="122" />
+        <location filename="../../desktop/core/errors.py" line="158" />
         <source>the title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="123" />
+        <location filename="../../desktop/core/errors.py" line="159" />
         <source>the reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="124" />
+        <location filename="../../desktop/core/errors.py" line="160" />
         <source>the phone number</source>
         <translation>联系电话</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="125" />
+        <location filename="../../desktop/core/errors.py" line="161" />
         <source>an attachment</source>
         <translation>附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="126" />
+        <location filename="../../desktop/core/errors.py" line="162" />
         <source>the work-order number</source>
         <translation>工单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="127" />
+        <location filename="../../desktop/core/errors.py" line="163" />
         <source>the note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="128" />
+        <location filename="../../desktop/core/errors.py" line="164" />
         <source>the case number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="131" />
+        <location filename="../../desktop/core/errors.py" line="165" />
+        <source>the account</source>
+        <translation>账号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="166" />
+        <source>the version</source>
+        <translation>版本号</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="167" />
+        <source>the case</source>
+        <translation>案件</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="168" />
+        <source>the alert</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="169" />
+        <source>the department</source>
+        <translation>部门</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="170" />
+        <source>the staff member</source>
+        <translation>人员</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="171" />
+        <source>the case class</source>
+        <translation>案件类别</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="172" />
+        <source>the city</source>
+        <translation>城市</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="173" />
+        <source>the channel</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="174" />
+        <source>the urgency</source>
+        <translation>紧急程度</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="175" />
+        <source>the extension</source>
+        <translation>延期时长</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="176" />
+        <source>the latitude</source>
+        <translation>纬度</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="177" />
+        <source>the longitude</source>
+        <translation>经度</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="178" />
+        <source>the reading</source>
+        <translation>读数</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="179" />
+        <source>the sensor</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="180" />
+        <source>the camera</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="181" />
+        <source>the town</source>
+        <translation>镇街</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="182" />
+        <source>the position fixes</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="185" />
         <source>working hours</source>
         <translation>工时</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="132" />
+        <location filename="../../desktop/core/errors.py" line="186" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="133" />
+        <location filename="../../desktop/core/errors.py" line="187" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="136" />
+        <location filename="../../desktop/core/errors.py" line="190" />
         <source>case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="137" />
+        <location filename="../../desktop/core/errors.py" line="191" />
         <source>alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="138" />
+        <location filename="../../desktop/core/errors.py" line="192" />
         <source>sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="139" />
+        <location filename="../../desktop/core/errors.py" line="193" />
         <source>scheduled job</source>
         <translation>定时任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="205" />
+        <location filename="../../desktop/core/errors.py" line="261" />
         <source>Unexpected error: {error}</source>
         <translation>意外错误：{error}</translation>
     </message>
@@ -2592,7 +2757,7 @@ Alerts nobody has acknowledged (whole city): %4</source>
 <context>
     <name>startup</name>
     <message>
-        <location filename="../../desktop/app/run.py" line="90" />
+        <location filename="../../desktop/app/run.py" line="93" />
         <source>CityOps</source>
         <translation>CityOps</translation>
     </message>
