@@ -280,7 +280,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.detail_dock, self.video_dock, Qt.Orientation.Vertical)
         for dock in self._docks:
             dock.show()
-        self.resizeDocks([self.queue_dock, self.detail_dock], [640 * scale, 560 * scale],
+        self.resizeDocks([self.queue_dock, self.detail_dock], [720 * scale, 560 * scale],
                          Qt.Orientation.Horizontal)
         # The alerts get a little more than half: eight rows over the selected alert's actions,
         # detail and trend, while the queue keeps eight of its own.

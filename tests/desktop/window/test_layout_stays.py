@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from db.alerts import lifecycle as alerts
 from db.models import Sensor
 from desktop.core import i18n
+from desktop.queue.model import Col
 from tests.desktop.alerts.test_alert_panel import alarm
 from tests.desktop.window.test_main_window import close, open_window
 from tests.helpers import CENTRE, report
@@ -91,6 +92,16 @@ def test_every_queue_column_is_on_screen_at_the_default_desk(qapp, qtbot, sqlite
                 assert left >= 0 and left + header.sectionSize(col) <= room, \
                     (col, left, header.sectionSize(col), room)
                 assert header.sectionSize(col) >= 30, col  # a real column, not a sliver
+            # The short columns are never cut: a number, the time left and, in Chinese (three
+            # characters each), the state and the town. The long ones (class, assignee, source,
+            # and the English state names) may elide: their tooltips hold the whole text.
+            fm = table.fontMetrics()
+            model = table.model()
+            whole = (Col.NUMBER, Col.TIME_LEFT) + ((Col.STATE, Col.TOWN) if language == "zh_CN" else ())
+            for col in whole:
+                for row in range(model.rowCount()):
+                    text = model.index(row, col).data() or ""
+                    assert fm.horizontalAdvance(text) + 8 <= header.sectionSize(col), (col, text)
         finally:
             close(window)
     finally:
