@@ -21,11 +21,13 @@ the run; set ``CITYOPS_SKIP_PG=1`` to run only SQLite on a machine without one.
 """
 from __future__ import annotations
 
+import atexit
 import importlib.abc
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,7 @@ from db.admin.passwords import pgpass_path
 from db.admin.roles import grant_database, setup_roles
 from db.auth.roles import Role
 from db.auth.security import hash_password
+from db.core import pii
 from db.core.config import normalise_url  # noqa: E402
 from db.core.engine import Database, open_database
 from db.models import Department, UserAccount
@@ -78,6 +81,11 @@ TEST_PASSWORD = "pass-1234"
 TEMPLATE_PREFIX = "cityops_tmpl_"
 TEST_OWNER = "cityops_t_owner"
 TEST_APP = "cityops_t_app"
+# The phone key (db.core.pii) of every test database, in a folder of this run's own, for this
+# process and every child it starts; made by the first template (pii.ensure_key), then adopted.
+_KEY_DIR = tempfile.mkdtemp(prefix="cityops-test-key-")
+atexit.register(shutil.rmtree, _KEY_DIR, True)
+os.environ[pii.KEY_FILE_ENV] = os.path.join(_KEY_DIR, "phone.key")
 
 
 @dataclass
@@ -122,6 +130,8 @@ def _add_users(database: Database) -> dict[Role, int]:
 
 def _prepare(database: Database) -> tuple[dict[Role, int], int]:
     city_id = ensure_reference_data(database)
+    with database.write() as session:
+        pii.ensure_key(session)
     return _add_users(database), city_id
 
 
