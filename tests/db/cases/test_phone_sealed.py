@@ -18,7 +18,7 @@ from db.cases import contact
 from db.cases.queries import QueueFilter, case_detail, find_by_number_or_phone, queue_ids
 from db.core import pii
 from db.core.errors import PhoneKeyProblem, ValidationError
-from db.core.migrate import alembic_config
+from db.core.migrate import alembic_config, upgrade_to_head
 from db.models import AuditLog
 from tests.helpers import owner_database, report
 
@@ -189,6 +189,15 @@ def _phones(conn) -> dict[int, str | None]:
     return dict(conn.execute(text('SELECT id, reporter_phone FROM "case" ORDER BY id')).all())
 
 
+def _file_node(conn):
+    """Where the table lives: PostgreSQL's file node of "case"; SQLite's page count and
+    free-list (a VACUUM rebuilds the file, leaving no free page)."""
+    if conn.dialect.name == "postgresql":
+        return conn.execute(text("SELECT relfilenode FROM pg_class WHERE relname = 'case'")).scalar()
+    return ("sqlite", conn.exec_driver_sql("PRAGMA freelist_count").scalar(),
+            conn.exec_driver_sql("PRAGMA page_count").scalar())
+
+
 def test_0009_seals_stored_numbers_with_the_key_and_refuses_without_one(env):
     first = report(env, reporter_phone="139-5780 2461")
     none = report(env)
@@ -212,7 +221,17 @@ def test_0009_seals_stored_numbers_with_the_key_and_refuses_without_one(env):
         with db.engine.begin() as conn:  # the key made (as make-key would record it) …
             conn.execute(text("INSERT INTO app_setting (key, value_json, updated_at) "
                               "VALUES (:k, :v, CURRENT_TIMESTAMP)"), {"k": pii.SETTING, "v": setting})
-        command.upgrade(cfg, "head")  # … the migration seals
+        with db.engine.connect() as conn:
+            node = _file_node(conn)
+        upgrade_to_head(db.engine)  # … the migration seals, as `cityops db migrate` runs it
+        with db.engine.connect() as conn:
+            # and the file is rewritten: the plain numbers do not linger in free space.
+            assert _file_node(conn) != node
+        if env.engine_name == "sqlite":
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            raw = Path(db.engine.url.database).read_bytes()
+            assert TAIL.encode() not in raw and b"5780 2461" not in raw
         with db.engine.connect() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("case")}
             assert "reporter_phone" not in columns
