@@ -284,3 +284,23 @@ def test_the_key_file_is_the_users_alone_and_the_database_keeps_only_its_id(tmp_
         assert again.value.code == "phone_key_exists"
         assert pii.cipher(conn).open(pii.cipher(conn).seal(PHONE)[0]) == PHONE
     engine.dispose()
+
+
+def test_cityops_db_make_key_writes_a_private_file_and_records_only_its_id(env, tmp_path):
+    from tests.test_cli import cityops
+
+    with env.database.write() as s:  # a database set up before phone keys existed
+        s.execute(text("DELETE FROM app_setting WHERE key = :k"), {"k": pii.SETTING})
+    target = tmp_path / "keys" / "city.key"
+    done = cityops("db", "make-key", "--db", env.database.url, "--key-file", str(target))
+    assert done.returncode == 0, done.stderr
+    assert str(target) in done.stdout and "600" in done.stdout
+    assert target.stat().st_mode & 0o777 == 0o600
+    body = json.loads(target.read_text())
+    with env.database.read() as s:
+        assert pii.recorded(s) == {"id": body["id"], "check": pii.read_key_file(target).check}
+    assert body["key"] not in _all_rows_as_text(env)  # the key itself is nowhere in the database
+    again = cityops("db", "make-key", "--db", env.database.url, "--key-file",
+                    str(tmp_path / "second.key"))
+    assert again.returncode == 1 and body["id"] in again.stderr
+    assert not (tmp_path / "second.key").exists()
