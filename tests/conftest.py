@@ -22,6 +22,7 @@ the run; set ``CITYOPS_SKIP_PG=1`` to run only SQLite on a machine without one.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import importlib.abc
 import os
 import shutil
@@ -81,11 +82,14 @@ TEST_PASSWORD = "pass-1234"
 TEMPLATE_PREFIX = "cityops_tmpl_"
 TEST_OWNER = "cityops_t_owner"
 TEST_APP = "cityops_t_app"
-# The phone key (db.core.pii) of every test database, in a folder of this run's own, for this
-# process and every child it starts; made by the first template (pii.ensure_key), then adopted.
+# The phone key (db.core.pii) of every test database, for this process and every child it
+# starts, in a folder of this run's own (mode 600, as the app demands). One fixed key for every
+# run: a database a run leaves cached (the benchmark's cities) opens in the next one.
 _KEY_DIR = tempfile.mkdtemp(prefix="cityops-test-key-")
 atexit.register(shutil.rmtree, _KEY_DIR, True)
+TEST_PHONE_KEY = pii.PhoneKey("7e577e577e577e57", hashlib.sha256(b"cityops test phone key").digest())
 os.environ[pii.KEY_FILE_ENV] = os.path.join(_KEY_DIR, "phone.key")
+pii.write_key_file(Path(os.environ[pii.KEY_FILE_ENV]), TEST_PHONE_KEY)
 
 
 @dataclass
