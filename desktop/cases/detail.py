@@ -361,6 +361,7 @@ class CaseDetailPanel(QWidget):
         self.reporter_label.setText(reporter or self.tr("Not given"))
         self.reveal_button.setVisible(self._ctx.user.role in PHONE_REVEALERS
                                       and bool(d.reporter_phone_masked)
+                                      and d.reporter_phone_problem is None
                                       and self.revealed_phone is None)
         self.reveal_button.setEnabled(not self._ctx.operations.busy(self.reveal_button))
 
