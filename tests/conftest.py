@@ -21,11 +21,14 @@ the run; set ``CITYOPS_SKIP_PG=1`` to run only SQLite on a machine without one.
 """
 from __future__ import annotations
 
+import atexit
+import hashlib
 import importlib.abc
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +58,7 @@ from db.admin.passwords import pgpass_path
 from db.admin.roles import grant_database, setup_roles
 from db.auth.roles import Role
 from db.auth.security import hash_password
+from db.core import pii
 from db.core.config import normalise_url  # noqa: E402
 from db.core.engine import Database, open_database
 from db.models import Department, UserAccount
@@ -78,6 +82,14 @@ TEST_PASSWORD = "pass-1234"
 TEMPLATE_PREFIX = "cityops_tmpl_"
 TEST_OWNER = "cityops_t_owner"
 TEST_APP = "cityops_t_app"
+# The phone key (db.core.pii) of every test database, for this process and every child it
+# starts, in a folder of this run's own (mode 600, as the app demands). One fixed key for every
+# run: a database a run leaves cached (the benchmark's cities) opens in the next one.
+_KEY_DIR = tempfile.mkdtemp(prefix="cityops-test-key-")
+atexit.register(shutil.rmtree, _KEY_DIR, True)
+TEST_PHONE_KEY = pii.PhoneKey("7e577e577e577e57", hashlib.sha256(b"cityops test phone key").digest())
+os.environ[pii.KEY_FILE_ENV] = os.path.join(_KEY_DIR, "phone.key")
+pii.write_key_file(Path(os.environ[pii.KEY_FILE_ENV]), TEST_PHONE_KEY)
 
 
 @dataclass
@@ -122,6 +134,8 @@ def _add_users(database: Database) -> dict[Role, int]:
 
 def _prepare(database: Database) -> tuple[dict[Role, int], int]:
     city_id = ensure_reference_data(database)
+    with database.write() as session:
+        pii.ensure_key(session)
     return _add_users(database), city_id
 
 

@@ -4,7 +4,8 @@ Screens show a reporter's phone masked (:func:`db.auth.security.mask_phone` in
 :func:`db.cases.queries.case_detail`). A desk role in :data:`db.auth.roles.PHONE_REVEALERS` may
 reveal the whole number with :func:`reveal_reporter_phone`, which reads it and appends the audit
 row ``case.reveal_phone`` in one transaction: the number never leaves the database without the
-record of who saw it and when. Revealing changes nothing on the case (no version, no feed).
+record of who saw it and when. The database holds the number sealed (:mod:`db.core.pii`); it is
+opened here, with the workstation's key. Revealing changes nothing on the case (no version, no feed).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from db.auth.actors import load_actor
 from db.auth.roles import PHONE_REVEALERS, Role
-from db.core import validate
+from db.core import pii, validate
 from db.core.audit import audit
 from db.core.engine import Database
 from db.core.entities import Entity
@@ -43,7 +44,9 @@ def reveal_reporter_phone(database: Database, actor_id: int, case_id: int, *,
             if case is None:
                 raise NotFound(f"案件 {case_id} 不存在", code="not_found",
                                entity=Entity.CASE.value, id=case_id)
-            phone = case.reporter_phone or ""
+            # Opened with this workstation's key (db.core.pii): a missing or wrong key is a
+            # declared PhoneKeyProblem and nothing is audited as seen.
+            phone = pii.cipher(session).open(case.reporter_phone_enc) if case.reporter_phone_enc else ""
             audit(session, actor, REVEAL_ACTION, Entity.CASE, case.id,
                   {"number": case.number, "had_phone": bool(phone)}, at)
             session.flush()  # the audit row is written before the number is handed out

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +33,8 @@ from db.auth.scope import Actor, Scope, actor_scope
 from db.auth.security import mask_name, mask_phone
 from db.cases import deadline
 from db.cases.workflow import FINAL_STATES, State, Step, effective_limit, steps_allowed
-from db.core import validate
+from db.core import pii, validate
+from db.core.errors import PhoneKeyProblem
 from db.models import (
     Case,
     CaseClass,
@@ -45,6 +47,7 @@ from db.models import (
     Village,
 )
 
+log = logging.getLogger(__name__)
 OPEN_STATES = frozenset(State) - FINAL_STATES
 SORT_COLUMNS = {
     "number": Case.id,
@@ -177,6 +180,9 @@ class CaseDetail:
     #: The steps the reader may take on this case now (:func:`db.cases.workflow.steps_allowed`:
     #: role, state and scope): the buttons the window shows, and no others.
     steps: tuple[Step, ...] = ()
+    #: Why the reporter's phone cannot be shown on this workstation (its phone key is missing
+    #: or wrong: db.core.pii), else None. ``reporter_phone_masked`` is then "".
+    reporter_phone_problem: PhoneKeyProblem | None = None
 
 
 def _scoped(stmt: Select, scope: Scope) -> Select:
@@ -185,7 +191,8 @@ def _scoped(stmt: Select, scope: Scope) -> Select:
     return stmt if clause is None else stmt.where(clause)
 
 
-def _filtered(stmt: Select, flt: QueueFilter, now: dt.datetime, scope: Scope) -> Select:
+def _filtered(stmt: Select, flt: QueueFilter, now: dt.datetime, scope: Scope,
+              session: Session) -> Select:
     stmt = _scoped(stmt, scope)
     if flt.states:
         stmt = stmt.where(Case.state.in_(sorted(flt.states)))
@@ -210,13 +217,20 @@ def _filtered(stmt: Select, flt: QueueFilter, now: dt.datetime, scope: Scope) ->
                       Case.address.like(like, escape="\\"), Case.title.like(like, escape="\\")]
         digits = number_or_phone_digits(text)
         if digits:
-            conditions.append(_phone_digits() == digits)
+            # The free-text filter looks in many columns: a workstation without the phone key
+            # still filters by the others (the number search below says what is wrong).
+            try:
+                cipher = pii.cipher_if_keyed(session)
+            except PhoneKeyProblem as exc:
+                log.warning("queue filter without the phone search: %s", exc.message)
+                cipher = None
+            if cipher is not None:
+                conditions.append(Case.reporter_phone_hash == cipher.search_hash(digits))
         stmt = stmt.where(or_(*conditions))
     return stmt
 
 
 _NUMBER_OR_PHONE = re.compile(r"[\d\s()-]+")
-_PHONE_SEPARATORS = " -()"
 
 
 def number_or_phone_digits(text: str) -> str:
@@ -228,12 +242,14 @@ def number_or_phone_digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-def _phone_digits():
-    """The reporter's phone as stored, without the separators a number may be written with."""
-    expr = Case.reporter_phone
-    for sep in _PHONE_SEPARATORS:
-        expr = func.replace(expr, sep, "")
-    return expr
+def _number_or_phone(session: Session, digits: str):
+    """Case number equal to ``digits``, or the reporter phone whose keyed hash is that of
+    ``digits`` (db.core.pii: the digits are never stored). A workstation whose key is missing or
+    wrong is told so (``PhoneKeyProblem``) rather than shown "no such case"."""
+    cipher = pii.cipher_if_keyed(session)
+    if cipher is None:  # no key made: no number is stored
+        return Case.number == digits
+    return or_(Case.number == digits, Case.reporter_phone_hash == cipher.search_hash(digits))
 
 
 def find_by_number_or_phone(session: Session, text: str, city_id: int | None = None,
@@ -253,7 +269,7 @@ def find_by_number_or_phone(session: Session, text: str, city_id: int | None = N
                    CaseClass.minor_name, Case.source, Case.assignee_user_id, overdue)
             .outerjoin(Town, Town.id == Case.town_id)
             .outerjoin(CaseClass, CaseClass.id == Case.class_id)
-            .where(or_(Case.number == digits, _phone_digits() == digits))
+            .where(_number_or_phone(session, digits))
             .order_by(Case.reported_at.desc(), Case.id.desc()).limit(limit))
     if city_id is not None:
         stmt = stmt.where(Case.city_id == city_id)
@@ -300,7 +316,7 @@ def queue_ids(session: Session, flt: QueueFilter = QueueFilter(), sort: QueueSor
     """
     column, last = _sort_parts(sort)
     now = now or dt.datetime.now(dt.UTC)
-    stmt = _filtered(select(Case.id), flt, now, actor_scope(session, actor))
+    stmt = _filtered(select(Case.id), flt, now, actor_scope(session, actor), session)
     order = (column.desc() if sort.descending else column.asc()).nulls_last()
     stmt = stmt.order_by(last, order, Case.id.desc() if sort.descending else Case.id)
     if limit is not None:
@@ -337,7 +353,7 @@ def sort_keys(session: Session, sort: QueueSort, ids: Iterable[int],
     for start in range(0, len(ids), ROW_FETCH_LIMIT):
         chunk = ids[start:start + ROW_FETCH_LIMIT]
         stmt = select(Case.id, last, column).where(Case.id.in_(chunk))
-        stmt = _filtered(stmt, flt, now, scope) if flt is not None else _scoped(stmt, scope)
+        stmt = _filtered(stmt, flt, now, scope, session) if flt is not None else _scoped(stmt, scope)
         for cid, goes_last, value in session.execute(stmt):
             out[cid] = (bool(goes_last), value is None, value, cid)
     return out
@@ -418,6 +434,12 @@ def case_detail(session: Session, case_id: int, *, actor: Actor) -> CaseDetail |
     scope.check(case)
     village = session.get(Village, case.village_id) if case.village_id else None
     grid = session.get(Grid, case.grid_id) if case.grid_id else None
+    phone_masked, phone_problem = "", None
+    if case.reporter_phone_enc:
+        try:
+            phone_masked = mask_phone(pii.cipher(session).open(case.reporter_phone_enc))
+        except PhoneKeyProblem as exc:  # shown in words where the number would be
+            phone_problem = exc
     history = [
         HistoryEntry(h.step, h.from_state, h.to_state, h.actor_name, h.at, h.opinion,
                      json.loads(h.data_json or "{}"))
@@ -428,11 +450,11 @@ def case_detail(session: Session, case_id: int, *, actor: Actor) -> CaseDetail |
         row=_to_row(r), description=case.description, address=case.address,
         village_name=village.name if village else "", grid_name=grid.name if grid else "",
         grid_id=case.grid_id, reporter_name_masked=mask_name(case.reporter_name),
-        reporter_phone_masked=mask_phone(case.reporter_phone),
+        reporter_phone_masked=phone_masked,
         media=json.loads(case.media_json or "[]"), external_ref=case.external_ref,
         extension_count=case.extension_count, rework_count=case.rework_count,
         pending_extension=json.loads(case.pending_extension_json or "null"), history=history,
-        steps=tuple(steps_allowed(scope, case)),
+        steps=tuple(steps_allowed(scope, case)), reporter_phone_problem=phone_problem,
     )
 
 

@@ -28,7 +28,7 @@ from db import settings
 from db.auth.actors import load_actor
 from db.auth.roles import Role
 from db.auth.scope import Scope, scope_of
-from db.core import feed, validate
+from db.core import feed, pii, validate
 from db.core.audit import audit
 from db.core.engine import Database
 from db.core.entities import Entity
@@ -369,7 +369,7 @@ def report_in(session: Session | None, database: Database, actor_id: int, *,
     address = clean_text(address, "地址", limit=MAX_SHORT_TEXT)
     title = clean_text(title, "标题", limit=100)
     reporter_name = clean_text(reporter_name, "反映人", limit=40) or None
-    reporter_phone = clean_text(reporter_phone, "联系电话", limit=30) or None
+    reporter_phone = pii.clean_phone(reporter_phone, "联系电话")
     media = validate.text_list(media, "附件", limit=500)
     external_ref = clean_text(external_ref, "工单号", limit=60) or None
     at = check_time(now)
@@ -404,12 +404,15 @@ def _report(database: Database, actor_id: int, *, source: Source, lat: float, lo
         if class_id is not None and session.get(CaseClass, class_id) is None:
             raise ValidationError(f"案件类别 {class_id} 不存在", code="unknown_class",
                                       field="class_id", id=class_id)
+        # Sealed before anything is written: no key, or a wrong one, refuses the report whole.
+        phone_enc, phone_hash = pii.cipher(session).seal(reporter_phone) if reporter_phone else (None, None)
         case = Case(
             number=uuid.uuid4().hex[:24], city_id=city_id, source=source.value,
             state=State.PENDING_ACCEPT.value, urgency=urgency.value, class_id=class_id,
             lat=lat, lon=lon, address=address, town_id=location.town_id,
             village_id=location.village_id, grid_id=location.grid_id, title=title,
-            description=description, reporter_name=reporter_name, reporter_phone=reporter_phone,
+            description=description, reporter_name=reporter_name,
+            reporter_phone_enc=phone_enc, reporter_phone_hash=phone_hash,
             media_json=json.dumps(media, ensure_ascii=False), external_ref=external_ref,
             reported_at=at, created_by_id=actor.id, updated_at=at, version=1,
         )

@@ -137,6 +137,18 @@ class PasswordInUrl(CityOpsError):
                          option=option, url=url)
 
 
+class PhoneKeyProblem(CityOpsError):
+    """The key that seals reporters' phone numbers (db.core.pii) is not usable here: none made for
+    this database yet (``phone_key_none``), no key file on this workstation
+    (``phone_key_missing``), a key file of another database (``phone_key_mismatch``), a key file
+    others may read (``phone_key_unsafe``), an unreadable key file (``phone_key_bad_file``), a
+    stored number that does not open with the right key (``phone_sealed_broken``), or a key
+    already made (``phone_key_exists``). Nothing is decrypted into garbage: the work stops here
+    and says why."""
+
+    code = "phone_key_missing"
+
+
 # -- a lost connection ---------------------------------------------------------------------------
 
 # Words in a driver's message that mean the link, not the statement, failed (psycopg, SQLite).

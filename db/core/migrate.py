@@ -25,6 +25,22 @@ from db.core.errors import SchemaNotCurrent
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 MIGRATION_LOCK_KEY = 0x43_49_54_5A  # any constant; distinct from the change-feed lock
+#: Revisions that remove personal data in place (0009: plain reporter phones, now sealed). An
+#: upgrade across one rewrites the files afterwards, so that the old values do not linger in
+#: free space of the pages (SQLite ``VACUUM``; PostgreSQL ``VACUUM FULL`` of the tables named,
+#: whose dead row versions hold them). Backups and PostgreSQL's WAL archive are the city's to
+#: expire (README).
+SCRUB_AFTER: dict[str, tuple[str, ...]] = {"0009": ("case",)}
+
+
+def _scrub_due(conn: Connection) -> tuple[str, ...]:
+    """The tables to rewrite after upgrading ``conn``'s database from where it is now."""
+    current = MigrationContext.configure(conn).get_current_heads()
+    if not current:  # a new database: nothing was ever stored in the old form
+        return ()
+    at = max(current)
+    return tuple(t for rev, tables in SCRUB_AFTER.items() if at.isdigit() and at < rev
+                 for t in tables)
 
 
 def alembic_config(engine: Engine | None = None, connection: Connection | None = None,
@@ -72,6 +88,7 @@ def upgrade_to_head(engine: Engine, script_location: Path | None = None) -> None
             try:
                 if owner:  # tables and triggers the migrations make belong to the owner
                     conn.execute(text('SET ROLE "{}"'.format(owner.replace('"', '""'))))
+                scrub = _scrub_due(conn)
                 command.upgrade(alembic_config(engine, conn, script_location), "head")
                 apply_grants(conn)
                 conn.commit()
@@ -81,6 +98,10 @@ def upgrade_to_head(engine: Engine, script_location: Path | None = None) -> None
                     conn.execute(text("RESET ROLE"))
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
                 conn.commit()
+        if scrub:  # outside any transaction, as VACUUM must be; by the owner or a superuser
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
+                for table in scrub:
+                    auto.execute(text(f'VACUUM FULL "{table}"'))
     else:
         _upgrade_sqlite(engine, script_location)
 
@@ -99,6 +120,7 @@ def _upgrade_sqlite(engine: Engine, script_location: Path | None) -> None:
         try:
             conn.execution_options(cityops_write=True)
             with conn.begin():
+                scrub = _scrub_due(conn)
                 command.upgrade(alembic_config(engine, conn, script_location), "head")
                 # A batch copy of "case" leaves its triggers behind with the old table.
                 from db.cases.guards import restore_sqlite_case_triggers
@@ -107,6 +129,8 @@ def _upgrade_sqlite(engine: Engine, script_location: Path | None) -> None:
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+            if scrub:  # the whole file rewritten, outside any transaction
+                raw.execute("VACUUM")
         finally:
             raw.execute("PRAGMA legacy_alter_table = OFF")
             raw.execute("PRAGMA foreign_keys = ON")

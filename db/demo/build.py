@@ -36,11 +36,11 @@ from sqlalchemy.orm import Session
 from db.auth.roles import Role
 from db.auth.security import verify_password
 from db.cases.guards import delete_all_history
-from db.core import feed
+from db.core import feed, pii
 from db.core.audit import audit
 from db.core.engine import Database
 from db.core.entities import Entity
-from db.core.errors import CityOpsError
+from db.core.errors import CityOpsError, PhoneKeyProblem
 from db.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, _build_accounts
 from db.demo.casework import _build_cases, _CaseMaker
 from db.demo.devices import _build_devices
@@ -159,7 +159,7 @@ def build_demo(database: Database, *, cases: int = 100_000, seed: int = 1, days:
         _mark_demo_administrator(session)
         say("摄像头与传感器…")
         n_cameras, n_sensors = _build_devices(session, world)
-        maker = _CaseMaker(world, _rng(seed, "cases"))
+        maker = _CaseMaker(world, _rng(seed, "cases"), _phone_cipher(session))
         history_rows = _build_cases(session, maker, cases, say)
         say("黑点与巡检…")
         spots, inspections, findings = _build_spots_and_inspections(session, world, maker.links)
@@ -171,6 +171,19 @@ def build_demo(database: Database, *, cases: int = 100_000, seed: int = 1, days:
                       seconds=round(time.perf_counter() - started, 2))
     say(f"完成：{cases:,} 件案件，{history_rows:,} 条流转记录，用时 {stats.seconds:.1f} 秒")
     return stats
+
+
+def _phone_cipher(session: Session) -> pii.PhoneCipher:
+    """The demo database's phone key, made here if it has none (demo only: a control room runs
+    ``cityops db make-key``). Called after the wipe: if this machine lacks the recorded key, or
+    holds another, no case is left that it sealed, so a new key replaces it."""
+    try:
+        return pii.ensure_key(session)
+    except PhoneKeyProblem as exc:
+        if exc.code not in ("phone_key_missing", "phone_key_mismatch"):
+            raise
+        session.execute(delete(AppSetting.__table__).where(AppSetting.key == pii.SETTING))
+        return pii.ensure_key(session)
 
 
 def _check_refusal(session: Session, force: bool) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from db.cases.workflow import Source, State, Urgency, case_number
+from db.core.pii import PhoneCipher
 from db.demo.case_steps import _Sim
 from db.demo.places import TOWN_KINDS
 from db.demo.vocabulary import (
@@ -113,9 +114,10 @@ class _Plan:
 
 
 class _CaseMaker:
-    def __init__(self, world: _World, rng: random.Random) -> None:
+    def __init__(self, world: _World, rng: random.Random, phones: PhoneCipher) -> None:
         self.world = world
         self.rng = rng
+        self.phones = phones  # seals the invented reporters' numbers (db.core.pii)
         self.cal = world.calendar
         self.now = world.now
         self.cast = world.cast
@@ -225,6 +227,7 @@ class _CaseMaker:
         elif source == Source.ENTERPRISE:
             external_ref = f"QYZTC-{local_day:%Y%m%d}-{rng.randrange(10 ** 4):04d}"
         reporter_actor = self._reporter(source, town, at)
+        phone_enc, phone_hash = self.phones.seal(reporter_phone)
         row = {
             "id": case_id, "number": case_number(at, case_id), "city_id": w.city_id,
             "source": source, "state": State.PENDING_ACCEPT.value, "urgency": urgency,
@@ -235,7 +238,8 @@ class _CaseMaker:
                        f"{rng.randint(1, 300)}号附近",
             "town_id": town.id, "village_id": grid.village_id, "grid_id": grid.id,
             "title": title, "description": description, "reporter_name": reporter,
-            "reporter_phone": reporter_phone, "media_json": "[]", "external_ref": external_ref,
+            "reporter_phone_enc": phone_enc, "reporter_phone_hash": phone_hash,
+            "media_json": "[]", "external_ref": external_ref,
             "reported_at": at, "opened_at": None, "dispatched_at": None, "deadline_at": None,
             "deadline_estimated": False, "handled_at": None, "closed_at": None,
             "handled_on_time": None, "resolution": None, "assignee_department_id": None,

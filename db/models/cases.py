@@ -64,6 +64,7 @@ class Case(Base):
         Index("ix_case_town_state", "town_id", "state"),
         Index("ix_case_reported_at", "reported_at"),
         Index("ix_case_assignee_user_state", "assignee_user_id", "state"),
+        Index("ix_case_reporter_phone_hash", "reporter_phone_hash"),
         CheckConstraint("version >= 1", name="version_positive"),
         # PostgreSQL only (migration 0006): SQLite checks the states with triggers, because
         # adding a CHECK there means copying the table. The values are db.cases.guards.STATES.
@@ -87,7 +88,10 @@ class Case(Base):
     title: Mapped[str] = mapped_column(String(100), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     reporter_name: Mapped[str | None] = mapped_column(String(40))
-    reporter_phone: Mapped[str | None] = mapped_column(String(30))  # stored whole, shown masked
+    # Sealed by db.core.pii (migration 0009): AES-GCM ciphertext, and a keyed hash of the
+    # digits for the search. No column holds the number; screens show it masked.
+    reporter_phone_enc: Mapped[str | None] = mapped_column(String(120))
+    reporter_phone_hash: Mapped[str | None] = mapped_column(String(64))
     media_json: Mapped[str] = mapped_column(Text, default="[]")  # list of media references
     external_ref: Mapped[str | None] = mapped_column(String(60))  # 12345 / 110 work-order number
 

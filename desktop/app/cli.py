@@ -3,7 +3,8 @@
 ``cityops`` opens the command-center window; ``cityops demo`` builds demo data; ``cityops db
 migrate`` upgrades a database (``cityops migrate`` is the same; on PostgreSQL as the owner
 role, ``--owner-url``); ``cityops db setup-roles`` makes the owner and application roles on
-PostgreSQL; ``cityops db verify-audit`` checks the audit log's hash chain; ``cityops
+PostgreSQL; ``cityops db verify-audit`` checks the audit log's hash chain; ``cityops db make-key`` makes
+the key that seals reporters' phone numbers (db.core.pii); ``cityops
 jobs`` lists and runs the scheduled jobs; ``cityops accounts`` lists and
 lifts sign-in locks; ``cityops bench`` measures. Qt is imported only for the window, so the
 data commands run on machines without a display or without PySide6.
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
 
     dbp = sub.add_parser("db", parents=[common], help="database administration")
-    db_sub = dbp.add_subparsers(dest="db_command", metavar="{migrate,setup-roles,verify-audit}",
+    db_sub = dbp.add_subparsers(dest="db_command", metavar="{migrate,setup-roles,verify-audit,make-key}",
                                 required=True)
     mig = db_sub.add_parser("migrate", parents=[common],
                             help="upgrade the database schema to the newest version")
@@ -106,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a head hash kept earlier: it must still be in the chain (a "
                              "removed or rewritten tail is caught this way)")
     verify.add_argument("--json", action="store_true", help="print JSON on standard output")
+    make_key = db_sub.add_parser(
+        "make-key", parents=[common],
+        help="make the database's key for reporters' phone numbers: a file readable by you only, "
+             "to install on every workstation (see README); the database keeps only its id")
+    make_key.add_argument("--key-file", metavar="FILE",
+                          help="where to write it (default: $CITYOPS_KEY_FILE, else "
+                               "<config dir>/cityops/keys/<key id>.key)")
     sub.add_parser("migrate", parents=[common], help="the same as `cityops db migrate`")
 
     jobs = sub.add_parser("jobs", parents=[common], help="the scheduled jobs (change-log pruning, "
@@ -170,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         return _migrate(url)
     if args.command == "db" and args.db_command == "verify-audit":
         return _verify_audit(url, args)
+    if args.command == "db" and args.db_command == "make-key":
+        return _make_key(url, args)
     if args.command == "jobs":
         return _jobs(url, args)
     if args.command == "accounts":
@@ -372,6 +382,48 @@ def _verify_audit(url: str, args) -> int:
                   "head is no longer in the chain: the tail was removed or rewritten",
                   file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def _make_key(url: str, args) -> int:
+    """``cityops db make-key``. Exit codes: 0 made, 1 the database has a key already (where this
+    workstation looks for it is printed), 2 no database or it cannot be reached."""
+    from pathlib import Path
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.core import pii
+    from db.core.engine import open_database
+    from db.core.errors import PhoneKeyProblem
+
+    prog = "cityops db make-key"
+    missing = _missing_sqlite_file(url)
+    if missing:
+        print(f"{prog}: 数据库文件不存在 / no database file at {missing}", file=sys.stderr)
+        return 2
+    # Any schema version: a database whose plain numbers migration 0009 is to seal needs its
+    # key before that migration runs.
+    database = open_database(url, migrate=False)
+    try:
+        with database.write() as session:
+            key, path = pii.make_key(session, Path(args.key_file).expanduser() if args.key_file
+                                     else None)
+    except PhoneKeyProblem as exc:
+        print(f"{prog}: {exc.message} / the database has a phone key already or the file "
+              f"exists ({exc.params.get('path')}); nothing was changed", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"{prog}: 无法写入数据库 / cannot write to the database {_shown(url)}: "
+              f"{str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    print(f"电话号码密钥 {key.key_id} 已写入 {path}（仅本用户可读）/ phone key {key.key_id} written "
+          f"to {path} (readable by you only)")
+    print("每台工作站：把此文件复制到应用用户的 ~/.config/cityops/keys/ 下（或用 CITYOPS_KEY_FILE 指向），"
+          "权限 600；备份恢复时需要同一把密钥 / on every workstation: copy this file to the app "
+          f"user's config dir as keys/{key.key_id}.key (or point CITYOPS_KEY_FILE at it), mode "
+          "600; keep a copy apart from the database backups: a restore needs the same key")
+    return 0
 
 
 def _shown(url: str) -> str:

@@ -355,10 +355,13 @@ class CaseDetailPanel(QWidget):
         if self._revealed is not None and self._revealed[0] != d.row.id:
             self._revealed = None  # another case: its number is masked again
         phone = self.revealed_phone or d.reporter_phone_masked
+        if d.reporter_phone_problem is not None:  # this workstation's phone key: missing or wrong
+            phone = word(d.reporter_phone_problem)
         reporter = "  ".join(x for x in (d.reporter_name_masked, phone) if x)
         self.reporter_label.setText(reporter or self.tr("Not given"))
         self.reveal_button.setVisible(self._ctx.user.role in PHONE_REVEALERS
                                       and bool(d.reporter_phone_masked)
+                                      and d.reporter_phone_problem is None
                                       and self.revealed_phone is None)
         self.reveal_button.setEnabled(not self._ctx.operations.busy(self.reveal_button))
 

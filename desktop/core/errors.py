@@ -80,6 +80,28 @@ MESSAGES: dict[str, str] = {
     "clear_reason_required": QT_TRANSLATE_NOOP(
         "errors", "This critical alarm is still live (not acknowledged, or its sensor still "
         "reads at that level): say why you clear it."),
+    "phone_invalid": QT_TRANSLATE_NOOP(
+        "errors", "The phone number is not valid: digits, spaces, dashes and brackets only, 3 to "
+        "20 digits."),
+    "phone_key_none": QT_TRANSLATE_NOOP(
+        "errors", "This database has no key for reporters' phone numbers yet. An administrator "
+        "runs “cityops db make-key” and installs the key file on every workstation."),
+    "phone_key_missing": QT_TRANSLATE_NOOP(
+        "errors", "Phone number key {key_id} is not installed on this workstation (looked for "
+        "{path}). Ask an administrator for the key file."),
+    "phone_key_mismatch": QT_TRANSLATE_NOOP(
+        "errors", "The key file {path} belongs to another database (key {file_id}, this "
+        "database uses {key_id}). Ask an administrator for this database's key file."),
+    "phone_key_unsafe": QT_TRANSLATE_NOOP(
+        "errors", "The phone number key file {path} may be read by other users ({mode}) and is "
+        "not used. Make it readable by you only: chmod 600 {path}"),
+    "phone_key_bad_file": QT_TRANSLATE_NOOP(
+        "errors", "{path} is not a CityOps phone number key file."),
+    "phone_key_exists": QT_TRANSLATE_NOOP(
+        "errors", "This database already has a phone number key ({key_id}); nothing was changed."),
+    "phone_sealed_broken": QT_TRANSLATE_NOOP(
+        "errors", "The stored phone number does not open with this database's key: it was "
+        "altered, or sealed with another key."),
     "role_cannot_reveal_phone": QT_TRANSLATE_NOOP(
         "errors", "A {role} may not see the reporter's full phone number."),
     "setting_invalid": QT_TRANSLATE_NOOP("errors", "The setting {field} is not valid: {value}"),

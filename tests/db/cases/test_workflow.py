@@ -53,7 +53,9 @@ def test_full_loop_writes_case_history_audit_and_feed(env):
     assert r.state == State.CLOSED and r.version == 7
     with env.database.read() as s:
         case = s.get(Case, r.case_id)
-        assert case.reporter_phone == "13812345678"  # stored whole; the UI masks it
+        # Sealed (db.core.pii): ciphertext and a keyed hash, never the digits.
+        assert case.reporter_phone_enc and "13812345678" not in case.reporter_phone_enc
+        assert len(case.reporter_phone_hash) == 64 and "13812345678" not in case.reporter_phone_hash
         assert case.resolution == "closed" and case.closed_at and case.deadline_at
         assert case.handled_on_time is True
         steps = [h.step for h in s.scalars(select(CaseHistory).where(

@@ -70,3 +70,21 @@ def test_a_click_shows_the_full_number_and_another_case_hides_it(qtbot, env, ctx
     _show(qtbot, panel, first.case_id)
     assert PHONE not in panel.reporter_label.text()
     assert len(_reveals(env)) == 1
+
+
+def test_a_workstation_with_another_databases_key_shows_words_not_a_number(qtbot, sqlite_env,
+                                                                             ctx_factory, tmp_path,
+                                                                             monkeypatch):
+    from db.core import pii
+
+    case = report(sqlite_env, reporter_phone=PHONE)
+    other = tmp_path / "other.key"
+    pii.write_key_file(other, pii.new_key())
+    monkeypatch.setenv(pii.KEY_FILE_ENV, str(other))
+    panel = _panel(qtbot, ctx_factory(sqlite_env, Role.DUTY_OFFICER))
+    _show(qtbot, panel, case.case_id)
+    text = panel.reporter_label.text()
+    assert "belongs to another database" in text and str(other) in text
+    assert "5678" not in text.replace(str(other), "")
+    assert not panel.reveal_button.isVisibleTo(panel)  # nothing to reveal with this key
+    assert _reveals(sqlite_env) == []
