@@ -200,7 +200,7 @@
     <name>CaseDetailPanel</name>
     <message>
         <location filename="../../desktop/cases/detail.py" line="173" />
-        <location filename="../../desktop/cases/detail.py" line="812" />
+        <location filename="../../desktop/cases/detail.py" line="815" />
         <source>Try again</source>
         <translation>重试</translation>
     </message>
@@ -332,7 +332,7 @@
     </message>
     <message>
         <location filename="../../desktop/cases/detail.py" line="329" />
-        <location filename="../../desktop/cases/detail.py" line="385" />
+        <location filename="../../desktop/cases/detail.py" line="388" />
         <source>Show number</source>
         <translation>显示号码</translation>
     </message>
@@ -342,72 +342,72 @@
         <translation>显示反映人完整号码以便回访；每次查看均记入审计 (%1)</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="465" />
+        <location filename="../../desktop/cases/detail.py" line="468" />
         <source>This case no longer exists.</source>
         <translation>此案件已不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="486" />
+        <location filename="../../desktop/cases/detail.py" line="489" />
         <source>The case could not be read: %1</source>
         <translation>无法读取案件：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="510" />
+        <location filename="../../desktop/cases/detail.py" line="513" />
         <source>Not classified yet</source>
         <translation>尚未分类</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="515" />
+        <location filename="../../desktop/cases/detail.py" line="518" />
         <source>(estimated: the official calendar for that year is missing)</source>
         <translation>（估算值：缺少该年度的法定工作日历）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="517" />
+        <location filename="../../desktop/cases/detail.py" line="520" />
         <source>limit %1 %2</source>
         <translation>时限 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="521" />
+        <location filename="../../desktop/cases/detail.py" line="524" />
         <source>No deadline yet (the clock starts at dispatch)</source>
         <translation>未计时（派遣后开始计时）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="359" />
+        <location filename="../../desktop/cases/detail.py" line="361" />
         <source>Not given</source>
         <translation>未提供</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="532" />
+        <location filename="../../desktop/cases/detail.py" line="535" />
         <source>%1 extensions, %2 reworks</source>
         <translation>延期 %1 次，返工 %2 次</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="535" />
+        <location filename="../../desktop/cases/detail.py" line="538" />
         <source>— asking for %1 more %2</source>
         <translation>— 申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="600" />
+        <location filename="../../desktop/cases/detail.py" line="603" />
         <source>Asked for %1 more %2</source>
         <translation>申请延期 %1 %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="626" />
+        <location filename="../../desktop/cases/detail.py" line="629" />
         <source>Parked — the clock is stopped</source>
         <translation>挂账 — 已暂停计时</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="668" />
+        <location filename="../../desktop/cases/detail.py" line="671" />
         <source>%1 (%2)</source>
         <translation>%1（%2）</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="744" />
+        <location filename="../../desktop/cases/detail.py" line="747" />
         <source>The choices for this step could not be read: %1</source>
         <translation>无法读取此操作的可选项：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/cases/detail.py" line="827" />
+        <location filename="../../desktop/cases/detail.py" line="830" />
         <source>%1 done: case %2 is now “%3”.</source>
         <translation>%1已完成：案件 %2 当前状态为“%3”。</translation>
     </message>
@@ -1777,381 +1777,421 @@ Alerts nobody has acknowledged (whole city): %4</source>
     </message>
     <message>
         <location filename="../../desktop/core/errors.py" line="83" />
+        <source>The phone number is not valid: digits, spaces, dashes and brackets only, 3 to 20 digits.</source>
+        <translation>电话号码无效：只能包含数字、空格、短横线和括号，共 3 至 20 位数字。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="86" />
+        <source>This database has no key for reporters' phone numbers yet. An administrator runs “cityops db make-key” and installs the key file on every workstation.</source>
+        <translation>本数据库还没有反映人电话号码密钥。请管理员运行“cityops db make-key”，并在每台工作站安装密钥文件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="89" />
+        <source>Phone number key {key_id} is not installed on this workstation (looked for {path}). Ask an administrator for the key file.</source>
+        <translation>本工作站未安装电话号码密钥 {key_id}（查找位置：{path}）。请向管理员索取密钥文件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="92" />
+        <source>The key file {path} belongs to another database (key {file_id}, this database uses {key_id}). Ask an administrator for this database's key file.</source>
+        <translation>密钥文件 {path} 属于另一个数据库（密钥 {file_id}，本数据库使用 {key_id}）。请向管理员索取本数据库的密钥文件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="95" />
+        <source>The phone number key file {path} may be read by other users ({mode}) and is not used. Make it readable by you only: chmod 600 {path}</source>
+        <translation>电话号码密钥文件 {path} 其他用户可读（{mode}），已停用。请设为仅本人可读：chmod 600 {path}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="98" />
+        <source>{path} is not a CityOps phone number key file.</source>
+        <translation>{path} 不是 CityOps 电话号码密钥文件。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="100" />
+        <source>This database already has a phone number key ({key_id}); nothing was changed.</source>
+        <translation>本数据库已有电话号码密钥（{key_id}），未做任何更改。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="102" />
+        <source>The stored phone number does not open with this database's key: it was altered, or sealed with another key.</source>
+        <translation>存储的电话号码无法用本数据库的密钥解开：已被改动，或是用其他密钥加密的。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="105" />
         <source>A {role} may not see the reporter's full phone number.</source>
         <translation>{role}无权查看反映人完整号码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="85" />
+        <location filename="../../desktop/core/errors.py" line="107" />
         <source>The setting {field} is not valid: {value}</source>
         <translation>设置 {field} 无效：{value}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="86" />
+        <location filename="../../desktop/core/errors.py" line="108" />
         <source>There is no setting called {field}.</source>
         <translation>没有名为 {field} 的设置。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="87" />
+        <location filename="../../desktop/core/errors.py" line="109" />
         <source>A {role} may not change the city settings.</source>
         <translation>{role}无权修改系统设置。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="88" />
+        <location filename="../../desktop/core/errors.py" line="110" />
         <source>The alert is already linked to case {number}.</source>
         <translation>告警已关联案件 {number}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="90" />
+        <location filename="../../desktop/core/errors.py" line="112" />
         <source>The alert has no location: link it to a case or register the case by hand.</source>
         <translation>告警没有位置，请改用“关联案件”或人工登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="92" />
+        <location filename="../../desktop/core/errors.py" line="114" />
         <source>Version {seen} is not valid (now {current}).</source>
         <translation>版本号 {seen} 无效（当前为 {current}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="93" />
+        <location filename="../../desktop/core/errors.py" line="115" />
         <source>A time must carry its time zone (UTC).</source>
         <translation>时间必须带时区（UTC）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="94" />
+        <location filename="../../desktop/core/errors.py" line="116" />
         <source>{field} must be text.</source>
         <translation>{field}必须是文本。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="95" />
+        <location filename="../../desktop/core/errors.py" line="117" />
         <source>{field} contains invalid characters.</source>
         <translation>{field}含有无效的字符编码。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="96" />
+        <location filename="../../desktop/core/errors.py" line="118" />
         <source>{field} contains a control character ({char}).</source>
         <translation>{field}含有不允许的控制字符（{char}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="98" />
+        <location filename="../../desktop/core/errors.py" line="120" />
         <source>{field} is too long: {length} characters, at most {limit}.</source>
         <translation>{field}过长：{length} 字，最多 {limit} 字。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="100" />
+        <location filename="../../desktop/core/errors.py" line="122" />
         <source>Please fill in {field}.</source>
         <translation>请填写{field}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="101" />
+        <location filename="../../desktop/core/errors.py" line="123" />
         <source>The case has no class yet, so its time limit is unknown.</source>
         <translation>案件尚未分类，无法计算处置时限。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="103" />
+        <location filename="../../desktop/core/errors.py" line="125" />
         <source>Unknown channel or urgency: {reason}</source>
         <translation>来源或紧急程度无效：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="104" />
+        <location filename="../../desktop/core/errors.py" line="126" />
         <source>The database holds no city yet.</source>
         <translation>数据库中还没有城市数据。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="105" />
+        <location filename="../../desktop/core/errors.py" line="127" />
         <source>Case class {id} does not exist.</source>
         <translation>案件类别 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="106" />
+        <location filename="../../desktop/core/errors.py" line="128" />
         <source>Department {id} does not exist.</source>
         <translation>部门 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="107" />
+        <location filename="../../desktop/core/errors.py" line="129" />
         <source>Staff member {id} does not exist.</source>
         <translation>人员 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="108" />
+        <location filename="../../desktop/core/errors.py" line="130" />
         <source>Account {id} does not exist.</source>
         <translation>账号 {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="109" />
+        <location filename="../../desktop/core/errors.py" line="131" />
         <source>Extension of {amount} {unit} is not valid (at most {limit}).</source>
         <translation>延期 {amount} {unit} 无效（最多 {limit}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="111" />
+        <location filename="../../desktop/core/errors.py" line="133" />
         <source>There is no extension request to approve.</source>
         <translation>没有待批准的延期申请。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="112" />
+        <location filename="../../desktop/core/errors.py" line="134" />
         <source>This case was fixed on the spot, never dispatched: it cannot be reworked. Register it again.</source>
         <translation>此案件为当即办理，未经派遣，不能返工，请重新登记。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="115" />
+        <location filename="../../desktop/core/errors.py" line="137" />
         <source>The deadline cannot be computed: {reason}</source>
         <translation>无法计算处置时限：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="116" />
+        <location filename="../../desktop/core/errors.py" line="138" />
         <source>Invalid coordinates: {value}</source>
         <translation>坐标无效：{value}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="117" />
+        <location filename="../../desktop/core/errors.py" line="139" />
         <source>{field} is missing.</source>
         <translation>缺少{field}。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="118" />
+        <location filename="../../desktop/core/errors.py" line="140" />
         <source>{field} must be a whole number (got {value}).</source>
         <translation>{field}必须是整数（收到 {value}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="120" />
+        <location filename="../../desktop/core/errors.py" line="142" />
         <source>{field} must be a finite number (got {value}).</source>
         <translation>{field}必须是有限的数值（收到 {value}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="122" />
+        <location filename="../../desktop/core/errors.py" line="144" />
         <source>{field} must be between {minimum} and {maximum} (got {value}).</source>
         <translation>{field}必须在 {minimum} 到 {maximum} 之间（收到 {value}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="124" />
+        <location filename="../../desktop/core/errors.py" line="146" />
         <source>{field} must be a list (got {value}).</source>
         <translation>{field}必须是列表（收到 {value}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="125" />
+        <location filename="../../desktop/core/errors.py" line="147" />
         <source>{field} is not a known value: {value}</source>
         <translation>{field}不是可用的取值：{value}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="126" />
+        <location filename="../../desktop/core/errors.py" line="148" />
         <source>Unknown unit of time for an extension: {unit}</source>
         <translation>延期的时间单位无效：{unit}</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="128" />
+        <location filename="../../desktop/core/errors.py" line="150" />
         <source>{field} {id} does not exist.</source>
         <translation>{field} {id} 不存在。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="129" />
+        <location filename="../../desktop/core/errors.py" line="151" />
         <source>An alarm must be a record of named fields (got {value}).</source>
         <translation>告警必须是由字段组成的记录（收到 {value}）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="131" />
+        <location filename="../../desktop/core/errors.py" line="153" />
         <source>The point ({lat}, {lon}) is outside the city.</source>
         <translation>坐标 ({lat}, {lon}) 不在本市范围内。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="132" />
+        <location filename="../../desktop/core/errors.py" line="154" />
         <source>The database account {role} is a {kind}: a workstation may connect only as the application role, which cannot change the database's rules. An administrator sets the roles up once with “cityops db setup-roles --superuser-url URL”, then starts CityOps with the application role's URL (its password in the PGPASSFILE file).</source>
         <translation>数据库账号 {role} 是{kind}：工作站只能以应用角色连接，应用角色不能更改数据库的规则。请管理员先运行一次“cityops db setup-roles --superuser-url URL”设置角色，再用应用角色的地址启动 CityOps（其密码写在 PGPASSFILE 文件中）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="137" />
+        <location filename="../../desktop/core/errors.py" line="159" />
         <source>The database schema is at version {current}, not the current {head}, and the application role may not change it. An administrator runs “cityops db migrate --owner-url URL” first.</source>
         <translation>数据库结构版本为 {current}，不是最新的 {head}，应用角色不能修改结构。请管理员先运行“cityops db migrate --owner-url URL”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="141" />
+        <location filename="../../desktop/core/errors.py" line="163" />
         <source>The database URL of {option} contains a password: refused. Give the URL without it and put the password in libpq's password file (PGPASSFILE, readable only by you) or in PGPASSWORD.</source>
         <translation>{option} 的数据库地址含有密码，已拒绝。请在地址中去掉密码，并把密码写入 libpq 的密码文件（PGPASSFILE，仅本人可读）或 PGPASSWORD 环境变量。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="149" />
+        <location filename="../../desktop/core/errors.py" line="171" />
         <source>superuser</source>
         <translation>超级用户</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="150" />
+        <location filename="../../desktop/core/errors.py" line="172" />
         <source>schema owner</source>
         <translation>表结构所有者</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="155" />
+        <location filename="../../desktop/core/errors.py" line="177" />
         <source>the opinion</source>
         <translation>意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="156" />
+        <location filename="../../desktop/core/errors.py" line="178" />
         <source>the description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="157" />
+        <location filename="../../desktop/core/errors.py" line="179" />
         <source>the address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="158" />
+        <location filename="../../desktop/core/errors.py" line="180" />
         <source>the title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="159" />
+        <location filename="../../desktop/core/errors.py" line="181" />
         <source>the reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="160" />
+        <location filename="../../desktop/core/errors.py" line="182" />
         <source>the phone number</source>
         <translation>联系电话</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="161" />
+        <location filename="../../desktop/core/errors.py" line="183" />
         <source>an attachment</source>
         <translation>附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="162" />
+        <location filename="../../desktop/core/errors.py" line="184" />
         <source>the work-order number</source>
         <translation>工单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="163" />
+        <location filename="../../desktop/core/errors.py" line="185" />
         <source>the note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="164" />
+        <location filename="../../desktop/core/errors.py" line="186" />
         <source>the case number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="165" />
+        <location filename="../../desktop/core/errors.py" line="187" />
         <source>the account</source>
         <translation>账号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="166" />
+        <location filename="../../desktop/core/errors.py" line="188" />
         <source>the version</source>
         <translation>版本号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="167" />
+        <location filename="../../desktop/core/errors.py" line="189" />
         <source>the case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="168" />
+        <location filename="../../desktop/core/errors.py" line="190" />
         <source>the alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="169" />
+        <location filename="../../desktop/core/errors.py" line="191" />
         <source>the department</source>
         <translation>部门</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="170" />
+        <location filename="../../desktop/core/errors.py" line="192" />
         <source>the staff member</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="171" />
+        <location filename="../../desktop/core/errors.py" line="193" />
         <source>the case class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="172" />
+        <location filename="../../desktop/core/errors.py" line="194" />
         <source>the city</source>
         <translation>城市</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="173" />
+        <location filename="../../desktop/core/errors.py" line="195" />
         <source>the channel</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="174" />
+        <location filename="../../desktop/core/errors.py" line="196" />
         <source>the urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="175" />
+        <location filename="../../desktop/core/errors.py" line="197" />
         <source>the extension</source>
         <translation>延期时长</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="176" />
+        <location filename="../../desktop/core/errors.py" line="198" />
         <source>the latitude</source>
         <translation>纬度</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="177" />
+        <location filename="../../desktop/core/errors.py" line="199" />
         <source>the longitude</source>
         <translation>经度</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="178" />
+        <location filename="../../desktop/core/errors.py" line="200" />
         <source>the reading</source>
         <translation>读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="179" />
+        <location filename="../../desktop/core/errors.py" line="201" />
         <source>the sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="180" />
+        <location filename="../../desktop/core/errors.py" line="202" />
         <source>the camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="181" />
+        <location filename="../../desktop/core/errors.py" line="203" />
         <source>the town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="182" />
+        <location filename="../../desktop/core/errors.py" line="204" />
         <source>the position fixes</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="185" />
+        <location filename="../../desktop/core/errors.py" line="207" />
         <source>working hours</source>
         <translation>工时</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="186" />
+        <location filename="../../desktop/core/errors.py" line="208" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="187" />
+        <location filename="../../desktop/core/errors.py" line="209" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="190" />
+        <location filename="../../desktop/core/errors.py" line="212" />
         <source>case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="191" />
+        <location filename="../../desktop/core/errors.py" line="213" />
         <source>alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="192" />
+        <location filename="../../desktop/core/errors.py" line="214" />
         <source>sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="193" />
+        <location filename="../../desktop/core/errors.py" line="215" />
         <source>scheduled job</source>
         <translation>定时任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="261" />
+        <location filename="../../desktop/core/errors.py" line="283" />
         <source>Unexpected error: {error}</source>
         <translation>意外错误：{error}</translation>
     </message>
