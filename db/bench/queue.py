@@ -30,7 +30,7 @@ def eager_rows(session: Session, flt: QueueFilter, sort: QueueSort,
     column, last = _sort_parts(sort)
     now = now or dt.datetime.now(dt.UTC)
     order = (column.desc() if sort.descending else column.asc()).nulls_last()
-    stmt = _filtered(_row_select(), flt, now, SYSTEM).order_by(
+    stmt = _filtered(_row_select(), flt, now, SYSTEM, session).order_by(
         last, order, Case.id.desc() if sort.descending else Case.id)
     return [_to_row(r) for r in session.execute(stmt)]
 
