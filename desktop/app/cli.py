@@ -331,29 +331,13 @@ def _migrate(url: str) -> int:
 def _verify_audit(url: str, args) -> int:
     """``cityops db verify-audit``. Exit codes: 0 the chain holds (and holds the kept head),
     1 it is broken or the kept head is gone, 2 no database or a schema not up to date."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from db.core import audit_chain
-    from db.core.engine import open_database
-    from db.core.migrate import is_at_head
 
     prog = "cityops db verify-audit"
-    missing = _missing_sqlite_file(url)
-    if missing:
-        print(f"{prog}: 数据库文件不存在 / no database file at {missing}", file=sys.stderr)
+    database = _open_at_head(url, prog)  # a check never changes what it checks
+    if database is None:
         return 2
-    database = open_database(url, migrate=False)  # a check never changes what it checks
     try:
-        try:
-            ready = is_at_head(database.engine)
-        except SQLAlchemyError as exc:
-            print(f"{prog}: 无法连接数据库 / cannot reach the database {_shown(url)}: "
-                  f"{str(exc).splitlines()[0]}", file=sys.stderr)
-            return 2
-        if not ready:
-            print(f"{prog}: 数据库结构不是最新版本，请先运行 cityops db migrate / the schema is not "
-                  f"up to date: run `cityops db migrate` first ({_shown(url)})", file=sys.stderr)
-            return 2
         report = audit_chain.verify(database, args.expect_head)
     finally:
         database.dispose()
@@ -439,32 +423,13 @@ def _shown(url: str) -> str:
 def _jobs(url: str, args) -> int:
     """``cityops jobs list|run``. Exit codes: 0 done, 1 the job failed, 2 unknown job or a
     database not ready, 3 the job is running on another workstation right now."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from db.core import jobs
-    from db.core.engine import open_database
-    from db.core.migrate import is_at_head
 
     prog = f"cityops jobs {args.jobs_command}"
-    missing = _missing_sqlite_file(url)
-    if missing:
-        print(f"{prog}: 数据库文件不存在 / no database file at {missing}; "
-              "create it with `cityops db migrate`", file=sys.stderr)
+    database = _open_at_head(url, prog)  # a look at the jobs never changes the schema
+    if database is None:
         return 2
-    database = open_database(url, migrate=False)  # a look at the jobs never changes the schema
     try:
-        try:
-            ready = is_at_head(database.engine)
-        except SQLAlchemyError as exc:
-            print(f"{prog}: 无法连接数据库 / cannot reach the database {_shown(url)}: "
-                  f"{str(exc).splitlines()[0]}", file=sys.stderr)
-            return 2
-        if not ready:
-            owner = " --owner-url URL" if database.is_postgres else ""
-            print(f"{prog}: 数据库结构不是最新版本，请先运行 cityops db migrate{owner} / the schema "
-                  f"is not up to date: run `cityops db migrate{owner}` first ({_shown(url)})",
-                  file=sys.stderr)
-            return 2
         if args.jobs_command == "list":
             return _jobs_list(database, args)
         try:
@@ -489,6 +454,37 @@ def _jobs(url: str, args) -> int:
         return 0
     finally:
         database.dispose()
+
+
+def _open_at_head(url: str, prog: str):
+    """The database at ``url``, opened without migrating, when it exists, answers and is at
+    the newest schema; else ``None``, having said why on standard error (exit code 2)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.core.engine import open_database
+    from db.core.migrate import is_at_head
+
+    missing = _missing_sqlite_file(url)
+    if missing:
+        print(f"{prog}: 数据库文件不存在 / no database file at {missing}; "
+              "create it with `cityops db migrate`", file=sys.stderr)
+        return None
+    database = open_database(url, migrate=False)
+    try:
+        ready = is_at_head(database.engine)
+    except SQLAlchemyError as exc:
+        print(f"{prog}: 无法连接数据库 / cannot reach the database {_shown(url)}: "
+              f"{str(exc).splitlines()[0]}", file=sys.stderr)
+        database.dispose()
+        return None
+    if not ready:
+        owner = " --owner-url URL" if database.is_postgres else ""
+        print(f"{prog}: 数据库结构不是最新版本，请先运行 cityops db migrate{owner} / the schema "
+              f"is not up to date: run `cityops db migrate{owner}` first ({_shown(url)})",
+              file=sys.stderr)
+        database.dispose()
+        return None
+    return database
 
 
 def _missing_sqlite_file(url: str) -> str | None:

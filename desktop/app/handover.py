@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from db.auth.handover import ShiftSummary, hand_over, shift_summary
 from db.core.text import MAX_SHORT_TEXT
-from desktop.app.signin import ChangePasswordDialog, hold_after, sign_in_problem
+from desktop.app.signin import ChangePasswordDialog, hold_after, password_field, problem_label, sign_in_problem
 from desktop.core import labels
 from desktop.core.context import AppContext
 
@@ -55,13 +55,8 @@ class HandoverDialog(QDialog):
         self.note.setEnabled(outgoing_present)  # only the outgoing officer writes it
         self.username = QLineEdit()
         self.username.setPlaceholderText(self.tr("Account"))
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText(self.tr("Password"))
-        self.message = QLabel("")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setStyleSheet("color: #ff7b72;")
-        self.message.setWordWrap(True)
+        self.password = password_field(self.tr("Password"))
+        self.message = problem_label()
         form = QFormLayout()
         form.addRow(self.tr("Note"), self.note)
         form.addRow(QLabel(self.tr("The incoming officer signs in:")))

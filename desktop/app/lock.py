@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QPushButton,
     QVBoxLayout,
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.auth.accounts import authenticate
-from desktop.app.signin import hold_after, sign_in_problem
+from desktop.app.signin import hold_after, password_field, problem_label, sign_in_problem
 from desktop.core import labels, theme
 from desktop.core.context import AppContext
 
@@ -66,17 +65,12 @@ class LockScreen(QWidget):
                           .replace("%2", labels.role_name(ctx.user.role)))
         self.who.setTextFormat(Qt.TextFormat.PlainText)  # a display name is data, never markup
         self.who.setWordWrap(True)
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText(self.tr("Password"))
+        self.password = password_field(self.tr("Password"))
         self.password.returnPressed.connect(self.submit)
         self.unlock_button = QPushButton(self.tr("Unlock"))
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self.submit)
-        self.message = QLabel("")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setStyleSheet("color: #ff7b72;")
-        self.message.setWordWrap(True)
+        self.message = problem_label()
         self.handover_button = QPushButton(self.tr("Another officer takes over (shift handover)…"))
         self.handover_button.clicked.connect(self.sig_handover)
         inner = QVBoxLayout(box)

@@ -54,6 +54,23 @@ def hold_after(exc: BaseException, button) -> None:
                           lambda: button.setEnabled(True))
 
 
+def password_field(placeholder: str = "") -> QLineEdit:
+    """A masked password entry (every dialog that asks for one: sign-in, lock, handover)."""
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setPlaceholderText(placeholder)
+    return field
+
+
+def problem_label() -> QLabel:
+    """The red line under a credentials form: plain text (a refusal may quote what was typed)."""
+    label = QLabel("")
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setStyleSheet("color: #ff7b72;")
+    label.setWordWrap(True)
+    return label
+
+
 class SignInDialog(QDialog):
     """Asks for account and password. ``account`` holds the result after ``accepted``.
     Failures are counted under ``workstation`` (default: this host's name)."""
@@ -75,13 +92,8 @@ class SignInDialog(QDialog):
         title.setStyleSheet("font-size: 20pt; font-weight: bold;")
         self.username = QLineEdit()
         self.username.setPlaceholderText(self.tr("Account"))
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText(self.tr("Password"))
-        self.message = QLabel("")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setStyleSheet("color: #ff7b72;")
-        self.message.setWordWrap(True)
+        self.password = password_field(self.tr("Password"))
+        self.message = problem_label()
         form = QFormLayout()
         form.addRow(self.tr("Account"), self.username)
         form.addRow(self.tr("Password"), self.password)
@@ -166,14 +178,9 @@ class ChangePasswordDialog(QDialog):
                                "(at least %1 characters) to finish signing in.")
                        .replace("%1", str(PASSWORD_MIN_LENGTH)))
         intro.setWordWrap(True)
-        self.new = QLineEdit()
-        self.repeat = QLineEdit()
-        for field in (self.new, self.repeat):
-            field.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message = QLabel("")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setStyleSheet("color: #ff7b72;")
-        self.message.setWordWrap(True)
+        self.new = password_field()
+        self.repeat = password_field()
+        self.message = problem_label()
         form = QFormLayout()
         form.addRow(self.tr("New password"), self.new)
         form.addRow(self.tr("Repeat it"), self.repeat)
