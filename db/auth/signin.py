@@ -104,17 +104,6 @@ def set_idle_lock_minutes(session: Session, minutes: float, actor_id: int | None
     settings.put(session, settings.SIGNIN_IDLE_LOCK_MIN, minutes, actor, check_time(now))
 
 
-@dataclass(frozen=True)
-class SignInSettings:
-    lockout_failures: int
-    idle_lock_minutes: float
-
-
-def sign_in_settings(database: Database) -> SignInSettings:
-    with database.read() as session:
-        return SignInSettings(lockout_limit(session), idle_lock_minutes(session))
-
-
 # -- the gate ----------------------------------------------------------------------------------
 
 def clean_name(value, field: str) -> str:
@@ -320,8 +309,8 @@ def console_unlock(database: Database, username: str, operator: str,
 __all__ = [
     "ACCOUNT", "DEFAULT_IDLE_LOCK_MINUTES", "DEFAULT_LOCKOUT_FAILURES", "DELAY_CAP_SECONDS",
     "DUMMY_HASH", "IDLE_LOCK_SETTING", "LOCKOUT_SETTING", "UNLOCKERS", "WORKSTATION", "Attempt",
-    "LockedAccount", "SignInSettings", "clean_name", "clear_failures", "console_locked_accounts",
+    "LockedAccount", "clean_name", "clear_failures", "console_locked_accounts",
     "console_unlock", "delay_seconds",
     "idle_lock_minutes", "locked_accounts", "lockout_limit", "record_failure", "reserve",
-    "set_idle_lock_minutes", "set_lockout_limit", "sign_in_settings", "unlock_account",
+    "set_idle_lock_minutes", "set_lockout_limit", "unlock_account",
 ]

@@ -211,7 +211,7 @@ class Desk(QObject):
     def _guard(self, window) -> None:
         """The idle lock, outside demo mode (a demo has no real account to protect, and its
         wall runs unattended). ``window.lock_screen`` and ``window.idle`` are None on a demo."""
-        from db.auth.signin import DEFAULT_IDLE_LOCK_MINUTES, sign_in_settings
+        from db.auth.signin import DEFAULT_IDLE_LOCK_MINUTES, idle_lock_minutes
         from db.core.errors import CityOpsError
         from desktop.app.idle import IdleWatcher
         from desktop.app.lock import LockScreen
@@ -220,8 +220,9 @@ class Desk(QObject):
         if self.demo:
             return
         try:
-            minutes = sign_in_settings(self.database).idle_lock_minutes
-        except CityOpsError as exc:  # a setting broken by hand must not keep the desk unlocked
+            with self.database.read() as session:
+                minutes = idle_lock_minutes(session)  # a value broken by hand reads as the default
+        except CityOpsError as exc:  # the database went away meanwhile: the desk still locks
             log.warning("idle lock: %s; using %s minutes", exc, DEFAULT_IDLE_LOCK_MINUTES)
             minutes = DEFAULT_IDLE_LOCK_MINUTES
         window.lock_screen = LockScreen(window, window.ctx, self.workstation)
