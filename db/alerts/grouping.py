@@ -21,9 +21,9 @@ Never grouped (each is a group of one): alerts without a place, and 110/119 tran
 type is ``transfer`` whatever the caller reported (a fallen tree and a noise complaint share
 it), so the type says nothing about being the same event.
 
-The distance and the time window are shared settings (``app_setting``):
-:data:`RADIUS_SETTING` in metres and :data:`WINDOW_SETTING` in minutes, read by
-:func:`grouping_settings` with :data:`DEFAULT_RADIUS_M` and :data:`DEFAULT_WINDOW` as defaults.
+The distance and the time window are city settings, declared in :mod:`db.settings`
+(:data:`RADIUS_SETTING` in metres, :data:`WINDOW_SETTING` in minutes) and read together by
+:func:`grouping_settings`.
 """
 from __future__ import annotations
 
