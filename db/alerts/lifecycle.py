@@ -76,6 +76,7 @@ from db.core.errors import (
     ValidationError,
     raise_mapped,
 )
+from db.core.requests import exactly_once
 from db.core.text import MAX_SHORT_TEXT, MAX_TEXT, clean_text, safe_text
 from db.core.timecheck import check_time
 from db.core.versioned import Write, versioned_write, versioned_write_in
@@ -277,6 +278,7 @@ def _acknowledge_in(alert: Alert, actor: UserAccount, at: dt.datetime) -> None:
 
 # -- the officers' actions -------------------------------------------------------------------
 
+@exactly_once("alert.acknowledge")
 def acknowledge(database: Database, actor_id: int, alert_id: int, seen_version: int, *,
                 now: dt.datetime | None = None) -> AlertRow:
     """确认: the officer has seen the alert (who and when are kept)."""
@@ -285,6 +287,7 @@ def acknowledge(database: Database, actor_id: int, alert_id: int, seen_version: 
         return _one_row(w.session, alert_id)
 
 
+@exactly_once("alert.acknowledge_many")
 def acknowledge_many(database: Database, actor_id: int,
                      seen: Iterable[tuple[int, int]], *,
                      now: dt.datetime | None = None) -> list[AlertRow]:
@@ -378,6 +381,7 @@ def clear_reason_required(session: Session, alert_id: int) -> bool:
                               _sensor_severity(session, alert.sensor_id))
 
 
+@exactly_once("alert.clear")
 def clear(database: Database, actor_id: int, alert_id: int, seen_version: int, *,
           note: str = "", now: dt.datetime | None = None) -> AlertRow:
     """清除: the alarm is over or dealt with. The row stays (state cleared, who, when, note).
@@ -419,6 +423,7 @@ def cleared_alerts(session: Session, since: dt.datetime,
         stmt.order_by(Alert.cleared_at.desc(), Alert.id.desc()))]
 
 
+@exactly_once("alert.link_case")
 def link_case(database: Database, actor_id: int, alert_id: int, seen_version: int,
               case_ref: int | str, *, now: dt.datetime | None = None) -> AlertRow:
     """关联案件: the alert belongs to an existing case, given by id or by case number.
@@ -526,6 +531,7 @@ def suggest_class(session: Session, alert_type: str,
 DRAFT: Any = object()
 
 
+@exactly_once("alert.to_case")
 def to_case(database: Database, actor_id: int, alert_id: int, seen_version: int, *,
             class_id: int | None | object = DRAFT, description: str | None = None,
             urgency: Urgency | str | None = None, title: str | None = None,

@@ -33,6 +33,7 @@ from db.core.audit import audit
 from db.core.engine import Database
 from db.core.entities import Entity
 from db.core.errors import InvalidTransition, PermissionDenied, ValidationError, raise_mapped
+from db.core.requests import exactly_once
 from db.core.text import MAX_SHORT_TEXT, clean_text
 from db.core.timecheck import check_time
 from db.core.versioned import versioned_write
@@ -323,6 +324,7 @@ def _set_deadline(database: Database, session: Session, case: Case, start: dt.da
 
 # -- creating a case ----------------------------------------------------------------------
 
+@exactly_once("case.report")
 def report_case(
     database: Database,
     actor_id: int,
@@ -437,6 +439,7 @@ def case_number(at: dt.datetime, case_id: int) -> str:
 
 # -- the steps ---------------------------------------------------------------------------
 
+@exactly_once("case.accept")
 def accept(database: Database, actor_id: int, case_id: int, seen_version: int, *,
            class_id: int, urgency: Urgency | str | None = None, opinion: str = "",
            now: dt.datetime | None = None) -> StepResult:
@@ -457,6 +460,7 @@ def accept(database: Database, actor_id: int, case_id: int, seen_version: int, *
     return _run_step(database, Step.ACCEPT, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
+@exactly_once("case.open")
 def open_case(database: Database, actor_id: int, case_id: int, seen_version: int, *,
               opinion: str = "", now: dt.datetime | None = None) -> StepResult:
     """立案: the case meets its class's opening standard."""
@@ -469,6 +473,7 @@ def open_case(database: Database, actor_id: int, case_id: int, seen_version: int
     return _run_step(database, Step.OPEN, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
+@exactly_once("case.dispatch")
 def dispatch(database: Database, actor_id: int, case_id: int, seen_version: int, *,
              department_id: int, staff_id: int | None = None, user_id: int | None = None,
              opinion: str = "", now: dt.datetime | None = None) -> StepResult:
@@ -517,6 +522,7 @@ def dispatch(database: Database, actor_id: int, case_id: int, seen_version: int,
                      now=now)
 
 
+@exactly_once("case.return")
 def return_case(database: Database, actor_id: int, case_id: int, seen_version: int, *,
                 opinion: str, now: dt.datetime | None = None) -> StepResult:
     """回退: the department says the case is not theirs; it goes back for dispatch."""
@@ -531,6 +537,7 @@ def return_case(database: Database, actor_id: int, case_id: int, seen_version: i
     return _run_step(database, Step.RETURN, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
+@exactly_once("case.feedback")
 def feedback(database: Database, actor_id: int, case_id: int, seen_version: int, *,
              opinion: str, media: list[str] | None = None,
              now: dt.datetime | None = None) -> StepResult:
@@ -548,6 +555,7 @@ def feedback(database: Database, actor_id: int, case_id: int, seen_version: int,
     return _run_step(database, Step.FEEDBACK, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
+@exactly_once("case.request_extension")
 def request_extension(database: Database, actor_id: int, case_id: int, seen_version: int, *,
                       amount: int, unit: str, opinion: str,
                       now: dt.datetime | None = None) -> StepResult:
@@ -569,6 +577,7 @@ def request_extension(database: Database, actor_id: int, case_id: int, seen_vers
                      body, now=now)
 
 
+@exactly_once("case.approve_extension")
 def approve_extension(database: Database, actor_id: int, case_id: int, seen_version: int, *,
                       opinion: str = "", now: dt.datetime | None = None) -> StepResult:
     """批准延期: the deadline moves by the amount asked for."""
@@ -589,6 +598,7 @@ def approve_extension(database: Database, actor_id: int, case_id: int, seen_vers
                      body, now=now)
 
 
+@exactly_once("case.reject_extension")
 def reject_extension(database: Database, actor_id: int, case_id: int, seen_version: int, *,
                      opinion: str, now: dt.datetime | None = None) -> StepResult:
     """驳回延期: the deadline stays."""
@@ -606,6 +616,7 @@ def _limit_unit(session: Session, case: Case) -> str:
     return effective_limit(cls.limit_amount, cls.limit_unit, case.urgency)[1]
 
 
+@exactly_once("case.park")
 def park(database: Database, actor_id: int, case_id: int, seen_version: int, *, opinion: str,
          now: dt.datetime | None = None) -> StepResult:
     """挂账: a long-term problem (budget, planning) is parked and leaves the overdue lists.
@@ -622,6 +633,7 @@ def park(database: Database, actor_id: int, case_id: int, seen_version: int, *, 
     return _run_step(database, Step.PARK, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
+@exactly_once("case.unpark")
 def unpark(database: Database, actor_id: int, case_id: int, seen_version: int, *,
            opinion: str = "", now: dt.datetime | None = None) -> StepResult:
     """恢复处置: back to handling. The clock resumes with the time that was left when the case
@@ -650,6 +662,7 @@ def unpark(database: Database, actor_id: int, case_id: int, seen_version: int, *
     return _run_step(database, Step.UNPARK, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
+@exactly_once("case.verify")
 def verify(database: Database, actor_id: int, case_id: int, seen_version: int, *,
            opinion: str = "", now: dt.datetime | None = None) -> StepResult:
     """核查通过: an inspector confirmed on site that the problem is gone."""
@@ -657,6 +670,7 @@ def verify(database: Database, actor_id: int, case_id: int, seen_version: int, *
                      lambda *_: {}, now=now)
 
 
+@exactly_once("case.rework")
 def rework(database: Database, actor_id: int, case_id: int, seen_version: int, *, opinion: str,
            now: dt.datetime | None = None) -> StepResult:
     """返工: the check failed (or a closed case came back); the department works again on a
@@ -675,6 +689,7 @@ def rework(database: Database, actor_id: int, case_id: int, seen_version: int, *
     return _run_step(database, Step.REWORK, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
+@exactly_once("case.close")
 def close(database: Database, actor_id: int, case_id: int, seen_version: int, *,
           opinion: str = "", now: dt.datetime | None = None) -> StepResult:
     """结案."""
@@ -687,6 +702,7 @@ def close(database: Database, actor_id: int, case_id: int, seen_version: int, *,
     return _run_step(database, Step.CLOSE, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
+@exactly_once("case.fix_on_spot")
 def fix_on_spot(database: Database, actor_id: int, case_id: int, seen_version: int, *,
                 opinion: str, class_id: int | None = None,
                 now: dt.datetime | None = None) -> StepResult:
@@ -706,6 +722,7 @@ def fix_on_spot(database: Database, actor_id: int, case_id: int, seen_version: i
     return _run_step(database, Step.FIX_ON_SPOT, actor_id, case_id, seen_version, opinion, body, now=now)
 
 
+@exactly_once("case.void")
 def void(database: Database, actor_id: int, case_id: int, seen_version: int, *, opinion: str,
          now: dt.datetime | None = None) -> StepResult:
     """作废: not a city-management problem, a duplicate, or a false report."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, create_engine, event
@@ -49,6 +50,12 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# The write transaction an exactly-once request holds open (db.core.requests): a write inside it
+# joins it instead of opening its own, so the request's row commits with the write or not at all.
+_JOINED: ContextVar[tuple[Database, Session] | None] = ContextVar("cityops_joined_write",
+                                                                    default=None)
+
+
 @dataclass
 class Database:
     """One database: its engine and session factories. Safe to share between threads;
@@ -77,9 +84,26 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One transaction: commit on success, roll back everything on any error."""
+        """One transaction: commit on success, roll back everything on any error.
+
+        Inside :meth:`joined` it is that transaction instead (committed by whoever opened it)."""
+        joined = _JOINED.get()
+        if joined is not None and joined[0] is self:
+            yield joined[1]
+            return
         with self._write() as session, session.begin():
             yield session
+
+    @contextmanager
+    def joined(self) -> Iterator[Session]:
+        """A write transaction that every :meth:`write` opened inside it (in this thread or
+        context) joins: one commit for all of them."""
+        with self.write() as session:
+            token = _JOINED.set((self, session))
+            try:
+                yield session
+            finally:
+                _JOINED.reset(token)
 
     def invalidate(self, *keys: str) -> None:
         """Forget cached reference data (all of it when no key is given)."""

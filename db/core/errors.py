@@ -64,6 +64,19 @@ class DatabaseUnavailable(CityOpsError):
         super().__init__(message, **params)
 
 
+class OutcomeUnknown(DatabaseUnavailable):
+    """The link dropped during a write and the database could not be asked since: the write
+    may or may not have happened. The request id is kept; asking again (:func:`outcome`) or
+    sending the same request again (:mod:`db.core.requests`) once the database is back settles it."""
+
+    code = "outcome_unknown"
+
+    def __init__(self, request_id: str, operation: str) -> None:
+        super().__init__("数据库连接中断，暂无法确认操作是否已执行；连接恢复后将自动核对，"
+                         "重试不会重复执行", request_id=request_id, operation=operation)
+        self.request_id = request_id
+
+
 class DatabaseBusy(CityOpsError):
     """The database is there but the row or file stayed locked past the timeout (SQLite busy,
     a PostgreSQL lock or statement timeout, a deadlock): nothing was written, try again."""

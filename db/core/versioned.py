@@ -15,7 +15,10 @@ one transaction, in this order:
    one, a history row is added where the entity has a history, then one audit row and one
    change-feed row.
 
-A body that finds nothing to do does not call ``record`` and nothing is written. A lost
+A public write function built on this frame is decorated with
+:func:`db.core.requests.exactly_once`, so it takes the client's ``request_id=`` and happens once
+whatever the link does (a test holds every such function in db/ to it). A body that finds
+nothing to do does not call ``record`` and nothing is written. A lost
 connection anywhere in the frame becomes :class:`~db.core.errors.DatabaseUnavailable`, a lock or
 statement timeout :class:`~db.core.errors.DatabaseBusy`.
 """

@@ -66,3 +66,22 @@ class JobState(Base):
     last_outcome: Mapped[str | None] = mapped_column(String(10))  # ok / failed
     last_error: Mapped[str | None] = mapped_column(Text)
     run_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RequestLog(Base):
+    """One write a client asked for, by the request id the client made (:mod:`db.core.requests`).
+
+    The row is inserted first thing in the write's own transaction and filled with the write's
+    result before it commits, so it exists exactly when the write does: a client that lost the
+    link during COMMIT asks by id and learns "done" (with the first result) or "not done", and
+    a retry with the same id returns the first result instead of writing twice. Rows older than
+    the city's retention (setting ``request_retention_days``) are pruned by a job."""
+
+    __tablename__ = "request_log"
+    __table_args__ = (Index("ix_request_log_at", "at"),)
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(60))  # e.g. case.accept, alert.clear
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # None for a gateway's alarm
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    result_json: Mapped[str | None] = mapped_column(Text)  # NULL only inside its transaction

@@ -29,6 +29,7 @@ from db.core.audit import audit
 from db.core.engine import Database
 from db.core.entities import Entity
 from db.core.errors import PermissionDenied, ValidationError, raise_mapped
+from db.core.requests import exactly_once
 from db.core.timecheck import check_time
 from db.models import AppSetting, UserAccount
 
@@ -46,7 +47,7 @@ class CitySetting:
     choices: tuple[str, ...] = ()
     minimum: float | None = None  # numbers: inclusive bounds (above_zero: exclusive 0)
     maximum: float | None = None
-    unit: str = ""  # "m", "min": how the screen words the number
+    unit: str = ""  # "m", "min", "d": how the screen words the number
     integer: bool = False  # a count: whole numbers only
     above_zero: bool = False
 
@@ -82,9 +83,14 @@ SIGNIN_LOCKOUT_FAILURES = CitySetting("signin_lockout_failures", 10, minimum=1, 
 #: Minutes without input before a workstation locks and asks for the password again.
 SIGNIN_IDLE_LOCK_MIN = CitySetting("signin_idle_lock_minutes", 15, maximum=24 * 60, unit="min",
                                    above_zero=True)
+#: Days a write's request id is kept (:mod:`db.core.requests`): a client retrying an older
+#: request than that would write it again, so keep it well beyond any outage.
+REQUEST_RETENTION_DAYS = CitySetting("request_retention_days", 30, minimum=1, maximum=3650,
+                                     unit="d", integer=True)
 
 SETTINGS: tuple[CitySetting, ...] = (UNPARK_RULE, ALERT_GROUP_RADIUS_M, ALERT_GROUP_WINDOW_MIN,
-                                     SIGNIN_LOCKOUT_FAILURES, SIGNIN_IDLE_LOCK_MIN)
+                                     SIGNIN_LOCKOUT_FAILURES, SIGNIN_IDLE_LOCK_MIN,
+                                     REQUEST_RETENTION_DAYS)
 _BY_KEY = {s.key: s for s in SETTINGS}
 
 
@@ -160,6 +166,7 @@ def put(session: Session, which: CitySetting, value: Any, actor: UserAccount | N
     return True
 
 
+@exactly_once("setting.change")
 def change(database: Database, actor_id: int, values: Mapping[str, Any], *,
            now: dt.datetime | None = None) -> list[str]:
     """An administrator changes settings: all of ``values`` or none, one transaction. Returns

@@ -655,7 +655,7 @@ class AlertPanel(QWidget):
         return self._ctx.operations.busy(self)
 
     def _run(self, what: str, fn, on_done=None, *, touches_case: bool = False) -> None:
-        """An alert action through ``ctx.operations``: it words every outcome; the changed
+        """An alert action ``fn(request_id)`` through ``ctx.operations``: it words every outcome; the changed
         alert (and, for link and turn-into-case, its case) reach every panel through the change
         router."""
 
@@ -723,7 +723,8 @@ class AlertPanel(QWidget):
             return
         database, user_id, alert_id, version = self._ctx.database, self._ctx.user.id, a.id, a.version
         self._run(self.tr("Acknowledge"),
-                  lambda: alerts.acknowledge(database, user_id, alert_id, version))
+                  lambda rid: alerts.acknowledge(database, user_id, alert_id, version,
+                                                   request_id=rid))
 
     def _acknowledge_group(self, group: grouping.AlertGroup) -> None:
         if self._busy:
@@ -736,7 +737,7 @@ class AlertPanel(QWidget):
             return
         database, user_id = self._ctx.database, self._ctx.user.id
         self._run(self.tr("Acknowledge"),
-                  lambda: alerts.acknowledge_many(database, user_id, seen))
+                  lambda rid: alerts.acknowledge_many(database, user_id, seen, request_id=rid))
 
     def clear_alert(self, *_signal_args) -> None:
         """Ask first (with an optional note): clearing ends the alarm for every workstation."""
@@ -847,14 +848,17 @@ class AlertPanel(QWidget):
         alert_id, version = alert.id, current.version
         if kind is ClearDialog:
             self._run(self.tr("Clear"),
-                      lambda: alerts.clear(database, user_id, alert_id, version, **data))
+                      lambda rid: alerts.clear(database, user_id, alert_id, version,
+                                                   request_id=rid, **data))
         elif kind is ToCaseDialog:
             self._run(self.tr("Turn into case"),
-                      lambda: alerts.to_case(database, user_id, alert_id, version, **data),
+                      lambda rid: alerts.to_case(database, user_id, alert_id, version,
+                                                     request_id=rid, **data),
                       lambda result: self.sig_open_case.emit(result[0].case_id), touches_case=True)
         else:
             self._run(self.tr("Link to case"),
-                      lambda: alerts.link_case(database, user_id, alert_id, version, **data),
+                      lambda rid: alerts.link_case(database, user_id, alert_id, version,
+                                                       request_id=rid, **data),
                       touches_case=True)
 
     def _open_linked_case(self, *_signal_args) -> None:

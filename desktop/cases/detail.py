@@ -386,7 +386,8 @@ class CaseDetailPanel(QWidget):
 
         if self._ctx.operations.run(
                 self.reveal_button, self.tr("Show number"),
-                lambda: contact.reveal_reporter_phone(database, user_id, case_id), on_done=done):
+                lambda _rid: contact.reveal_reporter_phone(database, user_id, case_id),
+                on_done=done):
             self.reveal_button.setEnabled(False)
 
     # -- loading -------------------------------------------------------------------------
@@ -799,7 +800,8 @@ class CaseDetailPanel(QWidget):
         if not ops.busy(self):
             self._set_buttons_enabled(False)
             self.show_message(ops.working_text(what), "info")
-        return ops.run(self, what, lambda: fn(database, user_id, case_id, seen_version, **data),
+        return ops.run(self, what, lambda rid: fn(database, user_id, case_id, seen_version,
+                                                  request_id=rid, **data),
                        changes=lambda result: {Entity.CASE: [result.case_id]},
                        on_done=lambda report: self._step_finished(step, report))
 

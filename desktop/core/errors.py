@@ -15,6 +15,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from db.core.errors import (
     CityOpsError,
     ConflictError,
+    OutcomeUnknown,
     is_connection_lost,
     is_database_busy,
 )
@@ -34,6 +35,7 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"  # an unexpected error: logged
     BUSY = "busy"  # another operation of the same widget is still running
     DB_BUSY = "database_busy"  # the database stayed locked past its timeout: nothing changed
+    UNKNOWN = "unknown"  # the link dropped during the write and the database could not be asked
 
 
 _CONTEXT = "errors"
@@ -66,6 +68,13 @@ MESSAGES: dict[str, str] = {
                                             "The new password needs at least {minimum} characters."),
     "password_unchanged": QT_TRANSLATE_NOOP("errors",
                                             "The new password must differ from the current one."),
+    "outcome_unknown": QT_TRANSLATE_NOOP(
+        "errors", "The connection dropped while saving and the database cannot be asked yet "
+        "whether it was saved. It is checked as soon as the connection is back; trying again is "
+        "safe and never does it twice."),
+    "request_id_reused": QT_TRANSLATE_NOOP(
+        "errors", "This request was already used for another action; nothing was done."),
+    "request_id_invalid": QT_TRANSLATE_NOOP("errors", "The request id is not valid; nothing was done."),
     "role_cannot_step": QT_TRANSLATE_NOOP("errors",
                                           "A {role} may not {step} a case that is “{state}”."),
     "role_cannot_report": QT_TRANSLATE_NOOP("errors", "A {role} may not register cases."),
@@ -273,6 +282,8 @@ def classify(exc: BaseException) -> tuple[Outcome, str]:
     """How a failed operation ended and the words for it."""
     if isinstance(exc, ConflictError):
         return Outcome.CONFLICT, word(exc)
+    if isinstance(exc, OutcomeUnknown):  # before the lost link it is a kind of
+        return Outcome.UNKNOWN, word(exc)
     if is_connection_lost(exc):
         return Outcome.OFFLINE, _t(MESSAGES["database_unavailable"])
     if is_database_busy(exc):

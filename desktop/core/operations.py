@@ -6,9 +6,15 @@ after them. This module handles, once for all of them:
 * **busy**: one operation at a time per widget; a second is answered "still running";
 * **offline**: refused at once while the database is unreachable, worded "try again", with the
   request kept so the same one can be sent again;
+* **exactly once**: each request gets a request id (:mod:`db.core.requests`) that ``fn`` hands
+  to the data layer; "try again" sends the same id, so a write that did happen is never done
+  twice. A link lost during the write is settled by the data layer (done or not done); when
+  even that cannot be asked, the outcome is **unknown**, the request is kept, and it is asked
+  again (:meth:`Operations.settle_unknown`) as soon as the window is back online;
 * the outcome: **done**, **conflict** (someone changed it first), **refused** (role, state,
-  data), **offline** (the link dropped), **failed** (unexpected; logged), each worded once
-  (:mod:`desktop.core.errors`) in the user's language;
+  data), **offline** (the link dropped; nothing was written), **unknown** (see above),
+  **failed** (unexpected; logged), each worded once (:mod:`desktop.core.errors`) in the
+  user's language;
 * the change: on success, the records it changed are routed through the context's
   :class:`~desktop.core.changes.ChangeRouter` with the widget as ``origin``, so every panel
   shows it at once and the widget that made it knows it was its own.
@@ -24,7 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
+from db.core import requests
 from db.core.entities import Entity
+from db.core.requests import new_request_id
 from desktop.core.errors import Outcome, classify, offline_text
 
 if TYPE_CHECKING:
@@ -51,18 +59,20 @@ class Report:
 
     @property
     def retry(self) -> bool:
-        """The same request may be sent again unchanged (the database was unreachable or
-        busy: nothing was written)."""
-        return self.outcome in (Outcome.OFFLINE, Outcome.DB_BUSY)
+        """The same request may be sent again unchanged: the database was unreachable or busy
+        (nothing was written), or the outcome is unknown (the same request id makes a second
+        send return the first result if the first was written)."""
+        return self.outcome in (Outcome.OFFLINE, Outcome.DB_BUSY, Outcome.UNKNOWN)
 
 
 @dataclass
 class _Request:
     what: str
-    fn: Callable[[], Any]
+    fn: Callable[[str], Any]  # takes the request id
     changes: Callable[[Any], dict[Entity, list[int]]] | None
     on_done: Callable[[Report], None] | None
     origin: object = field(repr=False, default=None)
+    request_id: str = field(default_factory=new_request_id)
 
 
 def _t(text: str) -> str:
@@ -77,19 +87,25 @@ class Operations:
         self._busy: set[int] = set()  # id() of the widgets with an operation running
         # The last request each widget may retry; weak, so a closed widget takes it along.
         self._last: weakref.WeakKeyDictionary[object, _Request] = weakref.WeakKeyDictionary()
+        # Requests whose outcome is unknown, by request id, until the database says.
+        self._unsettled: dict[str, _Request] = {}
 
     def busy(self, origin: object) -> bool:
         return id(origin) in self._busy
 
-    def run(self, origin: object, what: str, fn: Callable[[], Any], *,
+    def run(self, origin: object, what: str, fn: Callable[[str], Any], *,
             changes: Callable[[Any], dict[Entity, list[int]]] | None = None,
             on_done: Callable[[Report], None] | None = None) -> bool:
-        """Run ``fn`` (plain values only: it runs on the write lane) for ``origin``.
+        """Run ``fn(request_id)`` (plain values only: it runs on the write lane) for ``origin``;
+        ``fn`` passes the request id to the data layer's write (``request_id=``).
 
         ``what`` names the operation in the user's language ("Acknowledge"); ``changes(value)``
         says which records the result changed; ``on_done(report)`` runs on the GUI thread.
         Returns False when the operation was refused at once (busy, offline)."""
-        request = _Request(what, fn, changes, on_done, origin)
+        return self._send(_Request(what, fn, changes, on_done, origin))
+
+    def _send(self, request: _Request) -> bool:
+        origin = request.origin
         key = id(origin)
         if key in self._busy:
             self._finish(request, Report(Outcome.BUSY, _t(QT_TRANSLATE_NOOP(
@@ -100,17 +116,46 @@ class Operations:
             self._finish(request, Report(Outcome.OFFLINE, offline_text()))
             return False
         self._busy.add(key)
-        self._ctx.writes.run(fn, lambda value: self._succeeded(request, value),
+        self._unsettled.pop(request.request_id, None)  # sent again: its answer settles it
+        self._ctx.writes.run(lambda: request.fn(request.request_id),
+                             lambda value: self._succeeded(request, value),
                              lambda exc: self._failed(request, exc))
         return True
 
     def retry(self, origin: object) -> bool:
-        """Send the widget's last request again, unchanged (after "try again")."""
+        """Send the widget's last request again, unchanged and under the same request id
+        (after "try again"): if the first send was written, this returns its result."""
         request = self._last.get(origin)
         if request is None:
             return False
-        return self.run(origin, request.what, request.fn, changes=request.changes,
-                        on_done=request.on_done)
+        return self._send(request)
+
+    @property
+    def unsettled(self) -> int:
+        """How many requests have an unknown outcome."""
+        return len(self._unsettled)
+
+    def settle_unknown(self) -> None:
+        """Ask the database what became of each request with an unknown outcome (call when the
+        window is back online). Done: reported as done, with the first result; not done:
+        reported so, "try again" allowed, never done behind the officer's back; still
+        unreachable: asked again next time."""
+        database = self._ctx.database
+        for rid, request in list(self._unsettled.items()):
+            self._ctx.writes.run(lambda rid=rid: requests.outcome(database, rid),
+                                 lambda found, request=request: self._settled(request, found),
+                                 lambda _exc: None)
+
+    def _settled(self, request: _Request, found: requests.Outcome) -> None:
+        if self._unsettled.pop(request.request_id, None) is None or id(request.origin) in self._busy:
+            return  # settled meanwhile (sent again, or asked twice)
+        if found.done:  # sent again under its id: the data layer returns the first result
+            self._send(request)
+            return
+        text = _t(QT_TRANSLATE_NOOP(
+            "operations", "%1 was not done: the connection dropped before it was saved. Try "
+            "again.")).replace("%1", request.what)
+        self._finish(request, Report(Outcome.OFFLINE, text))
 
     def working_text(self, what: str) -> str:
         return _t(QT_TRANSLATE_NOOP("operations", "%1: working…")).replace("%1", what)
@@ -132,6 +177,8 @@ class Operations:
         report = Report(outcome, text, error=exc)
         if not report.retry:
             self._last.pop(request.origin, None)
+        if outcome == Outcome.UNKNOWN:
+            self._unsettled[request.request_id] = request
         self._finish(request, report)
 
     @staticmethod

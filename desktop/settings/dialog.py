@@ -35,12 +35,14 @@ LABELS = {
     settings.ALERT_GROUP_WINDOW_MIN.key: QT_TRANSLATE_NOOP("settings", "Group alerts that began within"),
     settings.SIGNIN_LOCKOUT_FAILURES.key: QT_TRANSLATE_NOOP("settings", "Lock an account after failed sign-ins"),
     settings.SIGNIN_IDLE_LOCK_MIN.key: QT_TRANSLATE_NOOP("settings", "Lock an unattended workstation after"),
+    settings.REQUEST_RETENTION_DAYS.key: QT_TRANSLATE_NOOP("settings", "Keep the ids of writes (for retries) for"),
 }
 CHOICES = {
     "resume": QT_TRANSLATE_NOOP("settings", "Give back the time that was left (extensions included)"),
     "fresh": QT_TRANSLATE_NOOP("settings", "Start the whole time limit again"),
 }
-UNITS = {"m": QT_TRANSLATE_NOOP("settings", " m"), "min": QT_TRANSLATE_NOOP("settings", " min")}
+UNITS = {"m": QT_TRANSLATE_NOOP("settings", " m"), "min": QT_TRANSLATE_NOOP("settings", " min"),
+         "d": QT_TRANSLATE_NOOP("settings", " days")}
 
 
 def _t(text: str) -> str:
@@ -165,7 +167,9 @@ class CitySettingsDialog(QDialog):
             return
         database, user_id, what = self._ctx.database, self._ctx.user.id, self.tr("Save settings")
         self.status.setText(self._ctx.operations.working_text(what))
-        self._ctx.operations.run(self, what, lambda: settings.change(database, user_id, changed),
+        self._ctx.operations.run(self, what,
+                                 lambda rid: settings.change(database, user_id, changed,
+                                                             request_id=rid),
                                  changes=lambda keys: {Entity.SETTING: [0]} if keys else {},
                                  on_done=self._saved)
 

@@ -560,6 +560,7 @@ class MainWindow(QMainWindow):
             self.db_label.setStyleSheet(f"color: {theme.DEADLINE_COLORS['on_track']};")
             if was_offline:
                 self.reload_all()  # the feed delivers what was missed; this also re-reads views
+                self.ctx.operations.settle_unknown()  # writes whose link dropped mid-commit
         else:
             local = (since or dt.datetime.now(dt.UTC)).astimezone(SHANGHAI)
             self.outage_banner.setText(

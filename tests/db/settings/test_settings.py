@@ -29,7 +29,7 @@ def test_unset_settings_read_as_their_defaults(env):
         assert [(v.setting.key, v.value, v.changed_by) for v in settings.current(s)] == [
             ("unpark_rule", "resume", None), ("alert_group_radius_m", 500, None),
             ("alert_group_window_min", 10, None), ("signin_lockout_failures", 10, None),
-            ("signin_idle_lock_minutes", 15, None)]
+            ("signin_idle_lock_minutes", 15, None), ("request_retention_days", 30, None)]
 
 
 def test_an_administrator_changes_settings_in_one_audited_step_every_workstation_sees(env):

@@ -23,7 +23,7 @@ def test_the_administrator_sets_the_unpark_rule_and_the_alert_grouping(qtbot, sq
     _loaded(qtbot, dialog)
     assert dialog.values() == {"unpark_rule": "resume", "alert_group_radius_m": 500,
                                "alert_group_window_min": 10, "signin_lockout_failures": 10,
-                               "signin_idle_lock_minutes": 15}
+                               "signin_idle_lock_minutes": 15, "request_retention_days": 30}
     rule, radius = dialog.editors["unpark_rule"], dialog.editors["alert_group_radius_m"]
     assert isinstance(rule, QComboBox) and isinstance(radius, QDoubleSpinBox)
     assert dialog.changed_labels["unpark_rule"].text() == "The default; never changed"
