@@ -8,6 +8,9 @@ Figures
 * ``steps``: closed-loop steps per second (accept → open → dispatch → feedback → verify →
   close), each a full step: role and state checks, version guard, case + history + audit +
   change-feed rows in one transaction.
+* ``steps_once``: the same loop on as many other cases, each step sent with a request id
+  (:mod:`db.core.requests`: one more row inserted and updated per step), against ``steps``:
+  what exactly-once costs.
 * baseline: the same number of transactions, each the least the database accepts for a step
   (migration 0006): ``UPDATE case SET state, version`` along the same transitions plus the
   step's ``case_history`` row, on as many other cases reported beforehand (not timed); no
@@ -28,6 +31,7 @@ from db.auth.roles import Role
 from db.auth.security import hash_password
 from db.cases import workflow as wf
 from db.core.engine import Database
+from db.core.requests import new_request_id
 from db.models import Case, CaseClass, CaseHistory, Department, UserAccount, utcnow
 from db.reference.city import ensure_reference_data
 
@@ -94,6 +98,16 @@ def measure(database: Database, cases: int) -> dict:
     t_steps = time.perf_counter() - t0
     n_steps = cases * len(LOOP)
 
+    once = [wf.report_case(database, users[Role.DUTY_OFFICER], source="hotline_12345",
+                           lat=23.02 + (i % 50) * 1e-4, lon=113.75, city_id=city_id,
+                           description=f"基准测试案件（请求编号）{i}") for i in range(cases)]
+    t0 = time.perf_counter()
+    for r in once:
+        for step in LOOP:
+            r = wf.STEP_FUNCTIONS[step](database, users[who[step]], r.case_id, r.version,
+                                        request_id=new_request_id(), **data.get(step, {}))
+    t_once = time.perf_counter() - t0
+
     bare = [wf.report_case(database, users[Role.DUTY_OFFICER], source="hotline_12345",
                            lat=23.02 + (i % 50) * 1e-4, lon=113.75, city_id=city_id,
                            description=f"基准测试案件（基线）{i}") for i in range(cases)]
@@ -110,6 +124,7 @@ def measure(database: Database, cases: int) -> dict:
         "report_per_s": round(cases / t_report, 1),
         "steps": n_steps,
         "steps_per_s": round(steps_per_s, 1),
+        "steps_with_request_id_per_s": round(n_steps / t_once, 1),
         "baseline_bare_update_per_s": round(base_per_s, 1),  # UPDATE + history row
         "ratio_steps_to_baseline": round(steps_per_s / base_per_s, 3),
     }

@@ -251,6 +251,9 @@ def _workflow(url: str, quick: bool) -> tuple[list[Figure], dict]:
                baseline_label="bare UPDATE case SET state, version + its history row (the least the "
                               "database accepts; no checks, no audit, no feed)",
                better="higher"),
+        Figure("workflow", "closed-loop steps per s, each with a request id (exactly once)",
+               result["steps_with_request_id_per_s"], "/s", baseline=result["steps_per_s"],
+               baseline_label="the same steps without a request id", better="higher"),
     ]
     return figures, result
 
