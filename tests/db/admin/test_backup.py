@@ -30,9 +30,11 @@ from tests.helpers import owner_database
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 
 
-def cityops(*args: str) -> subprocess.CompletedProcess:
+def cityops(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "desktop", *args], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "CITYOPS_DB": ""})
+                          text=True, timeout=300,
+                          env={**os.environ, "CITYOPS_DB": "", "CITYOPS_BACKUP_DIR": "",
+                               **(env or {})})
 
 
 def row_counts(url: str) -> dict[str, int]:
@@ -205,3 +207,38 @@ def test_a_damaged_backup_is_refused_and_the_target_left_untouched(env, tmp_path
     file.write_bytes(good)
     backup.restore(target, file)
     assert _tables(target) == sorted(row_counts(_source_url(env)))
+
+
+def test_the_nightly_backup_job_writes_restorable_files_and_keeps_the_newest(env, tmp_path,
+                                                                            empty_target):
+    """``cityops jobs run db.backup`` three times with CITYOPS_BACKUP_KEEP=2: three files were
+    written, the oldest removed, two left; the newest restores with every table's rows."""
+    target, _name = empty_target
+    source = _source_url(env)
+    folder = tmp_path / "backups"
+    settings = {"CITYOPS_BACKUP_DIR": str(folder), "CITYOPS_BACKUP_KEEP": "2"}
+    names = []
+    for _ in range(3):
+        out = cityops("jobs", "run", "db.backup", "--db", source, "--json", env=settings)
+        assert out.returncode == 0, out.stderr
+        run = json.loads(out.stdout)
+        assert run["outcome"] == "ok"
+        names.append(Path(run["result"].split(" (")[0]).name)
+    assert len(set(names)) == 3
+    left = sorted(p.name for p in folder.glob("*.cityops-backup"))
+    assert left == sorted(names)[1:]  # the two newest
+    listed = cityops("jobs", "list", "--db", source, "--json", env=settings)
+    [job] = [j for j in json.loads(listed.stdout)["jobs"] if j["name"] == "db.backup"]
+    assert job["schedule"] == "every 24 h" and job["run_count"] == 3
+
+    backup.restore(target, folder / left[-1])
+    # The file is the database as the third run found it: after it the run only recorded its
+    # end (the job_state row, already there since the first run) and published that on the
+    # change feed: one change_log row more in the source, nothing else.
+    restored, now = row_counts(target), row_counts(source)
+    assert now.pop("change_log") == restored.pop("change_log") + 1
+    assert restored == now
+
+    # A machine without a backup folder does not take part: it has no such job to run.
+    unset = cityops("jobs", "run", "db.backup", "--db", source)
+    assert unset.returncode == 2 and "db.backup" in unset.stderr
