@@ -158,8 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "beside a baseline measured in the same run (see README)")
     bench.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
     bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
-    bench.add_argument("--only", metavar="SECTIONS", help="comma-separated: workflow, screen, "
-                       "queue, map, startup, shift, ingest (default: all)")
+    bench.add_argument("--only", metavar="SECTIONS", help="comma-separated: workflow, trust, "
+                       "sqlite, screen, queue, map, startup, shift, ingest (default: all)")
     bench.add_argument("--no-cache", action="store_true",
                        help="build the benchmark city afresh instead of copying the cached one")
 
