@@ -336,7 +336,8 @@ def _restore_sqlite(url: str, path: Path, info: BackupInfo, offset: int,
                 raise BackupRefused(f"备份文件 {path} 中的数据库已损坏：{exc}",
                                     code="backup_corrupt", path=str(path)) from exc
             if check != [("ok",)]:
-                raise BackupRefused(f"备份文件 {path} 中的数据库已损坏：{check[0][0]}",
+                said = " ".join(" ".join(row[0] for row in check[:3]).split())
+                raise BackupRefused(f"备份文件 {path} 中的数据库已损坏：{said[:300]}",
                                     code="backup_corrupt", path=str(path))
             if revision != info.revision:
                 raise BackupRefused(f"备份文件 {path} 的内容与文件头不符（结构版本 {revision}）",
@@ -418,7 +419,7 @@ def _run(cmd: list[str], what: str) -> subprocess.CompletedProcess:
 
 @contextmanager
 def _pg_engine(url: str):
-    engine = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+    engine = create_engine(normalise_url(url))
     try:
         yield engine
     finally:
@@ -489,8 +490,9 @@ def _restore_postgres(url: str, path: Path, info: BackupInfo, offset: int,
         if conn.execute(_SCHEMA_CONTENT).scalar():
             if not force:
                 raise _not_empty(target)
-            with _as(conn, as_role), conn.begin():
+            with _as(conn, as_role):
                 _clear_schema(conn)
+                conn.commit()  # one transaction: all of it gone, or nothing
     notes = []
     with tempfile.TemporaryDirectory(prefix="cityops-restore-") as tmp, \
             _payload_copy(path, offset, Path(tmp)) as dump:
@@ -506,13 +508,15 @@ def _restore_postgres(url: str, path: Path, info: BackupInfo, offset: int,
         if as_role:
             cmd.append(f"--role={as_role}")
         _run([*cmd, str(dump)], "pg_restore")
-    with _pg_engine(url) as engine, engine.connect() as conn, _as(conn, as_role), conn.begin():
+    with _pg_engine(url) as engine, engine.connect() as conn, _as(conn, as_role):
         apps = apply_grants(conn)
+        conn.commit()
     if owner is None:
         notes.append("目标数据库没有设置角色：请运行 cityops db setup-roles --superuser-url URL / no "
                      "roles set up on the target: run `cityops db setup-roles`")
     elif apps:
-        notes.append(f"rights granted again to {', '.join(apps)} (rows only); the tables are "
+        notes.append(f"已重新授权应用角色 {', '.join(apps)}（只能读写数据行），表归 {owner} 所有 / "
+                     f"rights granted again to {', '.join(apps)} (rows only); the tables are "
                      f"{owner}'s")
     return RestoreResult(info, target, _heads(), notes)
 
