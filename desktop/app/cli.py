@@ -394,7 +394,7 @@ def _make_key(url: str, args) -> int:
 
     from db.core import pii
     from db.core.engine import open_database
-    from db.core.errors import PhoneKeyProblem
+    from db.core.errors import DatabaseBusy, PhoneKeyProblem
 
     prog = "cityops db make-key"
     missing = _missing_sqlite_file(url)
@@ -412,7 +412,7 @@ def _make_key(url: str, args) -> int:
         print(f"{prog}: {exc.message} / the database has a phone key already or the file "
               f"exists ({exc.params.get('path')}); nothing was changed", file=sys.stderr)
         return 1
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, DatabaseBusy) as exc:
         print(f"{prog}: 无法写入数据库 / cannot write to the database {_shown(url)}: "
               f"{str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
@@ -488,8 +488,10 @@ def _shown(url: str) -> str:
 
 def _jobs(url: str, args) -> int:
     """``cityops jobs list|run``. Exit codes: 0 done, 1 the job failed, 2 unknown job or a
-    database not ready, 3 the job is running on another workstation right now."""
+    database not ready, 3 the job is running on another workstation right now, or the database
+    stayed busy (SQLite's write lock) past its timeout: not run, try again."""
     from db.core import jobs
+    from db.core.errors import DatabaseBusy
 
     prog = f"cityops jobs {args.jobs_command}"
     database = _open_at_head(url, prog)  # a look at the jobs never changes the schema
@@ -503,6 +505,10 @@ def _jobs(url: str, args) -> int:
         except jobs.UnknownJob as exc:
             print(f"{prog}: {exc.message} / unknown job", file=sys.stderr)
             return 2
+        except DatabaseBusy as exc:
+            print(f"{prog}: {exc.message} / the database stayed busy (locked by another "
+                  "writer): not run, try again", file=sys.stderr)
+            return 3
         if args.json:
             print(json.dumps(_run_json(run), ensure_ascii=False, indent=2))
         if run.outcome == jobs.BUSY:
