@@ -259,8 +259,31 @@ def restore(url: str, path: Path, *, force: bool = False) -> RestoreResult:
     info, offset = read_info(path)
     _check_compatible(info, url, path)
     if info.engine == "sqlite":
-        return _restore_sqlite(url, path, info, offset, force)
-    return _restore_postgres(url, path, info, offset, force)
+        result = _restore_sqlite(url, path, info, offset, force)
+    else:
+        result = _restore_postgres(url, path, info, offset, force)
+    if info.phone_key_id:
+        result.notes.append(key_note(info.phone_key_id))
+    return result
+
+
+def key_note(key_id: str) -> str:
+    """Whether this machine holds the phone key ``key_id`` a restored database needs."""
+    from db.core import pii
+    from db.core.errors import PhoneKeyProblem
+
+    path = pii.key_path(key_id)
+    try:
+        key = pii.read_key_file(path)
+    except PhoneKeyProblem as exc:
+        return (f"打开密封的电话号码需要密钥 {key_id}，本机不可用：{exc.message} / sealed phone "
+                f"numbers open with key {key_id} only, not usable here: install that key file "
+                "(keys/<id>.key or CITYOPS_KEY_FILE, mode 600) on the workstations")
+    if key.key_id != key_id:
+        return (f"本机的密钥文件 {path} 是另一把密钥（{key.key_id}），恢复的数据库需要 {key_id} / "
+                f"the key file here is another key ({key.key_id}); the restored database needs "
+                f"{key_id}")
+    return f"本机已有密钥 {key_id}（{path}）/ phone key {key_id} is installed here ({path})"
 
 
 # -- SQLite --------------------------------------------------------------------------------------
@@ -535,4 +558,4 @@ def _as(conn, role: str | None):
 
 
 __all__ = ["FORMAT", "SUFFIX", "BackupInfo", "BackupRefused", "RestoreResult", "backup",
-           "libpq_conninfo", "pg_bindir", "read_info", "restore"]
+           "key_note", "libpq_conninfo", "pg_bindir", "read_info", "restore"]

@@ -469,10 +469,6 @@ def _backup_or_restore(url: str, args) -> int:
     if result.behind_head:
         print(f"备份的结构版本 {info.revision} 旧于本程序的 {result.head}：请运行 cityops db migrate / "
               "the backup's schema is older than this version's: run `cityops db migrate`")
-    if info.phone_key_id:
-        print(f"打开密封的电话号码需要密钥 {info.phone_key_id}（CITYOPS_KEY_FILE 或 keys/"
-              f"{info.phone_key_id}.key）/ sealed phone numbers open with key {info.phone_key_id} "
-              "only: install that key file on the workstations")
     return 0
 
 

@@ -96,7 +96,8 @@ def test_backup_of_a_demo_restores_with_the_same_rows_and_a_chain_that_verifies(
 
     done = cityops("db", "restore", "--db", target, "--from", str(file))
     assert done.returncode == 0, done.stderr
-    assert "7e577e577e577e57" in done.stdout  # the key the restored database needs
+    # The key the restored database needs, and that this machine has it (conftest's file).
+    assert "phone key 7e577e577e577e57 is installed here" in done.stdout
     want = row_counts(source)
     assert len(want) > 20 and want["case"] == 60
     assert row_counts(target) == want
@@ -209,9 +210,14 @@ def test_a_damaged_backup_is_refused_and_the_target_left_untouched(env, tmp_path
     assert future.value.code == "backup_incompatible"
     assert _tables(target) == []
 
-    # The good file still restores into the untouched target.
+    # The good file still restores into the untouched target. A machine without the phone key
+    # is told that the sealed numbers stay closed until the key is installed.
     file.write_bytes(good)
-    backup.restore(target, file)
+    missing = tmp_path / "no-such.key"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CITYOPS_KEY_FILE", str(missing))
+        result = backup.restore(target, file)
+    assert any("7e577e577e577e57" in n and "not usable here" in n for n in result.notes)
     assert _tables(target) == sorted(row_counts(_source_url(env)))
 
 
