@@ -419,6 +419,15 @@ def libpq_conninfo(url: str) -> str:
     for key, value in parsed.query.items():
         if key != "password":
             parts[key] = ",".join(value) if isinstance(value, tuple) else value
+    # A multi-host URL (``?host=a:5432&host=b:5433``, primary and standby): libpq wants the
+    # hosts and the ports as two lists.
+    hosts = parsed.query.get("host")
+    if hosts and not parsed.host:
+        hosts = hosts if isinstance(hosts, tuple) else tuple(hosts.split(","))
+        if any(":" in h for h in hosts):
+            pairs = [h.rsplit(":", 1) if ":" in h else (h, "") for h in hosts]
+            parts["host"] = ",".join(h for h, _ in pairs)
+            parts["port"] = ",".join(p for _, p in pairs)
 
     def quoted(value) -> str:
         return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -254,3 +254,16 @@ def test_the_nightly_backup_job_writes_restorable_files_and_keeps_the_newest(env
     # A machine without a backup folder does not take part: it has no such job to run.
     unset = cityops("jobs", "run", "db.backup", "--db", source)
     assert unset.returncode == 2 and "db.backup" in unset.stderr
+
+
+@pytest.mark.parametrize("url, want", [
+    ("postgresql://cityops_app@127.0.0.1:55432/cityops",
+     "host='127.0.0.1' port='55432' user='cityops_app' dbname='cityops'"),
+    # primary and standby, as the failover set-up writes it: libpq takes two lists
+    ("postgresql://cityops_app@/cityops?host=db1:5432&host=db2:5433"
+     "&target_session_attrs=read-write",
+     "host='db1,db2' port='5432,5433' user='cityops_app' dbname='cityops' "
+     "target_session_attrs='read-write'"),
+])
+def test_pg_dump_is_given_the_url_as_libpq_parameters_without_a_password(url, want):
+    assert backup.libpq_conninfo(url) == want
