@@ -10,12 +10,20 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.core.audit_chain import SQLITE_FUNCTION, sha256_hex
 from db.core.config import normalise_url
+from db.core.errors import DatabaseBusy, is_database_busy
 
+#: How long a SQLite writer waits for the file's write lock before it gives up with
+#: :class:`DatabaseBusy` (SQLite's busy handler retries meanwhile).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: ``FULL``: a commit is on disk when it returns, also after a power cut (``NORMAL`` in WAL
+#: mode may lose the last commits then). What it costs: the ``sqlite`` section of ``cityops
+#: bench`` (db.bench.sqlite).
+SQLITE_SYNCHRONOUS = "FULL"
 # libpq settings for a network that can go silent (packets dropped, no reset): connects time
 # out, an idle peer is probed, and data left unacknowledged for 10 s breaks the connection
 # instead of waiting out the kernel's retransmissions (~15 minutes).
@@ -23,9 +31,9 @@ PG_CONNECT_ARGS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10,
                    "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 10_000}
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, busy timeout, the audit chain's hash function; and transactions
-    SQLAlchemy controls itself.
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+    """WAL, ``synchronous=FULL``, foreign keys, busy timeout, the audit chain's hash function;
+    and transactions SQLAlchemy controls itself.
 
     pysqlite's own BEGIN handling is switched off (the documented SQLAlchemy recipe) so that a
     write transaction can start with ``BEGIN IMMEDIATE``: it takes the write lock at once, so
@@ -36,10 +44,10 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
         cur.close()
         # The audit log's chain trigger hashes with it (db.core.audit_chain).
         dbapi_conn.create_function(SQLITE_FUNCTION, 1, sha256_hex, deterministic=True)
@@ -79,7 +87,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; rolled back at the end."""
-        with self._read() as session:
+        with self._busy_declared(), self._read() as session:
             yield session
 
     @contextmanager
@@ -91,7 +99,7 @@ class Database:
         if joined is not None and joined[0] is self:
             yield joined[1]
             return
-        with self._write() as session, session.begin():
+        with self._busy_declared(), self._write() as session, session.begin():
             yield session
 
     @contextmanager
@@ -105,6 +113,20 @@ class Database:
             finally:
                 _JOINED.reset(token)
 
+    @contextmanager
+    def _busy_declared(self) -> Iterator[None]:
+        """SQLite: a file still locked when the busy timeout runs out is :class:`DatabaseBusy`
+        ("busy, try again"; nothing was written), whichever caller's transaction it hit, never
+        a raw ``OperationalError: database is locked``. Most steps map errors themselves
+        (:func:`db.core.errors.raise_mapped`); the sign-in gate, the job runner and the feed
+        did not, so the one place every transaction passes through does it."""
+        try:
+            yield
+        except DBAPIError as exc:
+            if self.is_sqlite and is_database_busy(exc):
+                raise DatabaseBusy() from exc
+            raise
+
     def invalidate(self, *keys: str) -> None:
         """Forget cached reference data (all of it when no key is given)."""
         if keys:
@@ -117,12 +139,16 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str, *, echo: bool = False, migrate: bool = True) -> Database:
-    """Create the engine for ``url`` and, unless told not to, upgrade the schema to head."""
+def open_database(url: str, *, echo: bool = False, migrate: bool = True,
+                  sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Database:
+    """Create the engine for ``url`` and, unless told not to, upgrade the schema to head.
+    ``sqlite_busy_timeout_ms``: how long a SQLite writer waits its turn (tests shorten it)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        _configure_sqlite(engine)
+        # pysqlite's ``timeout`` and the pragma set the same busy handler: kept equal.
+        engine = create_engine(url, echo=echo,
+                               connect_args={"timeout": sqlite_busy_timeout_ms / 1000})
+        _configure_sqlite(engine, sqlite_busy_timeout_ms)
         write_engine = engine.execution_options(cityops_write=True)
     else:
         # A control-room network can drop without a reset: time out connects and notice a dead

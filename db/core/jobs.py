@@ -68,7 +68,7 @@ FEED_ENTITY = Entity.JOB_RUN
 ERROR_LIMIT = 8000  # characters of error text kept in the row
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 #: Modules whose import registers jobs (beside the built-in ones at the end of this module).
-JOB_MODULES: tuple[str, ...] = ("db.core.requests",)
+JOB_MODULES: tuple[str, ...] = ("db.core.requests", "db.admin.nightly")
 
 
 class UnknownJob(NotFound):

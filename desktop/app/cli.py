@@ -4,7 +4,8 @@
 migrate`` upgrades a database (``cityops migrate`` is the same; on PostgreSQL as the owner
 role, ``--owner-url``); ``cityops db setup-roles`` makes the owner and application roles on
 PostgreSQL; ``cityops db verify-audit`` checks the audit log's hash chain; ``cityops db make-key`` makes
-the key that seals reporters' phone numbers (db.core.pii); ``cityops
+the key that seals reporters' phone numbers (db.core.pii); ``cityops db backup`` and ``cityops db
+restore`` write and read a backup file (db.admin.backup); ``cityops
 jobs`` lists and runs the scheduled jobs; ``cityops accounts`` lists and
 lifts sign-in locks; ``cityops bench`` measures. Qt is imported only for the window, so the
 data commands run on machines without a display or without PySide6.
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
 
     dbp = sub.add_parser("db", parents=[common], help="database administration")
-    db_sub = dbp.add_subparsers(dest="db_command", metavar="{migrate,setup-roles,verify-audit,make-key}",
+    db_sub = dbp.add_subparsers(dest="db_command", metavar="{migrate,setup-roles,verify-audit,make-key,backup,restore}",
                                 required=True)
     mig = db_sub.add_parser("migrate", parents=[common],
                             help="upgrade the database schema to the newest version")
@@ -114,6 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
     make_key.add_argument("--key-file", metavar="FILE",
                           help="where to write it (default: $CITYOPS_KEY_FILE, else "
                                "<config dir>/cityops/keys/<key id>.key)")
+    backup = db_sub.add_parser(
+        "backup", parents=[common],
+        help="write the database to one backup file (SQLite: the online backup API; "
+             "PostgreSQL: pg_dump -Fc) that records engine, schema revision and time")
+    backup.add_argument("--out", metavar="FILE", required=True, help="the backup file to write")
+    backup.add_argument("--json", action="store_true", help="print the header as JSON")
+    restore = db_sub.add_parser(
+        "restore", parents=[common],
+        help="restore a backup file into an empty database (PostgreSQL: as the owner role, "
+             "after setup-roles); the file is checked whole before the target is touched")
+    restore.add_argument("--from", dest="source", metavar="FILE", required=True,
+                         help="the backup file (made by `cityops db backup` or the db.backup job)")
+    restore.add_argument("--force", action="store_true",
+                         help="restore over a database that is not empty (its data is lost)")
     sub.add_parser("migrate", parents=[common], help="the same as `cityops db migrate`")
 
     jobs = sub.add_parser("jobs", parents=[common], help="the scheduled jobs (change-log pruning, "
@@ -143,8 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "beside a baseline measured in the same run (see README)")
     bench.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
     bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
-    bench.add_argument("--only", metavar="SECTIONS", help="comma-separated: workflow, screen, "
-                       "queue, map, startup, shift, ingest (default: all)")
+    bench.add_argument("--only", metavar="SECTIONS", help="comma-separated: workflow, trust, "
+                       "sqlite, screen, queue, map, startup, shift, ingest (default: all)")
     bench.add_argument("--no-cache", action="store_true",
                        help="build the benchmark city afresh instead of copying the cached one")
 
@@ -180,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         return _verify_audit(url, args)
     if args.command == "db" and args.db_command == "make-key":
         return _make_key(url, args)
+    if args.command == "db" and args.db_command in ("backup", "restore"):
+        return _backup_or_restore(url, args)
     if args.command == "jobs":
         return _jobs(url, args)
     if args.command == "accounts":
@@ -377,7 +394,7 @@ def _make_key(url: str, args) -> int:
 
     from db.core import pii
     from db.core.engine import open_database
-    from db.core.errors import PhoneKeyProblem
+    from db.core.errors import DatabaseBusy, PhoneKeyProblem
 
     prog = "cityops db make-key"
     missing = _missing_sqlite_file(url)
@@ -395,7 +412,7 @@ def _make_key(url: str, args) -> int:
         print(f"{prog}: {exc.message} / the database has a phone key already or the file "
               f"exists ({exc.params.get('path')}); nothing was changed", file=sys.stderr)
         return 1
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, DatabaseBusy) as exc:
         print(f"{prog}: 无法写入数据库 / cannot write to the database {_shown(url)}: "
               f"{str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
@@ -407,6 +424,51 @@ def _make_key(url: str, args) -> int:
           "权限 600；备份恢复时需要同一把密钥 / on every workstation: copy this file to the app "
           f"user's config dir as keys/{key.key_id}.key (or point CITYOPS_KEY_FILE at it), mode "
           "600; keep a copy apart from the database backups: a restore needs the same key")
+    return 0
+
+
+def _backup_or_restore(url: str, args) -> int:
+    """``cityops db backup|restore``. Exit codes: 0 done, 1 refused or failed (why is printed:
+    a damaged file, a target that is not empty, …), 2 no database to back up."""
+    from pathlib import Path
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.admin import backup
+
+    prog = f"cityops db {args.db_command}"
+    try:
+        if args.db_command == "backup":
+            missing = _missing_sqlite_file(url)
+            if missing:
+                print(f"{prog}: 数据库文件不存在 / no database file at {missing}", file=sys.stderr)
+                return 2
+            info = backup.backup(url, Path(args.out))
+            if args.json:
+                print(json.dumps(info.__dict__, ensure_ascii=False, indent=2))
+            else:
+                print(f"备份完成 / backed up to {args.out}: {info.engine}, schema {info.revision}, "
+                      f"{info.payload_bytes:,} bytes, {info.created_at}")
+                if info.phone_key_id:
+                    print(f"恢复时需要电话号码密钥 {info.phone_key_id}（不要与备份放在一起）/ a restore "
+                          f"needs phone key {info.phone_key_id}: keep it apart from the backups")
+            return 0
+        result = backup.restore(url, Path(args.source), force=args.force)
+    except backup.BackupRefused as exc:
+        print(f"{prog}: {exc.message} ({exc.code})", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"{prog}: 无法连接数据库 / cannot reach the database {_shown(url)}: "
+              f"{str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    info = result.info
+    print(f"恢复完成 / restored {args.source} ({info.engine}, schema {info.revision}, made "
+          f"{info.created_at}) into {result.target}")
+    for note in result.notes:
+        print(note)
+    if result.behind_head:
+        print(f"备份的结构版本 {info.revision} 旧于本程序的 {result.head}：请运行 cityops db migrate / "
+              "the backup's schema is older than this version's: run `cityops db migrate`")
     return 0
 
 
@@ -422,8 +484,10 @@ def _shown(url: str) -> str:
 
 def _jobs(url: str, args) -> int:
     """``cityops jobs list|run``. Exit codes: 0 done, 1 the job failed, 2 unknown job or a
-    database not ready, 3 the job is running on another workstation right now."""
+    database not ready, 3 the job is running on another workstation right now, or the database
+    stayed busy (SQLite's write lock) past its timeout: not run, try again."""
     from db.core import jobs
+    from db.core.errors import DatabaseBusy
 
     prog = f"cityops jobs {args.jobs_command}"
     database = _open_at_head(url, prog)  # a look at the jobs never changes the schema
@@ -437,6 +501,10 @@ def _jobs(url: str, args) -> int:
         except jobs.UnknownJob as exc:
             print(f"{prog}: {exc.message} / unknown job", file=sys.stderr)
             return 2
+        except DatabaseBusy as exc:
+            print(f"{prog}: {exc.message} / the database stayed busy (locked by another "
+                  "writer): not run, try again", file=sys.stderr)
+            return 3
         if args.json:
             print(json.dumps(_run_json(run), ensure_ascii=False, indent=2))
         if run.outcome == jobs.BUSY:

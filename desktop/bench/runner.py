@@ -13,7 +13,9 @@ database for the workflow figures.
 
 Sections (``--only`` picks some): ``workflow`` (throughput of the closed loop, :mod:`db.bench.workflow`),
 ``trust`` (the same loop with and without the database's loop triggers and audit hash chain,
-:mod:`db.bench.trust`), ``screen`` (1, event to screen), ``queue`` (2, the queue at a million), ``map`` (3, the map
+:mod:`db.bench.trust`), ``sqlite`` (the same loop on SQLite with ``synchronous=FULL`` against
+``NORMAL``, :mod:`db.bench.sqlite`; on any ``--db``, in the folder of the SQLite file named or of
+the default one), ``screen`` (1, event to screen), ``queue`` (2, the queue at a million), ``map`` (3, the map
 under load), ``startup`` (4), ``shift`` (5, a compressed shift), ``ingest`` (6).
 """
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sqlalchemy.engine import make_url
 from db.bench.city import FULL_CITY, QUICK_CITY, CitySpec, bench_city
 from db.bench.report import Figure, format_table, machine
 
-SECTIONS = ("workflow", "trust", "screen", "queue", "map", "startup", "shift", "ingest")
+SECTIONS = ("workflow", "trust", "sqlite", "screen", "queue", "map", "startup", "shift", "ingest")
 SECTION_TIMEOUT_S = 1800
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -181,6 +183,8 @@ def run_bench(url: str, *, quick: bool = False, json_path: str | None = None,
             record("workflow", lambda: _workflow(url, quick))
         if "trust" in chosen:
             record("trust", lambda: _trust(url, quick))
+        if "sqlite" in chosen:
+            record("sqlite", lambda: _sqlite(url, quick))
         city_sections = [s for s in ("queue", "map", "screen") if s in chosen]
         if city_sections:
             try:
@@ -215,7 +219,7 @@ def run_bench(url: str, *, quick: bool = False, json_path: str | None = None,
                 sections.setdefault(name, {"error": f"benchmark city: {exc}"})
                 print(f"  benchmark city FAILED: {exc}", flush=True)
 
-    order = {s: i for i, s in enumerate(("workflow", "trust", "1", "2", "3", "4", "5", "6"))}
+    order = {s: i for i, s in enumerate(("workflow", "trust", "sqlite", "1", "2", "3", "4", "5", "6"))}
     figures.sort(key=lambda f: order.get(f.section.split()[0], 99))
     wall = time.perf_counter() - started
     print()
@@ -288,6 +292,21 @@ def _trust(url: str, quick: bool) -> tuple[list[Figure], dict]:
         Figure("trust", BARE_LABELS[name], bare[name], "/s", baseline=bare["neither"],
                baseline_label="the same SQL with neither, same run", better="higher")
         for name in ("both", "loop", "chain")
+    ]
+    return figures, result
+
+
+def _sqlite(url: str, quick: bool) -> tuple[list[Figure], dict]:
+    from db.bench.sqlite import measure
+
+    result = measure(url, 80 if quick else 600, progress=_say)
+    rates = result["steps_per_s"]
+    figures = [
+        Figure("sqlite", "closed-loop steps per s on SQLite, synchronous=FULL (as shipped)",
+               rates["FULL"], "/s", baseline=rates["NORMAL"],
+               baseline_label="the same steps with synchronous=NORMAL, same folder, same run, "
+                              "rounds alternating",
+               better="higher"),
     ]
     return figures, result
 

@@ -18,7 +18,7 @@ from db.models import ChangeLog, JobState
 from desktop.core.live import COALESCE_MS, LiveFeed
 from tests.helpers import report
 
-SECTIONS = ("workflow", "trust", "screen", "queue", "map", "startup", "shift", "ingest")
+SECTIONS = ("workflow", "trust", "sqlite", "screen", "queue", "map", "startup", "shift", "ingest")
 
 
 def test_bench_quick_runs_every_section_and_writes_its_figures(tmp_path):
@@ -35,7 +35,7 @@ def test_bench_quick_runs_every_section_and_writes_its_figures(tmp_path):
         {name: None for name in SECTIONS}
     figures = result["figures"]
     sections = {f["section"].split()[0] for f in figures}
-    assert sections == {"workflow", "trust", "1", "2", "3", "4", "5", "6"}
+    assert sections == {"workflow", "trust", "sqlite", "1", "2", "3", "4", "5", "6"}
     assert all(f["value"] is not None and f["baseline"] is not None for f in figures), \
         [f["name"] for f in figures if f["value"] is None or f["baseline"] is None]
     detail = {name: s["detail"] for name, s in result["sections"].items()}
@@ -43,6 +43,8 @@ def test_bench_quick_runs_every_section_and_writes_its_figures(tmp_path):
     assert detail["ingest"]["complete"] == [True, True, True]  # every listener saw every change
     assert set(detail["trust"]["steps_per_s"]) == {"both", "loop", "chain", "neither"}
     assert detail["trust"]["steps_per_config"] == 80 * 6  # the same work on each configuration
+    assert detail["sqlite"]["steps_per_mode"] == 80 * 6  # FULL and NORMAL alike
+    assert detail["sqlite"]["folder"] == str(tmp_path.resolve())  # beside the named file
     assert detail["queue"]["all"] == 20_000 and detail["map"]["markers"]["staff"] > 4000
     assert not (tmp_path / "anchor.sqlite3").exists()  # the named database is never touched
     assert "ratio" in run.stdout and "[1 event to screen]" in run.stdout
