@@ -131,6 +131,17 @@ def prune_expired(database: Database, retention: dt.timedelta = RETENTION,
     return removed
 
 
+def listen_connect_args(database: Database) -> dict:
+    """psycopg's arguments for a connection of its own to ``database``, as the engine's dialect
+    makes them from the URL: a multi-host URL (``?host=a:5432&host=b:5432``) becomes libpq's
+    host and port lists, and ``target_session_attrs=read-write`` comes along, so the LISTEN
+    connection finds the primary after a failover exactly as the engine's connections do (a
+    URL rendered back to a string would hand libpq ``host=a:5432`` as one host name)."""
+    engine = database.engine
+    _args, params = engine.dialect.create_connect_args(engine.url)
+    return {**params, **PG_CONNECT_ARGS}
+
+
 class ChangeFollower:
     """Follows the change feed from a point, surviving disconnects without missing a change.
 
@@ -213,9 +224,7 @@ class ChangeFollower:
         if self.database.is_postgres:
             import psycopg
 
-            url = self.database.engine.url.set(drivername="postgresql")
-            conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True,
-                                   **PG_CONNECT_ARGS)
+            conn = psycopg.connect(autocommit=True, **listen_connect_args(self.database))
             conn.execute(f"LISTEN {CHANNEL}")
             self._listen_conn = conn
         else:
