@@ -162,31 +162,37 @@ class ChangeFollower:
 
     # -- public ------------------------------------------------------------------------
     def fetch(self) -> list[Change]:
-        """Everything after :attr:`last_seq`, now, without waiting."""
+        """Everything after :attr:`last_seq`, now, without waiting.
+
+        :attr:`last_seq` moves only once the read session closed cleanly: rows read just before
+        the connection broke (a failover at that moment) were never returned, so they are read
+        again rather than skipped."""
         out: list[Change] = []
+        last = self.last_seq
         with self.database.read() as session:
             oldest, newest = session.execute(
                 select(func.min(ChangeLog.seq), func.max(ChangeLog.seq))).one()
-            if newest is not None and newest < self.last_seq:
+            if newest is not None and newest < last:
                 # The log is behind us: the database was restored or replaced. Start over.
                 out.append(Change(newest, utcnow(), "*", None, RELOAD))
-                self.last_seq = newest
-            elif oldest is not None and oldest > self.last_seq + 1:
+                last = newest
+            elif oldest is not None and oldest > last + 1:
                 # Rows we have not seen were pruned: tell the reader to reload everything.
                 out.append(Change(oldest - 1, utcnow(), "*", None, RELOAD))
             while True:
                 rows = session.execute(
                     select(ChangeLog.seq, ChangeLog.at, ChangeLog.entity, ChangeLog.entity_id,
                            ChangeLog.op)
-                    .where(ChangeLog.seq > self.last_seq)
+                    .where(ChangeLog.seq > last)
                     .order_by(ChangeLog.seq)
                     .limit(FETCH_BATCH)
                 ).all()
                 out.extend(Change(*r) for r in rows)
                 if rows:
-                    self.last_seq = rows[-1][0]
+                    last = rows[-1][0]
                 if len(rows) < FETCH_BATCH:
                     break
+        self.last_seq = last
         return out
 
     def wait(self, timeout: float = 1.0) -> list[Change]:
