@@ -282,6 +282,7 @@ class Follower(threading.Thread):
         self.seen: list[Change] = []
         self.was_down = False
         self.reconnected = False  # lost the database, then had it again
+        self.back_at: float | None = None  # when it had it again (monotonic)
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -289,8 +290,8 @@ class Follower(threading.Thread):
             self.seen.extend(self.follower.wait(0.3))
             if not self.follower.connected:
                 self.was_down = True
-            elif self.was_down:
-                self.reconnected = True
+            elif self.was_down and not self.reconnected:
+                self.reconnected, self.back_at = True, time.monotonic()
         self.follower.close()
 
     def halt(self) -> None:
@@ -305,6 +306,7 @@ class DrillResult:
     acked_before: int  # of them, before the primary went away
     lost: int  # acknowledged, but not on the new primary
     seconds_to_first_write: float | None  # primary down → first write acknowledged again
+    follower_back_s: float | None  # primary down → the follower connected to the new primary
     promote_seconds: float  # pg_ctl promote, until the standby accepted writes
     writes_per_s_before: float
     changes_seen: int
@@ -375,6 +377,8 @@ def drill(chain: ClusterChain, actors: Actors, *, before_s: float = 3.0, after_s
             synchronous=synchronous, acked=len(writer.acked), acked_before=acked_before,
             lost=result["lost"],
             seconds_to_first_write=None if first is None else round(first - down, 3),
+            follower_back_s=None if follower.back_at is None
+            else round(max(0.0, follower.back_at - down), 3),
             promote_seconds=round(promoted - down, 3), writes_per_s_before=round(rate, 1),
             changes_seen=result["seen"], missed=result["missed"], doubled=result["doubled"],
             phantom=result["phantom"], reloads=result["reloads"],
@@ -455,3 +459,48 @@ def throughput(chain: ClusterChain, actors: Actors, *, seconds: float, rounds: i
     return {"synchronous_per_s": round(totals[True][0] / totals[True][1], 1),
             "asynchronous_per_s": round(totals[False][0] / totals[False][1], 1),
             "rounds": rounds, "seconds_per_round": seconds}
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` TCP ports nothing listens on at 127.0.0.1 right now (the bench's clusters must not
+    meet the test clusters' fixed ports)."""
+    import socket
+
+    socks, ports = [], []
+    try:
+        for _ in range(n):
+            sock = socket.socket()
+            sock.bind((HOST, 0))
+            socks.append(sock)
+            ports.append(sock.getsockname()[1])
+    finally:
+        for sock in socks:
+            sock.close()
+    return ports
+
+
+def measure(*, seconds: float = 4.0, rounds: int = 3,
+            progress: Callable[[str], None] | None = None) -> dict:
+    """The ``replication`` section: clusters of its own (never the database named), then the
+    writer's rate with the standby synchronous and asynchronous, then one failover on each."""
+    import tempfile
+
+    say = progress or (lambda _m: None)
+    root = Path(tempfile.mkdtemp(prefix="cityops-bench-replication-"))
+    chain = ClusterChain(root, free_ports(3), say=say)
+    try:
+        chain.start_primary()
+        actors = prepare(chain)
+        chain.add_standby(sync=True)
+        rates = throughput(chain, actors, seconds=seconds, rounds=rounds)
+        say(f"writes per s: {rates['synchronous_per_s']} synchronous, "
+            f"{rates['asynchronous_per_s']} asynchronous")
+        chain.set_sync(True)
+        sync = drill(chain, actors, before_s=seconds, after_s=2.0, say=say)
+        chain.add_standby(sync=False)
+        unsync = drill(chain, actors, before_s=seconds, after_s=2.0, say=say)
+    finally:
+        chain.close()
+    return {"throughput": rates, "synchronous": sync.as_dict(), "asynchronous": unsync.as_dict(),
+            "note": "one machine, both clusters on 127.0.0.1; promotion started the moment the "
+                    "primary was down (a person or Patroni decides later than that)"}

@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
     bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
     bench.add_argument("--only", metavar="SECTIONS", help="comma-separated: workflow, screen, "
-                       "queue, map, startup, shift, ingest (default: all)")
+                       "queue, map, startup, shift, ingest, trust, replication (default: all)")
     bench.add_argument("--no-cache", action="store_true",
                        help="build the benchmark city afresh instead of copying the cached one")
 
