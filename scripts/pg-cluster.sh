@@ -40,7 +40,8 @@
 # writes): the manual failover, after the old primary is stopped for good.
 # sync on|off sets synchronous_standby_names on the primary on DIR (ALTER SYSTEM + reload):
 # on, a COMMIT returns only once the standby NAME (default: any, '*') has the transaction on
-# disk, so a promotion loses no acknowledged write; off (asynchronous), a failover may lose the
+# disk, so a promotion loses no acknowledged write (it also sets synchronous_commit on, which
+# --fast turns off); off (asynchronous), a failover may lose the
 # last moments' acknowledged writes. With no standby connected, `sync on` makes writes wait.
 # stop --immediate stops at once without a checkpoint (a crashed primary, for failover drills).
 set -euo pipefail
@@ -70,7 +71,7 @@ while [ $# -gt 0 ]; do
     --dir) DIR=$2; shift ;;
     --dir=*) DIR=${1#--dir=} ;;
     --fast) FAST=1 ;;
-    -h|--help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "pg-cluster: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

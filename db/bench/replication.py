@@ -309,6 +309,7 @@ class DrillResult:
     follower_back_s: float | None  # primary down → the follower connected to the new primary
     promote_seconds: float  # pg_ctl promote, until the standby accepted writes
     writes_per_s_before: float
+    write_ms_before: float | None  # median time between two writes before the failure
     changes_seen: int
     missed: int  # in the new primary's change log, never returned by the follower
     doubled: int  # returned twice
@@ -353,6 +354,9 @@ def drill(chain: ClusterChain, actors: Actors, *, before_s: float = 3.0, after_s
         down = time.monotonic()
         acked_before = len(writer.acked)
         rate = acked_before / (down - started)
+        gaps = [b[0] - a[0] for a, b in zip(writer.acked[:acked_before],
+                                            writer.acked[1:acked_before])]
+        gap_ms = round(sorted(gaps)[len(gaps) // 2] * 1000, 1) if gaps else None
         chain.promote()
         promoted = time.monotonic()
         promoted_seq = newest_seq_on_primary(chain)
@@ -380,6 +384,7 @@ def drill(chain: ClusterChain, actors: Actors, *, before_s: float = 3.0, after_s
             follower_back_s=None if follower.back_at is None
             else round(max(0.0, follower.back_at - down), 3),
             promote_seconds=round(promoted - down, 3), writes_per_s_before=round(rate, 1),
+            write_ms_before=gap_ms,
             changes_seen=result["seen"], missed=result["missed"], doubled=result["doubled"],
             phantom=result["phantom"], reloads=result["reloads"],
             follower_reconnected=follower.reconnected,
