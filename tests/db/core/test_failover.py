@@ -35,7 +35,8 @@ RECONNECT_WORK = ("the simulator does not survive a database restart yet: issue 
 
 
 @pytest.fixture(scope="module")
-def chain():
+def drill_chain():
+    """The chain's primary, its database set up, and the writer's accounts."""
     if SKIP_PG:
         pytest.skip("CITYOPS_SKIP_PG=1")
     missing = rep.missing_binaries()
@@ -105,8 +106,8 @@ def _wait_for_simulator(chain, sim: Simulator, after_seq: int) -> None:
 
 @pytest.mark.parametrize("synchronous", [True, False], ids=["synchronous", "asynchronous"])
 def test_promoting_the_standby_under_load_loses_and_doubles_nothing_acknowledged(
-        chain, synchronous, tmp_path, record_property, capsys):
-    chain, actors = chain
+        drill_chain, synchronous, tmp_path, record_property, capsys):
+    chain, actors = drill_chain
     chain.add_standby(sync=synchronous)
     before = rep.newest_seq_on_primary(chain)
     sim = Simulator(chain.url(), tmp_path / "simulator.log")

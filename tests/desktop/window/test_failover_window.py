@@ -23,7 +23,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def chain():
+def window_chain():
     if SKIP_PG:
         pytest.skip("CITYOPS_SKIP_PG=1")
     missing = rep.missing_binaries()
@@ -44,8 +44,9 @@ def _report(database, actors, description: str) -> wf.StepResult:
                           lat=23.02, lon=113.75, city_id=actors.city_id, description=description)
 
 
-def test_the_window_goes_offline_and_comes_back_on_the_promoted_standby(qtbot, chain, tmp_path):
-    chain, actors = chain
+def test_the_window_goes_offline_and_comes_back_on_the_promoted_standby(qtbot, window_chain,
+                                                                         tmp_path):
+    chain, actors = window_chain
     database = open_database(chain.url(), migrate=False)  # the multi-host URL
     env = Env(database, actors.users, actors.city_id, "postgresql")
     window = open_window(qtbot, env, tmp_path)  # its change feed on the same URL
