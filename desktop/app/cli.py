@@ -279,10 +279,11 @@ def _setup_roles(args) -> int:
         return 1
     from sqlalchemy.engine import make_url
 
-    where = make_url(url)
-    host = where.host or "localhost"
-    port = where.port or 5432
-    print(f"roles ready on {host}:{port}/{done.database}: owner {done.owner} (schema, "
+    from db.core.config import url_servers
+
+    where = make_url(url).set(drivername="postgresql")
+    servers = ",".join(f"{host or 'localhost'}:{port}" for host, port in url_servers(url))
+    print(f"roles ready on {servers}/{done.database}: owner {done.owner} (schema, "
           f"migrations, triggers), application {done.app} (rows only)")
     if done.created:
         print(f"created: {', '.join(done.created)}")
@@ -296,9 +297,10 @@ def _setup_roles(args) -> int:
     env = "" if pgpass is None or os.environ.get("PGPASSFILE") == str(pgpass) \
         else f"PGPASSFILE={pgpass} "
     print("next:")
+    # The same server(s) as the URL given (a multi-host URL stays one), as the other roles.
     print(f"  {env}cityops db migrate --owner-url "
-          f"postgresql://{done.owner}@{host}:{port}/{done.database}")
-    print(f"  {env}cityops --db postgresql://{done.app}@{host}:{port}/{done.database}"
+          f"{where.set(username=done.owner).render_as_string(hide_password=False)}")
+    print(f"  {env}cityops --db {where.set(username=done.app).render_as_string(hide_password=False)}"
           "   (each workstation: the application role, its password in that user's PGPASSFILE)")
     return 0
 

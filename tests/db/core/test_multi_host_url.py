@@ -4,19 +4,22 @@ it. Failing over between two real servers is tests/db/core/test_failover.py."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
+import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from db.admin.passwords import PasswordInUrl, refuse_password_in_url, shown_url
+from db.admin.passwords import PasswordInUrl, pgpass_lookup, refuse_password_in_url, shown_url
 from db.bench.replication import multi_host_url
-from db.core.config import normalise_url
+from db.core.config import normalise_url, url_servers
 from db.core.engine import open_database
 from db.core.feed import ChangeFollower, listen_connect_args
+from tests.conftest import PG_ADMIN_URL
 from tests.helpers import report
 
 #: Nothing listens here (the failover test's range, never its last port): libpq is refused
@@ -105,3 +108,46 @@ def test_the_command_line_takes_a_multi_host_url(pg_env):
                          env={**os.environ, "CITYOPS_DB": ""})
     assert out.returncode == 0, out.stderr
     assert "feed.prune" in out.stdout
+
+
+def test_the_servers_a_url_names_in_order():
+    assert url_servers("postgresql://u@db1:5433/x") == [("db1", 5433)]
+    assert url_servers("postgresql://u@db1/x") == [("db1", 5432)]
+    assert url_servers(URL) == [("127.0.0.1", 5433), ("127.0.0.1", 5434)]
+    assert url_servers("postgresql://u@/x?host=db1&host=db2:6000") == [("db1", 5432),
+                                                                      ("db2", 6000)]
+
+
+@pytest.mark.postgres
+def test_setup_roles_through_a_multi_host_url_writes_a_line_for_each_server(pg_server, tmp_path):
+    """The roles live on the primary and replicate to the standby: one password per role, in
+    the password file for every server the URL names, and the next commands keep the URL."""
+    tag = uuid.uuid4().hex[:8]
+    owner, app, name = f"mh_owner_{tag}", f"mh_app_{tag}", f"cityops_mh_{tag}"
+    pgpass = tmp_path / "pgpass"
+    shutil.copy(os.environ["PGPASSFILE"], pgpass)  # the superuser's line, nothing else
+    os.chmod(pgpass, 0o600)
+    live = make_url(PG_ADMIN_URL).port
+    url = multi_host_url(make_url(PG_ADMIN_URL).username, [DEAD_PORT, live], name)
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        out = subprocess.run([sys.executable, "-m", "desktop", "db", "setup-roles",
+                              "--superuser-url", url, "--owner", owner, "--app", app],
+                             capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "CITYOPS_DB": "", "PGPASSFILE": str(pgpass)})
+        assert out.returncode == 0, out.stderr
+        assert f"roles ready on 127.0.0.1:{DEAD_PORT},127.0.0.1:{live}/{name}" in out.stdout
+        assert f"--owner-url postgresql://{owner}@/{name}?host=127.0.0.1:{DEAD_PORT}" in \
+            out.stdout.replace("%3A", ":")
+        for role in (owner, app):
+            secrets = {port: pgpass_lookup(pgpass, "127.0.0.1", port, role)
+                       for port in (DEAD_PORT, live)}
+            assert secrets[DEAD_PORT] and secrets[DEAD_PORT] == secrets[live]
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for role in (app, owner):
+                conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
