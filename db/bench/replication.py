@@ -342,6 +342,7 @@ def drill(chain: ClusterChain, actors: Actors, *, before_s: float = 3.0, after_s
     say = say or (lambda _m: None)
     synchronous = _is_synchronous(chain)
     database = open_database(chain.url(), migrate=False)
+    writer = follower = None
     try:
         since = newest_seq(database)
         follower = Follower(database, since)
@@ -392,7 +393,10 @@ def drill(chain: ClusterChain, actors: Actors, *, before_s: float = 3.0, after_s
             last_error=writer.last_error,
             extra={"missed_sample": result["missed_sample"], "follower_last_seq": result["last_seq"],
                    "since": since})
-    finally:
+    finally:  # a drill that failed half-way leaves no thread writing or following
+        for thread in (writer, follower):
+            if thread is not None and thread.is_alive():
+                thread.halt()
         database.dispose()
 
 
