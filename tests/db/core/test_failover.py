@@ -106,7 +106,7 @@ def _wait_for_simulator(chain, sim: Simulator, after_seq: int) -> None:
 
 @pytest.mark.parametrize("synchronous", [True, False], ids=["synchronous", "asynchronous"])
 def test_promoting_the_standby_under_load_loses_and_doubles_nothing_acknowledged(
-        drill_chain, synchronous, tmp_path, record_property, capsys):
+        drill_chain, synchronous, tmp_path, record_testsuite_property, capsys):
     chain, actors = drill_chain
     chain.add_standby(sync=synchronous)
     before = rep.newest_seq_on_primary(chain)
@@ -118,7 +118,7 @@ def test_promoting_the_standby_under_load_loses_and_doubles_nothing_acknowledged
         sim.stop()
     mode = "synchronous" if synchronous else "asynchronous"
     for name, value in result.as_dict().items():
-        record_property(f"{mode}_{name}", value)
+        record_testsuite_property(f"failover_{mode}_{name}", value)
     with capsys.disabled():
         print(f"\nfailover, {mode}: {result.acked} writes acknowledged ({result.acked_before} "
               f"before the primary went away), {result.lost} of them missing on the new "
