@@ -2,6 +2,10 @@
 # A local PostgreSQL cluster of the project's own, with password (SCRAM) authentication only.
 #
 #   scripts/pg-cluster.sh [start|stop|status|env] [--port PORT] [--dir DIR] [--fast]
+#   scripts/pg-cluster.sh standby --primary-port P [--primary-dir PDIR] --port Q --dir DIR [--sync]
+#   scripts/pg-cluster.sh promote --port Q --dir DIR
+#   scripts/pg-cluster.sh sync on|off --port P --dir DIR [--standby-name NAME]
+#   scripts/pg-cluster.sh stop --port P --dir DIR --immediate
 #
 # start (the default) creates the cluster if it is missing (initdb) and starts it; stop stops
 # it; status says whether it runs (exit 0) or not (exit 3); env prints the lines to paste into a
@@ -23,6 +27,23 @@
 # server runs as that user. Another cluster (a standby, a second test server) is the same
 # script with another port and directory; pg_hba admits replication connections from 127.0.0.1
 # (with a password, for a role WITH REPLICATION) so that a standby can stream from it.
+#
+# standby makes DIR a streaming standby of the cluster on PORT P (made by this script, its
+# folder PDIR, default var/pg-P) and starts it on port Q: a replication role
+# `cityops_replica` on the primary (its password random, kept only in the password files:
+# PDIR/pgpass, DIR/pgpass and DIR/replication.pgpass, the last the server user's, which the
+# standby's primary_conninfo names as its passfile), then `pg_basebackup -R`. The standby's
+# application_name is `cityops_standby_Q`. --sync also makes the primary wait for it at each
+# commit (below). The standby answers read-only queries; a client whose URL says
+# target_session_attrs=read-write skips it until it is promoted.
+# promote turns the standby on DIR into a primary (`pg_ctl promote`, waiting until it accepts
+# writes): the manual failover, after the old primary is stopped for good.
+# sync on|off sets synchronous_standby_names on the primary on DIR (ALTER SYSTEM + reload):
+# on, a COMMIT returns only once the standby NAME (default: any, '*') has the transaction on
+# disk, so a promotion loses no acknowledged write (it also sets synchronous_commit on, which
+# --fast turns off); off (asynchronous), a failover may lose the
+# last moments' acknowledged writes. With no standby connected, `sync on` makes writes wait.
+# stop --immediate stops at once without a checkpoint (a crashed primary, for failover drills).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,15 +51,27 @@ ACTION=start
 PORT=${CITYOPS_PG_PORT:-55432}
 DIR=${CITYOPS_PG_DIR:-}
 FAST=0
+PRIMARY_PORT=
+PRIMARY_DIR=
+SYNC=0
+SYNC_MODE=
+STANDBY_NAME=
+STOP_MODE=fast
 while [ $# -gt 0 ]; do
   case "$1" in
-    start|stop|status|env) ACTION=$1 ;;
+    start|stop|status|env|standby|promote) ACTION=$1 ;;
+    sync) ACTION=sync; SYNC_MODE=${2:-}; shift ;;
+    --primary-port) PRIMARY_PORT=$2; shift ;;
+    --primary-dir) PRIMARY_DIR=$2; shift ;;
+    --sync) SYNC=1 ;;
+    --standby-name) STANDBY_NAME=$2; shift ;;
+    --immediate) STOP_MODE=immediate ;;
     --port) PORT=$2; shift ;;
     --port=*) PORT=${1#--port=} ;;
     --dir) DIR=$2; shift ;;
     --dir=*) DIR=${1#--dir=} ;;
     --fast) FAST=1 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "pg-cluster: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -52,6 +85,7 @@ PGPASS=$DIR/pgpass
 LOG=$DIR/log
 SUPERUSER=cityops_admin
 HOST=127.0.0.1
+REPLICA=cityops_replica
 
 bindir() {
   local found
@@ -174,10 +208,124 @@ start() {
   print_env
 }
 
+sql() {  # the superuser's psql on this cluster; statements on standard input, never in arguments
+  PGPASSFILE=$PGPASS "$BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$HOST" -p "$PORT" \
+    -U "$SUPERUSER" -d postgres "$@"
+}
+
+pgpass_password() {  # file user: the password of user's first line in a password file, if any
+  awk -F: -v u="$2" '$4 == u { print $5; exit }' "$1" 2>/dev/null || true
+}
+
+set_sync() {  # on|off [name]: synchronous replication on the primary on PORT
+  local mode=$1 name=${2:-*}
+  case "$mode" in
+    on)
+      sql >/dev/null <<EOF
+ALTER SYSTEM SET synchronous_standby_names = '$name';
+ALTER SYSTEM SET synchronous_commit = 'on';
+SELECT pg_reload_conf();
+EOF
+      echo "pg-cluster: synchronous replication on at $HOST:$PORT (standby '$name'): a COMMIT" \
+        "returns once the standby has it on disk" ;;
+    off)
+      sql >/dev/null <<EOF
+ALTER SYSTEM RESET synchronous_standby_names;
+SELECT pg_reload_conf();
+EOF
+      echo "pg-cluster: asynchronous replication at $HOST:$PORT: a failover may lose the last" \
+        "acknowledged writes" ;;
+    *) echo "pg-cluster: sync takes on or off, not '$mode'" >&2; exit 2 ;;
+  esac
+}
+
+standby() {
+  case "$PRIMARY_PORT" in ''|*[!0-9]*)
+    echo "pg-cluster: standby needs --primary-port PORT of a running primary" >&2; exit 2 ;; esac
+  [ "$PRIMARY_PORT" != "$PORT" ] || { echo "pg-cluster: a standby needs a --port of its own" >&2; exit 2; }
+  if [ -f "$DATA/PG_VERSION" ]; then  # made before: just start it
+    start
+    return
+  fi
+  local pdir=${PRIMARY_DIR:-var/pg-$PRIMARY_PORT} ppass admin replica name repfile
+  pdir=$(cd "$pdir" && pwd)
+  ppass=$pdir/pgpass
+  admin=$(pgpass_password "$ppass" "$SUPERUSER")
+  [ -n "$admin" ] || { echo "pg-cluster: no password of $SUPERUSER in $ppass: is $pdir a" \
+    "cluster this script made?" >&2; exit 1; }
+  "$BIN/pg_isready" -q -h "$HOST" -p "$PRIMARY_PORT" || { echo "pg-cluster: no primary answers" \
+    "on $HOST:$PRIMARY_PORT" >&2; exit 1; }
+  if answers; then
+    echo "pg-cluster: another server already answers on $HOST:$PORT; choose another --port" >&2
+    exit 1
+  fi
+  # The standby is a copy: the same superuser and password, on its own port.
+  (umask 077; pgpass_line "$HOST" "$PORT" "$SUPERUSER" "$admin" > "$PGPASS")
+  # The replication role: made once on the first primary, its password kept in the password
+  # files only; the statement reaches the server on standard input, and is not logged.
+  replica=$(pgpass_password "$ppass" "$REPLICA")
+  if [ -z "$replica" ]; then
+    replica=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
+    PORT=$PRIMARY_PORT PGPASS=$ppass sql >/dev/null <<EOF
+SET log_statement = 'none';
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$REPLICA') THEN
+    CREATE ROLE $REPLICA WITH LOGIN REPLICATION;
+  END IF;
+END \$\$;
+ALTER ROLE $REPLICA WITH LOGIN REPLICATION PASSWORD '$replica';
+EOF
+    (umask 077; pgpass_line "$HOST" "$PRIMARY_PORT" "$REPLICA" "$replica" >> "$ppass")
+  fi
+  (umask 077; pgpass_line "$HOST" "$PORT" "$REPLICA" "$replica" >> "$PGPASS")
+  # The standby's server reads this file (its own user's, mode 600) whenever it connects to
+  # its primary: primary_conninfo names it and holds no password.
+  repfile=$DIR/replication.pgpass
+  (umask 077; printf '%s:*:*:%s:%s\n' "$HOST" "$REPLICA" "$replica" > "$repfile")
+  rm -rf "$DATA"
+  mkdir -m 700 "$DATA"
+  if [ ${#RUN[@]} -gt 0 ]; then chown postgres: "$DATA" "$repfile"; fi
+  name=cityops_standby_$PORT
+  echo "pg-cluster: pg_basebackup from $HOST:$PRIMARY_PORT into $DATA (standby $name)"
+  as_server "$BIN/pg_basebackup" -D "$DATA" -R -X stream -c fast \
+    -d "host=$HOST port=$PRIMARY_PORT user=$REPLICA passfile=$repfile application_name=$name" \
+    >"$DIR/basebackup.log" 2>&1 || { cat "$DIR/basebackup.log" >&2; exit 1; }
+  # Its own port and socket; and no synchronous standby of its own: promoted, it would wait
+  # for one that does not exist.
+  as_server sed -i '/^synchronous_standby_names/d' "$DATA/postgresql.auto.conf"
+  as_server tee -a "$DATA/postgresql.conf" >/dev/null <<EOF
+# -- scripts/pg-cluster.sh: standby of $HOST:$PRIMARY_PORT --
+port = $PORT
+unix_socket_directories = '$DATA'
+EOF
+  start
+  # Streaming before anyone relies on it (a synchronous primary would otherwise wait).
+  local state=
+  for _ in $(seq 1 60); do
+    state=$(PORT=$PRIMARY_PORT PGPASS=$ppass sql -c \
+      "SELECT state FROM pg_stat_replication WHERE application_name = '$name'" || true)
+    [ "$state" = streaming ] && break
+    sleep 0.5
+  done
+  [ "$state" = streaming ] || { echo "pg-cluster: the standby does not stream (see $LOG)" >&2; exit 1; }
+  echo "pg-cluster: standby $name streams from $HOST:$PRIMARY_PORT"
+  if [ "$SYNC" = 1 ]; then PORT=$PRIMARY_PORT PGPASS=$ppass set_sync on "$name"; fi
+}
+
+promote() {
+  running || { echo "pg-cluster: not running ($DATA)" >&2; exit 1; }
+  [ -f "$DATA/standby.signal" ] || { echo "pg-cluster: $HOST:$PORT is a primary already" >&2; exit 1; }
+  as_server "$BIN/pg_ctl" -D "$DATA" -w -t 60 promote >/dev/null
+  echo "pg-cluster: promoted $HOST:$PORT ($DATA): it accepts writes now"
+}
+
 case "$ACTION" in
   start) start ;;
+  standby) standby ;;
+  promote) promote ;;
+  sync) set_sync "$SYNC_MODE" "${STANDBY_NAME:-*}" ;;
   stop)
-    if running; then as_server "$BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; echo "pg-cluster: stopped ($DATA)"
+    if running; then as_server "$BIN/pg_ctl" -D "$DATA" -m "$STOP_MODE" -w stop >/dev/null; echo "pg-cluster: stopped ($DATA)"
     else echo "pg-cluster: not running ($DATA)"; fi ;;
   status)
     if running; then echo "pg-cluster: running on $HOST:$PORT ($DATA)"; exit 0

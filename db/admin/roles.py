@@ -40,7 +40,7 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
 from db.admin.passwords import new_password, pgpass_lookup, refuse_password_in_url, write_pgpass
-from db.core.config import normalise_url
+from db.core.config import normalise_url, url_servers
 from db.core.errors import CityOpsError, PrivilegedConnection
 
 OWNER_ROLE = "cityops_owner"
@@ -270,8 +270,8 @@ def setup_roles(superuser_url: str, *, owner: str = OWNER_ROLE, app: str = APP_R
         raise ValueError("setup-roles needs a postgresql:// URL that names the database")
     dbname = url.database
     result = RoleSetup(database=dbname, owner=owner, app=app, pgpass=pgpass)
-    hosts = _pgpass_hosts(url.host)
-    port = url.port or 5432
+    # Every server the URL names (a primary and its standby share the roles, replicated).
+    servers = [(_pgpass_hosts(host), port) for host, port in url_servers(url)]
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn, _cluster_lock(url):
@@ -279,7 +279,7 @@ def setup_roles(superuser_url: str, *, owner: str = OWNER_ROLE, app: str = APP_R
             if not conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
                 raise NotSuperuser(me)
             for role in (owner, app):
-                _make_role(conn, role, result, hosts, port, reset_passwords, pgpass_port)
+                _make_role(conn, role, result, servers, reset_passwords, pgpass_port)
             _grant(conn, dbname, owner, app)
     finally:
         engine.dispose()
@@ -309,8 +309,9 @@ def _cluster_lock(url):
 _ROLE_ATTRS = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
 
 
-def _make_role(conn: Connection, role: str, result: RoleSetup, hosts: list[str], port: int,
-               reset: bool, pgpass_port: str | None) -> None:
+def _make_role(conn: Connection, role: str, result: RoleSetup,
+               servers: list[tuple[list[str], int]], reset: bool,
+               pgpass_port: str | None) -> None:
     who = _ident(role)
     if _role_exists(conn, role):
         conn.execute(text(f"ALTER ROLE {who} {_ROLE_ATTRS}"))
@@ -326,15 +327,22 @@ def _make_role(conn: Connection, role: str, result: RoleSetup, hosts: list[str],
             "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
             "JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = :r"), {"r": role}).all():
         conn.execute(text(f'REVOKE "{granted}" FROM {who}'))
-    known = (result.pgpass is not None and not reset and role not in result.created
-             and pgpass_lookup(result.pgpass, hosts[0], port, role) is not None)
-    if known:
+    known = None
+    if result.pgpass is not None and not reset and role not in result.created:
+        known = next((pw for hosts, port in servers
+                      if (pw := pgpass_lookup(result.pgpass, hosts[0], port, role)) is not None),
+                     None)
+    if known is not None:  # kept; a server of the URL the file lacks gets the same line
+        for hosts, port in servers:
+            if pgpass_lookup(result.pgpass, hosts[0], port, role) is None:
+                write_pgpass(result.pgpass, role, known, hosts=hosts, port=pgpass_port or port)
         return
     password = new_password()
     _set_password(conn, role, password)
     result.new_password_for.append(role)
     if result.pgpass is not None:
-        write_pgpass(result.pgpass, role, password, hosts=hosts, port=pgpass_port or port)
+        for hosts, port in servers:
+            write_pgpass(result.pgpass, role, password, hosts=hosts, port=pgpass_port or port)
     else:
         result.passwords[role] = password
 

@@ -131,6 +131,17 @@ def prune_expired(database: Database, retention: dt.timedelta = RETENTION,
     return removed
 
 
+def listen_connect_args(database: Database) -> dict:
+    """psycopg's arguments for a connection of its own to ``database``, as the engine's dialect
+    makes them from the URL: a multi-host URL (``?host=a:5432&host=b:5432``) becomes libpq's
+    host and port lists, and ``target_session_attrs=read-write`` comes along, so the LISTEN
+    connection finds the primary after a failover exactly as the engine's connections do (a
+    URL rendered back to a string would hand libpq ``host=a:5432`` as one host name)."""
+    engine = database.engine
+    _args, params = engine.dialect.create_connect_args(engine.url)
+    return {**params, **PG_CONNECT_ARGS}
+
+
 class ChangeFollower:
     """Follows the change feed from a point, surviving disconnects without missing a change.
 
@@ -151,31 +162,37 @@ class ChangeFollower:
 
     # -- public ------------------------------------------------------------------------
     def fetch(self) -> list[Change]:
-        """Everything after :attr:`last_seq`, now, without waiting."""
+        """Everything after :attr:`last_seq`, now, without waiting.
+
+        :attr:`last_seq` moves only once the read session closed cleanly: rows read just before
+        the connection broke (a failover at that moment) were never returned, so they are read
+        again rather than skipped."""
         out: list[Change] = []
+        last = self.last_seq
         with self.database.read() as session:
             oldest, newest = session.execute(
                 select(func.min(ChangeLog.seq), func.max(ChangeLog.seq))).one()
-            if newest is not None and newest < self.last_seq:
+            if newest is not None and newest < last:
                 # The log is behind us: the database was restored or replaced. Start over.
                 out.append(Change(newest, utcnow(), "*", None, RELOAD))
-                self.last_seq = newest
-            elif oldest is not None and oldest > self.last_seq + 1:
+                last = newest
+            elif oldest is not None and oldest > last + 1:
                 # Rows we have not seen were pruned: tell the reader to reload everything.
                 out.append(Change(oldest - 1, utcnow(), "*", None, RELOAD))
             while True:
                 rows = session.execute(
                     select(ChangeLog.seq, ChangeLog.at, ChangeLog.entity, ChangeLog.entity_id,
                            ChangeLog.op)
-                    .where(ChangeLog.seq > self.last_seq)
+                    .where(ChangeLog.seq > last)
                     .order_by(ChangeLog.seq)
                     .limit(FETCH_BATCH)
                 ).all()
                 out.extend(Change(*r) for r in rows)
                 if rows:
-                    self.last_seq = rows[-1][0]
+                    last = rows[-1][0]
                 if len(rows) < FETCH_BATCH:
                     break
+        self.last_seq = last
         return out
 
     def wait(self, timeout: float = 1.0) -> list[Change]:
@@ -213,9 +230,7 @@ class ChangeFollower:
         if self.database.is_postgres:
             import psycopg
 
-            url = self.database.engine.url.set(drivername="postgresql")
-            conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True,
-                                   **PG_CONNECT_ARGS)
+            conn = psycopg.connect(autocommit=True, **listen_connect_args(self.database))
             conn.execute(f"LISTEN {CHANNEL}")
             self._listen_conn = conn
         else:

@@ -159,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
     bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
     bench.add_argument("--only", metavar="SECTIONS", help="comma-separated: workflow, trust, "
-                       "sqlite, screen, queue, map, startup, shift, ingest (default: all)")
+                       "sqlite, screen, queue, map, startup, shift, ingest, replication "
+                       "(default: all)")
     bench.add_argument("--no-cache", action="store_true",
                        help="build the benchmark city afresh instead of copying the cached one")
 
@@ -296,10 +297,11 @@ def _setup_roles(args) -> int:
         return 1
     from sqlalchemy.engine import make_url
 
-    where = make_url(url)
-    host = where.host or "localhost"
-    port = where.port or 5432
-    print(f"roles ready on {host}:{port}/{done.database}: owner {done.owner} (schema, "
+    from db.core.config import url_servers
+
+    where = make_url(url).set(drivername="postgresql")
+    servers = ",".join(f"{host or 'localhost'}:{port}" for host, port in url_servers(url))
+    print(f"roles ready on {servers}/{done.database}: owner {done.owner} (schema, "
           f"migrations, triggers), application {done.app} (rows only)")
     if done.created:
         print(f"created: {', '.join(done.created)}")
@@ -313,9 +315,10 @@ def _setup_roles(args) -> int:
     env = "" if pgpass is None or os.environ.get("PGPASSFILE") == str(pgpass) \
         else f"PGPASSFILE={pgpass} "
     print("next:")
+    # The same server(s) as the URL given (a multi-host URL stays one), as the other roles.
     print(f"  {env}cityops db migrate --owner-url "
-          f"postgresql://{done.owner}@{host}:{port}/{done.database}")
-    print(f"  {env}cityops --db postgresql://{done.app}@{host}:{port}/{done.database}"
+          f"{where.set(username=done.owner).render_as_string(hide_password=False)}")
+    print(f"  {env}cityops --db {where.set(username=done.app).render_as_string(hide_password=False)}"
           "   (each workstation: the application role, its password in that user's PGPASSFILE)")
     return 0
 

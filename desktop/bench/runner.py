@@ -16,7 +16,11 @@ Sections (``--only`` picks some): ``workflow`` (throughput of the closed loop, :
 :mod:`db.bench.trust`), ``sqlite`` (the same loop on SQLite with ``synchronous=FULL`` against
 ``NORMAL``, :mod:`db.bench.sqlite`; on any ``--db``, in the folder of the SQLite file named or of
 the default one), ``screen`` (1, event to screen), ``queue`` (2, the queue at a million), ``map`` (3, the map
-under load), ``startup`` (4), ``shift`` (5, a compressed shift), ``ingest`` (6).
+under load), ``startup`` (4), ``shift`` (5, a compressed shift), ``ingest`` (6),
+``replication`` (7, failover: a primary and its standby of its own, made by
+``scripts/pg-cluster.sh`` whatever ``--db`` names, :mod:`db.bench.replication`; skipped under
+``--quick``, where the failover test in the suite runs the same drill, and where PostgreSQL's
+server programs are missing).
 """
 from __future__ import annotations
 
@@ -34,7 +38,8 @@ from sqlalchemy.engine import make_url
 from db.bench.city import FULL_CITY, QUICK_CITY, CitySpec, bench_city
 from db.bench.report import Figure, format_table, machine
 
-SECTIONS = ("workflow", "trust", "sqlite", "screen", "queue", "map", "startup", "shift", "ingest")
+SECTIONS = ("workflow", "trust", "sqlite", "screen", "queue", "map", "startup", "shift", "ingest",
+            "replication")
 SECTION_TIMEOUT_S = 1800
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -219,7 +224,16 @@ def run_bench(url: str, *, quick: bool = False, json_path: str | None = None,
                 sections.setdefault(name, {"error": f"benchmark city: {exc}"})
                 print(f"  benchmark city FAILED: {exc}", flush=True)
 
-    order = {s: i for i, s in enumerate(("workflow", "trust", "sqlite", "1", "2", "3", "4", "5", "6"))}
+        if "replication" in chosen:
+            skipped = _replication_skipped(quick)
+            if skipped:
+                sections["replication"] = {"skipped": skipped}
+                print(f"— replication skipped: {skipped}", flush=True)
+            else:
+                record("replication", _replication)
+
+    order = {s: i for i, s in enumerate(("workflow", "trust", "sqlite", "1", "2", "3", "4", "5", "6",
+                                         "7"))}
     figures.sort(key=lambda f: order.get(f.section.split()[0], 99))
     wall = time.perf_counter() - started
     print()
@@ -308,6 +322,57 @@ def _sqlite(url: str, quick: bool) -> tuple[list[Figure], dict]:
                               "rounds alternating",
                better="higher"),
     ]
+    return figures, result
+
+
+def _replication_skipped(quick: bool) -> str | None:
+    from db.bench.replication import missing_binaries
+
+    if quick:
+        return ("not under --quick (it makes, loads and crashes two clusters of its own, about "
+                "a minute); the failover test runs the same drill; `cityops bench --only "
+                "replication` measures it")
+    return missing_binaries()
+
+
+def _replication() -> tuple[list[Figure], dict]:
+    from db.bench.replication import measure
+
+    result = measure(progress=_say)
+    sync, unsync, rates = result["synchronous"], result["asynchronous"], result["throughput"]
+    section = "7 replication"
+
+    def ms(seconds: float | None) -> float | None:
+        return None if seconds is None else round(seconds * 1000, 1)
+
+    figures = []
+    between = "one write before the failure (median time between two writes)"
+    for mode, drill in (("synchronous", sync), ("asynchronous", unsync)):
+        figures += [
+            Figure(section, f"primary lost → first write done through the multi-host URL "
+                            f"({mode} standby promoted)",
+                   ms(drill["seconds_to_first_write"]), "ms",
+                   baseline=drill["write_ms_before"], baseline_label=between,
+                   note=f"pg_ctl promote took {ms(drill['promote_seconds'])} ms of it"),
+            Figure(section, f"primary lost → change follower on the new primary ({mode})",
+                   ms(drill["follower_back_s"]), "ms", baseline=drill["write_ms_before"],
+                   baseline_label=between),
+            Figure(section, f"changes missed by the follower ({mode})", drill["missed"],
+                   "changes", baseline=drill["changes_seen"],
+                   baseline_label="changes it returned", target=0),
+            Figure(section, f"changes returned twice ({mode})", drill["doubled"], "changes",
+                   baseline=drill["changes_seen"], baseline_label="changes it returned",
+                   target=0),
+            Figure(section, f"acknowledged writes missing on the new primary ({mode})",
+                   drill["lost"], "writes", baseline=drill["acked"],
+                   baseline_label="writes acknowledged in the drill",
+                   target=0 if mode == "synchronous" else None),
+        ]
+    figures.append(Figure(
+        section, "closed-loop writes per s, synchronous standby", rates["synchronous_per_s"],
+        "/s", baseline=rates["asynchronous_per_s"],
+        baseline_label="the same writer, standby asynchronous, same run, rounds interleaved",
+        better="higher"))
     return figures, result
 
 

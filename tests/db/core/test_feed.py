@@ -1,6 +1,7 @@
 """The change feed: delivery across connections, order, and catch-up after a disconnect."""
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -192,3 +193,31 @@ def test_forced_disconnect_then_catch_up_returns_everything_missed(pg_env):
     late = report(env)  # and live delivery works again over the new connection
     assert case_ids(wait_for(follower, 1)) == [late.case_id]
     follower.close()
+
+
+def test_a_connection_lost_as_a_fetch_ends_loses_no_change(env, monkeypatch):
+    """The database goes away after the follower read its rows but before its read session
+    closed (a failover at that moment): the rows were never returned, so the next wait, once
+    the database is back, must return them rather than start after them."""
+    from sqlalchemy.exc import OperationalError
+
+    follower = ChangeFollower(env.database)
+    r = report(env)
+    real_read = env.database.read
+    broken = {"left": 1}
+
+    @contextlib.contextmanager
+    def read_then_lose_the_connection():
+        with real_read() as session:
+            yield session
+            if broken["left"] and follower.connected:  # in fetch, not in the connect check
+                broken["left"] -= 1
+                raise OperationalError("ROLLBACK", {}, OSError("server closed the connection"))
+
+    monkeypatch.setattr(env.database, "read", read_then_lose_the_connection)
+    try:
+        assert follower.wait(0.2) == []  # lost with the connection
+        assert not follower.connected
+        assert case_ids(wait_for(follower, 1, timeout=5)) == [r.case_id]
+    finally:
+        follower.close()
