@@ -6,9 +6,10 @@ one transaction, in this order:
 
 1. load the actor's account (the role comes from the database, never from the caller);
 2. lock the row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already
-   holds the write lock), then read the event time (:func:`db.core.dbclock.event_time`): the
-   database's clock *after* the lock, never before (a step that waited for the lock happened
-   after the step it waited for), and never before the row's ``updated_at``;
+   holds the write lock). The event time (:func:`db.core.dbclock.event_time`) is read after
+   the lock and the version check: the database's clock *after* the lock, never before (a step
+   that waited for the lock happened after the step it waited for), and never before the
+   row's ``updated_at``;
 3. check the version the actor saw: newer than the row's is invalid data, older is a
    :class:`~db.core.errors.ConflictError` naming who changed the row last and when (from the
    audit log, which every versioned write appends to);
