@@ -16,7 +16,10 @@ application role ``cityops_t_app``, their passwords written to ``PGPASSFILE``), 
 owner, filled by the application role. Each test gets its own database cloned from it (``CREATE
 DATABASE … TEMPLATE``, by the superuser), so tests never see each other's rows, and connects to
 it as the application role; ``Env.owner_url`` is there for the few tests that need the owner
-(demo --force, migrations). SQLite tests copy a template file. A missing PostgreSQL server fails
+(demo --force, migrations). SQLite tests copy a template file. Both templates are marked as
+taking event times from their callers (``allow_caller_time``, db.core.dbclock): tests date
+their events by hand; on PostgreSQL the owner adds the mark, which the application role
+cannot. A missing PostgreSQL server fails
 the run; set ``CITYOPS_SKIP_PG=1`` to run only SQLite on a machine without one.
 """
 from __future__ import annotations
@@ -63,6 +66,7 @@ from db.core.config import normalise_url  # noqa: E402
 from db.core.engine import Database, open_database
 from db.models import Department, UserAccount
 from db.reference.city import ensure_reference_data
+from tests.helpers import allow_caller_time
 
 REPO = Path(__file__).resolve().parents[1]
 #: The project's own test cluster (scripts/pg-cluster.sh), used unless CITYOPS_TEST_PG_URL is set.
@@ -186,7 +190,9 @@ def pg_template(pg_server):
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     setup_test_roles(name)
-    open_database(pg_url(name, TEST_OWNER)).dispose()  # the owner migrates
+    owner = open_database(pg_url(name, TEST_OWNER))  # the owner migrates
+    allow_caller_time(owner)  # and marks the tests' database (the application role cannot)
+    owner.dispose()
     database = open_database(pg_url(name, TEST_APP))  # the application role fills it
     users, city_id = _prepare(database)
     database.dispose()
@@ -200,6 +206,7 @@ def pg_template(pg_server):
 def sqlite_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("tmpl") / "template.sqlite3"
     database = open_database(f"sqlite:///{path}")
+    allow_caller_time(database)
     users, city_id = _prepare(database)
     with database.engine.connect() as conn:  # fold the WAL into the file so a copy is whole
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

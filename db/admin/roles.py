@@ -9,7 +9,10 @@ exactly:
   function or trigger of its own; no ``TEMPORARY`` either);
 - ``SELECT, INSERT, UPDATE, DELETE`` on the tables, and ``USAGE, SELECT`` on their sequences;
 - on the append-only tables (:data:`APPEND_ONLY_TABLES`: ``audit_log``, ``case_history``) only
-  ``SELECT, INSERT``; on ``alembic_version`` only ``SELECT`` (to check the schema is at head).
+  ``SELECT, INSERT``; on the read-only tables (:data:`READ_ONLY_TABLES`) only ``SELECT``:
+  ``alembic_version`` (to check the schema is at head), ``case_transition``, and
+  ``caller_time_allowed`` (a test database's mark: the application role must not be able to
+  make a database take its callers' times, :mod:`db.core.dbclock`).
 
 What it therefore cannot do, because PostgreSQL keeps these for a table's owner or a superuser:
 ``ALTER TABLE … DISABLE TRIGGER``, ``DROP TRIGGER``, any DDL, ``TRUNCATE`` (never granted),
@@ -49,7 +52,7 @@ SCHEMA = "public"
 #: Tables the application role may only add to and read: the record of what happened.
 APPEND_ONLY_TABLES = ("audit_log", "case_history")
 #: Tables the application role may only read.
-READ_ONLY_TABLES = ("alembic_version", "case_transition")
+READ_ONLY_TABLES = ("alembic_version", "case_transition", "caller_time_allowed")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 

@@ -26,8 +26,10 @@ from sqlalchemy.orm import Session
 from db.alerts import lifecycle
 from db.alerts.sensors import SensorSite, reading_alarm
 from db.core import feed, validate
+from db.core.dbclock import event_time
 from db.core.entities import Entity
 from db.core.errors import ValidationError
+from db.core.timecheck import check_time
 from db.models import Sensor, SensorReading, Town
 
 
@@ -54,16 +56,17 @@ def _sites(session: Session, ids: set[int]) -> dict[int, SensorSite]:
     return {r[0]: SensorSite(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "") for r in rows}
 
 
-def record_readings(session: Session, readings: Sequence[tuple[int, float]], now: dt.datetime,
-                    *, sites: Mapping[int, SensorSite] | None = None) -> list[int]:
-    """Store ``readings`` (``(sensor_id, value)`` pairs) taken at ``now`` and raise their
+def record_readings(session: Session, readings: Sequence[tuple[int, float]],
+                    now: dt.datetime | None = None, *,
+                    sites: Mapping[int, SensorSite] | None = None) -> list[int]:
+    """Store ``readings`` (``(sensor_id, value)`` pairs) and raise their
     alarms, in the caller's transaction (see the module docstring); returns the alert ids the
     readings raised or repeated. ``sites`` spares the look-up of sensors the caller already
     knows (the simulator); sensors not in it are read from the database, and an unknown one
-    refuses the batch (``unknown_reference``)."""
+    refuses the batch (``unknown_reference``). They are dated by the database's clock; a
+    source's own ``now`` only where the database accepts one (:mod:`db.core.dbclock`)."""
     checked = check_readings(readings)
-    if not isinstance(now, dt.datetime) or now.tzinfo is None:
-        raise ValidationError("时间必须带时区（UTC）", code="time_not_aware", field="now")
+    given = check_time(now) if now is not None else None
     if not checked:
         return []
     known = dict(sites or {})
@@ -74,15 +77,16 @@ def record_readings(session: Session, readings: Sequence[tuple[int, float]], now
         if missing:
             raise ValidationError(f"传感器 {missing[0]} 不存在", code="unknown_reference",
                                   field="传感器", id=missing[0])
+    at = event_time(session, given)  # the database's clock (a source's own: demo and tests)
     session.execute(insert(SensorReading), [
-        {"sensor_id": sid, "at": now, "value": value} for sid, value in checked])
+        {"sensor_id": sid, "at": at, "value": value} for sid, value in checked])
     table = Sensor.__table__
     session.execute(
         update(table).where(table.c.id == bindparam("sid"))
         .values(last_value=bindparam("v"), last_at=bindparam("at")),
-        [{"sid": sid, "v": value, "at": now} for sid, value in checked])
+        [{"sid": sid, "v": value, "at": at} for sid, value in checked])
     alarms = [a for sid, value in checked if (a := reading_alarm(known[sid], value)) is not None]
-    ids = lifecycle.raise_alerts(session, alarms, now)
+    ids = lifecycle.raise_alerts(session, alarms, given)  # its clock: after its row locks
     feed.publish(session, Entity.SENSOR, list(dict.fromkeys(sid for sid, _ in checked)))
     return ids
 

@@ -67,6 +67,7 @@ from db.cases import workflow as wf
 from db.cases.workflow import Source, StepResult, Urgency
 from db.core import feed, validate
 from db.core.audit import audit
+from db.core.dbclock import event_time
 from db.core.engine import Database
 from db.core.entities import Entity
 from db.core.errors import (
@@ -317,7 +318,7 @@ def acknowledge_many(database: Database, actor_id: int,
         pairs[alert_id] = version
     if not pairs:
         return []
-    at = check_time(now)
+    at = check_time(now) if now is not None else None  # None: the database's clock, per row
     check = _handler_check("确认")
     try:
         with database.write() as session:
@@ -560,7 +561,8 @@ def to_case(database: Database, actor_id: int, alert_id: int, seen_version: int,
             address=draft.address if address is None else address,
             class_id=draft.class_id if class_id is DRAFT else class_id,
             urgency=draft.urgency if urgency is None else urgency,
-            external_ref=draft.external_ref, now=w.at)
+            external_ref=draft.external_ref,
+            now=now)  # the caller's time where accepted; else the database's, as w.at
         alert.case_id = result.case_id
         if alert.state == "active":
             _acknowledge_in(alert, w.actor, w.at)
@@ -619,7 +621,8 @@ def _normalise(alarm: dict) -> dict:
     }
 
 
-def raise_alerts(session: Session, alarms: list[dict], now: dt.datetime) -> list[int]:
+def raise_alerts(session: Session, alarms: list[dict],
+                 now: dt.datetime | None = None) -> list[int]:
     """Record ``alarms`` in the caller's transaction: each opens an alert, repeats the uncleared
     one with its key, or reopens one cleared within :data:`DAMPING_WINDOW` (module docstring).
     Writes the audit rows and publishes ``alert``; returns one id per alarm, in order.
@@ -629,15 +632,17 @@ def raise_alerts(session: Session, alarms: list[dict], now: dt.datetime) -> list
     ``town_id`` (default: the device's town), ``sensor_id``, ``camera_id``, ``value``.
     Two writers raising the same new key at once: the second one's insert fails on the partial
     unique index (IntegrityError); run its transaction again and it repeats the first one's row
-    (:func:`raise_alert` does).
+    (:func:`raise_alert` does). The alarms' time is the database's clock read after the row
+    locks; ``now``, a source's own time, only where the database accepts one
+    (:mod:`db.core.dbclock`: the simulator's demo city, tests).
     """
     if not isinstance(alarms, list | tuple):
         raise ValidationError(f"告警列表必须是列表：{alarms!r:.60}", code="value_not_list",
                               field="告警", value=repr(alarms)[:60])
     if not alarms:
         return []
-    if not isinstance(now, dt.datetime) or now.tzinfo is None:
-        raise ValidationError("时间必须带时区（UTC）", code="time_not_aware", field="now")
+    if now is not None:
+        now = check_time(now)
     alarms = [_normalise(a) for a in alarms]
     _check_references(session, alarms)
     _fill_towns(session, alarms)
@@ -649,6 +654,7 @@ def raise_alerts(session: Session, alarms: list[dict], now: dt.datetime) -> list
         .order_by(Alert.id)
     open_by_key = {a.dedup_key: a for a in session.scalars(
         stmt.with_for_update() if lock else stmt)}
+    now = event_time(session, now)  # after the locks: an alarm that waited came later
     closed_keys = [k for k in keys if k not in open_by_key]
     recent: dict[str, Alert] = {}
     if closed_keys:
@@ -755,7 +761,7 @@ def raise_alert(database: Database, *, now: dt.datetime | None = None, **alarm: 
 
     Without ``town_id`` or a device, the town comes from the position when it is inside the
     city. A race with another writer opening the same key is retried once."""
-    at = check_time(now)
+    at = check_time(now) if now is not None else None
     for attempt in (1, 2):
         try:
             with database.write() as session:

@@ -13,7 +13,6 @@ from db.auth.signin import clean_name, clear_failures, record_failure, reserve
 from db.core.audit import audit
 from db.core.engine import Database
 from db.core.errors import PermissionDenied, ValidationError
-from db.core.timecheck import check_time
 from db.demo.build import demo_marker
 from db.models import UserAccount, utcnow
 
@@ -56,8 +55,8 @@ def authenticate(database: Database, username: str, password: str, *, workstatio
         raise ValidationError("密码必须是文本", code="text_not_text", field="密码")
     username = clean_name(username, "账号")[:40]
     workstation = clean_name(workstation, "工作站")
-    at = check_time(now)
-    attempt = reserve(database, username, workstation, at)
+    attempt = reserve(database, username, workstation, now)
+    at = attempt.at  # the database's clock when the attempt was counted
     ok = verify_password(attempt.password_hash, password) and attempt.user_id is not None
     with database.write() as session:
         if not ok:

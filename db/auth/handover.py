@@ -12,6 +12,7 @@ from db.auth.signin import clean_name
 from db.cases.deadline import RUNNING_STATES
 from db.cases.workflow import FINAL_STATES
 from db.core.audit import audit
+from db.core.dbclock import event_time, server_now
 from db.core.engine import Database
 from db.core.errors import NotFound, ValidationError
 from db.core.text import MAX_SHORT_TEXT, clean_text
@@ -33,8 +34,10 @@ class ShiftSummary:
 
 
 def shift_summary(database: Database, user_id: int, now: dt.datetime | None = None) -> ShiftSummary:
-    at = check_time(now)
     with database.read() as session:
+        # A read: the caller's moment is allowed; by default the database's clock.
+        at = check_time(now) if now is not None else server_now(session)
+
         def count(*where) -> int:
             return session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
 
@@ -67,10 +70,10 @@ def hand_over(database: Database, outgoing_id: int, username: str, password: str
         out_name, out_username = outgoing.display_name, outgoing.username
     if incoming_name == out_username:
         raise ValidationError("交班人与接班人不能是同一账号", code="handover_same_account")
-    at = check_time(now)
     account = authenticate(database, incoming_name, password, workstation=workstation,
-                           purpose="handover", now=at)
+                           purpose="handover", now=now)
     with database.write() as session:
+        at = event_time(session, now)  # the database's clock (a caller's: tests only)
         incoming = session.get(UserAccount, account.id)
         audit(session, incoming, "auth.handover", "user_account", account.id, {
             "from_id": outgoing_id, "from_username": out_username, "from_name": out_name,

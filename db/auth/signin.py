@@ -43,6 +43,7 @@ from db import settings
 from db.auth.actors import load_actor
 from db.auth.roles import Role
 from db.core.audit import audit
+from db.core.dbclock import event_time
 from db.core.engine import Database
 from db.core.errors import AccountLocked, NotFound, PermissionDenied, SignInThrottled, ValidationError
 from db.core.timecheck import check_time
@@ -94,14 +95,15 @@ def set_lockout_limit(session: Session, failures: int, actor_id: int | None = No
     """Choose the lockout limit (inside the caller's write transaction; the screen goes through
     :func:`db.settings.change`, which also checks the actor is an administrator)."""
     actor = session.get(UserAccount, actor_id) if actor_id is not None else None
-    settings.put(session, settings.SIGNIN_LOCKOUT_FAILURES, failures, actor, check_time(now))
+    settings.put(session, settings.SIGNIN_LOCKOUT_FAILURES, failures, actor,
+                 event_time(session, now))
 
 
 def set_idle_lock_minutes(session: Session, minutes: float, actor_id: int | None = None,
                           now: dt.datetime | None = None) -> None:
     """Choose the idle time before a workstation locks (as :func:`set_lockout_limit`)."""
     actor = session.get(UserAccount, actor_id) if actor_id is not None else None
-    settings.put(session, settings.SIGNIN_IDLE_LOCK_MIN, minutes, actor, check_time(now))
+    settings.put(session, settings.SIGNIN_IDLE_LOCK_MIN, minutes, actor, event_time(session, now))
 
 
 # -- the gate ----------------------------------------------------------------------------------
@@ -166,11 +168,16 @@ def _refusal(account: SignInFailure | None, desk: SignInFailure | None, limit: i
     return None
 
 
-def reserve(database: Database, username: str, workstation: str, now: dt.datetime) -> Attempt:
+def reserve(database: Database, username: str, workstation: str,
+            now: dt.datetime | None = None) -> Attempt:
     """Refuse the attempt (delay, lock) or count it as a failure in advance and return what to
     check the password against. Refusals are counted, not audited one by one; a refusal makes
-    no new counter row (a flood of made-up names while refused leaves nothing behind)."""
+    no new counter row (a flood of made-up names while refused leaves nothing behind). The
+    delays run on the database's clock: a caller's ``now`` (tests only, :mod:`db.core.dbclock`)
+    could otherwise date an attempt past its wait."""
+    now = check_time(now) if now is not None else None
     with database.write() as session:
+        now = event_time(session, now)
         limit = lockout_limit(session)
         rows = _rows(session, username, workstation)
         refusal = _refusal(rows.get(ACCOUNT), rows.get(WORKSTATION), limit, username, now)
@@ -282,10 +289,10 @@ def unlock_account(database: Database, actor_id: int, username: str,
                    now: dt.datetime | None = None) -> None:
     """Lift the lock of ``username`` (a shift leader or an administrator): its count starts
     again from zero. Audited ``auth.unlocked`` with the count that locked it."""
-    at = check_time(now)
+    at = check_time(now) if now is not None else None
     username = clean_name(username, "账号")
     with database.write() as session:
-        _lift(session, _unlocker(session, actor_id), username, at, {})
+        _lift(session, _unlocker(session, actor_id), username, event_time(session, at), {})
 
 
 def console_locked_accounts(database: Database) -> list[LockedAccount]:
@@ -300,10 +307,11 @@ def console_unlock(database: Database, username: str, operator: str,
     """Lift a lock from the console (``cityops accounts unlock``): the way back when every
     shift leader and administrator is locked out (an insider can lock any account by guessing
     at it). Audited like :func:`unlock_account`, with no actor and the operating-system user."""
-    at = check_time(now)
+    at = check_time(now) if now is not None else None
     username = clean_name(username, "账号")
     with database.write() as session:
-        _lift(session, None, username, at, {"via": "console", "operator": str(operator)[:80]})
+        _lift(session, None, username, event_time(session, at),
+              {"via": "console", "operator": str(operator)[:80]})
 
 
 __all__ = [

@@ -17,6 +17,7 @@ from db.auth.actors import load_actor
 from db.auth.roles import PHONE_REVEALERS, Role
 from db.core import pii, validate
 from db.core.audit import audit
+from db.core.dbclock import event_time
 from db.core.engine import Database
 from db.core.entities import Entity
 from db.core.errors import NotFound, PermissionDenied, raise_mapped
@@ -31,10 +32,11 @@ def reveal_reporter_phone(database: Database, actor_id: int, case_id: int, *,
     """The reporter's full phone number of ``case_id`` ("" when none was given), with an
     audit row naming the actor, written in the same transaction. Roles outside
     :data:`PHONE_REVEALERS` are refused (``role_cannot_reveal_phone``) and nothing is read."""
-    at = check_time(now)
+    at = check_time(now) if now is not None else None
     case_id = validate.record_id(case_id, "案件")
     try:
         with database.write() as session:
+            at = event_time(session, at)  # the database's clock (db.core.dbclock)
             actor = load_actor(session, actor_id)
             if Role(actor.role) not in PHONE_REVEALERS:
                 raise PermissionDenied(f"{Role(actor.role).label}无权查看反映人完整号码",

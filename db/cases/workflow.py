@@ -7,6 +7,10 @@ step's data, then writes the case, one history row, one audit row and a change-f
 case's version is not the one the actor saw, it raises :class:`~db.core.errors.ConflictError` naming
 who changed the case and when; nothing is written.
 
+Every time a step writes (its history row, ``dispatched_at``, ``handled_at``, the deadline's start)
+is the database's clock, read after the case's row lock and never before the case's last event
+(:mod:`db.core.dbclock`); a caller's ``now`` is taken only by a demo or test database.
+
 The transition table :data:`TRANSITIONS` is the single source of truth: the UI asks
 :func:`allowed_steps` which buttons to show, and the steps enforce the same table.
 """
@@ -30,6 +34,7 @@ from db.auth.roles import Role
 from db.auth.scope import Scope, scope_of
 from db.core import feed, pii, validate
 from db.core.audit import audit
+from db.core.dbclock import event_time
 from db.core.engine import Database
 from db.core.entities import Entity
 from db.core.errors import InvalidTransition, PermissionDenied, ValidationError, raise_mapped
@@ -374,7 +379,7 @@ def report_in(session: Session | None, database: Database, actor_id: int, *,
     reporter_phone = pii.clean_phone(reporter_phone, "联系电话")
     media = validate.text_list(media, "附件", limit=500)
     external_ref = clean_text(external_ref, "工单号", limit=60) or None
-    at = check_time(now)
+    at = check_time(now) if now is not None else None  # its form; who may give one: _report
     try:
         return _report(database, actor_id, source=source, lat=lat, lon=lon, city_id=city_id,
                        description=description, address=address, title=title,
@@ -389,9 +394,10 @@ def _report(database: Database, actor_id: int, *, source: Source, lat: float, lo
             city_id: int | None, description: str, address: str, title: str,
             class_id: int | None, urgency: Urgency, reporter_name: str | None,
             reporter_phone: str | None, media: list[str], external_ref: str | None,
-            at: dt.datetime, session: Session | None = None) -> StepResult:
+            at: dt.datetime | None, session: Session | None = None) -> StepResult:
     # The caller's transaction when given: its other writes and this case commit together.
     with (nullcontext(session) if session is not None else database.write()) as session:
+        at = event_time(session, at)  # the database's clock (a caller's: demo and tests only)
         actor = load_actor(session, actor_id)
         if Role(actor.role) not in REPORTERS:
             raise PermissionDenied(f"{Role(actor.role).label}无权登记案件", code="role_cannot_report",

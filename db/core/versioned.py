@@ -6,7 +6,10 @@ one transaction, in this order:
 
 1. load the actor's account (the role comes from the database, never from the caller);
 2. lock the row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already
-   holds the write lock);
+   holds the write lock). The event time (:func:`db.core.dbclock.event_time`) is read after
+   the lock and the version check: the database's clock *after* the lock, never before (a step
+   that waited for the lock happened after the step it waited for), and never before the
+   row's ``updated_at``;
 3. check the version the actor saw: newer than the row's is invalid data, older is a
    :class:`~db.core.errors.ConflictError` naming who changed the row last and when (from the
    audit log, which every versioned write appends to);
@@ -36,6 +39,7 @@ from sqlalchemy.orm import Session
 from db.auth.actors import load_actor
 from db.core import feed, validate
 from db.core.audit import audit
+from db.core.dbclock import event_time
 from db.core.engine import Database
 from db.core.entities import Entity
 from db.core.errors import ConflictError, NotFound, ValidationError, raise_mapped
@@ -128,8 +132,10 @@ def versioned_write(database: Database, entity: Entity, model, actor_id: int, ro
     """Steps 1-3, then the body, in one transaction (see the module docstring).
 
     ``authorise(actor)`` refuses an account before anything is locked (a role that may never
-    act on this entity); checks that depend on the row belong in the body."""
-    at = check_time(now)
+    act on this entity); checks that depend on the row belong in the body. ``now`` is a
+    caller's time, taken only where the database accepts one (:mod:`db.core.dbclock`); its form
+    is checked here, before a transaction is opened."""
+    at = check_time(now) if now is not None else None
     check_ids(entity, actor_id, row_id, seen_version)  # before a transaction is opened
     try:
         with database.write() as session, versioned_write_in(
@@ -142,13 +148,15 @@ def versioned_write(database: Database, entity: Entity, model, actor_id: int, ro
 
 @contextmanager
 def versioned_write_in(session: Session, database: Database, entity: Entity, model,
-                       actor_id: int, row_id: int, seen_version: int, *, at: dt.datetime,
+                       actor_id: int, row_id: int, seen_version: int, *,
+                       at: dt.datetime | None = None,
                        authorise: Callable[[UserAccount], None] | None = None,
                        system_actor: str = "系统") -> Iterator[Write]:
     """Steps 1-3 and the body of :func:`versioned_write` inside the caller's transaction
     (``session`` from ``database.write()``), for several rows changed all or nothing: any
-    error propagates and the caller's transaction rolls every row back. ``at`` is the
-    already-checked time (:func:`~db.core.timecheck.check_time`). The caller maps errors
+    error propagates and the caller's transaction rolls every row back. ``at`` is a caller's
+    time (demo and tests only, :mod:`db.core.dbclock`) or None: the database's clock, read
+    after the row's lock. The caller maps errors
     (:func:`~db.core.errors.raise_mapped`) and, to avoid deadlocks between two writers, takes
     its rows in one order (by id)."""
     actor_id, row_id, seen_version = check_ids(entity, actor_id, row_id, seen_version)
@@ -160,4 +168,5 @@ def versioned_write_in(session: Session, database: Database, entity: Entity, mod
         raise NotFound(f"{entity.label} {row_id} 不存在", code="not_found",
                        entity=entity.value, id=row_id)
     check_version(session, entity, row, seen_version, system_actor=system_actor)
+    at = event_time(session, at, floor=getattr(row, "updated_at", None))
     yield Write(session, database, entity, actor, row, at)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, BigId, UTCDateTime, utcnow
@@ -85,3 +85,16 @@ class RequestLog(Base):
     actor_id: Mapped[int | None] = mapped_column(Integer)  # None for a gateway's alarm
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     result_json: Mapped[str | None] = mapped_column(Text)  # NULL only inside its transaction
+
+
+class CallerTimeAllowed(Base):
+    """Present (one row) on a database that takes event times from its callers: a test
+    database. Read-only to the application role (:data:`db.admin.roles.READ_ONLY_TABLES`), so
+    only the owner or a superuser can add it; see :mod:`db.core.dbclock`."""
+
+    __tablename__ = "caller_time_allowed"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    reason: Mapped[str] = mapped_column(String(40))  # e.g. "tests"
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

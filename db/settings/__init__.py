@@ -26,6 +26,7 @@ from db.auth.actors import load_actor
 from db.auth.roles import Role
 from db.core import feed
 from db.core.audit import audit
+from db.core.dbclock import event_time
 from db.core.engine import Database
 from db.core.entities import Entity
 from db.core.errors import PermissionDenied, ValidationError, raise_mapped
@@ -171,10 +172,11 @@ def change(database: Database, actor_id: int, values: Mapping[str, Any], *,
            now: dt.datetime | None = None) -> list[str]:
     """An administrator changes settings: all of ``values`` or none, one transaction. Returns
     the keys that really changed (published on the feed so every workstation re-reads)."""
-    at = check_time(now)
+    at = check_time(now) if now is not None else None
     wanted = [(setting(key), value) for key, value in values.items()]
     try:
         with database.write() as session:
+            at = event_time(session, at)  # the database's clock (a caller's: tests only)
             actor = load_actor(session, actor_id)
             if Role(actor.role) is not Role.ADMIN:
                 raise PermissionDenied(f"{Role(actor.role).label}无权修改系统设置",

@@ -48,7 +48,7 @@ class ClearedTodayView(QWidget):
         super().__init__(parent)
         self.setObjectName("clearedToday")
         self._ctx = ctx
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._clock = clock or ctx.clock.now  # "today" by the database's time
         self._loading = False
         self._load_again = False
         self.rows: list[AlertRow] = []

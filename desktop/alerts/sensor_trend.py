@@ -117,7 +117,7 @@ class SensorTrend(QWidget):
             return
         self._fetching = True
         database, sensor_id = self._ctx.database, self._wanted
-        now = dt.datetime.now(dt.UTC)
+        now = self._ctx.clock.now()  # readings are dated by the database's clock
         since = now - WINDOW
         if not full and self.times.size:
             since = max(since, dt.datetime.fromtimestamp(self.times[-1], dt.UTC))
@@ -149,7 +149,7 @@ class SensorTrend(QWidget):
             newer = times > (self.times[-1] if self.times.size else -np.inf)
             self.times = np.concatenate([self.times, times[newer]])
             self.values = np.concatenate([self.values, values[newer]])
-        cutoff = dt.datetime.now(dt.UTC).timestamp() - WINDOW.total_seconds()
+        cutoff = self._ctx.clock.now().timestamp() - WINDOW.total_seconds()
         keep = self.times >= cutoff
         if not keep.all():
             self.times, self.values = self.times[keep], self.values[keep]
@@ -238,7 +238,7 @@ class SensorTrend(QWidget):
             top = max(max(s.thresholds.values(), default=0.0), float(self.values.max()))
             if s.thresholds:
                 self.plot.setYRange(0, top * 1.3, padding=0)
-        now = dt.datetime.now(dt.UTC).timestamp()
+        now = self._ctx.clock.now().timestamp()
         self.plot.setXRange(now - WINDOW.total_seconds(), now, padding=0)
 
 

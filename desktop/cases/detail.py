@@ -136,7 +136,7 @@ class CaseDetailPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("caseDetailPanel")
         self._ctx = ctx
-        self._clock = clock or (lambda: dt.datetime.now(UTC))  # the countdown's "now"
+        self._clock = clock or ctx.clock.now  # the countdown's "now": the database's time
         self._detail: CaseDetail | None = None
         self.linked_alerts: list = []
         self._wanted_id: int | None = None

@@ -1,6 +1,6 @@
 """What every widget of a signed-in window shares: the database, the user, the calendar, the
 background lanes, the change router, the operation runner, and whether the database is
-reachable right now.
+reachable right now, and the database server's time (``clock``: every countdown's "now").
 
 Three background lanes, each one thread running its tasks in order: ``reads`` for what the
 screen shows now (queue rows, the detail, map points), ``writes`` for operations (never queued
@@ -15,6 +15,7 @@ from db.core.engine import Database
 from db.worktime.clock import WorkCalendar
 from desktop.core.changes import ChangeRouter
 from desktop.core.operations import Operations
+from desktop.core.servertime import ServerClock
 from desktop.core.tasks import TaskRunner
 
 
@@ -42,6 +43,7 @@ class AppContext:
     heavy: TaskRunner = field(default_factory=lambda: TaskRunner("heavy"))  # reads of seconds
     changes: ChangeRouter = field(default_factory=ChangeRouter)  # entity -> subscribed handlers
     operations: Operations = field(init=False)  # one way to run a write (see operations.py)
+    clock: ServerClock = field(default_factory=ServerClock)  # the database's time: countdowns' now
 
     def __post_init__(self) -> None:
         self.operations = Operations(self)

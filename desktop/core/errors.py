@@ -122,6 +122,9 @@ MESSAGES: dict[str, str] = {
         "errors", "The alert has no location: link it to a case or register the case by hand."),
     "version_invalid": QT_TRANSLATE_NOOP("errors", "Version {seen} is not valid (now {current})."),
     "time_not_aware": QT_TRANSLATE_NOOP("errors", "A time must carry its time zone (UTC)."),
+    "caller_time_refused": QT_TRANSLATE_NOOP(
+        "errors", "Event times come from the database server's clock; a time given by the caller "
+        "is not accepted."),
     "text_not_text": QT_TRANSLATE_NOOP("errors", "{field} must be text."),
     "text_bad_encoding": QT_TRANSLATE_NOOP("errors", "{field} contains invalid characters."),
     "text_control_char": QT_TRANSLATE_NOOP("errors",

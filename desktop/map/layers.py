@@ -11,6 +11,7 @@ without any write).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer
@@ -28,10 +29,15 @@ class MapSink(Protocol):
     def apply_batch(self, batch: dict) -> None: ...
 
 
-def case_markers(points, calendar) -> list[tuple]:
-    """``(point, marker dict, deadline status)`` for each case point, at this moment. Pure
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def case_markers(points, calendar, clock: Callable[[], dt.datetime] = _utcnow) -> list[tuple]:
+    """``(point, marker dict, deadline status)`` for each case point, at this moment by
+    ``clock`` (the window's: the database's time, :mod:`desktop.core.servertime`). Pure
     Python: runs on the worker thread."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock()
     out = []
     for p in points:
         status = case_status(calendar, now, p)
@@ -39,11 +45,12 @@ def case_markers(points, calendar) -> list[tuple]:
     return out
 
 
-def map_layers(database, city_id: int, calendar, actor: Actor = SYSTEM) -> tuple:
+def map_layers(database, city_id: int, calendar, actor: Actor = SYSTEM,
+               clock: Callable[[], dt.datetime] = _utcnow) -> tuple:
     """Every map layer read and turned into marker dicts, for a worker thread (seconds at
     20,000 cases): ``(read at, [(case point, marker, status)], batch for apply_batch)``. The
     cases are those within ``actor``'s scope (the signed-in officer's, in the window)."""
-    started = dt.datetime.now(dt.UTC)
+    started = clock()
     with database.read() as s:
         cases = map_data.case_points(s, city_id, actor=actor)
         others = {
@@ -52,7 +59,7 @@ def map_layers(database, city_id: int, calendar, actor: Actor = SYSTEM) -> tuple
             "sensors": map_data.sensor_points(s, city_id),
             "black_spots": map_data.black_spot_points(s, city_id),
         }
-    marked = case_markers(cases, calendar)
+    marked = case_markers(cases, calendar, clock)
     batch = {"cases": {"reset": True, "upsert": [m for _, m, _ in marked]}}
     for name, points in others.items():
         batch[name] = {"reset": True, "upsert": [point_marker(p) for p in points]}
@@ -87,7 +94,8 @@ class MapLayers(QObject):
         """Read and send every layer (the page is new, or reloaded after a renderer crash)."""
         database, city_id, calendar = self._ctx.database, self._ctx.city_id, self._ctx.calendar
         user_id = self._ctx.user.id  # the officer's cases only (db.auth.scope)
-        self._ctx.reads.run(lambda: map_layers(database, city_id, calendar, user_id),
+        clock = self._ctx.clock.now
+        self._ctx.reads.run(lambda: map_layers(database, city_id, calendar, user_id, clock),
                             self._apply_all)
 
     def _apply_all(self, fetched) -> None:
@@ -106,12 +114,12 @@ class MapLayers(QObject):
         if self._sink is None or not case_ids:
             return
         database, city_id, calendar = self._ctx.database, self._ctx.city_id, self._ctx.calendar
-        user_id = self._ctx.user.id
+        user_id, clock = self._ctx.user.id, self._ctx.clock.now
 
         def fetch():
             with database.read() as s:
                 return case_markers(map_data.case_points(s, city_id, ids=case_ids,
-                                                         actor=user_id), calendar)
+                                                         actor=user_id), calendar, clock)
 
         def apply(marked) -> None:
             found = {p.id for p, _, _ in marked}
@@ -134,10 +142,10 @@ class MapLayers(QObject):
         if self._sink is None or not self.points:
             return
         points, previous = list(self.points.values()), dict(self.statuses)
-        calendar = self._ctx.calendar
+        calendar, clock = self._ctx.calendar, self._ctx.clock.now
 
         def work():
-            return [item for item in case_markers(points, calendar)
+            return [item for item in case_markers(points, calendar, clock)
                     if previous.get(item[0].id) != item[2]]
 
         self._ctx.reads.run(work, self._apply_recolour)
@@ -155,11 +163,11 @@ class MapLayers(QObject):
         """People moved: send the positions newer than the last read."""
         if self._sink is None:
             return
-        database, city_id = self._ctx.database, self._ctx.city_id
+        database, city_id, clock = self._ctx.database, self._ctx.city_id, self._ctx.clock.now
         since = self._staff_since
 
         def fetch():  # the marker dicts here too: 4,000 a second are not for the GUI thread
-            started = dt.datetime.now(dt.UTC)
+            started = clock()  # fixes are dated by the database's clock
             with database.read() as s:
                 points = map_data.staff_points(s, city_id, since=since)
             return started, [point_marker(p) for p in points]

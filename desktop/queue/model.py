@@ -108,7 +108,7 @@ class CaseQueueModel(QAbstractTableModel):
         self._ctx = ctx
         self._filter = flt if flt is not None else QueueFilter(city_id=ctx.city_id)
         self._sort = sort or QueueSort()
-        self._clock = clock or (lambda: dt.datetime.now(UTC))
+        self._clock = clock or ctx.clock.now  # the database's time (desktop.core.servertime)
         self._ids: np.ndarray = _NO_IDS  # replaced, never changed in place: workers read it
         self._changing: frozenset[int] = frozenset()  # ids being re-placed (layout change)
         ctx.changes.subscribe(Entity.CASE, self.apply_changes)

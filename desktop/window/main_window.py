@@ -43,6 +43,7 @@ from desktop.map.view import MapView
 from desktop.queue.panel import QueuePanel
 from desktop.settings.dialog import CitySettingsDialog
 from desktop.video.wall import VideoWall
+from desktop.window.clock_warning import ClockWarning
 
 log = logging.getLogger(__name__)
 CAMERA_FOLLOW_MS = 400  # the selection must rest this long before the video wall follows it
@@ -223,6 +224,10 @@ class MainWindow(QMainWindow):
             self.session_menu.addAction(action)
         self.user_button.setMenu(self.session_menu)
         self.statusBar().insertPermanentWidget(1, self.user_button)  # after the connection
+        # This computer's clock against the server's: measured every minute, warned when off
+        # (added after the permanent widgets, whose insertion index counts the normal ones).
+        self.clock_warning = ClockWarning(ctx)
+        self.statusBar().addWidget(self.clock_warning)
 
         self.restore_layout()
         self._load_map()
@@ -572,7 +577,7 @@ class MainWindow(QMainWindow):
             self.db_label.setStyleSheet(f"color: {theme.DEADLINE_COLORS['overdue']};")
 
     def _tick_clock(self) -> None:
-        now = dt.datetime.now(SHANGHAI)
+        now = self.ctx.clock.now().astimezone(SHANGHAI)  # the database server's time
         self.clock_label.setText(self.tr("Beijing time %1").replace("%1", now.strftime("%Y-%m-%d %H:%M:%S")))
 
     def attach_simulator(self, process) -> None:

@@ -30,7 +30,7 @@ from db.core.errors import (
 )
 from db.core.feed import ChangeFollower
 from db.models import Alert, AuditLog, Camera, Case, CaseClass, Grid, Sensor, SensorReading
-from tests.helpers import CENTRE, report
+from tests.helpers import CENTRE, allow_caller_time, report
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 18, 2, 30, tzinfo=UTC)  # 10:30 in Dongguan
@@ -590,6 +590,7 @@ def test_revision_0002_keeps_existing_alerts_and_their_rules(tmp_path):
         conn.execute(text("DELETE FROM alert WHERE id = 3"))  # ids are never handed out again
     engine.dispose()
     database = open_database(f"sqlite:///{tmp_path / 'old.sqlite3'}")  # upgrades to head
+    allow_caller_time(database)  # the test dates its alarms
     try:
         with database.read() as s:
             old = alerts.alert_rows(s, [1, 2])
@@ -688,6 +689,7 @@ def test_revision_0002_on_postgresql_keeps_existing_alerts_and_their_rules():
         command.upgrade(alembic_config(engine), "head")
         engine.dispose()
         database = open_database(url)
+        allow_caller_time(database)  # the test dates its alarms (connected as the superuser)
         try:
             with database.read() as s:
                 old = alerts.alert_rows(s, [1, 2])

@@ -56,6 +56,7 @@ from db.reference.city import ensure_reference_data
 from db.worktime.calendar_data import load_calendar
 from tests.conftest import PG_ADMIN_URL as PG_URL
 from tests.conftest import SKIP_PG
+from tests.helpers import allow_caller_time
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 18, 2, 30, tzinfo=UTC)  # a Wednesday, 10:30 in Dongguan
@@ -309,6 +310,7 @@ def test_same_seed_and_now_give_the_same_rows(tmp_path):
 def _real_case(database) -> int:
     """A case reported through the workflow by a real (non-demo) account."""
     ensure_reference_data(database)
+    allow_caller_time(database)  # the test dates the report (a real database would refuse)
     with database.write() as s:
         user = UserAccount(username="zhang.wei", display_name="张伟", role=Role.DUTY_OFFICER.value,
                            password_hash=hash_password("secret"))
@@ -378,6 +380,7 @@ def test_real_work_on_a_demo_database_is_not_wiped(tmp_path):
         s.add(officer)
         s.flush()
         officer_id = s.get(UserAccount, officer.id).id
+    allow_caller_time(database)  # no longer a demo (a real account): the test's mark dates it
     report_case(database, officer_id, source="walk_in", lat=23.0, lon=113.77,
                 description="真实来访：南城街道井盖缺失", now=NOW)
     with pytest.raises(DemoRefused):
