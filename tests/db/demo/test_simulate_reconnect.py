@@ -1,0 +1,120 @@
+"""The simulator outlives its database: PostgreSQL behind a TCP proxy, the link cut for a few
+seconds and restored; the simulator (a real `cityops simulate` process, as the application role)
+keeps running, says so in its log, and writes again afterwards."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from db.cases.workflow import check_invariants
+from db.core.engine import open_database
+from db.demo.build import build_demo
+from db.models import Case, ChangeLog
+from tests.conftest import (
+    REPO,
+    SKIP_PG,
+    TEST_APP,
+    TEST_OWNER,
+    _pg_admin,
+    drop_pg,
+    pg_url,
+    setup_test_roles,
+)
+from tests.tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.postgres
+OUTAGE_S = 4.0  # how long the link stays cut: longer than the first back-off ceilings (1, 2 s)
+
+
+@pytest.fixture
+def app_demo(pg_server):
+    """A small demo database built by the test owner role (the builder resets sequences, which
+    only the owner may), handed to the application role, as a control room's would be."""
+    if SKIP_PG:
+        pytest.skip("CITYOPS_SKIP_PG=1")
+    name = f"cityops_t_sim_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    setup_test_roles(name)
+    owner = open_database(pg_url(name, TEST_OWNER))  # the owner migrates and builds
+    build_demo(owner, cases=200, days=5)
+    owner.dispose()
+    database = open_database(pg_url(name, TEST_APP), migrate=False)
+    try:
+        yield database
+    finally:
+        database.dispose()
+        drop_pg(name)
+
+
+def _latest_seq(database) -> int:
+    with database.read() as s:
+        return s.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0)))
+
+
+def _until(condition, timeout: float, what: str) -> None:
+    """Poll ``condition`` (a wait, not a timed assertion: the bound only ends a hung test)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting: {what}")
+        time.sleep(0.2)
+
+
+def test_the_simulator_waits_out_a_cut_link_and_writes_again(app_demo, tmp_path):
+    proxy = TcpProxy()
+    proxy.start()
+    url = make_url(app_demo.url).set(port=proxy.port).render_as_string(hide_password=False)
+    log_path = tmp_path / "simulate.log"
+    start_seq = _latest_seq(app_demo)
+    with open(log_path, "w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "desktop", "simulate", "--db", url, "--seed", "4"],
+            stdout=subprocess.DEVNULL, stderr=log_file, cwd=REPO,
+            env={**os.environ, "CITYOPS_DB": "", "PYTHONPATH": str(REPO)})
+
+    def log_text() -> str:
+        return log_path.read_text(encoding="utf-8")
+
+    try:
+        _until(lambda: _latest_seq(app_demo) > start_seq or process.poll() is not None, 60,
+               "the simulator's first writes")
+        assert process.poll() is None, log_text()
+        proxy.stop()
+        _until(lambda: "数据库连接中断" in log_text() or process.poll() is not None, 30,
+               "the simulator noticing the cut")
+        time.sleep(OUTAGE_S)  # the outage itself: the simulator is waiting, not us
+        assert process.poll() is None, log_text()  # alive, waiting for the database
+        before_restore = _latest_seq(app_demo)  # the server itself stayed up: read it directly
+        proxy.start()
+        _until(lambda: "数据库连接已恢复" in log_text() or process.poll() is not None, 60,
+               "the simulator reconnecting")
+        _until(lambda: _latest_seq(app_demo) > before_restore or process.poll() is not None, 30,
+               "new change-log rows after the restore")
+        assert process.poll() is None, log_text()
+        text_now = log_text()
+        assert text_now.count("数据库连接中断") == 1  # said once per outage, not per retry
+        assert "Traceback" not in text_now
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        proxy.stop()
+    assert process.returncode == 0, log_text()  # still a clean stop on SIGTERM
+    with app_demo.read() as s:  # every case the run touched is still whole
+        ids = s.scalars(select(Case.id).order_by(Case.id)).all()
+        assert [(i, p) for i in ids if (p := check_invariants(s, i))] == []
