@@ -84,14 +84,15 @@ def make_context(database: Database, city_id: int, account: Account, *, demo: bo
                       reads=TaskRunner("reads"), writes=TaskRunner("writes"), demo=demo)
 
 
-def start_simulator(url: str) -> subprocess.Popen:
+def start_simulator(url: str, *, stderr=subprocess.DEVNULL) -> subprocess.Popen:
     """The demo's living city: the simulator in its own process, so it never touches the GUI
     thread (nor its GIL); it writes through the same db/ operations as a workstation. A URL that
     holds a password is refused: a child's arguments are visible to every user of the machine
-    (the child's libpq finds the password where this process's did)."""
+    (the child's libpq finds the password where this process's did). The window keeps it alive
+    with :class:`desktop.app.simulator.SimulatorSupervisor`, which reads its ``stderr``."""
     refuse_password_in_url(url)
     return subprocess.Popen([sys.executable, "-m", "desktop", "simulate", "--db", url],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=stderr)
 
 
 def camera_port_free(port: int = CAMERA_PORT, host: str = "127.0.0.1") -> bool:
@@ -199,7 +200,11 @@ class Desk(QObject):
         self._guard(window)
         feed.start()
         if self.demo and self.simulator:
-            window.attach_simulator(start_simulator(self.database.url))
+            from desktop.app.simulator import SimulatorSupervisor
+
+            supervisor = SimulatorSupervisor(self.database.url, window)
+            supervisor.start()
+            window.attach_simulator(supervisor)
         self.window = window
         window.desk = self  # the window's owner lives as long as a window does
         if show:
