@@ -354,7 +354,7 @@ def simulate(database: Database, *, scenario: str = "normal", seed: int = 1, rat
                 if not (is_connection_lost(exc) or is_database_busy(exc)):
                     raise
                 previous = None  # the first tick after the outage is an ordinary one, no burst
-                if _wait_for_database(retry, exc, stop):
+                if _wait_for_database(retry, exc, stop) or _over(run, clock, duration):
                     break
                 continue
             if retry.failing:
@@ -367,6 +367,14 @@ def simulate(database: Database, *, scenario: str = "normal", seed: int = 1, rat
     finally:
         stats.seconds = round(time.perf_counter() - started, 3)
     return stats
+
+
+def _over(run: _Run | None, clock: Callable[[], dt.datetime], duration: float | None) -> bool:
+    """``duration`` ran out during an outage (a run with a duration ends even if the database
+    never comes back)."""
+    if duration is None or run is None or run.started_at is None:
+        return False
+    return (clock() - run.started_at).total_seconds() >= duration
 
 
 def _wait_for_database(retry: Backoff, exc: BaseException, stop: threading.Event | None) -> bool:
