@@ -142,8 +142,10 @@ def _forward_log(process: subprocess.Popen) -> None:
     with stream:
         for raw in stream:
             line = raw.decode("utf-8", "replace").rstrip()
-            if line:
-                log.info("simulator %d: %s", process.pid, line)
+            if line:  # its warnings (an outage, a reconnection) stay warnings here
+                level = logging.WARNING if " WARNING " in line or " ERROR " in line \
+                    else logging.INFO
+                log.log(level, "simulator %d: %s", process.pid, line)
 
 
 __all__ = ["SimulatorSupervisor"]
