@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.feed = feed
         self._map_dir = map_dir
-        self._simulator = None  # the demo's SimulatorSupervisor, stopped with the window
+        self._simulator = None  # the demo simulator's ChildSupervisor, stopped with the window
         self.map_layers = MapLayers(ctx, self)  # the map's points and colours (no widget)
         self.setObjectName("MainWindow")
         self.setWindowTitle(self.tr("CityOps City Management Command Center"))
@@ -572,7 +572,8 @@ class MainWindow(QMainWindow):
 
     def attach_simulator(self, supervisor) -> None:
         """Show that the demo city is simulated (and, in the status bar, when its process died
-        and is being restarted: a SimulatorSupervisor), and stop it with the window."""
+        and is being restarted: a desktop.app.supervisor.ChildSupervisor), and stop it with the
+        window."""
         self._simulator = supervisor
         self.demo_banner.setText(self.demo_banner.text() + " " + self.tr(
             "A simulator is generating live traffic."))

@@ -6,6 +6,7 @@ import os
 import random
 import signal
 
+from PySide6.QtCore import QCoreApplication
 from sqlalchemy import func, select
 
 from db.auth.roles import Role
@@ -13,10 +14,16 @@ from db.core.backoff import Backoff
 from db.core.engine import open_database
 from db.demo.build import build_demo
 from db.models import ChangeLog
-from desktop.app.simulator import SimulatorSupervisor
+from desktop.app.supervisor import simulator_supervisor
 from desktop.window.main_window import MainWindow
 from tests.conftest import Env
 from tests.desktop.conftest import make_ctx
+
+
+def said(text: str) -> str:
+    """A status line as the supervisor words it, in whatever language the tests run."""
+    name = QCoreApplication.translate("ChildSupervisor", "Simulator")
+    return QCoreApplication.translate("ChildSupervisor", text).replace("%1", name)
 
 
 def _latest_seq(database) -> int:
@@ -33,7 +40,7 @@ def test_a_killed_simulator_is_restarted_and_writes_again(qtbot, tmp_path):
     window = MainWindow(ctx, None, tmp_path / "map")
     qtbot.addWidget(window)
     # Seeded: the first restart waits 0.5 × 0.844 = 0.42 s (tests/db/core/test_backoff.py).
-    supervisor = SimulatorSupervisor(url, window, poll_ms=100,
+    supervisor = simulator_supervisor(url, window, poll_ms=100,
                                      backoff=Backoff(0.5, 2.0, rng=random.Random(0)))
     supervisor.start()
     window.attach_simulator(supervisor)
@@ -49,7 +56,7 @@ def test_a_killed_simulator_is_restarted_and_writes_again(qtbot, tmp_path):
         assert first.poll() == -signal.SIGKILL
         assert supervisor.restarts == 1
         assert window.simulator_label.isVisible()
-        assert window.simulator_label.text() == supervisor.tr("Simulator restarted")
+        assert window.simulator_label.text() == said("%1 restarted")
         restarted_seq = _latest_seq(database)
         qtbot.waitUntil(lambda: _latest_seq(database) > restarted_seq, timeout=30_000)
         assert supervisor.process.poll() is None  # the new one runs and writes
@@ -64,7 +71,7 @@ def test_a_killed_simulator_is_restarted_and_writes_again(qtbot, tmp_path):
 def test_a_simulator_the_database_refuses_is_not_restarted(qtbot, tmp_path, sqlite_env):
     """Exit code 2 (not a demo database): waiting will not change that."""
     database = sqlite_env.database
-    supervisor = SimulatorSupervisor(database.url, poll_ms=100,
+    supervisor = simulator_supervisor(database.url, poll_ms=100,
                                      backoff=Backoff(0.1, 0.2, rng=random.Random(0)))
     statuses: list[str] = []
     supervisor.sig_status.connect(statuses.append)
@@ -73,7 +80,7 @@ def test_a_simulator_the_database_refuses_is_not_restarted(qtbot, tmp_path, sqli
         first = supervisor.process
         qtbot.waitUntil(lambda: bool(statuses), timeout=30_000)
         assert first.returncode == 2
-        assert statuses == [supervisor.tr("Simulator stopped: the database refuses it")]
+        assert statuses == [said("%1 stopped: the database refuses it")]
         assert supervisor.process is first and supervisor.restarts == 0
     finally:
         supervisor.stop()

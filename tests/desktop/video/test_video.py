@@ -313,6 +313,36 @@ def test_demo_start_runs_the_camera_server_only_when_it_can(media_dir, tmp_path)
         assert process.wait(10) == 0
 
 
+def test_a_killed_camera_server_is_restarted_and_the_tile_plays_again(qtbot, media_dir):
+    """The demo's camera server dies (SIGKILL): its supervisor starts it again (back-off with
+    jitter), and a tile that lost its camera reconnects by itself to the new one."""
+    from db.core.backoff import Backoff
+    from desktop.app.supervisor import camera_server_supervisor
+
+    port = free_port()
+    supervisor = camera_server_supervisor(port=port, media_dir=media_dir, poll_ms=100,
+                                          backoff=Backoff(0.5, 2.0, rng=random.Random(0)))
+    supervisor.start()
+    tile = make_tile(qtbot)
+    try:
+        first = supervisor.process
+        tile.play_camera(5, "重启测试", f"http://127.0.0.1:{port}/cam/DG-CAM-0004.ts")
+        qtbot.waitUntil(lambda: tile.state == TileState.PLAYING, timeout=15_000)
+        os.kill(first.pid, signal.SIGKILL)
+        qtbot.waitUntil(lambda: tile.state != TileState.PLAYING, timeout=10_000)
+        qtbot.waitUntil(lambda: supervisor.process is not None
+                        and supervisor.process.pid != first.pid, timeout=10_000)
+        assert supervisor.restarts == 1
+        before = tile.frames_decoded
+        qtbot.waitUntil(lambda: tile.state == TileState.PLAYING, timeout=15_000)
+        qtbot.waitUntil(lambda: tile.frames_decoded >= before + 25, timeout=10_000)
+    finally:
+        last = supervisor.process
+        tile.stop()
+        supervisor.stop()
+    assert last.wait(10) == 0  # SIGTERM: a clean stop
+
+
 # -- one tile ---------------------------------------------------------------------------------
 
 
