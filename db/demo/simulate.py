@@ -360,7 +360,7 @@ def simulate(database: Database, *, scenario: str = "normal", seed: int = 1, rat
             if retry.failing:
                 attempts, down = retry.attempts, retry.reset()
                 stats.reconnects += 1
-                log.warning("数据库连接已恢复（中断约 %.0f 秒，重试 %d 次），模拟继续", down or 0.0,
+                log.warning("数据库已恢复（中断约 %.0f 秒，重试 %d 次），模拟继续", down or 0.0,
                             attempts)
             if paced:
                 _pace(run, stop, time.perf_counter() - tick_started)
@@ -383,8 +383,8 @@ def _wait_for_database(retry: Backoff, exc: BaseException, stop: threading.Event
     first = not retry.failing
     delay = retry.next_delay()
     what = "数据库连接中断" if is_connection_lost(exc) else "数据库繁忙"
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    reason = reason[0] if reason else type(exc).__name__
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = lines[0] if lines else type(exc).__name__
     if first:
         log.warning("%s，%.1f 秒后重试（本轮未完成的写入不再补写）：%s", what, delay, reason)
     else:

@@ -108,7 +108,7 @@ def test_the_simulator_waits_out_a_cut_link_and_writes_again(app_demo, tmp_path)
         assert process.poll() is None, log_text()  # alive, waiting for the database
         before_restore = _latest_seq(app_demo)  # the server itself stayed up: read it directly
         proxy.start()
-        _until(lambda: "数据库连接已恢复" in log_text() or process.poll() is not None, 60,
+        _until(lambda: "数据库已恢复" in log_text() or process.poll() is not None, 60,
                "the simulator reconnecting")
         _until(lambda: _latest_seq(app_demo) > before_restore or process.poll() is not None, 30,
                "new change-log rows after the restore")
