@@ -383,8 +383,11 @@ def _wait_for_database(retry: Backoff, exc: BaseException, stop: threading.Event
     first = not retry.failing
     delay = retry.next_delay()
     what = "数据库连接中断" if is_connection_lost(exc) else "数据库繁忙"
-    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    reason = lines[0] if lines else type(exc).__name__
+    source = exc  # the driver's words, not the workflow's translation of them
+    if isinstance(exc, CityOpsError) and exc.__cause__ is not None:
+        source = exc.__cause__
+    lines = str(getattr(source, "orig", None) or source).strip().splitlines()
+    reason = lines[0] if lines else type(source).__name__
     if first:
         log.warning("%s，%.1f 秒后重试（本轮未完成的写入不再补写）：%s", what, delay, reason)
     else:
