@@ -89,6 +89,21 @@ def test_simulate_refuses_a_real_database(sqlite_env):
     assert out.returncode == 2 and out.stderr
 
 
+def test_simulate_without_a_server_says_so_in_one_line_and_exits_3():
+    """Nothing listens at the address: no traceback, a line, exit code 3 (the demo window's
+    supervisor starts it again later; a refusal, exit code 2, it would not)."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = cityops("simulate", "--db", f"postgresql://nobody@127.0.0.1:{port}/cityops",
+                  "--duration", "1")
+    assert out.returncode == 3, out.stderr
+    assert "数据库连接中断" in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
 # -- one command-line layout: --db anywhere, `db migrate`, `jobs` --------------------------------
 
 def cityops_at_home(home, *args: str, cityops_db: str = "", code: str | None = None

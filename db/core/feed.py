@@ -29,6 +29,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from db.core.backoff import Backoff
 from db.core.engine import PG_CONNECT_ARGS, Database
 from db.core.entities import Entity
 from db.models import ChangeLog, utcnow
@@ -48,6 +49,7 @@ FETCH_BATCH = 5000
 PRUNE_LOCK_KEY = 0x43_49_54_50  # "CITP": one pruner at a time across workstations
 RETENTION = dt.timedelta(hours=1)
 PRUNE_CHUNK = 20_000  # rows deleted per transaction
+RECONNECT_CAP_S = 5.0  # longest wait between two tries at a lost database (full jitter below it)
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,11 @@ class ChangeFollower:
 
     ``wait(timeout)`` returns the changes after the last one returned (possibly none). While the
     database is unreachable it returns ``[]`` and :attr:`connected` is False; the first call
-    after the database is back returns everything committed meanwhile. Not thread-safe: one
-    follower per thread (the desktop runs one in a worker thread).
+    after the database is back returns everything committed meanwhile. While it is down the
+    tries are spaced by :attr:`backoff` (five poll intervals doubling up to
+    :data:`RECONNECT_CAP_S`, full jitter), so that every workstation of a control room does not
+    knock on a restarted server at the same moments. Not thread-safe: one follower per thread
+    (the desktop runs one in a worker thread).
     """
 
     def __init__(self, database: Database, since: int | None = None, *,
@@ -158,6 +163,9 @@ class ChangeFollower:
         self._listen_conn = None
         self.connected = False
         self.down_since: float | None = None
+        first = poll_interval * 5
+        self.backoff = Backoff(min(first, RECONNECT_CAP_S), max(first, RECONNECT_CAP_S))
+        self._retry_at = 0.0  # time.monotonic() of the next try while disconnected
         self.last_seq = since if since is not None else self._current_seq()
 
     # -- public ------------------------------------------------------------------------
@@ -198,6 +206,10 @@ class ChangeFollower:
     def wait(self, timeout: float = 1.0) -> list[Change]:
         """Block up to ``timeout`` seconds for changes; return them (or ``[]``)."""
         deadline = time.monotonic() + timeout
+        if not self.connected and time.monotonic() < self._retry_at:
+            _sleep_until(min(self._retry_at, deadline))
+            if time.monotonic() < self._retry_at:
+                return []  # not time for the next try yet
         try:
             if not self.connected:
                 self._connect()
@@ -209,7 +221,8 @@ class ChangeFollower:
             return changes
         except _CONNECTION_ERRORS as exc:
             self._disconnect(exc)
-            time.sleep(max(0.0, min(self.poll_interval * 5, deadline - time.monotonic())))
+            self._retry_at = time.monotonic() + self.backoff.next_delay()
+            _sleep_until(min(self._retry_at, deadline))
             return []
 
     def close(self) -> None:
@@ -238,7 +251,9 @@ class ChangeFollower:
             with self.database.read() as session:
                 session.execute(text("SELECT 1"))
         if not self.connected and self.down_since is not None:
-            log.info("change feed reconnected after %.1f s", time.monotonic() - self.down_since)
+            log.info("change feed reconnected after %.1f s (%d tries)",
+                     time.monotonic() - self.down_since, self.backoff.attempts)
+        self.backoff.reset()
         self.connected = True
         self.down_since = None
 
@@ -264,3 +279,9 @@ class ChangeFollower:
             for _notice in conn.notifies(timeout=0):  # drain; the payload only wakes us
                 pass
             conn.execute("SELECT 1")  # a terminated connection raises here, not hangs
+
+
+def _sleep_until(when: float) -> None:
+    wait = when - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)

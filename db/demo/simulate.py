@@ -17,11 +17,16 @@ same clock = same rows (change-feed timestamps aside, which :mod:`db.core.feed` 
 
 Consistency: every write is one transaction and nothing spans ticks, so stopping at any moment
 (``stop``, ``duration``, Ctrl+C, kill) leaves every case in a valid state with its history.
+
+Outages: a lost or busy database ends the tick, not the run; the run waits with back-off and
+jitter (:mod:`db.core.backoff`), reads its state back from the database and goes on (see
+:func:`simulate`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import math
 import random
 import threading
@@ -29,7 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,8 +45,15 @@ from db.auth.roles import Role
 from db.auth.scope import SYSTEM, Scope, scope_of
 from db.cases import workflow as wf
 from db.cases.workflow import Source, State, Step, Urgency
+from db.core.backoff import Backoff, pause
 from db.core.engine import Database
-from db.core.errors import CityOpsError, ConflictError, OutsideCity
+from db.core.errors import (
+    CityOpsError,
+    ConflictError,
+    OutsideCity,
+    is_connection_lost,
+    is_database_busy,
+)
 from db.demo.accounts import DEMO_ACCOUNTS
 from db.demo.build import demo_marker
 from db.demo.casework import SOURCE_HOURS, SOURCE_SHARES
@@ -50,6 +62,7 @@ from db.devices import positions
 from db.geo.distance import bearing, distance_km, offset
 from db.geo.polygons import city_geo
 from db.models import (
+    Alert,
     Camera,
     Case,
     CaseClass,
@@ -63,9 +76,12 @@ from db.models import (
     utcnow,
 )
 
+log = logging.getLogger(__name__)
 SCENARIOS = ("normal", "typhoon", "gas-leak")
 TICK_SECONDS = 1.0  # wall time per tick with the real clock
 MAX_TICK_SECONDS = 60.0  # a tick after a pause (laptop lid, debugger) never bursts beyond this
+RECONNECT_FIRST_S = 1.0  # back-off after a lost database: up to this long first (full jitter)
+RECONNECT_CAP_S = 30.0  # ... doubling up to this
 CASES_PER_SECOND = 0.05  # 3 new cases a minute at rate 1, before the daily rhythm
 FIX_EVERY = (10.0, 30.0)  # one position fix per person every 10-30 s
 SENSOR_EVERY = 10.0  # seconds between reading rounds at rate 1
@@ -145,6 +161,7 @@ class SimStats:
     seconds: float = 0.0
     ticks: int = 0
     late_ticks: int = 0  # real clock only: ticks whose work took longer than TICK_SECONDS
+    reconnects: int = 0  # outages (a lost or busy database) the run waited out
 
 
 # =============================================================================================
@@ -284,7 +301,8 @@ class _Run:
 def simulate(database: Database, *, scenario: str = "normal", seed: int = 1, rate: float = 1.0,
              duration: float | None = None, stop: threading.Event | None = None,
              clock: Callable[[], dt.datetime] | None = None,
-             on_event: Callable[[str, int], None] | None = None) -> SimStats:
+             on_event: Callable[[str, int], None] | None = None,
+             backoff: Backoff | None = None) -> SimStats:
     """Write live traffic into the demo ``database`` until ``stop`` is set or ``duration``
     seconds (on the clock) have passed; return what was written.
 
@@ -292,6 +310,13 @@ def simulate(database: Database, *, scenario: str = "normal", seed: int = 1, rat
     with ``kind`` one of ``cases_reported``, ``steps``, ``conflicts``, ``positions``,
     ``readings`` or ``alerts`` (the :class:`SimStats` field it adds to); an exception it raises
     (KeyboardInterrupt included) ends the run between transactions.
+
+    A lost or busy database (a server restart, a failover, a lock timeout) does not end the run:
+    the rest of that tick is dropped, never retried (a transaction whose COMMIT reached the
+    server but whose answer was lost must not be written twice), the loss is logged once, and
+    the run waits with ``backoff`` (default: :data:`RECONNECT_FIRST_S` doubling up to
+    :data:`RECONNECT_CAP_S`, full jitter), reads back from the database what it keeps in memory
+    (:func:`_reload`) and goes on with the next tick.
     """
     if scenario not in SCENARIOS:
         raise ValueError(f"scenario must be one of {SCENARIOS}")
@@ -299,29 +324,103 @@ def simulate(database: Database, *, scenario: str = "normal", seed: int = 1, rat
         raise ValueError("rate must be > 0")
     paced = clock is None
     clock = clock or utcnow
+    retry = backoff or Backoff(RECONNECT_FIRST_S, RECONNECT_CAP_S)
     rng = random.Random(seed)
-    run = _Run(database, _load_city(database), rng, seed, rate, scenario, SimStats(), on_event)
-    _plan_scenario(run)
+    stats = SimStats()
+    run: _Run | None = None
     started = time.perf_counter()
     previous: dt.datetime | None = None
     try:
         while not (stop is not None and stop.is_set()):
             tick_started = time.perf_counter()
-            now = clock()
-            if run.started_at is None:
-                run.started_at = now
-            if duration is not None and (now - run.started_at).total_seconds() >= duration:
-                break
-            elapsed = TICK_SECONDS if previous is None else \
-                min(MAX_TICK_SECONDS, max(0.0, (now - previous).total_seconds()))
-            previous = now
-            _tick(run, now, elapsed)
-            run.stats.ticks += 1
+            try:
+                if run is None:
+                    run = _Run(database, _load_city(database), rng, seed, rate, scenario, stats,
+                               on_event)
+                    _plan_scenario(run)
+                elif retry.failing:
+                    _reload(run)
+                now = clock()
+                if run.started_at is None:
+                    run.started_at = now
+                if duration is not None and (now - run.started_at).total_seconds() >= duration:
+                    break
+                elapsed = TICK_SECONDS if previous is None else \
+                    min(MAX_TICK_SECONDS, max(0.0, (now - previous).total_seconds()))
+                previous = now
+                _tick(run, now, elapsed)
+                stats.ticks += 1
+            except Exception as exc:
+                if not (is_connection_lost(exc) or is_database_busy(exc)):
+                    raise
+                previous = None  # the first tick after the outage is an ordinary one, no burst
+                if _wait_for_database(retry, exc, stop) or _over(run, clock, duration):
+                    break
+                continue
+            if retry.failing:
+                attempts, down = retry.attempts, retry.reset()
+                stats.reconnects += 1
+                log.warning("数据库已恢复（中断约 %.0f 秒，重试 %d 次），模拟继续", down or 0.0,
+                            attempts)
             if paced:
                 _pace(run, stop, time.perf_counter() - tick_started)
     finally:
-        run.stats.seconds = round(time.perf_counter() - started, 3)
-    return run.stats
+        stats.seconds = round(time.perf_counter() - started, 3)
+    return stats
+
+
+def _over(run: _Run | None, clock: Callable[[], dt.datetime], duration: float | None) -> bool:
+    """``duration`` ran out during an outage (a run with a duration ends even if the database
+    never comes back)."""
+    if duration is None or run is None or run.started_at is None:
+        return False
+    return (clock() - run.started_at).total_seconds() >= duration
+
+
+def _wait_for_database(retry: Backoff, exc: BaseException, stop: threading.Event | None) -> bool:
+    """Log the loss (once per outage; later failures at debug level) and sleep the back-off;
+    True when ``stop`` was set meanwhile."""
+    first = not retry.failing
+    delay = retry.next_delay()
+    what = "数据库连接中断" if is_connection_lost(exc) else "数据库繁忙"
+    source = exc  # the driver's words, not the workflow's translation of them
+    if isinstance(exc, CityOpsError) and exc.__cause__ is not None:
+        source = exc.__cause__
+    lines = str(getattr(source, "orig", None) or source).strip().splitlines()
+    reason = lines[0] if lines else type(source).__name__
+    if first:
+        log.warning("%s，%.1f 秒后重试（本轮未完成的写入不再补写）：%s", what, delay, reason)
+    else:
+        log.debug("%s，第 %d 次重试失败，%.1f 秒后再试：%s", what, retry.attempts - 1, delay,
+                  reason)
+    return pause(delay, stop)
+
+
+def _reload(run: _Run) -> None:
+    """After an outage, read back what the run keeps in memory instead of trusting it: a
+    transaction that failed may have moved a walker or queued a transfer that never reached the
+    database, and one whose answer was lost may have committed. Kept: the scenario's plan (each
+    sensor's peak) and each walker's home, so the city goes on where it was."""
+    database, old = run.database, run.city
+    city = _load_city(database)  # accounts, scopes, sensors, cameras and positions as stored
+    peaks = {s.id: s.peak for s in old.sensors}
+    for s in city.sensors:
+        s.peak = peaks.get(s.id, 0.0)
+    homes = {w.staff_id: (w.home_lat, w.home_lon) for w in old.walkers}
+    for w in city.walkers:
+        w.home_lat, w.home_lon = homes.get(w.staff_id, (w.home_lat, w.home_lon))
+    keys = [t["dedup_key"] for t in run.transfers]
+    with database.read() as s:
+        last_reading = s.scalar(select(func.max(Sensor.last_at)).where(Sensor.active.is_(True)))
+        stored = set(s.scalars(select(Alert.dedup_key).where(Alert.dedup_key.in_(keys)))) \
+            if keys else set()
+    run.city, run.sites, run.walker_ids = city, None, None
+    run.transfers = [t for t in run.transfers if t["dedup_key"] in stored]  # follow-ups only
+    if last_reading is not None:  # never a second round of readings at a time already stored
+        if last_reading.tzinfo is None:  # SQLite hands back naive UTC
+            last_reading = last_reading.replace(tzinfo=dt.UTC)
+        after = last_reading + dt.timedelta(seconds=SENSOR_EVERY / run.rate)
+        run.next_readings_at = max(run.next_readings_at or after, after)
 
 
 def _pace(run: _Run, stop: threading.Event | None, took: float) -> None:
@@ -354,6 +453,7 @@ def _sensor_rounds(run: _Run, now: dt.datetime, elapsed: float) -> None:
         if due > earliest or due == now:
             _read_sensors(run, due)
         due += every
+        run.next_readings_at = due  # at once: a later round failing must not repeat this one
     run.next_readings_at = due
 
 

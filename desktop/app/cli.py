@@ -608,18 +608,22 @@ def _run_json(run) -> dict:
 
 def _simulate(url: str, args) -> int:
     """Run until --duration, Ctrl+C or SIGTERM; each write is its own transaction, so stopping
-    at any moment leaves every case valid."""
+    at any moment leaves every case valid. A database that goes away during the run is waited
+    for (db.demo.simulate); one that is not there at the start ends it with exit code 3 (the
+    demo window's supervisor starts it again later)."""
     import signal
     import threading
 
     from db.admin.roles import refuse_privileged_workstation
     from db.core.engine import open_database
-    from db.core.errors import PrivilegedConnection, SchemaNotCurrent
+    from db.core.errors import PrivilegedConnection, SchemaNotCurrent, unavailable_or
     from db.core.migrate import upgrade_to_head
     from db.demo.simulate import NotADemoDatabase, simulate
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Its outages and reconnections are news whatever -v says: one line each, on stderr.
+    logging.getLogger("db.demo.simulate").setLevel(logging.INFO)
     database = open_database(url, migrate=False)
     try:
         refuse_privileged_workstation(database)  # a demo database may use any connection
@@ -628,6 +632,14 @@ def _simulate(url: str, args) -> int:
         database.dispose()
         print(f"cityops simulate: {exc.message}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        database.dispose()
+        mapped = unavailable_or(exc)
+        if mapped is exc:
+            raise
+        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+        print(f"cityops simulate: {mapped.message}: {reason}", file=sys.stderr)
+        return 3
     try:
         stats = simulate(database, scenario=args.scenario, seed=args.seed, rate=args.rate,
                          duration=args.duration, stop=stop)

@@ -8,7 +8,6 @@ import logging
 import socket
 import subprocess
 import sys
-import threading
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from sqlalchemy import select
@@ -84,14 +83,15 @@ def make_context(database: Database, city_id: int, account: Account, *, demo: bo
                       reads=TaskRunner("reads"), writes=TaskRunner("writes"), demo=demo)
 
 
-def start_simulator(url: str) -> subprocess.Popen:
+def start_simulator(url: str, *, stderr=subprocess.DEVNULL) -> subprocess.Popen:
     """The demo's living city: the simulator in its own process, so it never touches the GUI
     thread (nor its GIL); it writes through the same db/ operations as a workstation. A URL that
     holds a password is refused: a child's arguments are visible to every user of the machine
-    (the child's libpq finds the password where this process's did)."""
+    (the child's libpq finds the password where this process's did). The window keeps it alive
+    with :func:`desktop.app.supervisor.simulator_supervisor`, which reads its ``stderr``."""
     refuse_password_in_url(url)
     return subprocess.Popen([sys.executable, "-m", "desktop", "simulate", "--db", url],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=stderr)
 
 
 def camera_port_free(port: int = CAMERA_PORT, host: str = "127.0.0.1") -> bool:
@@ -126,15 +126,15 @@ def start_camera_server(port: int = CAMERA_PORT, media_dir=None) -> subprocess.P
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def stop_with_application(process: subprocess.Popen) -> None:
-    """SIGTERM ``process`` when the application quits; reaped on a thread (killed after
-    10 s) so that closing never waits for it."""
-    from PySide6.QtCore import QCoreApplication
+def stop_with_application(supervisor) -> None:
+    """Stop a :class:`~desktop.app.supervisor.ChildSupervisor` (SIGTERM to its child, reaped on
+    a thread, killed after 10 s) when the application quits, so that closing never waits."""
 
     def stop() -> None:
-        if process.poll() is None:
-            process.terminate()
-            threading.Thread(target=_reap, args=(process,), daemon=True).start()
+        try:
+            supervisor.stop()
+        except RuntimeError:  # at exit Qt may have gone first; the child was signalled before
+            pass
 
     app = QCoreApplication.instance()
     if app is not None:
@@ -178,6 +178,7 @@ class Desk(QObject):
         self.sign_in = None  # SignInDialog shown after a sign-out
         self.handover_dialog = None  # HandoverDialog while a handover is under way
         self.locked_dialog = None  # LockedAccountsDialog while open
+        self.cameras = None  # the demo camera server's ChildSupervisor (start() makes it)
         self._map_dir = map_dir
         self._on_cancelled = on_cancelled or QCoreApplication.quit
         self._sign_in_runner: TaskRunner | None = None
@@ -199,7 +200,11 @@ class Desk(QObject):
         self._guard(window)
         feed.start()
         if self.demo and self.simulator:
-            window.attach_simulator(start_simulator(self.database.url))
+            from desktop.app.supervisor import simulator_supervisor
+
+            supervisor = simulator_supervisor(self.database.url, window)
+            supervisor.start()
+            window.attach_simulator(supervisor)
         self.window = window
         window.desk = self  # the window's owner lives as long as a window does
         if show:
@@ -373,8 +378,10 @@ def start(url: str, *, username: str | None = None, interactive: bool = True,
         finally:
             runner.shutdown()
     window = desk.open_window(account)
-    if desk.demo and cameras:
-        camera_server = start_camera_server()
-        if camera_server is not None:
-            stop_with_application(camera_server)
+    if desk.demo and cameras:  # restarted if it dies, like the simulator (not per window)
+        from desktop.app.supervisor import camera_server_supervisor
+
+        desk.cameras = camera_server_supervisor()
+        desk.cameras.start()
+        stop_with_application(desk.cameras)
     return window

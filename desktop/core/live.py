@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from db.core import jobs
+from db.core.backoff import Backoff
 from db.core.engine import Database
-from db.core.feed import RELOAD, ChangeFollower
+from db.core.feed import RECONNECT_CAP_S, RELOAD, ChangeFollower
 
 log = logging.getLogger(__name__)
 COALESCE_MS = 50
@@ -48,7 +50,8 @@ class FeedWorker(QObject):
                  jobs_every: float = JOBS_EVERY_S, jobs_delay: float = JOBS_DELAY_S) -> None:
         super().__init__()
         self._url = url
-        self._stop = False
+        self._stop = threading.Event()
+        self._backoff = Backoff(WAIT_SECONDS, RECONNECT_CAP_S)  # opening the database again
         self._jobs = jobs_registry
         self._jobs_every = jobs_every
         self._jobs_delay = jobs_delay
@@ -62,17 +65,23 @@ class FeedWorker(QObject):
         follower: ChangeFollower | None = None
         online: bool | None = None
         next_jobs = time.monotonic() + self._jobs_delay
-        while not self._stop:
+        while not self._stop.is_set():
+            unopened = False
             try:
                 if follower is None:
-                    database = open_database(self._url, migrate=False)
+                    if database is None:
+                        database = open_database(self._url, migrate=False)
                     follower = ChangeFollower(database)
+                    if self._backoff.failing:
+                        log.info("change feed started after %.1f s without a database",
+                                 self._backoff.reset() or 0.0)
                 changes = follower.wait(WAIT_SECONDS)
                 now_online = follower.connected
-            except Exception as exc:  # the database is not there yet: try again shortly
-                log.debug("feed worker cannot start: %s", exc)
-                changes, now_online = [], False
-                time.sleep(WAIT_SECONDS)
+            except Exception as exc:  # the database is not there yet: try again later
+                if not self._backoff.failing:
+                    log.warning("change feed cannot reach the database, retrying with "
+                                "back-off: %s", exc)
+                changes, now_online, unopened = [], False, True
             if database is not None and now_online and time.monotonic() >= next_jobs:
                 backlog = self._run_jobs(database)
                 next_jobs = time.monotonic() + (BACKLOG_EVERY_S if backlog else self._jobs_every)
@@ -86,6 +95,8 @@ class FeedWorker(QObject):
                     key = "*" if change.op == RELOAD else change.entity
                     grouped.setdefault(key, set()).add(change.entity_id)
                 self.sig_changes.emit(grouped)
+            if unopened:
+                self._backoff.wait(self._stop)  # stop() ends the wait at once
         if follower is not None:
             follower.close()
         if database is not None:
@@ -106,7 +117,7 @@ class FeedWorker(QObject):
         return bool(self._backlog)
 
     def stop(self) -> None:
-        self._stop = True
+        self._stop.set()
 
 
 class LiveFeed(QObject):

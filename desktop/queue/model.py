@@ -56,6 +56,7 @@ from db.auth.scope import Actor, actor_scope
 from db.cases import deadline, queries
 from db.cases.deadline import Countdown
 from db.cases.queries import CaseRow, QueueFilter, QueueSort
+from db.core.backoff import Backoff
 from db.core.entities import Entity
 from desktop.core import labels, theme
 from desktop.core.context import AppContext
@@ -96,7 +97,8 @@ class CaseQueueModel(QAbstractTableModel):
     PLACEHOLDER = "…"
     NEIGHBOURHOOD = 100  # rows fetched either side of the one a view asked for
     CACHE_LIMIT = 5000  # rows kept; beyond it rows far from the last request are dropped
-    FETCH_BACKOFF_S = 2.0  # after a failed row fetch, wait before asking again
+    FETCH_BACKOFF_S = 2.0  # after a failed row fetch, wait up to this before asking again ...
+    FETCH_BACKOFF_CAP_S = 30.0  # ... doubling, with jitter, up to this while it keeps failing
     TICK_MS = 1000
     OVERDUE_RECHECK_MS = 30_000  # the "overdue" filter follows the clock this closely
     PLACE_LIMIT = 2000  # more changed cases than this at once: ask for the whole list again
@@ -120,6 +122,7 @@ class CaseQueueModel(QAbstractTableModel):
         self._wanted: set[int] = set()
         self._fetching: set[int] = set()
         self._fetch_backoff_until = 0.0
+        self._fetch_backoff = Backoff(self.FETCH_BACKOFF_S, self.FETCH_BACKOFF_CAP_S)
         self._anchor_row = 0
         self._loaded = False
         # id-list queries: one at a time; requests meanwhile are folded into one more run.
@@ -420,6 +423,7 @@ class CaseQueueModel(QAbstractTableModel):
                             lambda exc: self._rows_failed(ids, exc))
 
     def _rows_arrived(self, ids: list[int], rows: dict[int, CaseRow]) -> None:
+        self._fetch_backoff.reset()
         for cid in ids:
             self._fetching.discard(cid)
             self._cache[cid] = rows.get(cid)
@@ -431,7 +435,7 @@ class CaseQueueModel(QAbstractTableModel):
     def _rows_failed(self, ids: list[int], exc: BaseException) -> None:
         log.warning("queue rows could not be read: %s", exc)
         self._fetching.difference_update(ids)
-        self._fetch_backoff_until = time.monotonic() + self.FETCH_BACKOFF_S
+        self._fetch_backoff_until = time.monotonic() + self._fetch_backoff.next_delay()
 
     def _prune_cache(self) -> None:
         if len(self._cache) <= self.CACHE_LIMIT:

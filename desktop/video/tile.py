@@ -17,9 +17,11 @@ read under way); the tests bound the longest stall of the GUI thread.
 
 A camera is "lost" when the player reports an error, when a live stream reaches its end or
 turns out invalid, when opening takes longer than ``connect_timeout`` or when no frame has
-come for ``stall_timeout`` while it should be playing. It then tries again by itself after
-``retry_first`` seconds, doubling up to ``retry_max`` (with a little jitter, so nine tiles do
-not all knock at once); the delay starts over once frames have flowed for a few seconds.
+come for ``stall_timeout`` while it should be playing. It then tries again by itself, with the
+project's back-off (:class:`db.core.backoff.Backoff`: a wait drawn between 0 and a ceiling of
+``retry_first`` seconds doubling up to ``retry_max``, full jitter, so nine tiles, or ninety
+after the stream server restarts, do not all knock at once); the tile counts the seconds down
+on its badge, and the schedule starts over once frames have flowed for a few seconds.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from db.core.backoff import Backoff
 from desktop.core import theme
 
 log = logging.getLogger(__name__)
@@ -150,7 +153,8 @@ class VideoTile(QWidget):
 
     def __init__(self, parent: QWidget | None = None, *, retry_first: float = 1.0,
                  retry_max: float = 30.0, connect_timeout: float = 10.0,
-                 stall_timeout: float = 5.0, fps_cap: float = 12.0) -> None:
+                 stall_timeout: float = 5.0, fps_cap: float = 12.0,
+                 rng: random.Random | None = None) -> None:
         super().__init__(parent)
         self.retry_first = retry_first
         self.retry_max = retry_max
@@ -170,7 +174,7 @@ class VideoTile(QWidget):
         self._dirty = False
         self.frames_decoded = 0  # frames received from the decoder since the tile was made
         self.last_error = ""
-        self._attempt = 0  # failures in a row: the exponent of the back-off
+        self._backoff = Backoff(retry_first, retry_max, rng=rng)  # rng: seeded in tests
         self._started_at = 0.0  # when the current attempt began
         self._playing_since = 0.0
         self._last_frame_at = 0.0
@@ -244,7 +248,7 @@ class VideoTile(QWidget):
         self._drop_connection()
         self._camera_id, self._name, self._url = camera_id, name, url
         self._frame = self._image = None
-        self._attempt = 0
+        self._backoff.reset()
         self.last_error = ""
         if delay_ms > 0:
             self._set_state(TileState.CONNECTING)
@@ -261,7 +265,7 @@ class VideoTile(QWidget):
         self._retry_timer.stop()
         self._camera_id, self._name, self._url = None, "", ""
         self._frame = self._image = None
-        self._attempt = 0
+        self._backoff.reset()
         self._set_state(TileState.IDLE)
 
     def set_highlighted(self, on: bool) -> None:
@@ -338,22 +342,26 @@ class VideoTile(QWidget):
         self._dirty = True
         self._last_frame_at = now
         if self._state != TileState.PLAYING:
+            if self._backoff.failing:
+                log.info("camera %s (%s) back after %d tries", self._name, self._url,
+                         self._backoff.attempts)
             self._playing_since = now
             self._set_state(TileState.PLAYING)
             self.update()  # the first picture at once, not at the next repaint tick
-        elif self._attempt and now - self._playing_since >= STABLE_AFTER_S:
-            self._attempt = 0
+        elif self._backoff.failing and now - self._playing_since >= STABLE_AFTER_S:
+            self._backoff.reset()
 
     def _lose(self, reason: str) -> None:
         """Signal lost: give this attempt up and schedule the next one."""
         if self._state == TileState.LOST or self._feed is None:
             return
-        log.info("camera %s (%s) lost: %s", self._name, self._url, reason)
+        if self._backoff.failing:  # still down: the first loss was logged
+            log.debug("camera %s (%s) still lost: %s", self._name, self._url, reason)
+        else:
+            log.info("camera %s (%s) lost: %s", self._name, self._url, reason)
         self.last_error = reason
         self._drop_connection()
-        delay = min(self.retry_max, self.retry_first * (2 ** min(self._attempt, 20)))
-        delay *= 1.0 + random.uniform(0.0, 0.15)
-        self._attempt += 1
+        delay = self._backoff.next_delay()
         self._retry_at = time.monotonic() + delay
         self._retry_timer.start(max(1, round(delay * 1000)))
         self._set_state(TileState.LOST)

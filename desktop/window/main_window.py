@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import subprocess
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, qVersion
@@ -50,14 +48,6 @@ CAMERA_FOLLOW_MS = 400  # the selection must rest this long before the video wal
 LAYOUT_VERSION = 4  # 4: queue 450 over alerts 550 (3: the alert dock holds a list over a detail+trend splitter)
 
 
-def _reap(process) -> None:
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def screen_class(width: int) -> str:
     """Layouts are kept per kind of screen: a 4K wall differs from a desk monitor."""
     return "4k" if width >= 3000 else "hd"
@@ -83,7 +73,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.feed = feed
         self._map_dir = map_dir
-        self._simulator = None  # the demo's simulator process, stopped with the window
+        self._simulator = None  # the demo simulator's ChildSupervisor, stopped with the window
         self.map_layers = MapLayers(ctx, self)  # the map's points and colours (no widget)
         self.setObjectName("MainWindow")
         self.setWindowTitle(self.tr("CityOps City Management Command Center"))
@@ -224,6 +214,12 @@ class MainWindow(QMainWindow):
             self.session_menu.addAction(action)
         self.user_button.setMenu(self.session_menu)
         self.statusBar().insertPermanentWidget(1, self.user_button)  # after the connection
+        # The demo's simulator died and is being restarted (after the line above: its index
+        # counts the normal widgets too).
+        self.simulator_label = QLabel()
+        self.simulator_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.simulator_label.hide()
+        self.statusBar().addWidget(self.simulator_label)
         # This computer's clock against the server's: measured every minute, warned when off
         # (added after the permanent widgets, whose insertion index counts the normal ones).
         self.clock_warning = ClockWarning(ctx)
@@ -580,19 +576,24 @@ class MainWindow(QMainWindow):
         now = self.ctx.clock.now().astimezone(SHANGHAI)  # the database server's time
         self.clock_label.setText(self.tr("Beijing time %1").replace("%1", now.strftime("%Y-%m-%d %H:%M:%S")))
 
-    def attach_simulator(self, process) -> None:
-        """Show that the demo city is simulated, and stop the simulator with the window."""
-        self._simulator = process
+    def attach_simulator(self, supervisor) -> None:
+        """Show that the demo city is simulated (and, in the status bar, when its process died
+        and is being restarted: a desktop.app.supervisor.ChildSupervisor), and stop it with the
+        window."""
+        self._simulator = supervisor
         self.demo_banner.setText(self.demo_banner.text() + " " + self.tr(
             "A simulator is generating live traffic."))
+        supervisor.sig_status.connect(self._show_simulator_status)
+        self._show_simulator_status(supervisor.status)
+
+    def _show_simulator_status(self, text: str) -> None:
+        self.simulator_label.setText(text)
+        self.simulator_label.setVisible(bool(text))
 
     def closeEvent(self, event) -> None:
-        if self._simulator is not None:
-            # SIGTERM: it finishes the transaction under way and exits. Reaped on a thread so
-            # a closing window never waits for it; killed if it does not go within 10 s.
-            process, self._simulator = self._simulator, None
-            process.terminate()
-            threading.Thread(target=_reap, args=(process,), daemon=True).start()
+        if self._simulator is not None:  # SIGTERM; the window never waits for it
+            supervisor, self._simulator = self._simulator, None
+            supervisor.stop()
         self.save_layout()
         self.alert_panel.shutdown()
         self.video_wall.stop_all()

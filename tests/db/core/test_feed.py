@@ -221,3 +221,42 @@ def test_a_connection_lost_as_a_fetch_ends_loses_no_change(env, monkeypatch):
         assert case_ids(wait_for(follower, 1, timeout=5)) == [r.case_id]
     finally:
         follower.close()
+
+
+def test_a_cut_link_is_tried_again_with_back_off_and_caught_up(pg_env):
+    """Through a TCP proxy: while the link is cut, the follower tries again only when its
+    back-off says (not on every call), and once the link is back it catches up and starts its
+    schedule over."""
+    import random
+
+    from sqlalchemy.engine import make_url
+
+    from tests.tcp_proxy import TcpProxy
+
+    proxy = TcpProxy()
+    proxy.start()
+    url = make_url(pg_env.database.url).set(port=proxy.port).render_as_string(hide_password=False)
+    via_proxy = open_database(url, migrate=False)
+    follower = ChangeFollower(via_proxy)
+    follower.backoff.rng = random.Random(0)  # waits 0.42, 0.76, 0.84 s… (tests/db/core/test_backoff.py)
+    try:
+        first = report(pg_env)
+        assert case_ids(wait_for(follower, 1)) == [first.case_id]
+        proxy.stop()
+        calls = 0
+        while follower.backoff.attempts < 3:  # three failed tries: the third wait is drawn
+            assert follower.wait(0.05) == []
+            calls += 1
+        assert not follower.connected
+        # Each call lasts at most 0.05 s; the first three waits (0.5 × 0.844 = 0.42 s, then
+        # 1 × 0.758 = 0.76 s) keep the follower from trying on most of them.
+        assert calls > 3 * follower.backoff.attempts
+        missed = [report(pg_env).case_id for _ in range(3)]  # straight to the server
+        proxy.start()
+        got = wait_for(follower, 3, timeout=30)
+        assert case_ids(got) == missed
+        assert follower.connected and not follower.backoff.failing
+    finally:
+        follower.close()
+        via_proxy.dispose()
+        proxy.stop()

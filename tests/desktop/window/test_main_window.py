@@ -232,7 +232,7 @@ def test_the_role_decides_the_buttons_in_the_window(qtbot, sqlite_env, tmp_path)
 
 def test_demo_window_runs_the_simulator_beside_it_and_stops_it(qtbot, tmp_path):
     from db.demo.build import build_demo
-    from desktop.app.startup import start_simulator
+    from desktop.app.supervisor import simulator_supervisor
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     database = open_database(url)
@@ -241,8 +241,10 @@ def test_demo_window_runs_the_simulator_beside_it_and_stops_it(qtbot, tmp_path):
     ctx.demo = True
     window = MainWindow(ctx, None, tmp_path / "map")
     qtbot.addWidget(window)
-    process = start_simulator(url)
-    window.attach_simulator(process)
+    supervisor = simulator_supervisor(url, window)
+    supervisor.start()
+    process = supervisor.process
+    window.attach_simulator(supervisor)
     window.show()
     assert "模拟" in window.demo_banner.text() or "simulator" in window.demo_banner.text()
     time.sleep(2)
