@@ -169,6 +169,11 @@ _LINK_WORDS = ("connection", "server closed", "terminat", "could not connect", "
                "could not send", "consuming input failed", "unable to open database file")
 
 
+# ... unless the server (or libpq) refused the account: a wrong or missing password is an answer.
+_REFUSED_WORDS = ("password authentication failed", "no password supplied",
+                  "authentication failed", "role \"", "does not exist")
+
+
 def is_connection_lost(exc: BaseException) -> bool:
     """True when ``exc`` means the database could not be reached (so nothing was written).
 
@@ -187,6 +192,8 @@ def is_connection_lost(exc: BaseException) -> bool:
             if state.startswith("08") or state in ("57P01", "57P02", "57P03"):
                 return True
             text = str(exc.orig).lower()
+            if state.startswith("28") or any(word in text for word in _REFUSED_WORDS):
+                return False  # the server answered: this account may not connect; waiting won't help
             return any(word in text for word in _LINK_WORDS)
         return False
     return isinstance(exc, OSError)

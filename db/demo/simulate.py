@@ -6,6 +6,9 @@ by the demo accounts, progress through :data:`db.cases.workflow.STEP_FUNCTIONS` 
 role the transition table allows, and batched telemetry (staff positions, sensor readings,
 alerts through :func:`db.alerts.lifecycle.raise_alerts`, 110/119 transfers) published on the change feed.
 
+Every report and step carries a request id (:mod:`db.core.requests`): a write whose answer a
+lost link or a failover swallowed is settled by asking the database, never done twice.
+
 Time: each *tick* reads the clock once. With the default clock (real UTC time) ticks are paced
 at :data:`TICK_SECONDS` of wall time; with a caller's ``clock`` ticks run back to back and the
 clock alone says how much simulated time passed (tests use a fake clock that moves a fixed step
@@ -54,6 +57,7 @@ from db.core.errors import (
     is_connection_lost,
     is_database_busy,
 )
+from db.core.requests import new_request_id
 from db.demo.accounts import DEMO_ACCOUNTS
 from db.demo.build import demo_marker
 from db.demo.casework import SOURCE_HOURS, SOURCE_SHARES
@@ -522,7 +526,8 @@ def _report_one(run: _Run, source: Source, now: dt.datetime) -> None:
         description=SOURCE_LEADS[source] + detail, title=name[:100],
         class_id=cid if source in (Source.INSPECTOR, Source.VIDEO) else None,
         urgency=Urgency.URGENT if rng.random() < 0.04 else Urgency.NORMAL,
-        reporter_name="市民" if phone else None, reporter_phone=phone, now=now)
+        reporter_name="市民" if phone else None, reporter_phone=phone, now=now,
+        request_id=new_request_id())  # one request: a refused first try leaves no id behind
     try:
         result = report(lat=lat, lon=lon)
     except OutsideCity:  # a grid on the city's edge: report at its centre instead
@@ -677,7 +682,8 @@ def _take(run: _Run, case_id: int, version: int, step: Step, actor: _Account,
           now: dt.datetime, args: dict) -> None:
     """One step through the workflow; a human who acted first wins (counted, skipped)."""
     try:
-        wf.STEP_FUNCTIONS[step](run.database, actor.id, case_id, version, now=now, **args)
+        wf.STEP_FUNCTIONS[step](run.database, actor.id, case_id, version, now=now,
+                                request_id=new_request_id(), **args)
     except ConflictError:
         _record(run, "conflicts", 1)
         return

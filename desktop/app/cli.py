@@ -635,9 +635,15 @@ def _simulate(url: str, args) -> int:
     except Exception as exc:
         database.dispose()
         mapped = unavailable_or(exc)
-        if mapped is exc:
-            raise
         reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+        if mapped is exc:
+            from sqlalchemy.exc import DBAPIError
+
+            if not isinstance(exc, DBAPIError):
+                raise
+            # The server answered and said no (a wrong or missing password): waiting won't help.
+            print(f"cityops simulate: 数据库拒绝了连接：{reason}", file=sys.stderr)
+            return 2
         print(f"cityops simulate: {mapped.message}: {reason}", file=sys.stderr)
         return 3
     try:

@@ -35,6 +35,11 @@ def _op(orig: Exception, invalidated: bool = False) -> OperationalError:
     (_op(sqlite3.OperationalError("whatever"), invalidated=True), True, False),
     (ConnectionResetError(104, "reset"), True, False),
     (_op(sqlite3.OperationalError("database is locked")), False, True),
+    # A refused account is an answer, not a lost link: a supervisor must not retry it forever.
+    (_op(_PgError('connection failed: connection to server at "127.0.0.1", port 55432 '
+                  'failed: fe_sendauth: no password supplied', "")), False, False),
+    (_op(_PgError('connection failed: FATAL:  password authentication failed for user "x"',
+                  "28P01")), False, False),
     (_op(_PgError("canceling statement due to lock timeout", "55P03")), False, True),
     (_op(_PgError("deadlock detected", "40P01")), False, True),
     (IntegrityError("INSERT …", {}, sqlite3.IntegrityError("UNIQUE constraint failed")), False, False),
