@@ -3,16 +3,12 @@ the next: :class:`Desk` closes the window of whoever signs out and opens one for
 in, in the same process."""
 from __future__ import annotations
 
-import atexit
 import logging
-import socket
-import subprocess
-import sys
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from sqlalchemy import select
 
-from db.admin.passwords import refuse_password_in_url, shown_url
+from db.admin.passwords import shown_url
 from db.admin.roles import refuse_privileged_workstation
 from db.auth.accounts import Account, demo_account, demo_info
 from db.core.engine import Database, open_database
@@ -21,11 +17,15 @@ from db.core.migrate import upgrade_to_head
 from db.models import City
 from db.reference.city import ADMIN_USERNAME, ensure_reference_data, has_admin
 from db.worktime.calendar_data import load_calendar
+from desktop.app.supervisor import (
+    camera_server_supervisor,
+    simulator_supervisor,
+    stop_with_application,
+)
 from desktop.core.context import AppContext, SignedInUser
 from desktop.core.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
-CAMERA_PORT = 8890  # the demo cameras' stream URLs point here (db/demo.py)
 
 
 class StartupError(Exception):
@@ -83,73 +83,6 @@ def make_context(database: Database, city_id: int, account: Account, *, demo: bo
                       reads=TaskRunner("reads"), writes=TaskRunner("writes"), demo=demo)
 
 
-def start_simulator(url: str, *, stderr=subprocess.DEVNULL) -> subprocess.Popen:
-    """The demo's living city: the simulator in its own process, so it never touches the GUI
-    thread (nor its GIL); it writes through the same db/ operations as a workstation. A URL that
-    holds a password is refused: a child's arguments are visible to every user of the machine
-    (the child's libpq finds the password where this process's did). The window keeps it alive
-    with :func:`desktop.app.supervisor.simulator_supervisor`, which reads its ``stderr``."""
-    refuse_password_in_url(url)
-    return subprocess.Popen([sys.executable, "-m", "desktop", "simulate", "--db", url],
-                            stdout=subprocess.DEVNULL, stderr=stderr)
-
-
-def camera_port_free(port: int = CAMERA_PORT, host: str = "127.0.0.1") -> bool:
-    """Whether nothing listens on ``host:port`` (a camera server already there is fine too:
-    the demo's cameras are served either way)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def start_camera_server(port: int = CAMERA_PORT, media_dir=None) -> subprocess.Popen | None:
-    """The demo's cameras: the sample clips served as live streams at the demo cameras'
-    addresses (``cityops cameras``), in their own process so that pacing nine streams never
-    touches the GUI thread. None when there are no clips (the tiles then say "signal lost")
-    or the port is taken (by an earlier camera server, say)."""
-    from desktop.demo.stream_server import default_media_dir, find_clips
-
-    folder = media_dir or default_media_dir()
-    if not find_clips(folder):
-        log.info("no sample clips in %s: demo cameras will show 'signal lost' "
-                 "(scripts/make-sample-media.sh makes them)", folder)
-        return None
-    if not camera_port_free(port):
-        log.info("port %d is taken: not starting the demo camera server", port)
-        return None
-    return subprocess.Popen([sys.executable, "-m", "desktop", "cameras", "--port", str(port),
-                             "--media", str(folder)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def stop_with_application(supervisor) -> None:
-    """Stop a :class:`~desktop.app.supervisor.ChildSupervisor` (SIGTERM to its child, reaped on
-    a thread, killed after 10 s) when the application quits, so that closing never waits."""
-
-    def stop() -> None:
-        try:
-            supervisor.stop()
-        except RuntimeError:  # at exit Qt may have gone first; the child was signalled before
-            pass
-
-    app = QCoreApplication.instance()
-    if app is not None:
-        app.aboutToQuit.connect(stop)
-    atexit.register(stop)  # however the process ends
-
-
-def _reap(process: subprocess.Popen) -> None:
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 class Desk(QObject):
     """The sessions of one workstation process: the window of the account signed in and, after
     a sign-out or a switch of user, the sign-in dialog and then a window for whoever signs in.
@@ -200,8 +133,6 @@ class Desk(QObject):
         self._guard(window)
         feed.start()
         if self.demo and self.simulator:
-            from desktop.app.supervisor import simulator_supervisor
-
             supervisor = simulator_supervisor(self.database.url, window)
             supervisor.start()
             window.attach_simulator(supervisor)
@@ -379,8 +310,6 @@ def start(url: str, *, username: str | None = None, interactive: bool = True,
             runner.shutdown()
     window = desk.open_window(account)
     if desk.demo and cameras:  # restarted if it dies, like the simulator (not per window)
-        from desktop.app.supervisor import camera_server_supervisor
-
         desk.cameras = camera_server_supervisor()
         desk.cameras.start()
         stop_with_application(desk.cameras)

@@ -1,7 +1,7 @@
 """The demo's child processes, kept alive beside the window: the simulator and the camera server.
 
-Each runs in its own process (:func:`desktop.app.startup.start_simulator`,
-:func:`~desktop.app.startup.start_camera_server`). The simulator waits out a lost database by
+Each runs in its own process, started here (:func:`start_simulator`,
+:func:`start_camera_server`). The simulator waits out a lost database by
 itself, and the camera tiles reconnect by themselves, but a process can still die (a crash, an
 out-of-memory kill, a database that was not there when the simulator started: exit code 3).
 :class:`ChildSupervisor` looks at its process once a second and starts it again after a back-off
@@ -14,14 +14,18 @@ privileged connection) is not started again: that will not change by waiting.
 """
 from __future__ import annotations
 
+import atexit
 import logging
+import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
+from db.admin.passwords import refuse_password_in_url
 from db.core.backoff import Backoff
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,75 @@ RESTART_FIRST_S = 1.0  # back-off ceiling after the first exit (full jitter belo
 RESTART_CAP_S = 60.0  # ... doubling up to this
 STABLE_AFTER_S = 30.0  # a restarted child that ran this long starts the back-off over
 REFUSED_EXIT = 2  # cityops simulate: the database refuses it (no point in trying again)
+CAMERA_PORT = 8890  # the demo cameras' stream URLs point here (db/demo.py)
+
+
+def start_simulator(url: str, *, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+    """The demo's living city: the simulator in its own process, so it never touches the GUI
+    thread (nor its GIL); it writes through the same db/ operations as a workstation. A URL that
+    holds a password is refused: a child's arguments are visible to every user of the machine
+    (the child's libpq finds the password where this process's did). The window keeps it alive
+    with :func:`simulator_supervisor`, which reads its ``stderr``."""
+    refuse_password_in_url(url)
+    return subprocess.Popen([sys.executable, "-m", "desktop", "simulate", "--db", url],
+                            stdout=subprocess.DEVNULL, stderr=stderr)
+
+
+def camera_port_free(port: int = CAMERA_PORT, host: str = "127.0.0.1") -> bool:
+    """Whether nothing listens on ``host:port`` (a camera server already there is fine too:
+    the demo's cameras are served either way)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def start_camera_server(port: int = CAMERA_PORT, media_dir=None) -> subprocess.Popen | None:
+    """The demo's cameras: the sample clips served as live streams at the demo cameras'
+    addresses (``cityops cameras``), in their own process so that pacing nine streams never
+    touches the GUI thread. None when there are no clips (the tiles then say "signal lost")
+    or the port is taken (by an earlier camera server, say)."""
+    from desktop.demo.stream_server import default_media_dir, find_clips
+
+    folder = media_dir or default_media_dir()
+    if not find_clips(folder):
+        log.info("no sample clips in %s: demo cameras will show 'signal lost' "
+                 "(scripts/make-sample-media.sh makes them)", folder)
+        return None
+    if not camera_port_free(port):
+        log.info("port %d is taken: not starting the demo camera server", port)
+        return None
+    return subprocess.Popen([sys.executable, "-m", "desktop", "cameras", "--port", str(port),
+                             "--media", str(folder)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_with_application(supervisor) -> None:
+    """Stop a :class:`ChildSupervisor` (SIGTERM to its child, reaped on
+    a thread, killed after 10 s) when the application quits, so that closing never waits."""
+
+    def stop() -> None:
+        try:
+            supervisor.stop()
+        except RuntimeError:  # at exit Qt may have gone first; the child was signalled before
+            pass
+
+    app = QCoreApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(stop)
+    atexit.register(stop)  # however the process ends
+
+
+def _reap(process: subprocess.Popen) -> None:
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
 
 
 class ChildSupervisor(QObject):
@@ -74,8 +147,6 @@ class ChildSupervisor(QObject):
     def stop(self) -> None:
         """SIGTERM: the simulator finishes the transaction under way and exits. Reaped on a
         thread so the closing window never waits for it; killed if it has not gone in 10 s."""
-        from desktop.app.startup import _reap
-
         if self._stopped:
             return
         self._stopped = True
@@ -152,8 +223,6 @@ class ChildSupervisor(QObject):
 
 def simulator_supervisor(url: str, parent: QObject | None = None, **options) -> ChildSupervisor:
     """The demo's simulator on ``url``, its log lines passed on to this process's log."""
-    from desktop.app.startup import start_simulator
-
     return ChildSupervisor(lambda: start_simulator(url, stderr=subprocess.PIPE),
                            QCoreApplication.translate("ChildSupervisor", "Simulator"), parent,
                            refused_exit=REFUSED_EXIT, **options)
@@ -162,9 +231,7 @@ def simulator_supervisor(url: str, parent: QObject | None = None, **options) -> 
 def camera_server_supervisor(parent: QObject | None = None, *, port: int | None = None,
                              media_dir=None, **options) -> ChildSupervisor:
     """The demo's camera server (``cityops cameras``); not started without clips or when its
-    port is taken (see :func:`desktop.app.startup.start_camera_server`)."""
-    from desktop.app.startup import CAMERA_PORT, start_camera_server
-
+    port is taken (see :func:`start_camera_server`)."""
     return ChildSupervisor(lambda: start_camera_server(port or CAMERA_PORT, media_dir),
                            QCoreApplication.translate("ChildSupervisor", "Camera server"),
                            parent, **options)

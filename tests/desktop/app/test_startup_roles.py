@@ -30,7 +30,7 @@ def test_no_password_reaches_a_child_process_arguments(monkeypatch):
     import subprocess
 
     from db.core.errors import PasswordInUrl
-    from desktop.app.startup import start_simulator
+    from desktop.app.supervisor import start_simulator
 
     spawned = []
     monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: spawned.append(a))

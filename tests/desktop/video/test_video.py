@@ -295,7 +295,7 @@ def test_cameras_command_serves_until_sigterm(media_dir):
 
 
 def test_demo_start_runs_the_camera_server_only_when_it_can(media_dir, tmp_path):
-    from desktop.app.startup import camera_port_free, start_camera_server
+    from desktop.app.supervisor import camera_port_free, start_camera_server
 
     assert start_camera_server(free_port(), tmp_path) is None  # no clips there
     port = free_port()
