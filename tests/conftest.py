@@ -268,3 +268,28 @@ def pg_env(pg_template):
     yield e
     e.database.dispose()
     drop_pg(name)
+
+
+@pytest.fixture
+def app_demo(pg_server):
+    """A small demo database built by the test owner role (only the owner may mark a database
+    demo, migration 0012), handed to the application role, as a control room's would be."""
+    from db.demo.build import build_demo
+
+    name = f"cityops_t_sim_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    try:
+        setup_test_roles(name)
+        owner = open_database(pg_url(name, TEST_OWNER))  # the owner migrates and builds
+        build_demo(owner, cases=200, days=5)
+        owner.dispose()
+        database = open_database(pg_url(name, TEST_APP), migrate=False)
+        try:
+            yield database
+        finally:
+            database.dispose()
+    finally:
+        drop_pg(name)

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_ADMIN_URL, pg_url
 
@@ -102,3 +103,23 @@ def test_setup_roles_then_migrate_as_the_owner_then_the_app_role_works(pg_server
             for role in (app, owner):
                 conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+
+
+def test_demo_as_the_application_role_is_refused_with_the_owners_url(pg_env):
+    """Only the owner may mark a database demo (migration 0012): `cityops demo` run with a
+    workstation's URL says so, without a traceback, and prints the command with the owner's
+    URL, which then works."""
+    from tests.conftest import TEST_APP, TEST_OWNER
+
+    out = cityops("demo", "--db", pg_env.database.url, "--cases", "20", "--days", "2")
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and TEST_APP in out.stderr
+    suggested = out.stderr.strip().splitlines()[-1].split()
+    assert suggested[:3] == ["cityops", "demo", "--db"]
+    owner_url, app_url = make_url(suggested[3]), make_url(pg_env.database.url)
+    assert (owner_url.username, owner_url.password) == (TEST_OWNER, None)
+    assert (owner_url.host, owner_url.port, owner_url.database) == \
+        (app_url.host, app_url.port, app_url.database)
+    built = cityops("demo", "--db", suggested[3], "--cases", "20", "--days", "2")
+    assert built.returncode == 0, built.stderr
+    assert "20 cases" in built.stdout

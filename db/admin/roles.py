@@ -17,8 +17,11 @@ exactly:
 What it therefore cannot do, because PostgreSQL keeps these for a table's owner or a superuser:
 ``ALTER TABLE … DISABLE TRIGGER``, ``DROP TRIGGER``, any DDL, ``TRUNCATE`` (never granted),
 ``SET session_replication_role`` (a superuser setting), ``pg_read_file`` and the other server
-file functions (superuser or ``pg_read_server_files``, whose memberships set-up strips). Both
-roles are made ``NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS``.
+file functions (superuser or ``pg_read_server_files``, whose memberships set-up strips). Nor,
+by the triggers of migration 0012, write the demo marker or make an account a demo account:
+demo mode (no passwords, callers' times, the owner's connection for the window) is the owner's
+to give (:func:`db.demo.build.demo_marker`). Both roles are made ``NOSUPERUSER NOCREATEDB
+NOCREATEROLE NOREPLICATION NOBYPASSRLS``.
 
 Grants must follow the schema as migrations add tables: set-up records ``ALTER DEFAULT
 PRIVILEGES FOR ROLE owner IN SCHEMA public`` (new tables and sequences are the application

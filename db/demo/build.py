@@ -14,8 +14,9 @@ of the demo password, whose salt is random by design.
 Speed: cases and their history are built as plain dicts and inserted with executemany in chunks,
 with ids assigned here; no ORM object is created per case.
 
-This module refuses a database holding real work, wipes the previous demo, runs the phases in
-order and marks the database as demo data. The phases live beside it: :mod:`db.demo.world` (the
+This module refuses a database holding real work (and, on PostgreSQL, a connection that does
+not own the schema: :class:`DemoNeedsOwner`), wipes the previous demo, runs the phases in order
+and marks the database as demo data. The phases live beside it: :mod:`db.demo.world` (the
 in-memory city and shared helpers), :mod:`db.demo.places`, :mod:`db.demo.staff`,
 :mod:`db.demo.accounts`, :mod:`db.demo.devices`, :mod:`db.demo.situation`,
 :mod:`db.demo.casework` with :mod:`db.demo.case_steps`, and :mod:`db.demo.inspections`; the words
@@ -33,6 +34,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from db.admin.roles import current_role, schema_owner
 from db.auth.roles import Role
 from db.auth.security import verify_password
 from db.cases.guards import delete_all_history
@@ -74,6 +76,10 @@ from db.models import (
 from db.reference.city import ADMIN_USERNAME, ensure_reference_data
 
 DEMO_SETTING = "demo"  # app_setting key marking a database as demo data (safe to rebuild)
+#: How PostgreSQL refuses the demo marker or a demo account to a role that does not own the
+#: schema (migration 0012): the start of its message.
+DEMO_MARK_REFUSED = "demo_mark_refused"
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for "permission denied", "must be owner"
 
 
 def demo_marker(session: Session) -> dict | None:
@@ -86,6 +92,11 @@ def demo_marker(session: Session) -> dict | None:
     count too: a database that gained a real account stops being a demo for good, even if the
     account is switched off later (it may have entered real work). A forced rebuild over a
     real database therefore asks for a password: its real administrator is still there.
+
+    On PostgreSQL both halves are the owner's: the database refuses the marker, a demo flag set
+    on an account, and deleting a real account while the marker is there, to anyone but the
+    schema's owner or a superuser (migration 0012), so a workstation's application role cannot
+    turn a control room into a demo. SQLite has no roles: whoever holds the file holds it all.
     """
     row = session.get(AppSetting, DEMO_SETTING)
     if row is None:
@@ -114,6 +125,41 @@ class DemoRefused(CityOpsError):
     code = "demo_refused"
 
 
+class DemoNeedsOwner(DemoRefused):
+    """PostgreSQL, connected as the application role: only the schema's owner (or a superuser)
+    may mark a database as demo and make demo accounts (migration 0012), or a workstation's
+    account could switch off every password. Run the builder with the owner's URL."""
+
+    code = "demo_needs_owner"
+
+    def __init__(self, role: str, owner: str | None) -> None:
+        who = owner or "所有者"
+        super().__init__(
+            f"数据库账号 {role} 不是表结构所有者：只有所有者（或超级用户）能生成演示数据，"
+            f"请用所有者 {who} 的地址运行 cityops demo --db postgresql://{who}@<主机>/<数据库>"
+            f" / The database account {role} does not own the schema: only the owner "
+            f"({owner or 'see cityops db setup-roles'}) or a superuser may build demo data. "
+            "Run cityops demo --db with the owner's URL.", role=role, owner=owner)
+
+
+def _require_owner(database: Database) -> None:
+    """Refuse (:class:`DemoNeedsOwner`) before touching anything when this connection may not
+    write the demo marker and demo accounts (PostgreSQL's own rule, asked of the database:
+    ``may_mark_demo``, migration 0012). SQLite has no roles: whoever holds the file may."""
+    if not database.is_postgres:
+        return
+    with database.engine.connect() as conn:
+        may = conn.execute(text(
+            "SELECT may_mark_demo(CAST('app_setting' AS regclass)) "
+            "AND may_mark_demo(CAST('user_account' AS regclass))")).scalar_one()
+        if not may:
+            raise _needs_owner(conn)
+
+
+def _needs_owner(conn) -> DemoNeedsOwner:
+    return DemoNeedsOwner(current_role(conn), schema_owner(conn))
+
+
 @dataclass(frozen=True)
 class DemoStats:
     cases: int
@@ -132,6 +178,8 @@ def build_demo(database: Database, *, cases: int = 100_000, seed: int = 1, days:
 
     Refuses (:class:`DemoRefused`) a database that holds real cases unless ``force``; a previous
     demo is replaced without asking. Everything after the reference data is one transaction.
+    On PostgreSQL only the schema's owner (or a superuser) may build (:class:`DemoNeedsOwner`):
+    the demo marker and the demo accounts are the owner's to write (migration 0012).
     """
     if cases < 0 or days < 1:
         raise ValueError("cases must be >= 0 and days >= 1")
@@ -143,10 +191,32 @@ def build_demo(database: Database, *, cases: int = 100_000, seed: int = 1, days:
     say = progress or (lambda _message: None)
     started = time.perf_counter()
 
-    with database.read() as session:  # refuse before touching anything
+    _require_owner(database)  # refuse before touching anything
+    with database.read() as session:
         _check_refusal(session, force)
     ensure_reference_data(database, admin_password=DEMO_PASSWORD)  # demo: admin/demo
+    try:
+        world, history_rows, counts = _build(database, now=now, days=days, seed=seed, cases=cases,
+                                             force=force, say=say)
+    except DBAPIError as exc:
+        # PostgreSQL's insufficient_privilege (the demo marker's triggers, the append-only
+        # history, the sequences): should the check above have let a role through that the
+        # database then refused, the answer is the same.
+        if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        with database.engine.connect() as conn:
+            raise _needs_owner(conn) from exc
+    database.invalidate()
+    stats = DemoStats(cases=cases, history_rows=history_rows, staff=len(world.people),
+                      grids=len(world.grids), seconds=round(time.perf_counter() - started, 2),
+                      **counts)
+    say(f"完成：{cases:,} 件案件，{history_rows:,} 条流转记录，用时 {stats.seconds:.1f} 秒")
+    return stats
 
+
+def _build(database: Database, *, now: dt.datetime, days: int, seed: int, cases: int, force: bool,
+           say: Callable[[str], None]) -> tuple[_World, int, dict[str, int]]:
+    """Everything after the reference data, in one transaction."""
     with database.write() as session:
         _check_refusal(session, force)  # again, under the write lock
         allow_caller_time_in(session, "demo build")  # it invents a history: its own time line
@@ -167,12 +237,7 @@ def build_demo(database: Database, *, cases: int = 100_000, seed: int = 1, days:
         spots, inspections, findings = _build_spots_and_inspections(session, world, maker.links)
         _finish(session, world, cases=cases, history_rows=history_rows, cameras=n_cameras,
                 sensors=n_sensors, spots=spots, inspections=inspections, findings=findings)
-    database.invalidate()
-    stats = DemoStats(cases=cases, history_rows=history_rows, staff=len(world.people),
-                      grids=len(world.grids), cameras=n_cameras, sensors=n_sensors,
-                      seconds=round(time.perf_counter() - started, 2))
-    say(f"完成：{cases:,} 件案件，{history_rows:,} 条流转记录，用时 {stats.seconds:.1f} 秒")
-    return stats
+    return world, history_rows, {"cameras": n_cameras, "sensors": n_sensors}
 
 
 def _phone_cipher(session: Session) -> pii.PhoneCipher:
@@ -248,16 +313,9 @@ def _wipe(session: Session) -> None:
     for name in ("inspection_finding", "inspection", "black_spot", "alert", "sensor_reading",
                  "sensor", "camera"):
         session.execute(delete(t[name]))
-    # The timeline is append-only in the database (migration 0006): only its owner may wipe it.
-    try:
-        delete_all_history(session)
-    except DBAPIError as exc:
-        if "must be owner" not in str(exc):
-            raise
-        raise DemoRefused(
-            "演示数据库中已有案件流转记录，只有数据库所有者才能清除后重建；请用所有者连接运行。"
-            " / The demo database holds case histories, which only the database owner may "
-            "wipe to rebuild it: run this with the owner's connection.") from exc
+    # The timeline is append-only in the database (migration 0006): only its owner may wipe it
+    # (a refusal, "must be owner", becomes DemoNeedsOwner in build_demo).
+    delete_all_history(session)
     for name in ("case", "staff_track", "staff_position", "grid_member"):
         session.execute(delete(t[name]))
     session.execute(update(t["grid"]).values(leader_id=None))
@@ -302,4 +360,5 @@ def _finish(session: Session, w: _World, **counts: int) -> None:
                 f"(SELECT max(id) FROM {name}) IS NOT NULL)"))
 
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "DemoRefused", "DemoStats", "build_demo", "demo_marker"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_MARK_REFUSED", "DEMO_PASSWORD", "DemoNeedsOwner", "DemoRefused", "DemoStats",
+           "build_demo", "demo_marker"]

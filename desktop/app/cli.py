@@ -485,6 +485,13 @@ def _shown(url: str) -> str:
         return url
 
 
+def _as_role(url: str, role: str) -> str:
+    """The same database as ``role`` (its password from PGPASSFILE, never in the URL)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+
+
 def _jobs(url: str, args) -> int:
     """``cityops jobs list|run``. Exit codes: 0 done, 1 the job failed, 2 unknown job or a
     database not ready, 3 the job is running on another workstation right now, or the database
@@ -669,7 +676,7 @@ def _demo(url: str, args) -> int:
     from sqlalchemy import func, select
 
     from db.core.engine import open_database
-    from db.demo.build import DemoRefused, build_demo
+    from db.demo.build import DemoNeedsOwner, DemoRefused, build_demo
     from db.models import Case
 
     database = open_database(url)
@@ -683,6 +690,11 @@ def _demo(url: str, args) -> int:
         try:
             stats = build_demo(database, cases=args.cases, seed=args.seed, days=args.days,
                                force=args.force, progress=lambda msg: print(msg, flush=True))
+        except DemoNeedsOwner as exc:  # PostgreSQL's application role: say whose URL to use
+            print(f"cityops demo: {exc.message}", file=sys.stderr)
+            if exc.params["owner"]:
+                print(f"  cityops demo --db {_as_role(url, exc.params['owner'])}", file=sys.stderr)
+            return 2
         except DemoRefused as exc:
             print(f"cityops demo: {exc}", file=sys.stderr)
             return 2

@@ -163,6 +163,10 @@ MESSAGES: dict[str, str] = {
     "alarm_invalid": QT_TRANSLATE_NOOP(
         "errors", "An alarm must be a record of named fields (got {value})."),
     "outside_city": QT_TRANSLATE_NOOP("errors", "The point ({lat}, {lon}) is outside the city."),
+    "demo_needs_owner": QT_TRANSLATE_NOOP(
+        "errors", "The database account {role} does not own the schema: only its owner or a "
+        "superuser may build demo data (demo mode signs accounts in without a password). Run "
+        "“cityops demo --db URL” with the owner's URL."),
     "privileged_connection": QT_TRANSLATE_NOOP(
         "errors", "The database account {role} is a {kind}: a workstation may connect only as "
         "the application role, which cannot change the database's rules. An administrator sets "

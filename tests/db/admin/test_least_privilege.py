@@ -176,9 +176,9 @@ def test_a_superuser_or_owner_connection_is_refused_outside_demo_mode(pg_env):
             if role == TEST_OWNER or PG_ADMIN_URL.endswith(":55432/postgres"):
                 assert caught.value.params["role"] == role
             assert "setup-roles" in caught.value.message
-        # On a demo database (marked, and holding no real account), any connection may run
-        # the demo.
-        with pg_env.database.write() as s:
+        # On a demo database (marked, and holding no real account: the owner's to make,
+        # migration 0012), any connection may run the demo.
+        with owner.write() as s:
             s.add(AppSetting(key=DEMO_SETTING, value_json="{}"))
             s.execute(update(UserAccount).values(demo=True))
         refuse_privileged_workstation(owner)

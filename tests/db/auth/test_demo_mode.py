@@ -18,6 +18,7 @@ from db.demo.build import DEMO_SETTING, build_demo
 from db.demo.simulate import NotADemoDatabase, simulate
 from db.models import AppSetting, UserAccount
 from db.reference.city import ensure_reference_data
+from tests.helpers import owner_database
 
 NOW = dt.datetime(2026, 3, 18, 2, 30, tzinfo=dt.UTC)
 
@@ -75,8 +76,10 @@ def test_a_demo_database_that_gains_a_real_account_stops_being_a_demo_for_good(d
 
 
 def test_the_demo_marker_written_into_a_real_database_signs_nobody_in(env):
-    with env.database.write() as s:
+    # Written by whoever may (on PostgreSQL only the owner: test_demo_marker_owner_only.py).
+    with owner_database(env) as owner, owner.write() as s:
         s.add(AppSetting(key=DEMO_SETTING, value_json="{}"))
+    with env.database.write() as s:
         # Even an account named like a demo one is real unless the demo builder made it.
         s.add(UserAccount(username="duty1", display_name="值班员", role=Role.DUTY_OFFICER.value,
                           password_hash=hash_password("not-demo-1")))

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from db.alerts import ingest
@@ -18,7 +18,7 @@ from db.core import dbclock
 from db.core.dbclock import CallerTimeRefused
 from db.core.engine import open_database
 from db.core.errors import ValidationError
-from db.demo.build import DEMO_SETTING, build_demo
+from db.demo.build import DEMO_MARK_REFUSED, DEMO_SETTING, build_demo
 from db.devices import positions
 from db.models import (
     Alert,
@@ -32,16 +32,10 @@ from db.models import (
     UserAccount,
 )
 from tests.db.alerts.test_alerts import add_sensor, transfer
-from tests.helpers import case_in_state, owner_database, report, take
+from tests.helpers import case_in_state, owner_database, production, report, take
 
 UTC = dt.UTC
 HOUR = dt.timedelta(hours=1)
-
-
-def production(env) -> None:
-    """Make the test database a production one: the owner takes the caller-time mark away."""
-    with owner_database(env) as owner, owner.write() as s:
-        s.execute(delete(CallerTimeAllowed))
 
 
 def history_times(env, case_id: int) -> list[dt.datetime]:
@@ -141,8 +135,11 @@ def test_application_role_cannot_backdate_a_feedback_on_a_production_database(pg
         s.add(CallerTimeAllowed(id=1, reason="attacker"))
     with pytest.raises(DBAPIError, match="must be owner"), pg_env.database.write() as s:
         s.execute(text("ALTER TABLE caller_time_allowed OWNER TO CURRENT_USER"))
-    # Claiming demo mode with the setting alone: the real accounts keep it a production database.
-    with pg_env.database.write() as s:
+    # Claiming demo mode: the setting is the owner's too (migration 0012) …
+    with pytest.raises(DBAPIError, match=DEMO_MARK_REFUSED), pg_env.database.write() as s:
+        s.add(AppSetting(key=DEMO_SETTING, value_json="{}"))
+    # … and even the owner's setting alone leaves it a production database: real accounts.
+    with owner_database(pg_env) as owner, owner.write() as s:
         s.add(AppSetting(key=DEMO_SETTING, value_json="{}"))
     with pytest.raises(CallerTimeRefused):
         backdated_feedback()

@@ -11,55 +11,21 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from db.cases.workflow import check_invariants
 from db.core.backoff import Backoff
 from db.core.engine import open_database
-from db.demo.build import build_demo
 from db.demo.simulate import simulate
 from db.models import Case, ChangeLog, SensorReading
-from tests.conftest import (
-    REPO,
-    SKIP_PG,
-    TEST_APP,
-    TEST_OWNER,
-    _pg_admin,
-    drop_pg,
-    pg_url,
-    setup_test_roles,
-)
+from tests.conftest import REPO
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
 OUTAGE_S = 4.0  # how long the link stays cut: longer than the first back-off ceilings (1, 2 s)
-
-
-@pytest.fixture
-def app_demo(pg_server):
-    """A small demo database built by the test owner role (the builder resets sequences, which
-    only the owner may), handed to the application role, as a control room's would be."""
-    if SKIP_PG:
-        pytest.skip("CITYOPS_SKIP_PG=1")
-    name = f"cityops_t_sim_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    setup_test_roles(name)
-    owner = open_database(pg_url(name, TEST_OWNER))  # the owner migrates and builds
-    build_demo(owner, cases=200, days=5)
-    owner.dispose()
-    database = open_database(pg_url(name, TEST_APP), migrate=False)
-    try:
-        yield database
-    finally:
-        database.dispose()
-        drop_pg(name)
 
 
 def _broken_cases(database) -> list:
