@@ -537,27 +537,27 @@
 <context>
     <name>ChildSupervisor</name>
     <message>
-        <location filename="../../desktop/app/supervisor.py" line="118" />
+        <location filename="../../desktop/app/supervisor.py" line="189" />
         <source>%1 stopped: the database refuses it</source>
         <translation>%1已停止：数据库拒绝其运行</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/supervisor.py" line="124" />
+        <location filename="../../desktop/app/supervisor.py" line="195" />
         <source>%1 stopped; restarting in %2 s</source>
         <translation>%1已停止，%2 秒后重启</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/supervisor.py" line="145" />
+        <location filename="../../desktop/app/supervisor.py" line="216" />
         <source>%1 restarted</source>
         <translation>%1已重启</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/supervisor.py" line="158" />
+        <location filename="../../desktop/app/supervisor.py" line="227" />
         <source>Simulator</source>
         <translation>模拟器</translation>
     </message>
     <message>
-        <location filename="../../desktop/app/supervisor.py" line="169" />
+        <location filename="../../desktop/app/supervisor.py" line="236" />
         <source>Camera server</source>
         <translation>摄像头服务</translation>
     </message>
@@ -2053,206 +2053,211 @@ Alerts nobody has acknowledged (whole city): %4</source>
     </message>
     <message>
         <location filename="../../desktop/core/errors.py" line="166" />
+        <source>The database account {role} does not own the schema: only its owner or a superuser may build demo data (demo mode signs accounts in without a password). Run “cityops demo --db URL” with the owner's URL.</source>
+        <translation>数据库账号 {role} 不是表结构所有者：只有所有者或超级用户才能生成演示数据（演示模式下账号无需密码即可登录）。请用所有者的地址运行“cityops demo --db URL”。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/core/errors.py" line="170" />
         <source>The database account {role} is a {kind}: a workstation may connect only as the application role, which cannot change the database's rules. An administrator sets the roles up once with “cityops db setup-roles --superuser-url URL”, then starts CityOps with the application role's URL (its password in the PGPASSFILE file).</source>
         <translation>数据库账号 {role} 是{kind}：工作站只能以应用角色连接，应用角色不能更改数据库的规则。请管理员先运行一次“cityops db setup-roles --superuser-url URL”设置角色，再用应用角色的地址启动 CityOps（其密码写在 PGPASSFILE 文件中）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="171" />
+        <location filename="../../desktop/core/errors.py" line="175" />
         <source>The database schema is at version {current}, not the current {head}, and the application role may not change it. An administrator runs “cityops db migrate --owner-url URL” first.</source>
         <translation>数据库结构版本为 {current}，不是最新的 {head}，应用角色不能修改结构。请管理员先运行“cityops db migrate --owner-url URL”。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="175" />
+        <location filename="../../desktop/core/errors.py" line="179" />
         <source>The database URL of {option} contains a password: refused. Give the URL without it and put the password in libpq's password file (PGPASSFILE, readable only by you) or in PGPASSWORD.</source>
         <translation>{option} 的数据库地址含有密码，已拒绝。请在地址中去掉密码，并把密码写入 libpq 的密码文件（PGPASSFILE，仅本人可读）或 PGPASSWORD 环境变量。</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="183" />
+        <location filename="../../desktop/core/errors.py" line="187" />
         <source>superuser</source>
         <translation>超级用户</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="184" />
+        <location filename="../../desktop/core/errors.py" line="188" />
         <source>schema owner</source>
         <translation>表结构所有者</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="189" />
+        <location filename="../../desktop/core/errors.py" line="193" />
         <source>the opinion</source>
         <translation>意见</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="190" />
+        <location filename="../../desktop/core/errors.py" line="194" />
         <source>the description</source>
         <translation>问题描述</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="191" />
+        <location filename="../../desktop/core/errors.py" line="195" />
         <source>the address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="192" />
+        <location filename="../../desktop/core/errors.py" line="196" />
         <source>the title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="193" />
+        <location filename="../../desktop/core/errors.py" line="197" />
         <source>the reporter</source>
         <translation>反映人</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="194" />
+        <location filename="../../desktop/core/errors.py" line="198" />
         <source>the phone number</source>
         <translation>联系电话</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="195" />
+        <location filename="../../desktop/core/errors.py" line="199" />
         <source>an attachment</source>
         <translation>附件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="196" />
+        <location filename="../../desktop/core/errors.py" line="200" />
         <source>the work-order number</source>
         <translation>工单号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="197" />
+        <location filename="../../desktop/core/errors.py" line="201" />
         <source>the note</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="198" />
+        <location filename="../../desktop/core/errors.py" line="202" />
         <source>the case number</source>
         <translation>案件编号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="199" />
+        <location filename="../../desktop/core/errors.py" line="203" />
         <source>the account</source>
         <translation>账号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="200" />
+        <location filename="../../desktop/core/errors.py" line="204" />
         <source>the version</source>
         <translation>版本号</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="201" />
+        <location filename="../../desktop/core/errors.py" line="205" />
         <source>the case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="202" />
+        <location filename="../../desktop/core/errors.py" line="206" />
         <source>the alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="203" />
+        <location filename="../../desktop/core/errors.py" line="207" />
         <source>the department</source>
         <translation>部门</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="204" />
+        <location filename="../../desktop/core/errors.py" line="208" />
         <source>the staff member</source>
         <translation>人员</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="205" />
+        <location filename="../../desktop/core/errors.py" line="209" />
         <source>the case class</source>
         <translation>案件类别</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="206" />
+        <location filename="../../desktop/core/errors.py" line="210" />
         <source>the city</source>
         <translation>城市</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="207" />
+        <location filename="../../desktop/core/errors.py" line="211" />
         <source>the channel</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="208" />
+        <location filename="../../desktop/core/errors.py" line="212" />
         <source>the urgency</source>
         <translation>紧急程度</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="209" />
+        <location filename="../../desktop/core/errors.py" line="213" />
         <source>the extension</source>
         <translation>延期时长</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="210" />
+        <location filename="../../desktop/core/errors.py" line="214" />
         <source>the latitude</source>
         <translation>纬度</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="211" />
+        <location filename="../../desktop/core/errors.py" line="215" />
         <source>the longitude</source>
         <translation>经度</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="212" />
+        <location filename="../../desktop/core/errors.py" line="216" />
         <source>the reading</source>
         <translation>读数</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="213" />
+        <location filename="../../desktop/core/errors.py" line="217" />
         <source>the sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="214" />
+        <location filename="../../desktop/core/errors.py" line="218" />
         <source>the camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="215" />
+        <location filename="../../desktop/core/errors.py" line="219" />
         <source>the town</source>
         <translation>镇街</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="216" />
+        <location filename="../../desktop/core/errors.py" line="220" />
         <source>the position fixes</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="219" />
+        <location filename="../../desktop/core/errors.py" line="223" />
         <source>working hours</source>
         <translation>工时</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="220" />
+        <location filename="../../desktop/core/errors.py" line="224" />
         <source>working days</source>
         <translation>工作日</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="221" />
+        <location filename="../../desktop/core/errors.py" line="225" />
         <source>minutes</source>
         <translation>分钟</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="224" />
+        <location filename="../../desktop/core/errors.py" line="228" />
         <source>case</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="225" />
+        <location filename="../../desktop/core/errors.py" line="229" />
         <source>alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="226" />
+        <location filename="../../desktop/core/errors.py" line="230" />
         <source>sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="227" />
+        <location filename="../../desktop/core/errors.py" line="231" />
         <source>scheduled job</source>
         <translation>定时任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/core/errors.py" line="297" />
+        <location filename="../../desktop/core/errors.py" line="301" />
         <source>Unexpected error: {error}</source>
         <translation>意外错误：{error}</translation>
     </message>
