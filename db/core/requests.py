@@ -45,9 +45,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from db.core.dbclock import accepts_caller_time, server_now
 from db.core.engine import Database
 from db.core.errors import (
     DatabaseUnavailable,
@@ -231,8 +232,11 @@ def _insert_id(session: Session, request_id: str, operation: str, actor_id: int 
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    # The database's clock (db.core.dbclock), never the workstation's: pruning compares it
+    # with the database's clock too, so a workstation's wrong clock cannot age an id early.
+    at = func.clock_timestamp() if dialect == "postgresql" else utcnow()
     stmt = (insert(RequestLog)
-            .values(request_id=request_id, operation=operation, actor_id=actor_id, at=utcnow())
+            .values(request_id=request_id, operation=operation, actor_id=actor_id, at=at)
             .on_conflict_do_nothing(index_elements=["request_id"])
             .returning(RequestLog.request_id))
     return session.execute(stmt).first() is not None
@@ -288,13 +292,17 @@ def outcome(database: Database, request_id: str) -> Outcome:
 # -- pruning ---------------------------------------------------------------------------------
 
 def prune(database: Database, now: dt.datetime | None = None, *, limit: int = PRUNE_LIMIT) -> int:
-    """Forget request ids older than the city's retention (at most ``limit`` a call)."""
+    """Forget request ids older than the city's retention (at most ``limit`` a call), by the
+    database's clock. ``now`` (the job runner's, i.e. this workstation's clock) counts only on
+    a database that takes its callers' times (demo, tests): a workstation whose clock runs a
+    month ahead would otherwise forget ids written a minute ago, and a retry would write twice."""
     from db.settings import REQUEST_RETENTION_DAYS, read
 
     with database.read() as session:
         days = read(session, REQUEST_RETENTION_DAYS)
-    cutoff = (now or utcnow()) - dt.timedelta(days=days)
     with database.write() as session:
+        clock = now if now is not None and accepts_caller_time(session) else server_now(session)
+        cutoff = clock - dt.timedelta(days=days)
         old = select(RequestLog.request_id).where(RequestLog.at < cutoff).limit(limit)
         result = session.execute(delete(RequestLog).where(RequestLog.request_id.in_(old)))
         return result.rowcount or 0
