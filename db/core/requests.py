@@ -188,12 +188,14 @@ def run_once(database: Database, request_id: str, operation: str, actor_id: Any,
         if not is_connection_lost(exc):
             raise_mapped(exc)
         lost = exc
-    return _after_lost_link(database, request_id, operation, spec, lost)
+    return _after_lost_link(database, request_id, operation, actor, spec, lost)
 
 
-def _after_lost_link(database: Database, request_id: str, operation: str, spec: Any,
-                     lost: BaseException) -> Any:
-    """Ask the database what became of the write whose link dropped; never guess."""
+def _after_lost_link(database: Database, request_id: str, operation: str, actor_id: int | None,
+                     spec: Any, lost: BaseException) -> Any:
+    """Ask the database what became of the write whose link dropped; never guess. An id found
+    done under another account or operation is refused as :func:`claim` refuses it: that
+    request's answer is not this one's."""
     for pause in (0.0, *ASK_PAUSES):
         time.sleep(pause)
         try:
@@ -204,6 +206,7 @@ def _after_lost_link(database: Database, request_id: str, operation: str, spec: 
             log.info("request %s: asked, not settled yet (%s)", request_id, exc)
             continue
         if found.done:
+            _check_same(request_id, found.operation, found.actor_id, operation, actor_id)
             log.warning("request %s (%s): the link dropped but the write was committed",
                         request_id, operation)
             return from_json(spec, found.result_json or "null")
@@ -220,10 +223,16 @@ def claim(session: Session, request_id: str, operation: str, actor_id: int | Non
     if row is None or row.result_json is None:  # cannot be: committed rows carry their result
         raise ValidationError(f"请求编号 {request_id} 的记录不完整", code="request_id_reused",
                               request_id=request_id)
-    if row.operation != operation or row.actor_id != actor_id:
+    _check_same(request_id, row.operation, row.actor_id, operation, actor_id)
+    return row.result_json
+
+
+def _check_same(request_id: str, found_operation: str | None, found_actor: int | None,
+                operation: str, actor_id: int | None) -> None:
+    """Refuse an id recorded for another account or another operation (``request_id_reused``)."""
+    if found_operation != operation or found_actor != actor_id:
         raise ValidationError(f"请求编号 {request_id} 已用于另一项操作，未执行",
                               code="request_id_reused", request_id=request_id)
-    return row.result_json
 
 
 def _insert_id(session: Session, request_id: str, operation: str, actor_id: int | None) -> bool:
@@ -252,6 +261,7 @@ class Outcome:
     done: bool
     operation: str | None = None
     result_json: str | None = None
+    actor_id: int | None = None  # the account it was done for (None: no account, or not done)
 
     def result(self, spec: Any = None) -> Any:
         return from_json(spec, self.result_json or "null")
@@ -278,9 +288,11 @@ def outcome(database: Database, request_id: str) -> Outcome:
             if _insert_id(session, request_id, PROBE, None):
                 answer.append(Outcome(request_id, False))
             else:
-                row = session.execute(select(RequestLog.operation, RequestLog.result_json)
+                row = session.execute(select(RequestLog.operation, RequestLog.result_json,
+                                             RequestLog.actor_id)
                                       .where(RequestLog.request_id == request_id)).one()
-                answer.append(Outcome(request_id, True, row.operation, row.result_json))
+                answer.append(Outcome(request_id, True, row.operation, row.result_json,
+                                      row.actor_id))
             raise _Asked
     except _Asked:
         return answer[0]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from db.auth.roles import Role
 from db.core import jobs, requests
 from db.core.engine import open_database
+from db.core.errors import DatabaseUnavailable, ValidationError
 from db.models import Case, JobState, RequestLog
 from tests.helpers import production, report
 
@@ -225,3 +226,26 @@ def test_a_restored_backup_cannot_plant_an_owners_function_for_the_application_r
             assert exists == 0, f"planted function restored; runs as {s.scalar(text('SELECT cityops_backdoor()'))}"
     finally:
         app.dispose()
+
+
+# -- a lost link must not turn another request's answer into this one's ---------------------------
+
+def test_after_a_lost_link_an_id_recorded_for_another_request_is_not_reported_done(env,
+                                                                                  monkeypatch):
+    """The same id sent by another account (or for another operation) is refused
+    (``request_id_reused``) and reveals nothing. But when the link drops before the id's
+    insert answers, the decorator asks :func:`outcome`, which finds the *other* request's row
+    done, and returned its result as this request's: the officer was shown "done" (with another
+    account's case) for a report that was never written. It must say reused, not done."""
+    rid = requests.new_request_id()
+    theirs = report(env, Role.SHIFT_LEADER, request_id=rid)  # another account's request
+
+    def link_drops(*_args, **_kwargs):
+        raise DatabaseUnavailable()
+
+    monkeypatch.setattr(requests, "claim", link_drops)
+    monkeypatch.setattr(requests, "ASK_PAUSES", ())
+    with pytest.raises(ValidationError) as refused:
+        report(env, Role.DUTY_OFFICER, request_id=rid)
+    assert refused.value.code == "request_id_reused"
+    assert _cases(env) == 1 and theirs.case_id
