@@ -249,3 +249,33 @@ def test_after_a_lost_link_an_id_recorded_for_another_request_is_not_reported_do
         report(env, Role.DUTY_OFFICER, request_id=rid)
     assert refused.value.code == "request_id_reused"
     assert _cases(env) == 1 and theirs.case_id
+
+
+# -- two sends of one id at once on SQLite ---------------------------------------------------------
+
+def test_two_sends_of_one_id_at_once_on_sqlite_write_once(sqlite_env):
+    """Two threads of one workstation send the same report with one id at the same moment
+    (a double click racing a retry). SQLite's write transactions start with BEGIN IMMEDIATE:
+    the second waits for the first's commit, then finds the id done. One case, one answer."""
+    import threading
+
+    rid = requests.new_request_id()
+    start = threading.Barrier(2)
+    answers: list = []
+    errors: list = []
+
+    def send() -> None:
+        start.wait()
+        try:
+            answers.append(report(sqlite_env, request_id=rid))
+        except Exception as exc:  # noqa: BLE001 - the test reports any
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(answers) == 2 and answers[0] == answers[1]
+    assert _cases(sqlite_env) == 1
