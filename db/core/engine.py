@@ -110,12 +110,14 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, own: bool = False) -> Iterator[Session]:
         """One transaction: commit on success, roll back everything on any error.
 
-        Inside :meth:`joined` it is that transaction instead (committed by whoever opened it)."""
+        Inside :meth:`joined` it is that transaction instead (committed by whoever opened it),
+        unless ``own``: a transaction of its own whatever is open (an ask that must roll back,
+        :func:`db.core.requests.outcome`)."""
         joined = _JOINED.get()
-        if joined is not None and joined[0] is self:
+        if joined is not None and joined[0] is self and not own:
             yield joined[1]
             return
         with self._busy_declared(), self._write() as session, session.begin():

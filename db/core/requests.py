@@ -282,7 +282,9 @@ def outcome(database: Database, request_id: str) -> Outcome:
     request_id = check_request_id(request_id)
     answer: list[Outcome] = []
     try:
-        with database.write() as session:
+        # Its own transaction, never one the caller has open (Database.joined): a probe that
+        # joined it would commit with it and read as "done" for ever after.
+        with database.write(own=True) as session:
             if database.is_postgres:
                 session.execute(text(f"SET LOCAL lock_timeout = {int(ASK_LOCK_TIMEOUT_MS)}"))
             if _insert_id(session, request_id, PROBE, None):

@@ -279,3 +279,21 @@ def test_two_sends_of_one_id_at_once_on_sqlite_write_once(sqlite_env):
     assert errors == []
     assert len(answers) == 2 and answers[0] == answers[1]
     assert _cases(sqlite_env) == 1
+
+
+# -- asking never writes ---------------------------------------------------------------------------
+
+def test_asking_inside_an_open_request_commits_no_probe(env):
+    """:func:`outcome` inserts the id and rolls back. Called by a client of db/ while an
+    exactly-once transaction is open in the same thread (``Database.joined``, which every
+    ``write()`` joins), its probe went into *that* transaction and committed with it: the id
+    then read as done (operation ``?probe``, no result) to every later ask, and a real send
+    under it was refused as incomplete."""
+    rid = requests.new_request_id()
+    with env.database.joined():
+        assert requests.outcome(env.database, rid).done is False
+    with env.database.read() as s:
+        assert s.get(RequestLog, rid) is None
+    assert requests.outcome(env.database, rid).done is False
+    report(env, request_id=rid)
+    assert requests.outcome(env.database, rid).operation == "case.report"
