@@ -28,7 +28,26 @@ SQLITE_SYNCHRONOUS = "FULL"
 # out, an idle peer is probed, and data left unacknowledged for 10 s breaks the connection
 # instead of waiting out the kernel's retransmissions (~15 minutes).
 PG_CONNECT_ARGS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10,
-                   "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 10_000}
+                   "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 10_000,
+                   "options": "-c idle_in_transaction_session_timeout=300000 -c tcp_keepalives_idle=10"
+                              " -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"}
+# ``options``: the server's side of the same. A link that drops mid-write without a reset leaves
+# the server's backend idle in its transaction, holding the request id's key and the case's row
+# lock (db.core.requests); with PostgreSQL's defaults it stays so until the OS's 2-hour
+# keepalive, every ask of the outcome times out and every other step on that case waits. The
+# server now probes the silent peer as the client does (~25 s), and ends any transaction left
+# idle for 5 minutes (far above a workflow step's pauses between statements).
+
+
+def pg_connect_args(params: dict | None = None) -> dict:
+    """psycopg's connect arguments: ``params`` (from the URL) with :data:`PG_CONNECT_ARGS`; a
+    URL's own ``options`` are kept, after ours, so that they win where both set one."""
+    params = dict(params or {})
+    given = params.pop("options", None)
+    args = {**params, **PG_CONNECT_ARGS}
+    if given:
+        args["options"] = f"{PG_CONNECT_ARGS['options']} {given}"
+    return args
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
@@ -91,12 +110,14 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, own: bool = False) -> Iterator[Session]:
         """One transaction: commit on success, roll back everything on any error.
 
-        Inside :meth:`joined` it is that transaction instead (committed by whoever opened it)."""
+        Inside :meth:`joined` it is that transaction instead (committed by whoever opened it),
+        unless ``own``: a transaction of its own whatever is open (an ask that must roll back,
+        :func:`db.core.requests.outcome`)."""
         joined = _JOINED.get()
-        if joined is not None and joined[0] is self:
+        if joined is not None and joined[0] is self and not own:
             yield joined[1]
             return
         with self._busy_declared(), self._write() as session, session.begin():
@@ -155,7 +176,7 @@ def open_database(url: str, *, echo: bool = False, migrate: bool = True,
         # peer by TCP keepalive instead of hanging a worker for the OS default of hours.
         engine = create_engine(
             url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5,
-            connect_args=PG_CONNECT_ARGS,
+            connect_args=pg_connect_args(_url_options(url)),
         )
         write_engine = engine
     database = Database(
@@ -169,3 +190,11 @@ def open_database(url: str, *, echo: bool = False, migrate: bool = True,
 
         upgrade_to_head(database.engine)
     return database
+
+
+def _url_options(url: str) -> dict:
+    """The URL's own libpq ``options`` (``?options=-c%20…``), kept by :func:`pg_connect_args`."""
+    from sqlalchemy.engine import make_url
+
+    options = make_url(url).query.get("options")
+    return {"options": options} if isinstance(options, str) else {}

@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.core.backoff import Backoff
-from db.core.engine import PG_CONNECT_ARGS, Database
+from db.core.engine import Database, pg_connect_args
 from db.core.entities import Entity
 from db.models import ChangeLog, utcnow
 
@@ -141,7 +141,7 @@ def listen_connect_args(database: Database) -> dict:
     URL rendered back to a string would hand libpq ``host=a:5432`` as one host name)."""
     engine = database.engine
     _args, params = engine.dialect.create_connect_args(engine.url)
-    return {**params, **PG_CONNECT_ARGS}
+    return pg_connect_args(params)
 
 
 class ChangeFollower:

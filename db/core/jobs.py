@@ -52,10 +52,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from db.core import feed
+from db.core.dbclock import server_now
 from db.core.engine import Database
 from db.core.entities import Entity
 from db.core.errors import NotFound, ValidationError
-from db.models import JobState, utcnow
+from db.models import JobState
 
 log = logging.getLogger(__name__)
 
@@ -263,8 +264,9 @@ def run_due(database: Database, now: dt.datetime | None = None, *,
             reg: Registry | None = None) -> list[JobRun]:
     """Run every job that is due at ``now`` (default: the clock) and whose lock this process
     gets; return what ran. A failing job is recorded and logged and the others still run.
-    Tests pass ``now``; otherwise each job is stamped with the clock when it starts."""
-    given, now = now, now or utcnow()
+    Tests pass ``now``; otherwise each job is stamped with the database's clock when it starts
+    (:func:`clock`)."""
+    given, now = now, now or clock(database)
     reg = reg if reg is not None else registry()
     with database.read() as session:  # a cheap look first: no lock is tried for a job not due
         rows = {r.name: r for r in session.scalars(select(JobState))}
@@ -274,7 +276,7 @@ def run_due(database: Database, now: dt.datetime | None = None, *,
         if due is not None and due > now:
             continue
         try:
-            outcome = _attempt(database, job, given or max(now, utcnow()), force=False)
+            outcome = _attempt(database, job, given or max(now, clock(database)), force=False)
         except Exception:  # the database itself failed (not the job): the next job may work
             log.exception("scheduled job %s could not be run", job.name)
             continue
@@ -288,7 +290,15 @@ def run(database: Database, name: str, now: dt.datetime | None = None, *,
     """Run one job now, due or not, unless another workstation is running it (``busy``).
     Raises :class:`UnknownJob` for a name nobody registered."""
     reg = reg if reg is not None else registry()
-    return _attempt(database, reg.get(name), now or utcnow(), force=True)
+    return _attempt(database, reg.get(name), now or clock(database), force=True)
+
+
+def clock(database: Database) -> dt.datetime:
+    """The database's clock (db.core.dbclock), which jobs are due and stamped by: every
+    workstation runs them, and one whose clock ran a month ahead would otherwise stamp a run a
+    month ahead and stop the job (the nightly backup) for everyone until then."""
+    with database.read() as session:
+        return server_now(session)
 
 
 def _attempt(database: Database, job: Job, now: dt.datetime, *, force: bool) -> JobRun:

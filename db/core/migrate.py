@@ -86,6 +86,9 @@ def upgrade_to_head(engine: Engine, script_location: Path | None = None) -> None
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
             conn.commit()
             try:
+                # A data migration may work in Python for minutes between two statements: not
+                # the stuck workstation the idle-transaction timeout is for (db.core.engine).
+                conn.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
                 if owner:  # tables and triggers the migrations make belong to the owner
                     conn.execute(text('SET ROLE "{}"'.format(owner.replace('"', '""'))))
                 scrub = _scrub_due(conn)

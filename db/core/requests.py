@@ -45,9 +45,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from db.core.dbclock import accepts_caller_time, server_now
 from db.core.engine import Database
 from db.core.errors import (
     DatabaseUnavailable,
@@ -187,12 +188,14 @@ def run_once(database: Database, request_id: str, operation: str, actor_id: Any,
         if not is_connection_lost(exc):
             raise_mapped(exc)
         lost = exc
-    return _after_lost_link(database, request_id, operation, spec, lost)
+    return _after_lost_link(database, request_id, operation, actor, spec, lost)
 
 
-def _after_lost_link(database: Database, request_id: str, operation: str, spec: Any,
-                     lost: BaseException) -> Any:
-    """Ask the database what became of the write whose link dropped; never guess."""
+def _after_lost_link(database: Database, request_id: str, operation: str, actor_id: int | None,
+                     spec: Any, lost: BaseException) -> Any:
+    """Ask the database what became of the write whose link dropped; never guess. An id found
+    done under another account or operation is refused as :func:`claim` refuses it: that
+    request's answer is not this one's."""
     for pause in (0.0, *ASK_PAUSES):
         time.sleep(pause)
         try:
@@ -203,6 +206,7 @@ def _after_lost_link(database: Database, request_id: str, operation: str, spec: 
             log.info("request %s: asked, not settled yet (%s)", request_id, exc)
             continue
         if found.done:
+            _check_same(request_id, found.operation, found.actor_id, operation, actor_id)
             log.warning("request %s (%s): the link dropped but the write was committed",
                         request_id, operation)
             return from_json(spec, found.result_json or "null")
@@ -219,10 +223,16 @@ def claim(session: Session, request_id: str, operation: str, actor_id: int | Non
     if row is None or row.result_json is None:  # cannot be: committed rows carry their result
         raise ValidationError(f"请求编号 {request_id} 的记录不完整", code="request_id_reused",
                               request_id=request_id)
-    if row.operation != operation or row.actor_id != actor_id:
+    _check_same(request_id, row.operation, row.actor_id, operation, actor_id)
+    return row.result_json
+
+
+def _check_same(request_id: str, found_operation: str | None, found_actor: int | None,
+                operation: str, actor_id: int | None) -> None:
+    """Refuse an id recorded for another account or another operation (``request_id_reused``)."""
+    if found_operation != operation or found_actor != actor_id:
         raise ValidationError(f"请求编号 {request_id} 已用于另一项操作，未执行",
                               code="request_id_reused", request_id=request_id)
-    return row.result_json
 
 
 def _insert_id(session: Session, request_id: str, operation: str, actor_id: int | None) -> bool:
@@ -231,8 +241,11 @@ def _insert_id(session: Session, request_id: str, operation: str, actor_id: int 
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    # The database's clock (db.core.dbclock), never the workstation's: pruning compares it
+    # with the database's clock too, so a workstation's wrong clock cannot age an id early.
+    at = func.clock_timestamp() if dialect == "postgresql" else utcnow()
     stmt = (insert(RequestLog)
-            .values(request_id=request_id, operation=operation, actor_id=actor_id, at=utcnow())
+            .values(request_id=request_id, operation=operation, actor_id=actor_id, at=at)
             .on_conflict_do_nothing(index_elements=["request_id"])
             .returning(RequestLog.request_id))
     return session.execute(stmt).first() is not None
@@ -248,6 +261,7 @@ class Outcome:
     done: bool
     operation: str | None = None
     result_json: str | None = None
+    actor_id: int | None = None  # the account it was done for (None: no account, or not done)
 
     def result(self, spec: Any = None) -> Any:
         return from_json(spec, self.result_json or "null")
@@ -268,15 +282,19 @@ def outcome(database: Database, request_id: str) -> Outcome:
     request_id = check_request_id(request_id)
     answer: list[Outcome] = []
     try:
-        with database.write() as session:
+        # Its own transaction, never one the caller has open (Database.joined): a probe that
+        # joined it would commit with it and read as "done" for ever after.
+        with database.write(own=True) as session:
             if database.is_postgres:
                 session.execute(text(f"SET LOCAL lock_timeout = {int(ASK_LOCK_TIMEOUT_MS)}"))
             if _insert_id(session, request_id, PROBE, None):
                 answer.append(Outcome(request_id, False))
             else:
-                row = session.execute(select(RequestLog.operation, RequestLog.result_json)
+                row = session.execute(select(RequestLog.operation, RequestLog.result_json,
+                                             RequestLog.actor_id)
                                       .where(RequestLog.request_id == request_id)).one()
-                answer.append(Outcome(request_id, True, row.operation, row.result_json))
+                answer.append(Outcome(request_id, True, row.operation, row.result_json,
+                                      row.actor_id))
             raise _Asked
     except _Asked:
         return answer[0]
@@ -288,13 +306,17 @@ def outcome(database: Database, request_id: str) -> Outcome:
 # -- pruning ---------------------------------------------------------------------------------
 
 def prune(database: Database, now: dt.datetime | None = None, *, limit: int = PRUNE_LIMIT) -> int:
-    """Forget request ids older than the city's retention (at most ``limit`` a call)."""
+    """Forget request ids older than the city's retention (at most ``limit`` a call), by the
+    database's clock. ``now`` (the job runner's, i.e. this workstation's clock) counts only on
+    a database that takes its callers' times (demo, tests): a workstation whose clock runs a
+    month ahead would otherwise forget ids written a minute ago, and a retry would write twice."""
     from db.settings import REQUEST_RETENTION_DAYS, read
 
     with database.read() as session:
         days = read(session, REQUEST_RETENTION_DAYS)
-    cutoff = (now or utcnow()) - dt.timedelta(days=days)
     with database.write() as session:
+        clock = now if now is not None and accepts_caller_time(session) else server_now(session)
+        cutoff = clock - dt.timedelta(days=days)
         old = select(RequestLog.request_id).where(RequestLog.at < cutoff).limit(limit)
         result = session.execute(delete(RequestLog).where(RequestLog.request_id.in_(old)))
         return result.rowcount or 0

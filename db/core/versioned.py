@@ -168,5 +168,7 @@ def versioned_write_in(session: Session, database: Database, entity: Entity, mod
         raise NotFound(f"{entity.label} {row_id} 不存在", code="not_found",
                        entity=entity.value, id=row_id)
     check_version(session, entity, row, seen_version, system_actor=system_actor)
-    at = event_time(session, at, floor=getattr(row, "updated_at", None))
+    # The row's last event time (a case's updated_at; an alert's latest time): never before it.
+    floor = getattr(row, "last_event_at", None) or getattr(row, "updated_at", None)
+    at = event_time(session, at, floor=floor)
     yield Write(session, database, entity, actor, row, at)

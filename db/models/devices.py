@@ -106,3 +106,10 @@ class Alert(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @property
+    def last_event_at(self) -> dt.datetime | None:
+        """The latest of its event times: the floor of its next one (db.core.dbclock, "never
+        backwards"), as ``updated_at`` is a case's."""
+        return max((t for t in (self.last_at, self.acknowledged_at, self.cleared_at) if t),
+                   default=None)
