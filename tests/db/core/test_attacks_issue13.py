@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -151,25 +151,46 @@ def test_the_server_ends_a_lost_workstations_open_transaction(pg_env):
         database.dispose()
 
 
-# -- the request log is the application role's to write ------------------------------------------
+# -- the request log is set once (migration 0013) -------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "request_log is plain read-write for the application role (db.admin.roles grants every table "
-    "SELECT/INSERT/UPDATE/DELETE). A set-once trigger (result_json only from NULL to a value, "
-    "request_id/operation/actor_id/at never changed; DELETE only of rows older than the retention) "
-    "needs a migration; not made here (no migration number given)."))
+@pytest.mark.postgres
 def test_the_application_role_cannot_forge_a_done_requests_result(pg_env):
     """An insider with a workstation's credentials rewrites a committed request's result: the
-    officer's retry after a lost answer (or ``settle_unknown``) is then shown a forged answer
-    (another case number) by the data layer itself."""
+    officer's retry after a lost answer (or ``settle_unknown``) would then be shown a forged
+    answer (another case number). The database refuses the rewrite; the retry gets the truth."""
     rid = requests.new_request_id()
     first = report(pg_env, request_id=rid)
-    with pytest.raises(DBAPIError), pg_env.database.write() as s:
+    with pytest.raises(DBAPIError, match="request_log_set_once"), pg_env.database.write() as s:
         s.execute(update(RequestLog).where(RequestLog.request_id == rid)
                   .values(result_json=requests.to_json(first).replace(
                       str(first.case_id), str(first.case_id + 1000))))
+    for column, value in (("operation", "case.void"), ("actor_id", 999),
+                          ("at", dt.datetime(2020, 1, 1, tzinfo=dt.UTC)), ("result_json", None)):
+        with pytest.raises(DBAPIError, match="request_log_set_once"), \
+                pg_env.database.write() as s:
+            s.execute(update(RequestLog).where(RequestLog.request_id == rid)
+                      .values({column: value}))
     assert report(pg_env, request_id=rid) == first
-    assert pg_env.users[Role.DUTY_OFFICER]
+
+
+@pytest.mark.postgres
+def test_the_application_role_cannot_forget_a_fresh_request_id(pg_env):
+    """Deleting a fresh id would let the officer's retry write a second case. On a production
+    database (no caller-time mark) the application role may delete only ids older than the
+    city's retention by the server's clock: what the pruning job does, and nothing more."""
+    production(pg_env)
+    rid = requests.new_request_id()
+    report(pg_env, request_id=rid)
+    with pytest.raises(DBAPIError, match="request_log_set_once"), pg_env.database.write() as s:
+        s.execute(delete(RequestLog).where(RequestLog.request_id == rid))
+    assert report(pg_env, request_id=rid) is not None and _cases(pg_env) == 1
+    # 31 days old by the server's clock (retention 30): the job may forget it.
+    with pg_env.database.write() as s:
+        s.add(RequestLog(request_id="old-" + "c" * 28, operation="case.report",
+                         at=requests.server_now(s) - dt.timedelta(days=31), result_json="null"))
+    assert requests.prune(pg_env.database) == 1
+    with pg_env.database.read() as s:
+        assert s.scalars(select(RequestLog.request_id)).all() == [rid]
 
 
 # -- a restore runs whatever the archive says, as the owner ---------------------------------------
