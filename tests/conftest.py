@@ -25,6 +25,7 @@ the run; set ``CITYOPS_SKIP_PG=1`` to run only SQLite on a machine without one.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import importlib.abc
 import os
@@ -234,10 +235,42 @@ def make_pg_env(template) -> tuple[Env, str]:
                owner_url=pg_url(name, TEST_OWNER)), name
 
 
-def drop_pg(name: str) -> None:
+def skip_without_cluster_tools() -> None:
+    """Skip a test that makes PostgreSQL clusters of its own (a failover drill) where it cannot:
+    PostgreSQL switched off for this run, or its server programs missing."""
+    from db.bench.replication import missing_binaries
+
+    if SKIP_PG:
+        pytest.skip("CITYOPS_SKIP_PG=1")
+    missing = missing_binaries()
+    if missing:
+        pytest.skip(missing)
+
+
+@contextlib.contextmanager
+def empty_pg_database(prefix: str):
+    """A new empty PostgreSQL database set up as a control room's would be before its first
+    restore (`createdb`, then `setup-roles`: the test roles' grants), dropped afterwards; yields
+    its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    setup_test_roles(name)
+    try:
+        yield name
+    finally:
+        drop_pg(name)
+
+
+def drop_pg(name: str, *roles: str) -> None:
+    """Drop the test database ``name``, then ``roles`` made for it alone (not the shared ones)."""
     admin = _pg_admin()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for role in roles:
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
     admin.dispose()
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_ADMIN_URL, pg_url
+from tests.conftest import PG_ADMIN_URL, drop_pg, pg_url
 
 
 def cityops(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -98,11 +98,8 @@ def test_setup_roles_then_migrate_as_the_owner_then_the_app_role_works(pg_server
         check.dispose()
         assert owners == {owner} and attrs is False
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            for role in (app, owner):
-                conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+        drop_pg(name, app, owner)
 
 
 def test_demo_as_the_application_role_is_refused_with_the_owners_url(pg_env):

@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from db.core.config import normalise_url
 from db.core.engine import open_database
 from db.demo.build import build_demo
 from db.models import AuditLog, Case
-from tests.conftest import TEST_APP, TEST_OWNER, _pg_admin, drop_pg, pg_url, setup_test_roles
+from tests.conftest import TEST_APP, TEST_OWNER, empty_pg_database, pg_url
 from tests.helpers import owner_database
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
@@ -55,16 +54,8 @@ def empty_target(env, tmp_path):
     if env.engine_name == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored.sqlite3'}", None
         return
-    name = f"cityops_t_restore_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    setup_test_roles(name)
-    try:
+    with empty_pg_database("cityops_t_restore") as name:
         yield pg_url(name, TEST_OWNER), name
-    finally:
-        drop_pg(name)
 
 
 def _fill(env) -> None:

@@ -198,20 +198,10 @@ def test_the_application_role_cannot_forget_a_fresh_request_id(pg_env):
 @pytest.fixture
 def empty_pg_target(pg_env):
     """A new empty PostgreSQL database with the roles set up, and the owner's URL to it."""
-    import uuid
+    from tests.conftest import TEST_OWNER, empty_pg_database, pg_url
 
-    from tests.conftest import TEST_OWNER, _pg_admin, drop_pg, pg_url, setup_test_roles
-
-    name = f"cityops_t_attack_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    setup_test_roles(name)
-    try:
+    with empty_pg_database("cityops_t_attack") as name:
         yield name, pg_url(name, TEST_OWNER)
-    finally:
-        drop_pg(name)
 
 
 @pytest.mark.xfail(strict=True, reason=(

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, func, select
 from db.bench import replication as rep
 from db.core.entities import Entity
 from db.models import ChangeLog
-from tests.conftest import SKIP_PG
+from tests.conftest import skip_without_cluster_tools
 
 pytestmark = pytest.mark.postgres
 
@@ -30,18 +30,15 @@ PORTS = range(55440, 55450)
 ROOT = Path(f"/var/tmp/failover-{os.getuid()}")
 #: What the simulator writes and the drill's writer never does (it only reports and steps cases).
 SIMULATOR_ENTITIES = (Entity.STAFF_POSITION.value, Entity.SENSOR.value, Entity.ALERT.value)
-RECONNECT_WORK = ("the simulator does not survive a database restart yet: issue 13 item 4 "
-                  "(everything reconnects) is another helper's work")
+RECONNECT_WORK = ("the simulator died in the failover: it waits out a lost or busy database "
+                  "(db.demo.simulate), but a write that reached a read-only server (SQLSTATE "
+                  "25006, seen before the reconnect work in about 3 of 10 drills) still ends it")
 
 
 @pytest.fixture(scope="module")
 def drill_chain():
     """The chain's primary, its database set up, and the writer's accounts."""
-    if SKIP_PG:
-        pytest.skip("CITYOPS_SKIP_PG=1")
-    missing = rep.missing_binaries()
-    if missing:
-        pytest.skip(missing)
+    skip_without_cluster_tools()
     chain = rep.ClusterChain(ROOT, PORTS)
     try:
         chain.start_primary()

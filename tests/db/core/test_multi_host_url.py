@@ -19,7 +19,7 @@ from db.bench.replication import multi_host_url
 from db.core.config import normalise_url, url_servers
 from db.core.engine import open_database
 from db.core.feed import ChangeFollower, listen_connect_args
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, drop_pg
 from tests.helpers import report
 
 #: Nothing listens here (the failover test's range, never its last port): libpq is refused
@@ -146,8 +146,5 @@ def test_setup_roles_through_a_multi_host_url_writes_a_line_for_each_server(pg_s
                        for port in (DEAD_PORT, live)}
             assert secrets[DEAD_PORT] and secrets[DEAD_PORT] == secrets[live]
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            for role in (app, owner):
-                conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+        drop_pg(name, app, owner)

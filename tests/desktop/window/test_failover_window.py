@@ -16,7 +16,7 @@ from db.auth.roles import Role
 from db.bench import replication as rep
 from db.cases import workflow as wf
 from db.core.engine import open_database
-from tests.conftest import SKIP_PG, Env
+from tests.conftest import Env, skip_without_cluster_tools
 from tests.desktop.window.test_main_window import open_window
 
 pytestmark = pytest.mark.postgres
@@ -24,11 +24,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def window_chain():
-    if SKIP_PG:
-        pytest.skip("CITYOPS_SKIP_PG=1")
-    missing = rep.missing_binaries()
-    if missing:
-        pytest.skip(missing)
+    skip_without_cluster_tools()
     chain = rep.ClusterChain(Path(f"/var/tmp/failover-{os.getuid()}-qt"), range(55445, 55450))
     try:
         chain.start_primary()
