@@ -38,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from db.core.errors import ValidationError
@@ -64,6 +64,14 @@ def server_now(session: Session) -> dt.datetime:
     """The database's clock now, aware UTC (see the module docstring)."""
     if session.get_bind().dialect.name == "postgresql":
         return session.scalar(text("SELECT clock_timestamp()")).astimezone(dt.UTC)
+    return utcnow()
+
+
+def server_now_value(session: Session):
+    """:func:`server_now` as a value to write in a statement (no round trip of its own):
+    ``clock_timestamp()`` on PostgreSQL, this machine's time on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.clock_timestamp()
     return utcnow()
 
 
@@ -117,5 +125,5 @@ def measure_offset(database) -> tuple[float, float]:
     return server.timestamp() - (sent + round_trip / 2), round_trip
 
 
-__all__ = ["SKEW_WARNING", "CallerTimeRefused", "accepts_caller_time", "allow_caller_time_in", "event_time",
-           "measure_offset", "require_caller_time", "server_now"]
+__all__ = ["SKEW_WARNING", "CallerTimeRefused", "accepts_caller_time", "allow_caller_time_in",
+           "event_time", "measure_offset", "require_caller_time", "server_now", "server_now_value"]

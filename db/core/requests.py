@@ -45,10 +45,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
-from db.core.dbclock import accepts_caller_time, server_now
+from db.core.dbclock import accepts_caller_time, server_now, server_now_value
 from db.core.engine import Database
 from db.core.errors import (
     DatabaseUnavailable,
@@ -58,7 +58,7 @@ from db.core.errors import (
     raise_mapped,
 )
 from db.core.jobs import Backlog, register
-from db.models import RequestLog, utcnow
+from db.models import RequestLog
 
 log = logging.getLogger(__name__)
 
@@ -243,9 +243,9 @@ def _insert_id(session: Session, request_id: str, operation: str, actor_id: int 
         from sqlalchemy.dialects.sqlite import insert
     # The database's clock (db.core.dbclock), never the workstation's: pruning compares it
     # with the database's clock too, so a workstation's wrong clock cannot age an id early.
-    at = func.clock_timestamp() if dialect == "postgresql" else utcnow()
     stmt = (insert(RequestLog)
-            .values(request_id=request_id, operation=operation, actor_id=actor_id, at=at)
+            .values(request_id=request_id, operation=operation, actor_id=actor_id,
+                    at=server_now_value(session))
             .on_conflict_do_nothing(index_elements=["request_id"])
             .returning(RequestLog.request_id))
     return session.execute(stmt).first() is not None

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from db.auth.roles import Role
-from db.core import jobs, requests
+from db.core import dbclock, jobs, requests
 from db.core.engine import open_database
 from db.core.errors import DatabaseUnavailable, ValidationError
 from db.models import Case, JobState, RequestLog
@@ -50,7 +50,7 @@ def test_a_workstation_clock_behind_does_not_date_its_request_ids_into_the_past(
     workstation right after leaves it (0 days old < 30), and the retry is one case."""
     production(pg_env)
     behind = dt.datetime.now(dt.UTC) - 40 * DAY
-    monkeypatch.setattr(requests, "utcnow", lambda: behind)
+    monkeypatch.setattr(dbclock, "utcnow", lambda: behind)  # the workstation's clock
     rid = requests.new_request_id()
     first = report(pg_env, request_id=rid)
     monkeypatch.undo()
